@@ -1,0 +1,419 @@
+"""Writing runs into the catalog: ``log_run`` for training scripts and ``import_path`` for logs.
+
+Importers produce plain records; this module writes a whole invocation in one transaction, so
+an import is all-or-nothing.  A run is identified by its ``uid``: an unchanged log (same
+fingerprint) is skipped, a grown one replaces its run's points, params and tags in place.
+Metric points go in with ``executemany`` (the hot path: hundreds of thousands of rows), the
+per-run summary (last/min/max) is computed in the same pass.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import sqlite3
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterable
+
+from .errors import ImportFailed, InvalidInput
+from .records import (ArtifactRecord, DatasetRecord, ImportBatch, MetricPoint,
+                      RegistryModelRecord, RunRecord)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .catalog import Catalog
+
+
+@dataclass
+class ImportSummary:
+    """What an import did (or, with ``dry_run``, would do)."""
+
+    runs_new: int = 0
+    runs_updated: int = 0
+    runs_unchanged: int = 0
+    points: int = 0
+    datasets_new: int = 0
+    versions_new: int = 0
+    models_new: int = 0
+    stages_set: int = 0
+    seconds: float = 0.0
+    dry_run: bool = False
+    formats: dict[str, int] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)  # one line per invalid log skipped
+    warnings: list[str] = field(default_factory=list)
+    run_ids: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form (``mltui import --json``)."""
+        return dict(self.__dict__)
+
+    def one_line(self) -> str:
+        """The summary line printed at the end of an import."""
+        verb = "would import" if self.dry_run else "imported"
+        runs = self.runs_new + self.runs_updated
+        text = (f"{verb} {runs} run{'s' * (runs != 1)} ({self.runs_new} new, {self.runs_updated} "
+                f"updated, {self.runs_unchanged} unchanged), {self.points:,} points, "
+                f"{self.datasets_new} dataset versions, {self.versions_new} model versions "
+                f"in {self.seconds:.2f}s")
+        if self.skipped:
+            text += f"; skipped {len(self.skipped)} invalid"
+        return text
+
+
+def _summarise(points: list[MetricPoint]) -> dict[str, tuple]:
+    """Per key: (last, last_raw, last_step, min, min_step, max, max_step, count).
+
+    ``last`` is the point with the highest step (ties: logged later), like MLflow's latest
+    metric value; NaN points count but never become min or max.
+    """
+    out: dict[str, list] = {}
+    for index, p in enumerate(points):
+        entry = out.get(p.key)
+        step_rank = (p.step if p.step is not None else -1, index)
+        if entry is None:
+            entry = out[p.key] = [step_rank, p.value, p.raw, p.step, None, None, None, None, 0]
+        elif step_rank >= entry[0]:
+            entry[0], entry[1], entry[2], entry[3] = step_rank, p.value, p.raw, p.step
+        value = p.value
+        if value is not None:
+            if entry[4] is None or value < entry[4]:
+                entry[4], entry[5] = value, p.step
+            if entry[6] is None or value > entry[6]:
+                entry[6], entry[7] = value, p.step
+        entry[8] += 1
+    return {k: tuple(v[1:]) for k, v in out.items()}
+
+
+def _finite(value: Any) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None if value is None else float(value)
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+class IngestMixin:
+    """``log_run``, ``import_path`` and the batch writer (mixed into Catalog)."""
+
+    # -- the Python API for training scripts ------------------------------------------------
+
+    def log_run(self: "Catalog", name: str | None = None, *, params: dict[str, Any] | None = None,
+                metrics: dict[str, Any] | None = None, tags: dict[str, Any] | None = None,
+                project: str | None = None, datasets: Iterable[str | Path] = (),
+                artifact: str | Path | None = None, git_commit: str | None = None,
+                status: str = "FINISHED", uid: str | None = None,
+                start_time: float | None = None, end_time: float | None = None) -> dict[str, Any]:
+        """Record a run from a training script; returns ``{"id", "uid", "name"}``.
+
+        ``metrics`` maps a key to a value, a list of values (steps 0, 1, …) or a list of
+        ``(step, value)`` pairs.  ``datasets`` are files or folders, hashed and linked as
+        inputs; ``artifact`` is the model file or folder the run produced.
+        """
+        from .hashing import artifact_for, dataset_for
+
+        points: list[MetricPoint] = []
+        for key, value in (metrics or {}).items():
+            values = value if isinstance(value, (list, tuple)) else [value]
+            for index, item in enumerate(values):
+                step, raw_value = (item if isinstance(item, (list, tuple)) and len(item) == 2
+                                   else (index, item))
+                number = _finite(raw_value)
+                raw = None if number is not None or raw_value is None else str(raw_value)
+                points.append(MetricPoint(str(key), number, step=int(step), raw=raw, seq=len(points)))
+        record = RunRecord(
+            uid=uid or uuid.uuid4().hex, source_format="api", source_path="", name=name,
+            project=project, status=status, start_time=start_time or self.now(),
+            end_time=end_time or self.now(), user=self.actor, git_commit=git_commit,
+            params={str(k): v if isinstance(v, str) else json.dumps(v) if isinstance(v, (dict, list))
+                    else str(v) for k, v in (params or {}).items()},
+            tags={str(k): str(v) for k, v in (tags or {}).items()}, metrics=points)
+        for path in datasets:
+            if not Path(path).exists():
+                raise InvalidInput(f"dataset {path} does not exist")
+            record.datasets.append(dataset_for(Path(path)))
+        if artifact is not None:
+            if not Path(artifact).exists():
+                raise InvalidInput(f"artifact {artifact} does not exist")
+            record.artifacts.append(artifact_for(Path(artifact)))
+        summary = ImportSummary()
+        with self._write() as conn:
+            run_id = self._write_run(conn, record, summary)
+        return {"id": run_id, "uid": record.uid, "name": name}
+
+    # -- import -----------------------------------------------------------------------------
+
+    def import_path(self: "Catalog", paths: Iterable[str | Path] | str | Path, *,
+                    format: str | None = None, datasets: Iterable[str | Path] = (),
+                    model: str | None = None, skip_invalid: bool = False, dry_run: bool = False,
+                    on_progress: Callable[[int, int, str], None] | None = None) -> ImportSummary:
+        """Import every recognised run log under ``paths`` in one transaction.
+
+        On any invalid log nothing is written and the ImportFailed names the file, line and
+        field; with ``skip_invalid`` the good logs are written and the bad listed in
+        ``summary.skipped``.  ``datasets`` are hashed and linked as inputs of every imported
+        run; ``model`` registers each imported run's model artifact as the next version.
+        """
+        from ..importers import read_paths
+        from .hashing import dataset_for
+
+        started = time.perf_counter()
+        if isinstance(paths, (str, Path)):
+            paths = [paths]
+        paths = [Path(p) for p in paths]
+        if model is not None:
+            from .refs import MODEL_NAME_RE
+            if not MODEL_NAME_RE.match(model):
+                raise InvalidInput(f"bad model name {model!r}",
+                                   hint="use letters, digits, '_', '.', '-'")
+        user_datasets = []
+        for path in datasets:
+            path = Path(path)
+            if not path.exists():
+                raise InvalidInput(f"--dataset {path}: no such file or directory")
+            user_datasets.append(dataset_for(path))
+        result = read_paths(paths, forced=format, on_progress=on_progress)
+        summary = ImportSummary(dry_run=dry_run, warnings=list(result.warnings))
+        if result.failures and not skip_invalid:
+            first = result.failures[0]
+            more = len(result.failures) - 1
+            raise ImportFailed(first.error.path, first.error.reason, line=first.error.line,
+                               field=first.error.field,
+                               hint=(f"{more} more invalid log(s); " if more else "")
+                               + "nothing was imported; fix the file or pass --skip-invalid")
+        summary.skipped = [f.one_line() for f in result.failures]
+        if not result.batches and not result.failures:
+            raise InvalidInput(f"no run logs found in {', '.join(str(p) for p in paths)}",
+                               hint="supported: mlflow, hf, ultralytics, dvc, lightning, tensorboard,"
+                                    " keras, detectron2, generic jsonl/csv; or force one with --format")
+        for batch in result.batches:
+            summary.formats[batch.source_format] = summary.formats.get(batch.source_format, 0) + \
+                max(1, len(batch.runs))
+        try:
+            with self._write() as conn:
+                self._write_batches(conn, result.batches, summary, user_datasets, model)
+                if dry_run:
+                    raise _DryRun  # everything computed, the transaction rolled back
+        except _DryRun:
+            pass
+        summary.seconds = time.perf_counter() - started
+        return summary
+
+    def _write_batches(self: "Catalog", conn: sqlite3.Connection, batches: list[ImportBatch],
+                       summary: ImportSummary, user_datasets: list[DatasetRecord],
+                       model: str | None) -> None:
+        uid_to_id: dict[str, int] = {}
+        new_runs: list[tuple[RunRecord, int]] = []
+        for batch in batches:
+            for run in batch.runs:
+                run.datasets = list(run.datasets) + list(user_datasets)
+                unchanged_before = summary.runs_unchanged
+                run_id = self._write_run(conn, run, summary)
+                uid_to_id[run.uid] = run_id
+                if summary.runs_unchanged == unchanged_before:
+                    new_runs.append((run, run_id))
+        for batch in batches:
+            for registry_model in batch.models:
+                self._write_registry_model(conn, registry_model, uid_to_id, summary)
+        if model is not None:
+            for run, run_id in sorted(new_runs, key=lambda item: item[0].start_time or 0):
+                if conn.execute("SELECT 1 FROM model_versions v JOIN models mo ON mo.id = "
+                                "v.model_id WHERE mo.name = ? AND v.run_id = ?",
+                                (model, run_id)).fetchone():
+                    continue  # idempotent: this run is already a version of the model
+                if not conn.execute("SELECT 1 FROM models WHERE name = ?", (model,)).fetchone():
+                    summary.models_new += 1
+                artifact = _best_artifact(run.artifacts)
+                self._register(conn, model, run_id=run_id, artifact=_artifact_columns(artifact),
+                               created_at=run.end_time or run.start_time or None)
+                summary.versions_new += 1
+        if summary.runs_new or summary.runs_updated or summary.versions_new:
+            self._event(conn, "import", "catalog", None, None,
+                        after={k: v for k, v in summary.as_dict().items()
+                               if k in ("runs_new", "runs_updated", "points", "versions_new",
+                                        "datasets_new", "formats")})
+
+    def _write_run(self: "Catalog", conn: sqlite3.Connection, run: RunRecord,
+                   summary: ImportSummary) -> int:
+        """Insert or update one run with its params, tags, points, summary and data edges."""
+        if not run.uid:
+            raise ImportFailed(run.source_path or "<api>", "run has no id", field="uid")
+        existing = conn.execute("SELECT id, fingerprint FROM runs WHERE uid = ?",
+                                (run.uid,)).fetchone()
+        if existing and run.fingerprint and existing[1] == run.fingerprint:
+            summary.runs_unchanged += 1
+            summary.run_ids.append(existing[0])
+            return existing[0]
+        now = self.now()
+        env = json.dumps(run.environment, sort_keys=True, default=str) if run.environment else None
+        columns = (run.name, run.project, run.source_format, run.source_path, run.status,
+                   run.start_time, run.end_time, run.user, run.host, run.git_commit,
+                   run.git_branch, None if run.git_dirty is None else int(run.git_dirty), env,
+                   run.fingerprint)
+        if existing:
+            run_id = existing[0]
+            conn.execute(
+                "UPDATE runs SET name=?, project=?, source_format=?, source_path=?, status=?, "
+                "start_time=?, end_time=?, user=?, host=?, git_commit=?, git_branch=?, git_dirty=?,"
+                " environment=?, fingerprint=?, updated_at=? WHERE id = ?", (*columns, now, run_id))
+            for table in ("metric_points", "metric_summary", "params", "run_tags"):
+                conn.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
+            summary.runs_updated += 1
+        else:
+            run_id = conn.execute(
+                "INSERT INTO runs (name, project, source_format, source_path, status, start_time, "
+                "end_time, user, host, git_commit, git_branch, git_dirty, environment, fingerprint,"
+                " uid, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (*columns, run.uid, now, now)).lastrowid
+            summary.runs_new += 1
+        summary.run_ids.append(run_id)
+        if run.params:
+            conn.executemany("INSERT OR REPLACE INTO params (run_id, key, value) VALUES (?,?,?)",
+                             [(run_id, str(k), str(v)) for k, v in run.params.items()])
+        if run.tags:
+            conn.executemany("INSERT OR REPLACE INTO run_tags (run_id, key, value) VALUES (?,?,?)",
+                             [(run_id, str(k), str(v)) for k, v in run.tags.items()])
+        points = run.metrics
+        if points:
+            # Clustered on (run, key, seq): sorting by key keeps inserts appending to the B-tree.
+            order = sorted(range(len(points)), key=lambda i: points[i].key)
+            conn.executemany(
+                "INSERT INTO metric_points (run_id, key, seq, step, value, value_raw, epoch, axis, "
+                "wall_time) VALUES (?,?,?,?,?,?,?,?,?)",
+                [(run_id, p.key, i, p.step, p.value, p.raw, p.epoch, p.axis, p.wall_time)
+                 for i, p in ((i, points[i]) for i in order)])
+            conn.executemany(
+                "INSERT INTO metric_summary (run_id, key, last, last_raw, last_step, min, min_step,"
+                " max, max_step, count) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                [(run_id, key, *values) for key, values in _summarise(points).items()])
+            summary.points += len(points)
+        for dataset in run.datasets:
+            dv_id = self._dataset_version(conn, dataset, summary)
+            self._edge(conn, "dataset", dv_id, "run", run_id,
+                       "output" if dataset.role == "output" else "input")
+        body = "\n".join(str(p) for p in (run.name, run.project, run.uid, *(
+            f"{k} {v}" for k, v in run.tags.items())) if p)
+        conn.execute("INSERT OR REPLACE INTO search_text (kind, ref_id, body) VALUES ('run', ?, ?)",
+                     (run_id, body))
+        if existing:
+            for (vid,) in conn.execute("SELECT id FROM model_versions WHERE run_id = ?",
+                                       (run_id,)).fetchall():
+                self._index_version(conn, vid)
+        return run_id
+
+    def _dataset_version(self: "Catalog", conn: sqlite3.Connection, record: DatasetRecord,
+                         summary: ImportSummary) -> int:
+        """The id of a dataset version: found by (name, hash), else numbered next for its name."""
+        if record.hash is None:
+            row = conn.execute("SELECT id FROM dataset_versions WHERE name = ? AND hash IS NULL",
+                               (record.name,)).fetchone()
+        else:
+            row = conn.execute("SELECT id FROM dataset_versions WHERE name = ? AND hash = ? AND "
+                               "COALESCE(hash_algo, '') = COALESCE(?, '')",
+                               (record.name, record.hash, record.hash_algo)).fetchone()
+        if row:
+            dv_id = row[0]
+        else:
+            number = conn.execute("SELECT COALESCE(MAX(version), 0) + 1 FROM dataset_versions "
+                                  "WHERE name = ?", (record.name,)).fetchone()[0]
+            dv_id = conn.execute(
+                "INSERT INTO dataset_versions (name, version, hash_algo, hash, uri_raw, path, size, "
+                "file_count, row_count, columns, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (record.name, number, record.hash_algo, record.hash, record.uri_raw, record.path,
+                 record.size, record.file_count, record.row_count,
+                 json.dumps(record.columns) if record.columns else None, self.now())).lastrowid
+            summary.datasets_new += 1
+            self._event(conn, "dataset", "dataset", dv_id, f"data:{record.name}@{number}",
+                        after={"hash": record.hash, "hash_algo": record.hash_algo})
+        for parent in record.derived_from:
+            parent_id = self._dataset_version(conn, parent, summary)
+            self._edge(conn, "dataset", parent_id, "dataset", dv_id, "derived")
+        return dv_id
+
+    def _write_registry_model(self: "Catalog", conn: sqlite3.Connection,
+                              record: RegistryModelRecord, uid_to_id: dict[str, int],
+                              summary: ImportSummary) -> None:
+        """Bring a source registry's model in: versions (by source id), stages and aliases.
+
+        Stage and alias assignments that differ from the catalog's are recorded in the stage
+        history as ``import`` actions, so they show up in ``mltui history`` and roll back.
+        """
+        from .refs import MODEL_NAME_RE
+
+        name = record.name if MODEL_NAME_RE.match(record.name) else \
+            _SAFE_MODEL.sub("-", record.name).strip("-.") or "model"
+        if not conn.execute("SELECT 1 FROM models WHERE name = ?", (name,)).fetchone():
+            summary.models_new += 1
+        mid = self._ensure_model(conn, name, description=record.description,
+                                 created_at=record.created_at)
+        if record.description:
+            conn.execute("UPDATE models SET description = ? WHERE id = ? AND description IS NULL",
+                         (record.description, mid))
+        for key, value in record.tags.items():
+            conn.execute("INSERT OR REPLACE INTO model_tags (model_id, key, value) VALUES (?,?,?)",
+                         (mid, key, value))
+        source_to_vid: dict[int, int] = {}
+        for version in sorted(record.versions, key=lambda v: v.source_version):
+            source_uid = f"{record.source}:{record.name}/{version.source_version}"
+            row = conn.execute("SELECT id FROM model_versions WHERE source_uid = ?",
+                               (source_uid,)).fetchone()
+            if row:
+                source_to_vid[version.source_version] = row[0]
+                continue
+            run_id = uid_to_id.get(version.run_uid or "")
+            if run_id is None and version.run_uid:
+                found = conn.execute("SELECT id FROM runs WHERE uid = ?", (version.run_uid,)).fetchone()
+                run_id = found[0] if found else None
+            vid = self._register(conn, name, run_id=run_id,
+                                 artifact=_artifact_columns(version.artifact), tags=version.tags,
+                                 created_at=version.created_at, actor=version.created_by or "import",
+                                 source_uid=source_uid,
+                                 status="archived" if (version.stage or "").lower() == "archived"
+                                 else version.status, number=version.source_version)
+            summary.versions_new += 1
+            if version.description:
+                self._save_doc(conn, "version", vid, version.description, author="import",
+                               message=f"imported from {record.source}")
+            source_to_vid[version.source_version] = vid
+        wanted: dict[str, int] = {}
+        for version in record.versions:
+            stage = (version.stage or "").strip().lower()
+            if stage and stage not in ("none", "archived") and version.source_version in source_to_vid:
+                wanted[stage] = source_to_vid[version.source_version]
+        for alias, number in record.aliases.items():
+            if number in source_to_vid:
+                wanted[alias.strip().lower()] = source_to_vid[number]
+        for stage, vid in sorted(wanted.items()):
+            current = conn.execute("SELECT version_id FROM stages WHERE model_id = ? AND stage = ?",
+                                   (mid, stage)).fetchone()
+            current_id = current[0] if current else None
+            if current_id == vid:
+                continue
+            self._move_stage(conn, mid, stage, current_id, vid, "import",
+                             f"imported from {record.source} registry", None, False, "import")
+            summary.stages_set += 1
+
+
+class _DryRun(Exception):
+    """Raised inside the import transaction to roll a dry run back."""
+
+
+_SAFE_MODEL = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def _best_artifact(artifacts: list[ArtifactRecord]) -> ArtifactRecord | None:
+    """The artifact to register: the best checkpoint, else a model, else the last one."""
+    for kind in ("best", "model"):
+        for artifact in artifacts:
+            if artifact.kind == kind:
+                return artifact
+    return artifacts[-1] if artifacts else None
+
+
+def _artifact_columns(artifact: ArtifactRecord | None) -> dict[str, Any]:
+    if artifact is None:
+        return {}
+    return {"artifact_path": artifact.path, "artifact_path_raw": artifact.path_raw,
+            "artifact_hash_algo": artifact.hash_algo, "artifact_hash": artifact.hash,
+            "artifact_size": artifact.size, "base_model": artifact.base_model}

@@ -1,0 +1,233 @@
+"""Lineage: walk the edges from data to model and back, and verify hashes on disk.
+
+Edges (role): dataset → run (``input``), run → version (``output``), dataset → dataset
+(``derived``), version → version (``base``: fine-tuned from).  Upstream of a version is its run,
+the run's datasets and what those were derived from, its code commit and its base model;
+downstream is the versions built on it and the stages it holds or held.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import InvalidInput
+from .hashing import hash_path, lfs_pointer, sha256_file
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .catalog import Catalog
+
+VERIFIABLE = {"sha256", "sha256-dir", "sha256-lfs", "md5", "md5-dos2unix"}
+
+
+def node_key(kind: str, ident: Any) -> str:
+    """The id of a lineage node, e.g. ``version:12``."""
+    return f"{kind}:{ident}"
+
+
+def file_digest(path: Path, algo: str) -> str:
+    """Recompute a stored hash of a file or folder with the algorithm it was made with."""
+    if algo == "sha256-dir":
+        return hash_path(path)[1]
+    if algo in ("sha256", "sha256-lfs"):
+        # An LFS oid is the sha256 of the real content; a still-pointer file carries the oid.
+        if algo == "sha256-lfs":
+            pointer = lfs_pointer(path)
+            if pointer:
+                return pointer[0]
+        return sha256_file(path)
+    digest = hashlib.md5()  # noqa: S324 - DVC's content hash, not a security use
+    data = path.read_bytes()
+    if algo == "md5-dos2unix" and b"\x00" not in data[:8000]:
+        data = data.replace(b"\r\n", b"\n")  # DVC 2.x normalised text files before hashing
+    digest.update(data)
+    return digest.hexdigest()
+
+
+class LineageMixin:
+    """Lineage walks and verification (mixed into Catalog)."""
+
+    def _node(self: "Catalog", kind: str, ident: Any) -> dict[str, Any]:
+        conn = self._conn()
+        if kind == "version":
+            row = conn.execute(
+                "SELECT mo.name, v.version, v.canonical_name, v.artifact_path, v.artifact_hash_algo,"
+                " v.artifact_hash, v.base_model, v.status, v.created_at FROM model_versions v "
+                "JOIN models mo ON mo.id = v.model_id WHERE v.id = ?", (ident,)).fetchone()
+            stages = [r[0] for r in conn.execute("SELECT stage FROM stages WHERE version_id = ? "
+                                                 "ORDER BY stage", (ident,))]
+            return {"key": node_key(kind, ident), "kind": kind, "id": ident,
+                    "label": f"{row[0]}@{row[1]}", "detail": row[2], "path": row[3],
+                    "hash_algo": row[4], "hash": row[5], "base_model": row[6], "status": row[7],
+                    "stages": stages, "at": row[8]}
+        if kind == "run":
+            row = conn.execute("SELECT uid, name, project, source_format, git_commit, git_branch, "
+                               "git_dirty, start_time, source_path FROM runs WHERE id = ?",
+                               (ident,)).fetchone()
+            return {"key": node_key(kind, ident), "kind": kind, "id": ident,
+                    "label": f"run:{row[0][:12]}", "detail": row[1] or row[2] or row[3],
+                    "name": row[1], "project": row[2], "format": row[3], "commit": row[4],
+                    "branch": row[5], "dirty": row[6], "at": row[7], "source_path": row[8]}
+        if kind == "dataset":
+            row = conn.execute("SELECT name, version, hash_algo, hash, uri_raw, path, size, "
+                               "row_count FROM dataset_versions WHERE id = ?", (ident,)).fetchone()
+            return {"key": node_key(kind, ident), "kind": kind, "id": ident,
+                    "label": f"data:{row[0]}@{row[1]}", "detail": row[4], "hash_algo": row[2],
+                    "hash": row[3], "path": row[5], "size": row[6], "rows": row[7]}
+        if kind == "commit":
+            return {"key": node_key(kind, ident), "kind": kind, "id": ident,
+                    "label": f"commit {str(ident)[:10]}", "detail": None}
+        if kind == "stage":
+            return {"key": node_key(kind, ident), "kind": kind, "id": ident, "label": str(ident),
+                    "detail": None}
+        raise InvalidInput(f"unknown lineage node kind {kind!r}")
+
+    def _parents(self: "Catalog", kind: str, ident: Any) -> list[tuple[str, Any, str]]:
+        if kind in ("commit", "stage"):
+            return []
+        conn = self._conn()
+        out = [(r[0], r[1], r[2]) for r in conn.execute(
+            "SELECT src_kind, src_id, role FROM lineage WHERE dst_kind = ? AND dst_id = ? "
+            "ORDER BY role, src_kind, src_id", (kind, ident))]
+        if kind == "run":
+            commit = conn.execute("SELECT git_commit FROM runs WHERE id = ?", (ident,)).fetchone()
+            if commit and commit[0]:
+                out.append(("commit", commit[0], "code"))
+        return out
+
+    def _children(self: "Catalog", kind: str, ident: Any) -> list[tuple[str, Any, str]]:
+        if kind in ("commit", "stage"):
+            return []
+        conn = self._conn()
+        out = [(r[0], r[1], r[2]) for r in conn.execute(
+            "SELECT dst_kind, dst_id, role FROM lineage WHERE src_kind = ? AND src_id = ? "
+            "ORDER BY role, dst_kind, dst_id", (kind, ident))]
+        if kind == "version":
+            now = {r[0] for r in conn.execute("SELECT stage FROM stages WHERE version_id = ?", (ident,))}
+            before = {r[0] for r in conn.execute(
+                "SELECT DISTINCT stage FROM stage_history WHERE to_version_id = ?", (ident,))} - now
+            out += [("stage", f"{s} (now)", "deployed") for s in sorted(now)]
+            out += [("stage", f"{s} (before)", "deployed") for s in sorted(before)]
+        return out
+
+    def lineage(self: "Catalog", ref: str | int, *, depth: int = 3) -> dict[str, Any]:
+        """Upstream and downstream of a version (or ``run:``/``data:`` reference) as a graph.
+
+        Returns ``{"root": key, "nodes": {key: node}, "edges": [{src, dst, role}],
+        "upstream": tree, "downstream": tree}``; trees are nested ``{"key", "role",
+        "children"}`` dicts cut at ``depth`` levels each way.
+        """
+        if depth < 1:
+            raise InvalidInput("lineage depth must be at least 1")
+        text = str(ref)
+        if text.startswith("run:"):
+            root = ("run", self.resolve_run(text))
+        elif text.startswith("data:"):
+            root = ("dataset", self.resolve_dataset(text))
+        else:
+            root = ("version", self.resolve(ref))
+        nodes: dict[str, dict[str, Any]] = {}
+        edges: dict[tuple[str, str, str], dict[str, str]] = {}
+
+        def visit(kind: str, ident: Any) -> str:
+            key = node_key(kind, ident)
+            if key not in nodes:
+                nodes[key] = self._node(kind, ident)
+            return key
+
+        def walk(kind: str, ident: Any, level: int, up: bool, seen: frozenset) -> list[dict]:
+            if level >= depth:
+                return []
+            branches = []
+            for nkind, nident, role in (self._parents if up else self._children)(kind, ident):
+                key = visit(nkind, nident)
+                here = node_key(kind, ident)
+                edge = (key, here, role) if up else (here, key, role)
+                edges[edge] = {"src": edge[0], "dst": edge[1], "role": role}
+                children = [] if key in seen else walk(nkind, nident, level + 1, up, seen | {key})
+                branches.append({"key": key, "role": role, "children": children})
+            return branches
+
+        root_key = visit(*root)
+        upstream = walk(*root, 0, True, frozenset({root_key}))
+        downstream = walk(*root, 0, False, frozenset({root_key}))
+        return {"root": root_key, "nodes": nodes, "edges": list(edges.values()),
+                "upstream": upstream, "downstream": downstream}
+
+    def verify(self: "Catalog", ref: str | int | None = None) -> list[dict[str, Any]]:
+        """Recompute the hash of every dataset version and artifact on disk.
+
+        With a reference, only that version's lineage; without, the whole catalog.  Each item
+        says ``ok``, ``changed``, ``missing`` (no file at the recorded path) or
+        ``unverifiable`` (no local path, or a hash only the source tool can recompute).
+        """
+        if ref is None:
+            items = [self._node("dataset", r[0]) for r in self._conn().execute(
+                "SELECT id FROM dataset_versions ORDER BY name, version")]
+            items += [self._node("version", r[0]) for r in self._conn().execute(
+                "SELECT id FROM model_versions WHERE artifact_hash IS NOT NULL ORDER BY id")]
+        else:
+            graph = self.lineage(ref, depth=6)
+            items = [n for n in graph["nodes"].values() if n["kind"] in ("dataset", "version")]
+        results = []
+        for node in items:
+            results.append({**{k: node.get(k) for k in ("key", "kind", "label", "path", "hash_algo",
+                                                          "hash")}, **self._check_node(node)})
+        return results
+
+    def _check_node(self: "Catalog", node: dict[str, Any]) -> dict[str, Any]:
+        algo, expected, path = node.get("hash_algo"), node.get("hash"), node.get("path")
+        if not expected:
+            return {"status": "unverifiable", "detail": "no hash recorded"}
+        if not path:
+            return {"status": "unverifiable", "detail": "no local path recorded"}
+        target = Path(path)
+        if not target.exists():
+            return {"status": "missing", "detail": f"{path} does not exist"}
+        if algo not in VERIFIABLE:
+            return {"status": "unverifiable", "detail": f"{algo} hashes are recomputed by their tool"}
+        try:
+            actual = file_digest(target, algo)
+        except OSError as exc:
+            return {"status": "missing", "detail": f"cannot read {path}: {exc.strerror or exc}"}
+        if actual == expected:
+            return {"status": "ok", "detail": f"{algo} matches"}
+        return {"status": "changed", "detail": f"{algo} is now {actual[:12]}…, recorded "
+                                               f"{expected[:12]}…"}
+
+
+def to_mermaid(graph: dict[str, Any]) -> str:
+    """The lineage graph as a Mermaid flowchart (left to right: data → model)."""
+    ids = {key: f"n{index}" for index, key in enumerate(graph["nodes"])}
+    lines = ["flowchart LR"]
+    for key, node in graph["nodes"].items():
+        label = node["label"] + (f"<br/>{node['detail']}" if node.get("detail") else "")
+        label = label.replace('"', "#quot;")
+        lines.append(f'    {ids[key]}["{label}"]')
+    for edge in graph["edges"]:
+        lines.append(f"    {ids[edge['src']]} -->|{edge['role']}| {ids[edge['dst']]}")
+    return "\n".join(lines) + "\n"
+
+
+def to_dot(graph: dict[str, Any]) -> str:
+    """The lineage graph in Graphviz DOT."""
+    def quote(text: str) -> str:
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+    shapes = {"dataset": "cylinder", "run": "box", "version": "component", "commit": "note",
+              "stage": "ellipse"}
+    lines = ["digraph lineage {", "  rankdir=LR;"]
+    for key, node in graph["nodes"].items():
+        label = node["label"] + (f"\n{node['detail']}" if node.get("detail") else "")
+        lines.append(f"  {quote(key)} [label={quote(label)}, shape={shapes.get(node['kind'], 'box')}];")
+    for edge in graph["edges"]:
+        lines.append(f"  {quote(edge['src'])} -> {quote(edge['dst'])} [label={quote(edge['role'])}];")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def to_json(graph: dict[str, Any]) -> str:
+    """The lineage graph as JSON."""
+    return json.dumps(graph, indent=2, sort_keys=True, default=str)

@@ -1,0 +1,141 @@
+"""Plain records: what importers produce and what the catalog writes.
+
+Importers know nothing of SQLite; they yield these dataclasses and the catalog writes a whole
+batch in one transaction.  Every field that a source may lack is optional.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(slots=True)
+class MetricPoint:
+    """One logged value of one metric.
+
+    ``value`` is a finite float or None; ``raw`` keeps the source text when the value was NaN,
+    Infinity or otherwise not a finite number.  ``seq`` is the order in the source; it breaks
+    ties between points that share a step (resumed or appended logs).
+    """
+
+    key: str
+    value: float | None
+    step: int | None = None
+    epoch: float | None = None
+    axis: str = "step"
+    wall_time: float | None = None
+    raw: str | None = None
+    seq: int = 0
+
+
+@dataclass(slots=True)
+class DatasetRecord:
+    """A dataset at one content state, as a log or the user names it.
+
+    ``hash_algo`` is one of ``sha256``, ``sha256-dir``, ``md5``, ``md5-dos2unix``, ``md5.dir``,
+    ``sha256-lfs``, ``etag``, ``mlflow-digest``; hashes compare only within one algorithm.
+    ``uri_raw`` is the path or URI exactly as the source wrote it; ``path`` is where it was
+    resolved on this machine (None when it could not be).
+    """
+
+    name: str
+    hash_algo: str | None = None
+    hash: str | None = None
+    uri_raw: str | None = None
+    path: str | None = None
+    size: int | None = None
+    file_count: int | None = None
+    row_count: int | None = None
+    columns: list[str] | None = None
+    derived_from: list["DatasetRecord"] = field(default_factory=list)
+    role: str = "input"  # "input" (consumed by the run) or "output" (produced by it)
+
+
+@dataclass(slots=True)
+class ArtifactRecord:
+    """A model file or directory a run produced.
+
+    ``base_model`` names what it was fine-tuned from (a hub id, a path or a URL), when known.
+    """
+
+    path_raw: str
+    path: str | None = None
+    hash_algo: str | None = None
+    hash: str | None = None
+    size: int | None = None
+    kind: str = "model"  # "model", "checkpoint", "best"
+    base_model: str | None = None
+    name: str | None = None
+
+
+@dataclass(slots=True)
+class RunRecord:
+    """One training run, as read from a log.
+
+    ``uid`` is stable across re-imports: the source's own id when it has one (an MLflow run id),
+    else a hash of the source kind and the resolved path.  ``fingerprint`` changes when the log
+    changes (grew, was resumed), so an unchanged log is skipped and a grown one is re-read.
+    """
+
+    uid: str
+    source_format: str
+    source_path: str
+    name: str | None = None
+    project: str | None = None
+    status: str | None = None
+    start_time: float | None = None
+    end_time: float | None = None
+    user: str | None = None
+    host: str | None = None
+    git_commit: str | None = None
+    git_branch: str | None = None
+    git_dirty: bool | None = None
+    params: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    environment: dict[str, Any] = field(default_factory=dict)
+    metrics: list[MetricPoint] = field(default_factory=list)
+    datasets: list[DatasetRecord] = field(default_factory=list)
+    artifacts: list[ArtifactRecord] = field(default_factory=list)
+    fingerprint: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class RegistryVersionRecord:
+    """A registered model version from a source registry (MLflow's, GTO tags)."""
+
+    source_version: int
+    run_uid: str | None = None
+    artifact: ArtifactRecord | None = None
+    description: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    stage: str | None = None  # MLflow's legacy current_stage: Staging / Production / Archived
+    status: str = "ready"
+    created_at: float | None = None
+    created_by: str | None = None
+
+
+@dataclass(slots=True)
+class RegistryModelRecord:
+    """A registered model with its versions and aliases from a source registry."""
+
+    name: str
+    description: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    versions: list[RegistryVersionRecord] = field(default_factory=list)
+    aliases: dict[str, int] = field(default_factory=dict)  # alias -> source_version
+    created_at: float | None = None
+    source: str = "mlflow"
+
+
+@dataclass(slots=True)
+class ImportBatch:
+    """Everything one importer read from one source: runs and, when present, a registry."""
+
+    source_format: str
+    source_path: str
+    runs: list[RunRecord] = field(default_factory=list)
+    models: list[RegistryModelRecord] = field(default_factory=list)
+    # Files this importer read, so the walk does not offer them to another format.
+    consumed_paths: list[str] = field(default_factory=list)

@@ -1,0 +1,399 @@
+"""Registering versions, stages, promotion, rollback, archiving, tags and gates.
+
+Every method here is one transaction that also appends to the event log; stage changes also
+append to the stage history, which is what rollback replays (like git's reflog).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from . import refs as refs_mod
+from .errors import Conflict, GateFailed, InvalidInput, NotFound
+from .gates import GateResult, evaluate, parse_rule
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .catalog import Catalog
+
+_SAFE_PART = re.compile(r"[^A-Za-z0-9.-]+")
+
+
+def canonical_name(project: str | None, model: str, version: int, created_at: float) -> str:
+    """``{project}_{model}_v{N}_{YYYYMMDD}``; parts are made filename-safe."""
+    day = datetime.fromtimestamp(created_at, tz=timezone.utc).strftime("%Y%m%d")
+    proj = _SAFE_PART.sub("-", project or "default").strip("-") or "default"
+    name = _SAFE_PART.sub("-", model).strip("-") or "model"
+    return f"{proj}_{name}_v{version}_{day}"
+
+
+def stage_stack(rows: list[tuple[str, int | None]]) -> list[int | None]:
+    """Replay a stage's history into the stack of holders (top = current).
+
+    ``promote``/``import``/``clear`` push the new holder (None for clear); ``rollback`` pops.
+    So after v1, v2, v3 and two rollbacks the holder is v1, as with git's reflog.
+    """
+    stack: list[int | None] = []
+    for action, to_version in rows:
+        if action == "rollback":
+            if stack:
+                stack.pop()
+        else:
+            stack.append(to_version)
+    return stack
+
+
+class RegistryMixin:
+    """Register, promote, roll back, archive, tag and gate (mixed into Catalog)."""
+
+    # -- models and versions ---------------------------------------------------------------
+
+    def _ensure_model(self: "Catalog", conn: sqlite3.Connection, name: str, *,
+                      project: str | None = None, description: str | None = None,
+                      created_at: float | None = None) -> int:
+        if not refs_mod.MODEL_NAME_RE.match(name or ""):
+            raise InvalidInput(f"bad model name {name!r}",
+                               hint="use letters, digits, '_', '.', '-', starting with a letter or digit")
+        row = conn.execute("SELECT id FROM models WHERE name = ?", (name,)).fetchone()
+        if row:
+            return row[0]
+        cursor = conn.execute(
+            "INSERT INTO models (name, description, project, created_at, next_version) "
+            "VALUES (?, ?, ?, ?, 1)", (name, description, project, created_at or self.now()))
+        self._event(conn, "create-model", "model", cursor.lastrowid, name)
+        return cursor.lastrowid
+
+    def register(self: "Catalog", model: str, run: Any = None, *, artifact: str | None = None,
+                 description: str | None = None, tags: dict[str, str] | None = None,
+                 base: str | None = None, project: str | None = None, doc: str | None = None,
+                 actor: str | None = None) -> dict[str, Any]:
+        """Register a new version of ``model`` (created if new); returns the version row.
+
+        ``run`` is a run (dict from :meth:`log_run`, id, uid or ``run:`` prefix); ``artifact``
+        a model file or folder to hash; ``base`` the version it was fine-tuned from; ``doc``
+        the first documentation revision (else the template).
+        """
+        from .hashing import hash_path
+        from pathlib import Path
+
+        run_id = self.resolve_run(run) if run is not None else None
+        art: dict[str, Any] = {}
+        if artifact is not None:
+            path = Path(artifact)
+            if not path.exists():
+                raise InvalidInput(f"artifact {artifact} does not exist",
+                                   hint="pass the path of the model file or folder")
+            algo, digest, size, _ = hash_path(path)
+            art = {"artifact_path": str(path.resolve()), "artifact_path_raw": str(artifact),
+                   "artifact_hash_algo": algo, "artifact_hash": digest, "artifact_size": size}
+        base_id = self.resolve(base) if base else None
+        with self._write() as conn:
+            vid = self._register(conn, model, run_id=run_id, artifact=art, tags=tags,
+                                 project=project, description=description, actor=actor)
+            if base_id is not None:
+                self._edge(conn, "version", base_id, "version", vid, "base")
+            if doc is not None:
+                self._save_doc(conn, "version", vid, doc, author=actor or self.actor,
+                               message="initial documentation")
+        return self.versions([vid])[0]
+
+    def _register(self: "Catalog", conn: sqlite3.Connection, model: str, *, run_id: int | None,
+                  artifact: dict[str, Any] | None = None, tags: dict[str, str] | None = None,
+                  project: str | None = None, description: str | None = None,
+                  actor: str | None = None, created_at: float | None = None,
+                  source_uid: str | None = None, status: str = "ready",
+                  number: int | None = None) -> int:
+        """Insert the next version inside an open transaction; returns its id."""
+        if project is None and run_id is not None:
+            project = conn.execute("SELECT project FROM runs WHERE id = ?", (run_id,)).fetchone()[0]
+        mid = self._ensure_model(conn, model, project=project, description=description)
+        model_project = conn.execute("SELECT project FROM models WHERE id = ?", (mid,)).fetchone()[0]
+        next_number = conn.execute("SELECT next_version FROM models WHERE id = ?", (mid,)).fetchone()[0]
+        version = number if number is not None and number >= next_number else next_number
+        created = created_at or self.now()
+        name = canonical_name(model_project or project, model, version, created)
+        artifact = artifact or {}
+        cursor = conn.execute(
+            "INSERT INTO model_versions (model_id, version, canonical_name, run_id, artifact_path,"
+            " artifact_path_raw, artifact_hash_algo, artifact_hash, artifact_size, base_model, "
+            "created_at, created_by, status, source_uid) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (mid, version, name, run_id, artifact.get("artifact_path"),
+             artifact.get("artifact_path_raw"), artifact.get("artifact_hash_algo"),
+             artifact.get("artifact_hash"), artifact.get("artifact_size"),
+             artifact.get("base_model"), created, actor or self.actor, status, source_uid))
+        vid = cursor.lastrowid
+        conn.execute("UPDATE models SET next_version = ? WHERE id = ?", (version + 1, mid))
+        for key, value in (tags or {}).items():
+            conn.execute("INSERT OR REPLACE INTO version_tags (version_id, key, value) VALUES (?,?,?)",
+                         (vid, str(key), str(value)))
+        if run_id is not None:
+            self._edge(conn, "run", run_id, "version", vid, "output")
+        self._index_version(conn, vid)
+        self._event(conn, "register", "version", vid, f"{model}@{version}",
+                    after={"canonical_name": name, "run_id": run_id,
+                           "artifact_hash": artifact.get("artifact_hash")}, actor=actor)
+        return vid
+
+    def _index_version(self: "Catalog", conn: sqlite3.Connection, vid: int) -> None:
+        """Refresh the full-text body of a version: names, tags, run name and docs."""
+        row = conn.execute(
+            "SELECT v.canonical_name, mo.name, mo.description, r.name, r.project FROM model_versions v "
+            "JOIN models mo ON mo.id = v.model_id LEFT JOIN runs r ON r.id = v.run_id "
+            "WHERE v.id = ?", (vid,)).fetchone()
+        if row is None:
+            return
+        parts = [p for p in row if p]
+        parts += [f"{k} {v}" for k, v in conn.execute(
+            "SELECT key, value FROM version_tags WHERE version_id = ?", (vid,))]
+        doc = conn.execute("SELECT text FROM doc_revisions WHERE target_kind = 'version' AND "
+                           "target_id = ? ORDER BY rev DESC LIMIT 1", (vid,)).fetchone()
+        if doc:
+            parts.append(doc[0])
+        conn.execute("INSERT OR REPLACE INTO search_text (kind, ref_id, body) VALUES "
+                     "('version', ?, ?)", (vid, "\n".join(parts)))
+
+    def _edge(self: "Catalog", conn: sqlite3.Connection, src_kind: str, src_id: int,
+              dst_kind: str, dst_id: int, role: str) -> None:
+        conn.execute("INSERT OR IGNORE INTO lineage (src_kind, src_id, dst_kind, dst_id, role, "
+                     "created_at) VALUES (?,?,?,?,?,?)",
+                     (src_kind, src_id, dst_kind, dst_id, role, self.now()))
+
+    def set_tag(self: "Catalog", ref: str | int, key: str, value: str | None) -> None:
+        """Set (or with None, remove) a tag on a version; recorded in the event log."""
+        vid = self.resolve(ref)
+        if not key or any(ord(c) < 32 for c in key):
+            raise InvalidInput(f"bad tag key {key!r}")
+        with self._write() as conn:
+            before = conn.execute("SELECT value FROM version_tags WHERE version_id = ? AND key = ?",
+                                  (vid, key)).fetchone()
+            if value is None:
+                conn.execute("DELETE FROM version_tags WHERE version_id = ? AND key = ?", (vid, key))
+            else:
+                conn.execute("INSERT OR REPLACE INTO version_tags (version_id, key, value) "
+                             "VALUES (?,?,?)", (vid, key, value))
+            self._index_version(conn, vid)
+            self._event(conn, "tag", "version", vid, self.ref_of(vid),
+                        before={key: before[0] if before else None}, after={key: value})
+
+    def archive(self: "Catalog", ref: str | int, *, reason: str | None = None) -> None:
+        """Mark a version archived (it keeps its number and history; stages are untouched)."""
+        vid = self.resolve(ref)
+        with self._write() as conn:
+            before = conn.execute("SELECT status FROM model_versions WHERE id = ?", (vid,)).fetchone()[0]
+            conn.execute("UPDATE model_versions SET status = 'archived' WHERE id = ?", (vid,))
+            self._event(conn, "archive", "version", vid, self.ref_of(vid),
+                        before={"status": before}, after={"status": "archived"}, detail=reason)
+
+    # -- stages ----------------------------------------------------------------------------
+
+    def stage_holder(self: "Catalog", model: str, stage: str) -> int | None:
+        """The version id holding a stage now, or None."""
+        mid = self.model_id(model)
+        return self._scalar("SELECT version_id FROM stages WHERE model_id = ? AND stage = ?",
+                            (mid, refs_mod.normalize_stage(stage)))
+
+    def _stack(self: "Catalog", conn: sqlite3.Connection, mid: int, stage: str) -> list[int | None]:
+        rows = conn.execute("SELECT action, to_version_id FROM stage_history WHERE model_id = ? "
+                            "AND stage = ? ORDER BY id", (mid, stage)).fetchall()
+        return stage_stack(rows)
+
+    def rollback_target(self: "Catalog", model: str, stage: str = "production"
+                        ) -> tuple[int | None, int | None] | None:
+        """``(current holder, version a rollback would restore)``, or None when there is no
+        earlier holder to go back to."""
+        mid = self.model_id(model)
+        stack = self._stack(self._conn(), mid, refs_mod.normalize_stage(stage))
+        if len(stack) < 2:
+            return None
+        return stack[-1], stack[-2]
+
+    def check(self: "Catalog", ref: str | int, *, stage: str = "production") -> dict[str, Any]:
+        """Evaluate the model's gates for a version; ``passed`` is False when one fails."""
+        vid = self.resolve(ref)
+        mid = self._scalar("SELECT model_id FROM model_versions WHERE id = ?", (vid,))
+        results = self._gate_results(self._conn(), mid, vid)
+        return {"ref": self.ref_of(vid), "stage": refs_mod.normalize_stage(stage),
+                "passed": all(r.passed for r in results),
+                "results": [r.as_dict() for r in results]}
+
+    def _metric_value(self: "Catalog", conn: sqlite3.Connection, vid: int | None, key: str,
+                      column: str) -> float | None:
+        if vid is None:
+            return None
+        row = conn.execute(
+            f"SELECT ms.{column} FROM model_versions v JOIN metric_summary ms ON ms.run_id = v.run_id "
+            "AND ms.key = ? WHERE v.id = ?", (key, vid)).fetchone()
+        return row[0] if row else None
+
+    def _gate_results(self: "Catalog", conn: sqlite3.Connection, mid: int, vid: int
+                      ) -> list[GateResult]:
+        results = []
+        for (rule_text,) in conn.execute("SELECT rule FROM gates WHERE model_id = ? ORDER BY id",
+                                         (mid,)).fetchall():
+            rule = parse_rule(rule_text)
+            candidate = self._metric_value(conn, vid, rule.key, rule.column)
+            reference = label = None
+            if rule.stage is not None:
+                holder = conn.execute("SELECT version_id FROM stages WHERE model_id = ? AND stage = ?",
+                                      (mid, rule.stage)).fetchone()
+                if holder and holder[0] == vid:
+                    # The candidate holds the stage itself: there is nothing to regress from.
+                    results.append(evaluate(rule, candidate, None, None,
+                                            skip_reason=f"the candidate holds {rule.stage} itself"))
+                    continue
+                if holder and holder[0] is not None:
+                    label = f"{rule.stage} ({self.ref_of(holder[0])})"
+                    reference = self._metric_value(conn, holder[0], rule.key, rule.column)
+            results.append(evaluate(rule, candidate, reference, label))
+        return results
+
+    def promote(self: "Catalog", ref: str | int, stage: str = "production", *,
+                reason: str | None = None, force: bool = False, actor: str | None = None
+                ) -> dict[str, Any]:
+        """Point ``stage`` at a version, after its gates pass (or forced with a reason).
+
+        One transaction: the stage pointer, the stage history (with gate results) and the
+        event.  A failing gate raises GateFailed and writes nothing.  Promoting the version
+        that already holds the stage changes nothing and says so (``changed`` False).
+        """
+        stage = refs_mod.normalize_stage(stage)
+        reason = (reason or "").strip() or None
+        if force and not reason:
+            raise InvalidInput("a forced promotion needs a reason",
+                               hint='add --reason "why the gate is overridden"')
+        vid = self.resolve(ref)
+        with self._write() as conn:
+            mid, status = conn.execute("SELECT model_id, status FROM model_versions WHERE id = ?",
+                                       (vid,)).fetchone()
+            label = self.ref_of(vid)
+            if status == "archived":
+                raise InvalidInput(f"{label} is archived and cannot be promoted")
+            current = conn.execute("SELECT version_id FROM stages WHERE model_id = ? AND stage = ?",
+                                   (mid, stage)).fetchone()
+            current_id = current[0] if current else None
+            if current_id == vid:
+                return {"ref": label, "stage": stage, "changed": False, "from": label,
+                        "to": label, "gates": [], "forced": False}
+            results = self._gate_results(conn, mid, vid)
+            failed = [r for r in results if not r.passed]
+            if failed and not force:
+                raise GateFailed(
+                    f"promotion of {label} to {stage} refused: {len(failed)} gate(s) failed: "
+                    + "; ".join(f"{r.rule} ({r.detail})" for r in failed),
+                    results=[r.as_dict() for r in results],
+                    hint='fix the model, or override with --force --reason "…"')
+            self._move_stage(conn, mid, stage, current_id, vid, "promote", reason,
+                             [r.as_dict() for r in results], bool(failed and force), actor)
+        return {"ref": label, "stage": stage, "changed": True,
+                "from": self.ref_of(current_id) if current_id else None, "to": label,
+                "gates": [r.as_dict() for r in results], "forced": bool(failed and force)}
+
+    def _move_stage(self: "Catalog", conn: sqlite3.Connection, mid: int, stage: str,
+                    from_id: int | None, to_id: int | None, action: str, reason: str | None,
+                    gate_results: list[dict] | None, forced: bool, actor: str | None,
+                    at: float | None = None) -> None:
+        when = at or self.now()
+        if to_id is None:
+            conn.execute("DELETE FROM stages WHERE model_id = ? AND stage = ?", (mid, stage))
+        else:
+            conn.execute("INSERT INTO stages (model_id, stage, version_id, since) VALUES (?,?,?,?) "
+                         "ON CONFLICT(model_id, stage) DO UPDATE SET version_id = excluded.version_id,"
+                         " since = excluded.since", (mid, stage, to_id, when))
+        conn.execute(
+            "INSERT INTO stage_history (model_id, stage, from_version_id, to_version_id, action, "
+            "reason, actor, at, gate_results, forced) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (mid, stage, from_id, to_id, action, reason, actor or self.actor, when,
+             json.dumps(gate_results) if gate_results else None, int(forced)))
+        name = conn.execute("SELECT name FROM models WHERE id = ?", (mid,)).fetchone()[0]
+        def label(vid: int | None) -> str | None:
+            if vid is None:
+                return None
+            return f"{name}@{conn.execute('SELECT version FROM model_versions WHERE id = ?', (vid,)).fetchone()[0]}"
+        self._event(conn, action, "stage", mid, f"{name}@{stage}",
+                    before={stage: label(from_id)}, after={stage: label(to_id)},
+                    detail=reason, actor=actor)
+
+    def rollback(self: "Catalog", model: str, stage: str = "production", *,
+                 reason: str | None = None, actor: str | None = None) -> dict[str, Any]:
+        """Move ``stage`` back to the version it held before the last change.
+
+        Recorded as a ``rollback`` in the stage history; repeated rollbacks walk further back.
+        With no earlier holder it raises InvalidInput and changes nothing.
+        """
+        stage = refs_mod.normalize_stage(stage)
+        reason = (reason or "").strip() or None
+        mid = self.model_id(model)
+        with self._write() as conn:
+            stack = self._stack(conn, mid, stage)
+            if len(stack) < 2:
+                raise InvalidInput(f"nothing to roll back: {model}@{stage} has no earlier version",
+                                   hint=f"see the history with: mltui history --model {model}")
+            current = conn.execute("SELECT version_id FROM stages WHERE model_id = ? AND stage = ?",
+                                   (mid, stage)).fetchone()
+            current_id = current[0] if current else None
+            if current_id != stack[-1]:
+                raise Conflict(f"{model}@{stage} changed outside the recorded history",
+                               hint="promote the version you want explicitly")
+            target = stack[-2]
+            self._move_stage(conn, mid, stage, current_id, target, "rollback", reason, None,
+                             False, actor)
+        return {"model": model, "stage": stage,
+                "from": self.ref_of(current_id) if current_id else None,
+                "to": self.ref_of(target) if target else None}
+
+    def clear_stage(self: "Catalog", model: str, stage: str, *, reason: str | None = None,
+                    actor: str | None = None) -> None:
+        """Remove a stage pointer (recorded as ``clear``; a rollback restores it)."""
+        stage = refs_mod.normalize_stage(stage)
+        mid = self.model_id(model)
+        with self._write() as conn:
+            current = conn.execute("SELECT version_id FROM stages WHERE model_id = ? AND stage = ?",
+                                   (mid, stage)).fetchone()
+            if not current:
+                raise NotFound(f"no version of {model!r} holds {stage!r}")
+            self._move_stage(conn, mid, stage, current[0], None, "clear", reason, None, False, actor)
+
+    # -- gates -----------------------------------------------------------------------------
+
+    def gates(self: "Catalog", model: str) -> list[dict[str, Any]]:
+        """A model's gate rules, parsed."""
+        mid = self.model_id(model)
+        out = []
+        for row in self._read("SELECT id, rule, created_at, created_by FROM gates "
+                              "WHERE model_id = ? ORDER BY id", (mid,)):
+            rule = parse_rule(row["rule"])
+            row.update(key=rule.key, op=rule.op, threshold=rule.threshold, stage=rule.stage,
+                       offset=rule.offset)
+            out.append(row)
+        return out
+
+    def add_gate(self: "Catalog", model: str, rule: str) -> dict[str, Any]:
+        """Add a gate rule to a model (validated first; a duplicate is an error)."""
+        parsed = parse_rule(rule)
+        mid = self.model_id(model)
+        with self._write() as conn:
+            if conn.execute("SELECT 1 FROM gates WHERE model_id = ? AND rule = ?",
+                            (mid, parsed.text)).fetchone():
+                raise InvalidInput(f"{model} already has the gate {parsed.text!r}")
+            cursor = conn.execute("INSERT INTO gates (model_id, rule, created_at, created_by) "
+                                  "VALUES (?,?,?,?)", (mid, parsed.text, self.now(), self.actor))
+            self._event(conn, "gate-add", "model", mid, model, after={"rule": parsed.text})
+        return {"id": cursor.lastrowid, "rule": parsed.text}
+
+    def remove_gate(self: "Catalog", model: str, rule: str | int) -> None:
+        """Remove a gate by its id or its exact text."""
+        mid = self.model_id(model)
+        with self._write() as conn:
+            if isinstance(rule, int) or str(rule).isdigit():
+                row = conn.execute("SELECT id, rule FROM gates WHERE model_id = ? AND id = ?",
+                                   (mid, int(rule))).fetchone()
+            else:
+                row = conn.execute("SELECT id, rule FROM gates WHERE model_id = ? AND rule = ?",
+                                   (mid, str(rule).strip())).fetchone()
+            if not row:
+                raise NotFound(f"{model} has no gate {rule!r}", hint=f"list them: mltui gate list {model}")
+            conn.execute("DELETE FROM gates WHERE id = ?", (row[0],))
+            self._event(conn, "gate-remove", "model", mid, model, before={"rule": row[1]})

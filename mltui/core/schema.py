@@ -1,0 +1,180 @@
+"""The catalog schema, as numbered migration steps.
+
+``PRAGMA user_version`` holds the number of the last step applied.  A new step is appended to
+``MIGRATIONS`` and never edited once released, so any older catalog can be brought up to date;
+``tests/core/test_migrations.py`` migrates from every earlier version.
+
+Tables are created through sqlite-utils; the few things it cannot express (``WITHOUT ROWID``
+clustering for the metric points, append-only triggers) are plain SQL.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Callable
+
+import sqlite_utils
+
+from .errors import MltuiError
+
+TEXT, INT, REAL = str, int, float
+
+
+def _v1_core(db: sqlite_utils.Database) -> None:
+    db["meta"].create({"key": TEXT, "value": TEXT}, pk="key")
+
+    db["runs"].create({
+        "id": INT, "uid": TEXT, "name": TEXT, "project": TEXT, "source_format": TEXT,
+        "source_path": TEXT, "status": TEXT, "start_time": REAL, "end_time": REAL,
+        "user": TEXT, "host": TEXT, "git_commit": TEXT, "git_branch": TEXT, "git_dirty": INT,
+        "environment": TEXT, "fingerprint": TEXT, "created_at": REAL, "updated_at": REAL,
+    }, pk="id", not_null=["uid"])
+    db["runs"].create_index(["uid"], unique=True)
+    db["runs"].create_index(["start_time"])
+    db["runs"].create_index(["git_commit"])
+
+    db["params"].create({"run_id": INT, "key": TEXT, "value": TEXT}, pk=("run_id", "key"),
+                        foreign_keys=[("run_id", "runs", "id")])
+    db["run_tags"].create({"run_id": INT, "key": TEXT, "value": TEXT}, pk=("run_id", "key"),
+                          foreign_keys=[("run_id", "runs", "id")])
+
+    # Metric points are clustered by (run, key, seq): a run's curve is one contiguous range of
+    # the B-tree and imports append in key order, so no secondary index is needed.
+    db.execute("""
+        CREATE TABLE metric_points (
+            run_id INTEGER NOT NULL REFERENCES runs(id),
+            key TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            step INTEGER,
+            value REAL,
+            value_raw TEXT,
+            epoch REAL,
+            axis TEXT,
+            wall_time REAL,
+            PRIMARY KEY (run_id, key, seq)
+        ) WITHOUT ROWID""")
+    db.execute("""
+        CREATE TABLE metric_summary (
+            run_id INTEGER NOT NULL REFERENCES runs(id),
+            key TEXT NOT NULL,
+            last REAL, last_raw TEXT, last_step INTEGER,
+            min REAL, min_step INTEGER,
+            max REAL, max_step INTEGER,
+            count INTEGER NOT NULL,
+            PRIMARY KEY (run_id, key)
+        ) WITHOUT ROWID""")
+    db["metric_summary"].create_index(["key", "last"])
+
+    db["dataset_versions"].create({
+        "id": INT, "name": TEXT, "version": INT, "hash_algo": TEXT, "hash": TEXT,
+        "uri_raw": TEXT, "path": TEXT, "size": INT, "file_count": INT, "row_count": INT,
+        "columns": TEXT, "created_at": REAL,
+    }, pk="id", not_null=["name", "version"])
+    db["dataset_versions"].create_index(["name", "version"], unique=True)
+    db["dataset_versions"].create_index(["hash"])
+
+    db["models"].create({
+        "id": INT, "name": TEXT, "description": TEXT, "project": TEXT, "created_at": REAL,
+        "next_version": INT,
+    }, pk="id", not_null=["name", "next_version"], defaults={"next_version": 1})
+    db["models"].create_index(["name"], unique=True)
+    db["model_tags"].create({"model_id": INT, "key": TEXT, "value": TEXT},
+                            pk=("model_id", "key"), foreign_keys=[("model_id", "models", "id")])
+
+    db["model_versions"].create({
+        "id": INT, "model_id": INT, "version": INT, "canonical_name": TEXT, "run_id": INT,
+        "artifact_path": TEXT, "artifact_path_raw": TEXT, "artifact_hash_algo": TEXT,
+        "artifact_hash": TEXT, "artifact_size": INT, "base_model": TEXT, "created_at": REAL,
+        "created_by": TEXT, "status": TEXT, "source_uid": TEXT,
+    }, pk="id", not_null=["model_id", "version", "canonical_name", "status"],
+        foreign_keys=[("model_id", "models", "id"), ("run_id", "runs", "id")])
+    db["model_versions"].create_index(["model_id", "version"], unique=True)
+    db["model_versions"].create_index(["canonical_name"], unique=True)
+    db["model_versions"].create_index(["run_id"])
+    db["model_versions"].create_index(["source_uid"], unique=True)
+    db["version_tags"].create({"version_id": INT, "key": TEXT, "value": TEXT},
+                              pk=("version_id", "key"),
+                              foreign_keys=[("version_id", "model_versions", "id")])
+
+    db.execute("""
+        CREATE TABLE lineage (
+            src_kind TEXT NOT NULL, src_id INTEGER NOT NULL,
+            dst_kind TEXT NOT NULL, dst_id INTEGER NOT NULL,
+            role TEXT NOT NULL,
+            created_at REAL,
+            PRIMARY KEY (src_kind, src_id, dst_kind, dst_id, role)
+        ) WITHOUT ROWID""")
+    db["lineage"].create_index(["dst_kind", "dst_id"])
+
+    db["stages"].create({"model_id": INT, "stage": TEXT, "version_id": INT, "since": REAL},
+                        pk=("model_id", "stage"),
+                        foreign_keys=[("model_id", "models", "id"),
+                                      ("version_id", "model_versions", "id")])
+    db["stages"].create_index(["version_id"])
+
+    db["stage_history"].create({
+        "id": INT, "model_id": INT, "stage": TEXT, "from_version_id": INT,
+        "to_version_id": INT, "action": TEXT, "reason": TEXT, "actor": TEXT, "at": REAL,
+        "gate_results": TEXT, "forced": INT,
+    }, pk="id", not_null=["model_id", "stage", "action", "at"],
+        foreign_keys=[("model_id", "models", "id")])
+    db["stage_history"].create_index(["model_id", "stage", "id"])
+
+    db["doc_revisions"].create({
+        "id": INT, "target_kind": TEXT, "target_id": INT, "rev": INT, "text": TEXT,
+        "author": TEXT, "at": REAL, "message": TEXT,
+    }, pk="id", not_null=["target_kind", "target_id", "rev", "text"])
+    db["doc_revisions"].create_index(["target_kind", "target_id", "rev"], unique=True)
+
+    db["gates"].create({"id": INT, "model_id": INT, "rule": TEXT, "created_at": REAL,
+                        "created_by": TEXT}, pk="id", not_null=["model_id", "rule"],
+                       foreign_keys=[("model_id", "models", "id")])
+    db["gates"].create_index(["model_id", "rule"], unique=True)
+
+    db["events"].create({
+        "id": INT, "at": REAL, "actor": TEXT, "action": TEXT, "entity_kind": TEXT,
+        "entity_id": INT, "ref": TEXT, "before": TEXT, "after": TEXT, "detail": TEXT,
+    }, pk="id", not_null=["at", "action"])
+    db["events"].create_index(["at"])
+
+    # Append-only tables: the audit trail cannot be edited through any API or by accident.
+    for table in ("stage_history", "events", "doc_revisions"):
+        for op in ("UPDATE", "DELETE"):
+            db.execute(f"""
+                CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table}
+                BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END""")
+
+    # Full-text search over names, tags and documentation: one searchable text per version
+    # and per run, kept current by the catalog whenever one of its sources changes.
+    db["search_text"].create({"kind": TEXT, "ref_id": INT, "body": TEXT}, pk=("kind", "ref_id"))
+    db["search_text"].enable_fts(["body"], fts_version="FTS5", create_triggers=True,
+                                 tokenize="unicode61")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1_core]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class SchemaTooNew(MltuiError):
+    """The catalog was written by a newer mltui than this one."""
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    """The catalog's schema version (0 for an empty file)."""
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(conn: sqlite3.Connection, from_version: int) -> int:
+    """Apply every step after ``from_version`` in one transaction; returns the new version.
+
+    The caller holds the write lock (``BEGIN IMMEDIATE``) and has made a backup copy.
+    """
+    if from_version > SCHEMA_VERSION:
+        raise SchemaTooNew(
+            f"catalog schema version {from_version} is newer than this mltui understands "
+            f"({SCHEMA_VERSION})", hint="upgrade mltui: pip install -U mltui")
+    db = sqlite_utils.Database(conn, recursive_triggers=False, execute_plugins=False)
+    for number in range(from_version, SCHEMA_VERSION):
+        MIGRATIONS[number](db)
+        conn.execute(f"PRAGMA user_version = {number + 1}")
+    return SCHEMA_VERSION

@@ -1,0 +1,422 @@
+"""Shared helpers for the importers: the cross-cutting quirks of real run logs.
+
+Everything here is pure reading: lenient JSON (NaN/Infinity), YAML with 1.2 floats and unknown
+Python tags, Git LFS pointers, content hashes of files and directories, foreign absolute paths,
+git work-tree lookups and personal-data scrubbing.  See ``shared/FORMATS.md`` §0.2.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import math
+import os
+import re
+import subprocess
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterator
+
+import yaml
+
+from ..core.errors import ImportFailed
+from ..core.hashing import (LFS_HEADER, artifact_for, dataset_for, hash_path,  # noqa: F401
+                            lfs_pointer, sha256_file)
+from ..core.records import MetricPoint
+
+_EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+_NUMBER_RE = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+_NONFINITE = {
+    "nan": float("nan"), "+nan": float("nan"), "-nan": float("nan"),
+    "inf": float("inf"), "+inf": float("inf"), "-inf": float("-inf"),
+    "infinity": float("inf"), "+infinity": float("inf"), "-infinity": float("-inf"),
+    ".nan": float("nan"), ".inf": float("inf"), "-.inf": float("-inf"), "+.inf": float("inf"),
+}
+_MISSING = {"", "na", "n/a", "none", "null"}
+
+
+# ---------------------------------------------------------------------------------------------
+# Import context
+
+
+@dataclass
+class ImportContext:
+    """What an importer needs to know about the invocation.
+
+    ``root`` is the folder (or file) the user named; paths found in logs are resolved inside it
+    and never opened outside it unless the user named them.
+    """
+
+    root: Path
+    warnings: list[str] = field(default_factory=list)
+
+    def warn(self, message: str) -> None:
+        """Record a non-fatal problem (a partial run, an unresolved path)."""
+        self.warnings.append(message)
+
+
+# ---------------------------------------------------------------------------------------------
+# Numbers
+
+
+def to_float(value: Any) -> tuple[float | None, str | None]:
+    """Convert a logged value to ``(finite float or None, raw text or None)``.
+
+    NaN and infinities become ``(None, "nan")`` / ``(None, "inf")`` because SQLite stores NaN
+    as NULL; the raw text keeps what the log said.  Missing markers (``""``, ``NA``) give
+    ``(None, None)``.  Anything else that is not a number raises ``ValueError``.
+    """
+    if value is None:
+        return None, None
+    if isinstance(value, bool):
+        return float(value), None
+    if isinstance(value, (int, float)):
+        number = float(value)
+        if math.isfinite(number):
+            return number, None
+        return None, _raw_nonfinite(number)
+    text = str(value).strip()
+    lowered = text.lower()
+    if lowered in _MISSING:
+        return None, None
+    if lowered in _NONFINITE:
+        return None, _raw_nonfinite(_NONFINITE[lowered])
+    number = float(text)  # raises ValueError for non-numbers
+    if math.isfinite(number):
+        return number, None
+    return None, _raw_nonfinite(number)
+
+
+def _raw_nonfinite(number: float) -> str:
+    if math.isnan(number):
+        return "nan"
+    return "inf" if number > 0 else "-inf"
+
+
+def is_number_like(value: Any) -> bool:
+    """True for ints, floats and strings that spell a number (incl. nan/inf)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        return True
+    if isinstance(value, str):
+        text = value.strip().lower()
+        return bool(_NUMBER_RE.match(text)) or text in _NONFINITE
+    return False
+
+
+def point(key: str, value: Any, *, step: int | None = None, epoch: float | None = None,
+          axis: str = "step", wall_time: float | None = None, seq: int = 0) -> MetricPoint:
+    """Build a MetricPoint from a raw logged value (NaN/Inf kept as raw text)."""
+    number, raw = to_float(value)
+    return MetricPoint(key=key, value=number, step=step, epoch=epoch, axis=axis,
+                       wall_time=wall_time, raw=raw, seq=seq)
+
+
+def as_param_text(value: Any) -> str:
+    """Params are stored as text, the way MLflow does; structures become compact JSON."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return "None"
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if isinstance(value, (int, float)):
+        return repr(value) if isinstance(value, float) else str(value)
+    try:
+        return json.dumps(value, sort_keys=True, default=str, allow_nan=True)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def flatten(mapping: Any, prefix: str = "", sep: str = ".") -> dict[str, Any]:
+    """Flatten nested mappings to dotted keys (``{"a": {"b": 1}}`` → ``{"a.b": 1}``)."""
+    out: dict[str, Any] = {}
+    if not isinstance(mapping, dict):
+        if prefix:
+            out[prefix] = mapping
+        return out
+    for key, value in mapping.items():
+        name = f"{prefix}{sep}{key}" if prefix else str(key)
+        if isinstance(value, dict) and value:
+            out.update(flatten(value, name, sep))
+        else:
+            out[name] = value
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON and JSONL
+
+
+def read_text(path: Path, *, limit: int | None = None) -> str:
+    """Read a text file as UTF-8 (BOM tolerated); binary content is an ImportFailed."""
+    try:
+        data = path.read_bytes() if limit is None else _read_head(path, limit)
+    except OSError as exc:
+        raise ImportFailed(str(path), f"cannot read: {exc.strerror or exc}") from None
+    if b"\x00" in data[:4096]:
+        raise ImportFailed(str(path), "binary content where text was expected")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ImportFailed(str(path), "not valid UTF-8 text", line=line) from None
+
+
+def _read_head(path: Path, limit: int) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read(limit)
+
+
+def load_json(path: Path, text: str | None = None) -> Any:
+    """Parse JSON leniently: bare ``NaN``, ``Infinity`` and ``-Infinity`` are accepted.
+
+    A syntax error raises ImportFailed naming the file and line.
+    """
+    if text is None:
+        text = read_text(path)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ImportFailed(str(path), f"invalid JSON: {exc.msg} at column {exc.colno}",
+                           line=exc.lineno) from None
+    except RecursionError:
+        raise ImportFailed(str(path), "JSON nested too deeply") from None
+
+
+def iter_jsonl(path: Path, text: str | None = None) -> Iterator[tuple[int, Any]]:
+    """Yield ``(line number, object)`` for each non-blank line of a JSON-lines file.
+
+    A bad line raises ImportFailed with its line number, except a truncated last line with no
+    newline (a writer killed mid-line), which is skipped.
+    """
+    if text is None:
+        text = read_text(path)
+    lines = text.split("\n")
+    last_index = len(lines) - 1
+    for index, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        try:
+            yield index + 1, json.loads(stripped)
+        except json.JSONDecodeError as exc:
+            if index == last_index and not text.endswith("\n"):
+                return  # a writer killed mid-line leaves a partial last record
+            raise ImportFailed(str(path), f"invalid JSON: {exc.msg} at column {exc.colno}",
+                               line=index + 1) from None
+
+
+def read_csv_rows(path: Path, text: str | None = None, *, delimiter: str = ",",
+                  strip: bool = True) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """Read a CSV into (header, [(line number, row dict)]); cells and names stripped.
+
+    Kept on the stdlib ``csv`` module rather than pandas because run-log CSVs need per-line
+    error positions, padded headers and header rewrites that pandas hides.
+    """
+    if text is None:
+        text = read_text(path)
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        header = next(reader)
+    except StopIteration:
+        return [], []
+    except csv.Error as exc:
+        raise ImportFailed(str(path), f"invalid CSV: {exc}", line=1) from None
+    if strip:
+        header = [name.strip() for name in header]
+    rows: list[tuple[int, dict[str, str]]] = []
+    try:
+        for cells in reader:
+            if not cells or all(not cell.strip() for cell in cells):
+                continue
+            if strip:
+                cells = [cell.strip() for cell in cells]
+            if cells == header:
+                continue  # a header repeated by an appending writer
+            rows.append((reader.line_num, dict(zip(header, cells))))
+    except csv.Error as exc:
+        raise ImportFailed(str(path), f"invalid CSV: {exc}", line=reader.line_num) from None
+    return header, rows
+
+
+# ---------------------------------------------------------------------------------------------
+# YAML
+
+
+class _LenientLoader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 floats (``1e-08`` is a float) and unknown tags as plain data."""
+
+
+_LenientLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+        |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+        |\.[0-9_]+(?:[eE][-+][0-9]+)?
+        |[-+]?\.(?:inf|Inf|INF)
+        |\.(?:nan|NaN|NAN))$""",
+        re.X,
+    ),
+    list("-+0123456789."),
+)
+
+
+def _construct_unknown(loader: yaml.Loader, tag_suffix: str, node: yaml.Node) -> Any:
+    # !!python/object:argparse.Namespace and friends: keep the data, drop the type.
+    if isinstance(node, yaml.MappingNode):
+        return loader.construct_mapping(node, deep=True)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node, deep=True)
+    return loader.construct_scalar(node)
+
+
+_LenientLoader.add_multi_constructor("", _construct_unknown)
+_LenientLoader.add_multi_constructor("!", _construct_unknown)
+_LenientLoader.add_multi_constructor("tag:yaml.org,2002:python/", _construct_unknown)
+
+
+def load_yaml(path: Path, text: str | None = None) -> Any:
+    """Parse YAML with 1.2 floats and tolerance for Python-specific tags.
+
+    A syntax error raises ImportFailed naming the file and line.
+    """
+    if text is None:
+        text = read_text(path)
+    try:
+        return yaml.load(text, Loader=_LenientLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ImportFailed(str(path), f"invalid YAML: {problem}",
+                           line=(mark.line + 1) if mark else None) from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Paths
+
+
+def resolve_foreign_path(raw: str | None, root: Path, *, near: Path | None = None) -> Path | None:
+    """Resolve a path written on another machine to a path inside the imported tree.
+
+    Tries, in order: relative to ``near`` (the log's folder) and to ``root``, the path itself
+    when it is already inside ``root``, then by basename (and the last two components) under
+    ``root``.  Returns None when nothing inside the tree matches; never returns a path outside
+    ``root``, so a hostile log cannot make us open ``/etc/passwd``.
+    """
+    if not raw:
+        return None
+    text = str(raw).strip()
+    if text.startswith("file://"):
+        text = text[len("file://"):]
+        if re.match(r"^/[A-Za-z]:/", text):
+            text = text[1:]
+    if "://" in text:
+        return None
+    root = root.resolve()
+    parts = [p for p in re.split(r"[\\/]+", text) if p not in ("", ".")]
+    if not parts:
+        return None
+    candidates: list[Path] = []
+    is_absolute = text.startswith(("/", "\\")) or bool(re.match(r"^[A-Za-z]:[\\/]", text))
+    if not is_absolute:
+        if near is not None:
+            candidates.append(near / Path(*parts))
+        candidates.append(root / Path(*parts))
+    else:
+        candidates.append(Path(text))
+    for tail in (2, 1):
+        if len(parts) >= tail:
+            tail_path = Path(*parts[-tail:])
+            if near is not None:
+                candidates.append(near / tail_path)
+            candidates.append(root / tail_path)
+    for candidate in candidates:
+        try:
+            resolved = candidate.resolve()
+        except (OSError, RuntimeError):
+            continue
+        if _inside(resolved, root) and resolved.exists():
+            return resolved
+    return None
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.relative_to(root)
+        return True
+    except ValueError:
+        return False
+
+
+def fingerprint(paths: list[Path]) -> str:
+    """A cheap change detector for a set of log files: names, sizes and modification times."""
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:32]
+
+
+def stable_uid(source_format: str, path: Path) -> str:
+    """A run id for sources without their own: a hash of the format and the resolved path."""
+    return hashlib.sha256(f"{source_format}\0{path.resolve()}".encode()).hexdigest()[:32]
+
+
+# ---------------------------------------------------------------------------------------------
+# git and personal data
+
+
+@lru_cache(maxsize=256)
+def git_info(directory: str) -> tuple[str | None, str | None, bool | None]:
+    """``(commit, branch, dirty)`` of the git work tree holding ``directory``, or Nones."""
+    def git(*args: str) -> str | None:
+        try:
+            result = subprocess.run(["git", "-C", directory, *args], capture_output=True,
+                                    text=True, timeout=10)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return result.stdout.strip() if result.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    if not commit:
+        return None, None, None
+    branch = git("rev-parse", "--abbrev-ref", "HEAD")
+    status = git("status", "--porcelain", "--untracked-files=no")
+    return commit, (branch if branch and branch != "HEAD" else None), bool(status)
+
+
+def scrub_pii(value: str | None) -> str | None:
+    """Drop e-mail addresses: personal data is not imported."""
+    if value is None:
+        return None
+    return _EMAIL_RE.sub("<redacted>", value)
+
+
+def looks_like_email(value: Any) -> bool:
+    """True when a value is (or holds) an e-mail address."""
+    return isinstance(value, str) and bool(_EMAIL_RE.search(value))
+
+
+def dedupe_points(points: list[MetricPoint]) -> list[MetricPoint]:
+    """Drop exact repeats (same key, step, epoch, value and time), keeping the first.
+
+    MLflow metric files and appended logs can hold identical lines; points that share a step
+    but differ in value are all kept (``seq`` orders them, the last one is the current value).
+    """
+    seen: set[tuple] = set()
+    out: list[MetricPoint] = []
+    for p in points:
+        signature = (p.key, p.step, p.epoch, p.value, p.raw, p.wall_time)
+        if signature in seen:
+            continue
+        seen.add(signature)
+        out.append(p)
+    return out

@@ -1,0 +1,107 @@
+"""Reports for CI and spreadsheets: comparisons and checks as Markdown/CSV, table exports.
+
+Shared by the command line and the app's ``x`` (export the comparison).  Tabular output goes
+through pandas, which already knows CSV quoting and Parquet.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .display import fmt_delta, fmt_number, short_hash
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .core.catalog import Catalog
+
+
+def _md(value: Any) -> str:
+    """A Markdown table cell: pipes, backslashes and newlines escaped, markup kept literal."""
+    text = "" if value is None else str(value)
+    text = text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("\r", " ")
+    for ch in "*_`[]<>":
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+def comparison_markdown(data: dict[str, Any]) -> str:
+    """A comparison as GitHub Markdown: metrics with deltas (best in bold), params, data."""
+    versions = data["versions"]
+    lines = ["| | " + " | ".join(_md(v) + (" (base)" if i == 0 else "") for i, v in enumerate(versions))
+             + " |", "|---|" + "---:|" * len(versions)]
+    for row in data["metrics"]:
+        cells = []
+        for index, value in enumerate(row["values"]):
+            text = fmt_number(value if value is not None else row["raw"][index])
+            if index and row["deltas"][index] is not None:
+                text += f" ({fmt_delta(row['deltas'][index])})"
+            cells.append(f"**{_md(text)}**" if row["best"] == index else _md(text))
+        lines.append(f"| {_md('metrics.' + row['key'])} | " + " | ".join(cells) + " |")
+    for row in data["params"]:
+        mark = " ≠" if row["differs"] else ""
+        lines.append(f"| {_md('params.' + row['key'])}{mark} | "
+                     + " | ".join(_md(v if v is not None else "—") for v in row["values"]) + " |")
+    lines.append("| data | " + " | ".join(_md(d or "—") for d in data["datasets"]) + " |")
+    lines.append("| commit | " + " | ".join(_md(short_hash(c)) for c in data["commits"]) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def comparison_frame(data: dict[str, Any]):
+    """A comparison as a pandas DataFrame: one row per metric/param, one column per version."""
+    import pandas as pd
+
+    records = []
+    for row in data["metrics"]:
+        records.append({"field": f"metrics.{row['key']}",
+                        **{v: (row["values"][i] if row["values"][i] is not None else row["raw"][i])
+                           for i, v in enumerate(data["versions"])}})
+    for row in data["params"]:
+        records.append({"field": f"params.{row['key']}",
+                        **{v: row["values"][i] for i, v in enumerate(data["versions"])}})
+    records.append({"field": "data", **dict(zip(data["versions"], data["datasets"]))})
+    records.append({"field": "commit", **dict(zip(data["versions"], data["commits"]))})
+    return pd.DataFrame.from_records(records, columns=["field", *data["versions"]])
+
+
+def comparison_csv(data: dict[str, Any]) -> str:
+    """A comparison as CSV."""
+    return comparison_frame(data).to_csv(index=False)
+
+
+def check_markdown(result: dict[str, Any]) -> str:
+    """A gate check as a Markdown report for CI job summaries."""
+    verdict = "✅ passed" if result["passed"] else "❌ failed"
+    lines = [f"### Gates for {_md(result['ref'])}: {verdict}", "",
+             "| rule | result | value | expected |", "|---|---|---:|---|"]
+    for item in result["results"]:
+        mark = "skipped" if item.get("skipped") else ("pass" if item["passed"] else "**FAIL**")
+        lines.append(f"| `{item['rule'].replace('|', '/')}` | {mark} | {fmt_number(item['actual'])} | "
+                     f"{_md(item['expected'])} |")
+    if not result["results"]:
+        lines.append("| (no gates) | | | |")
+    return "\n".join(lines) + "\n"
+
+
+def export_tables(cat: "Catalog", out_dir: Path, tables: list[str] | None, fmt: str
+                  ) -> list[tuple[Path, int]]:
+    """Write each table to ``out_dir/<table>.<fmt>``; returns ``[(path, rows)]``."""
+    from .core.errors import InvalidInput
+
+    from .core.catalog import EXPORT_TABLES
+
+    names = tables or [t for t in EXPORT_TABLES if t != "points"]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in names:
+        frame = cat.export_frame(name)
+        path = out_dir / f"{name}.{fmt}"
+        if fmt == "parquet":
+            try:
+                frame.to_parquet(path, index=False)
+            except ImportError:
+                raise InvalidInput("Parquet export needs pyarrow",
+                                   hint="pip install pyarrow, or use --format csv") from None
+        else:
+            frame.to_csv(path, index=False)
+        written.append((path, len(frame)))
+    return written
