@@ -93,7 +93,15 @@ class ReadResult:
 
 
 def discover(paths: Iterable[Path], forced: str | None = None) -> list[tuple[ModuleType, Path]]:
-    """Find every recognised log under ``paths``: ``[(module, path)]`` in walk order.
+    """Find every recognised log under ``paths``: ``[(module, path)]`` in walk order."""
+    return [(module, path) for module, path, _ in _walk(paths, forced)]
+
+
+def _walk(paths: Iterable[Path], forced: str | None = None) -> list[tuple[ModuleType, Path, Path]]:
+    """Like :func:`discover`, with the root each log was found under: ``(module, path, root)``.
+
+    ``root`` is the folder the user named (a named file's folder): paths found inside logs are
+    resolved within it and never outside.
 
     A folder claimed by a ``CONSUMES_SUBTREE`` format is not descended into; files inside a
     claimed folder are not offered to the file formats.
@@ -101,7 +109,7 @@ def discover(paths: Iterable[Path], forced: str | None = None) -> list[tuple[Mod
     modules = [module_for(forced)] if forced else format_modules()
     dir_modules = [m for m in modules if m.KIND == "dir"]
     file_modules = [m for m in modules if m.KIND == "file"]
-    found: list[tuple[ModuleType, Path]] = []
+    found: list[tuple[ModuleType, Path, Path]] = []
     for root in paths:
         root = Path(root)
         if not root.exists():
@@ -110,11 +118,11 @@ def discover(paths: Iterable[Path], forced: str | None = None) -> list[tuple[Mod
         if root.is_file():
             for module in modules:
                 if module.detect(root):
-                    found.append((module, root))
+                    found.append((module, root, root.parent))
                     break
             else:
                 if forced:
-                    found.append((modules[0], root))
+                    found.append((modules[0], root, root.parent))
             continue
         for directory, subdirs, files in os.walk(root):
             subdirs[:] = sorted(d for d in subdirs if d not in _SKIP_DIRS)
@@ -122,7 +130,7 @@ def discover(paths: Iterable[Path], forced: str | None = None) -> list[tuple[Mod
             claimed = False
             for module in dir_modules:
                 if module.detect(here):
-                    found.append((module, here))
+                    found.append((module, here, root))
                     claimed = True
                     if getattr(module, "CONSUMES_SUBTREE", True):
                         subdirs[:] = []
@@ -133,7 +141,7 @@ def discover(paths: Iterable[Path], forced: str | None = None) -> list[tuple[Mod
                 file = here / name
                 for module in file_modules:
                     if module.detect(file):
-                        found.append((module, file))
+                        found.append((module, file, root))
                         break
     return found
 
@@ -146,16 +154,15 @@ def read_paths(paths: Iterable[Path], *, forced: str | None = None,
     later file format.  Runs without a git commit get the one of the log's work tree.
     """
     result = ReadResult()
-    found = discover(paths, forced)
+    found = _walk(paths, forced)
     consumed: set[str] = set()
     total = len(found)
-    for index, (module, path) in enumerate(found):
+    for index, (module, path, root) in enumerate(found):
         if on_progress:
             on_progress(index, total, str(path))
         if str(path.resolve()) in consumed:
             continue
-        root = path if path.is_dir() else path.parent
-        ctx = ImportContext(root=root)
+        ctx = ImportContext(root=root.resolve())
         try:
             batch = module.read(path, ctx)
         except ImportFailed as exc:

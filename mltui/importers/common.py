@@ -238,6 +238,9 @@ def read_csv_rows(path: Path, text: str | None = None, *, delimiter: str = ",",
                 cells = [cell.strip() for cell in cells]
             if cells == header:
                 continue  # a header repeated by an appending writer
+            if len(cells) > len(header) and any(cells[len(header):]):
+                raise ImportFailed(str(path), f"row has {len(cells)} cells but the header has "
+                                              f"{len(header)}", line=reader.line_num)
             rows.append((reader.line_num, dict(zip(header, cells))))
     except csv.Error as exc:
         raise ImportFailed(str(path), f"invalid CSV: {exc}", line=reader.line_num) from None
@@ -304,8 +307,8 @@ def resolve_foreign_path(raw: str | None, root: Path, *, near: Path | None = Non
     """Resolve a path written on another machine to a path inside the imported tree.
 
     Tries, in order: relative to ``near`` (the log's folder) and to ``root``, the path itself
-    when it is already inside ``root``, then by basename (and the last two components) under
-    ``root``.  Returns None when nothing inside the tree matches; never returns a path outside
+    when it is already inside ``root``, then ever shorter tails of it (down to the basename)
+    under ``near`` and ``root``.  Returns None when nothing inside the tree matches; never returns a path outside
     ``root``, so a hostile log cannot make us open ``/etc/passwd``.
     """
     if not raw:
@@ -329,12 +332,14 @@ def resolve_foreign_path(raw: str | None, root: Path, *, near: Path | None = Non
         candidates.append(root / Path(*parts))
     else:
         candidates.append(Path(text))
-    for tail in (2, 1):
-        if len(parts) >= tail:
-            tail_path = Path(*parts[-tail:])
-            if near is not None:
-                candidates.append(near / tail_path)
-            candidates.append(root / tail_path)
+    # Then ever shorter tails of the foreign path: /content/datasets/x/data.yaml is
+    # <root>/datasets/x/data.yaml when the user imported the project folder.
+    clean = [p for p in parts if p not in ("..",) and ":" not in p]
+    for tail in range(len(clean), 0, -1):
+        tail_path = Path(*clean[-tail:])
+        if near is not None:
+            candidates.append(near / tail_path)
+        candidates.append(root / tail_path)
     for candidate in candidates:
         try:
             resolved = candidate.resolve()

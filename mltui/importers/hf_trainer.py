@@ -1,0 +1,624 @@
+"""Hugging Face ``Trainer`` output directories (FORMATS.md §1).
+
+An output dir holds ``trainer_state.json`` (at the root after ``save_state()``, and in every
+``checkpoint-N/``), the ``*_results.json`` companions of ``save_metrics``, the final model files
+(``config.json`` + weights, or a PEFT adapter) and a model card ``README.md``.  One output dir is
+one run: when only checkpoints hold a state, the latest checkpoint's state is used (it contains
+the whole log history up to that step), never one run per checkpoint.
+
+``training_args.bin`` is a pickle and is never loaded.  Params come from the TrainingArguments
+JSON of a TensorBoard ``args/text_summary`` when ``runs/`` holds event files (read here with a
+minimal record walk, independent of the TensorBoard reader), the model card's "Training
+hyperparameters" list, and the trainer_state fields.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from ..core.errors import ImportFailed
+from ..core.records import ArtifactRecord, DatasetRecord, ImportBatch, MetricPoint, RunRecord
+from .common import (ImportContext, artifact_for, as_param_text, dedupe_points, fingerprint,
+                     flatten, is_number_like, load_json, load_yaml, point, read_text,
+                     resolve_foreign_path, stable_uid)
+
+FORMAT = "hf"
+KIND = "dir"
+CONSUMES_SUBTREE = True
+
+STATE_FILE = "trainer_state.json"
+RESULT_FILES = ("all_results.json", "train_results.json", "eval_results.json",
+                "test_results.json", "predict_results.json")
+# Weight files of a saved model, in the order we prefer them as "the" model file.
+WEIGHT_FILES = ("model.safetensors", "adapter_model.safetensors", "pytorch_model.bin",
+                "adapter_model.bin", "tf_model.h5", "flax_model.msgpack")
+_SHARD_RE = re.compile(r"^(model|pytorch_model)-\d+-of-\d+\.(safetensors|bin)$")
+_CHECKPOINT_RE = re.compile(r"^checkpoint-(\d+)$")
+# trainer_state fields that describe the configuration rather than the outcome.
+STATE_PARAM_FIELDS = ("train_batch_size", "num_train_epochs", "max_steps", "logging_steps",
+                      "eval_steps", "save_steps", "is_hyper_param_search")
+# Counts that save_metrics writes next to the metrics; they describe the data, not the model.
+SAMPLE_COUNT_KEYS = ("train_samples", "eval_samples", "test_samples", "predict_samples")
+_HEAD_BYTES = 1 << 16
+
+
+# ---------------------------------------------------------------------------------------------
+# Detection
+
+
+def detect(path: Path) -> bool:
+    """True for a folder with a ``trainer_state.json`` holding ``log_history`` (at its root or
+    in a ``checkpoint-N/`` subfolder)."""
+    try:
+        if not path.is_dir():
+            return False
+        state = _state_file(path)
+        return state is not None and _looks_like_state(state)
+    except OSError:
+        return False
+
+
+def _looks_like_state(file: Path) -> bool:
+    try:
+        with open(file, "rb") as handle:
+            head = handle.read(_HEAD_BYTES)
+    except OSError:
+        return False
+    # save_to_json sorts keys, so "log_history" comes early (after best_*/epoch/global_step).
+    return head.lstrip().startswith(b"{") and b'"log_history"' in head
+
+
+def _checkpoints(path: Path) -> list[tuple[int, Path]]:
+    """``[(global step, checkpoint dir)]`` sorted by step."""
+    found = []
+    try:
+        children = list(path.iterdir())
+    except OSError:
+        return []
+    for child in children:
+        match = _CHECKPOINT_RE.match(child.name)
+        if match and child.is_dir():
+            found.append((int(match.group(1)), child))
+    return sorted(found)
+
+
+def _state_file(path: Path) -> Path | None:
+    """The root state, else the state of the latest checkpoint that has one."""
+    root_state = path / STATE_FILE
+    if root_state.is_file():
+        return root_state
+    for _, checkpoint in reversed(_checkpoints(path)):
+        state = checkpoint / STATE_FILE
+        if state.is_file():
+            return state
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+def read(path: Path, ctx: ImportContext) -> ImportBatch:
+    """Read one output dir into one run: log history, final metrics, params, data, models."""
+    path = Path(path)
+    state_path = _state_file(path)
+    if state_path is None:
+        raise ImportFailed(str(path), f"no {STATE_FILE} at the root or in any checkpoint-N/",
+                           hint="point mltui import at the Trainer's output_dir")
+    if state_path.parent != path:
+        ctx.warn(f"{path}: no {STATE_FILE} at the root; using {state_path.relative_to(path)}")
+    files_read = [state_path]
+    state_text = read_text(state_path)
+    state = load_json(state_path, state_text)
+    if not isinstance(state, dict):
+        raise ImportFailed(str(state_path), "expected a JSON object", line=1)
+    history = state.get("log_history")
+    if not isinstance(history, list):
+        raise ImportFailed(str(state_path), "expected a list", field="log_history")
+
+    global_step = _optional_int(state, "global_step", state_path)
+    final_epoch = _optional_number(state, "epoch", state_path)
+    run = RunRecord(uid=stable_uid(FORMAT, path), source_format=FORMAT, source_path=str(path),
+                    name=path.name)
+    run.metrics = _history_points(history, state_path, state_text)
+    if any(isinstance(entry, dict) and "train_runtime" in entry for entry in history):
+        run.status = "FINISHED"  # the final summary entry is logged only when train() returns
+
+    results_points, sample_counts, results_files = _results_points(
+        path, global_step, final_epoch, start_seq=len(run.metrics), ctx=ctx)
+    run.metrics = dedupe_points(run.metrics + results_points)
+    files_read += results_files
+
+    card = _read_model_card(path, ctx)
+    if card is not None:
+        files_read.append(path / "README.md")
+        run.params.update(card.params)
+        run.datasets.extend(DatasetRecord(name=name) for name in card.datasets)
+    for key in STATE_PARAM_FIELDS:
+        if state.get(key) is not None:
+            run.params[key] = as_param_text(state[key])
+    trial_params = state.get("trial_params")
+    if isinstance(trial_params, dict):
+        for key, value in flatten(trial_params).items():
+            run.params[f"trial_params.{key}"] = as_param_text(value)
+    for key, value in sample_counts.items():
+        run.params[key] = as_param_text(value)
+    for key in ("trial_name", "best_metric", "best_global_step", "best_model_checkpoint"):
+        if state.get(key) is not None:
+            run.tags[key] = as_param_text(state[key])
+    if global_step is not None:
+        run.tags["global_step"] = str(global_step)
+
+    tb_args, tb_files = _tensorboard_args(path, ctx)
+    files_read += tb_files
+    # TrainingArguments are the most complete; the card and trainer_state refine them.
+    run.params = {**tb_args, **run.params}
+
+    base_model, base_files = _base_model(path, card, state, ctx)
+    files_read += base_files
+    run.artifacts = _artifacts(path, state, base_model, ctx)
+    run.start_time = _tensorboard_start_time(path, ctx)
+    if not run.metrics:
+        ctx.warn(f"{state_path}: log_history holds no metrics")
+    run.fingerprint = fingerprint(files_read)
+    run.warnings = list(ctx.warnings)
+    return ImportBatch(source_format=FORMAT, source_path=str(path), runs=[run],
+                       consumed_paths=[str(p.resolve()) for p in files_read])
+
+
+def _optional_int(mapping: dict, key: str, file: Path) -> int | None:
+    value = mapping.get(key)
+    if value is None:
+        return None
+    try:
+        return _as_int(value)
+    except ValueError:
+        raise ImportFailed(str(file), f"expected an integer, got {value!r}", field=key) from None
+
+
+def _optional_number(mapping: dict, key: str, file: Path) -> float | None:
+    value = mapping.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ImportFailed(str(file), f"expected a number, got {value!r}", field=key)
+    return float(value)
+
+
+def _as_int(value: Any) -> int:
+    """An int from an int or an integral float (never a bool); ValueError otherwise."""
+    if isinstance(value, bool):
+        raise ValueError(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    raise ValueError(value)
+
+
+def _history_points(history: list, state_path: Path, text: str) -> list[MetricPoint]:
+    """One point per numeric key of each log_history entry (train, eval and summary entries
+    are separate dicts that share ``step``; no key is expected in every entry)."""
+    points: list[MetricPoint] = []
+    append = points.append
+    for index, entry in enumerate(history):
+        where = f"log_history[{index}]"
+        if not isinstance(entry, dict):
+            raise ImportFailed(str(state_path), "expected an object",
+                               line=_entry_line(text, index), field=where)
+        try:
+            step = _as_int(entry.get("step"))
+        except ValueError:
+            raise ImportFailed(str(state_path), f"expected an integer step, got {entry.get('step')!r}",
+                               line=_entry_line(text, index), field=f"{where}.step") from None
+        epoch = entry.get("epoch")
+        if epoch is not None:
+            if isinstance(epoch, bool) or not isinstance(epoch, (int, float)):
+                raise ImportFailed(str(state_path), f"expected a number, got {epoch!r}",
+                                   line=_entry_line(text, index), field=f"{where}.epoch")
+            epoch = float(epoch)  # 4.2x writes an int 0 at the start, later floats with noise
+        for key, value in entry.items():
+            if key == "step" or key == "epoch":
+                continue
+            if isinstance(value, (dict, list, str)) or value is None:
+                # e.g. a classification report dict: not a scalar metric.
+                continue
+            if isinstance(value, bool):
+                continue
+            try:
+                append(point(key, value, step=step, epoch=epoch, axis="step", seq=len(points)))
+            except (TypeError, ValueError):
+                raise ImportFailed(str(state_path), f"not a number: {value!r}",
+                                   line=_entry_line(text, index), field=f"{where}.{key}") from None
+    return points
+
+
+def _entry_line(text: str, index: int) -> int | None:
+    """The line where ``log_history[index]`` starts (computed only when reporting an error)."""
+    match = re.search(r'"log_history"\s*:\s*\[', text)
+    if not match:
+        return None
+    decoder = json.JSONDecoder()
+    position = match.end()
+    for current in range(index + 1):
+        while position < len(text) and text[position] in " \t\r\n,":
+            position += 1
+        if current == index:
+            return text.count("\n", 0, position) + 1
+        try:
+            _, position = decoder.raw_decode(text, position)
+        except json.JSONDecodeError:
+            return None
+    return None
+
+
+def _results_points(path: Path, global_step: int | None, final_epoch: float | None, *,
+                    start_seq: int, ctx: ImportContext
+                    ) -> tuple[list[MetricPoint], dict[str, Any], list[Path]]:
+    """Final metrics from the ``save_metrics`` files, at step = global_step.
+
+    ``all_results.json`` merges the split files, so the same value usually appears twice; the
+    caller drops exact repeats.  Sample counts are returned apart: they describe the data.
+    """
+    points: list[MetricPoint] = []
+    counts: dict[str, Any] = {}
+    files: list[Path] = []
+    for name in RESULT_FILES:
+        file = path / name
+        if not file.is_file():
+            continue
+        data = load_json(file)
+        if not isinstance(data, dict):
+            raise ImportFailed(str(file), "expected a JSON object of metrics", line=1)
+        files.append(file)
+        epoch = data.get("epoch", final_epoch)
+        if isinstance(epoch, bool) or not isinstance(epoch, (int, float, type(None))):
+            raise ImportFailed(str(file), f"expected a number, got {epoch!r}", field="epoch")
+        epoch = float(epoch) if epoch is not None else None
+        for key, value in data.items():
+            if key == "epoch":
+                continue
+            if key in SAMPLE_COUNT_KEYS:
+                counts[key] = value
+                continue
+            if isinstance(value, bool) or not is_number_like(value):
+                ctx.warn(f"{file}: skipped non-numeric value of {key!r}")
+                continue
+            points.append(point(key, value, step=global_step, epoch=epoch, axis="step",
+                                seq=start_seq + len(points)))
+    return points, counts, files
+
+
+# ---------------------------------------------------------------------------------------------
+# Model card
+
+
+class ModelCard:
+    """What the generated README.md says: front-matter fields and the hyperparameter list."""
+
+    def __init__(self, front: dict, params: dict[str, str]):
+        self.front = front
+        self.params = params
+
+    @property
+    def datasets(self) -> list[str]:
+        """Dataset names from the front-matter ``datasets:`` (a list or one string)."""
+        return _names(self.front.get("datasets"))
+
+    @property
+    def base_model(self) -> str | None:
+        """The front-matter ``base_model`` (the first one when it is a list)."""
+        names = _names(self.front.get("base_model"))
+        return names[0] if names else None
+
+
+def _names(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value] if value.strip() else []
+    if isinstance(value, list):
+        return [str(item) for item in value if isinstance(item, (str, int, float)) and str(item).strip()]
+    return []
+
+
+_HYPER_HEADING = re.compile(r"^#+\s*Training hyperparameters\s*$", re.IGNORECASE)
+_HYPER_ITEM = re.compile(r"^\s*[-*]\s+([A-Za-z0-9_.\- ]+?)\s*:\s*(.*?)\s*$")
+
+
+def _read_model_card(path: Path, ctx: ImportContext) -> ModelCard | None:
+    """Parse README.md's YAML front-matter and its "Training hyperparameters" list."""
+    file = path / "README.md"
+    if not file.is_file():
+        return None
+    text = read_text(file)
+    front: dict = {}
+    lines = text.split("\n")
+    body_start = 0
+    if lines and lines[0].strip() == "---":
+        for index in range(1, len(lines)):
+            if lines[index].strip() == "---":
+                block = "\n".join(lines[1:index])
+                try:
+                    loaded = load_yaml(file, block)
+                except ImportFailed as exc:
+                    # Line numbers of the block are off by the opening '---'.
+                    raise ImportFailed(str(file), f"model card front-matter: {exc.reason}",
+                                       line=(exc.line + 1) if exc.line else None) from None
+                if isinstance(loaded, dict):
+                    front = loaded
+                body_start = index + 1
+                break
+    params: dict[str, str] = {}
+    in_list = False
+    for line in lines[body_start:]:
+        if _HYPER_HEADING.match(line.strip()):
+            in_list = True
+            continue
+        if in_list:
+            if line.lstrip().startswith("#"):
+                break
+            match = _HYPER_ITEM.match(line)
+            if match:
+                params[match.group(1).strip()] = match.group(2)
+    if not front and not params:
+        ctx.warn(f"{file}: not a Trainer model card (no front-matter, no hyperparameters)")
+    return ModelCard(front, params)
+
+
+# ---------------------------------------------------------------------------------------------
+# Models
+
+
+def _base_model(path: Path, card: ModelCard | None, state: dict, ctx: ImportContext
+                ) -> tuple[str | None, list[Path]]:
+    """What the run was fine-tuned from: adapter config, then config.json, then the card."""
+    folders = [path]
+    best = _resolve_best(path, state, ctx, quiet=True)
+    if best is not None:
+        folders.append(best)
+    folders += [checkpoint for _, checkpoint in reversed(_checkpoints(path))]
+    files: list[Path] = []
+    for folder in folders:
+        adapter = folder / "adapter_config.json"
+        if adapter.is_file():
+            data = load_json(adapter)
+            files.append(adapter)
+            name = data.get("base_model_name_or_path") if isinstance(data, dict) else None
+            if isinstance(name, str) and name.strip():
+                return name, files
+    for folder in folders:
+        config = folder / "config.json"
+        if config.is_file():
+            data = load_json(config)
+            files.append(config)
+            name = data.get("_name_or_path") if isinstance(data, dict) else None
+            if isinstance(name, str) and name.strip() and not _is_self(name, path):
+                return name, files
+            break
+    if card is not None and card.base_model:
+        return card.base_model, files
+    return None, files
+
+
+def _is_self(name: str, path: Path) -> bool:
+    """True when ``_name_or_path`` points back at this output dir or one of its checkpoints
+    (a model reloaded from its own checkpoint), which is not a base model."""
+    tail = re.split(r"[\\/]+", name.rstrip("/\\"))[-1]
+    return bool(_CHECKPOINT_RE.match(tail)) or tail == path.name
+
+
+def _resolve_best(path: Path, state: dict, ctx: ImportContext, *, quiet: bool = False) -> Path | None:
+    """``best_model_checkpoint`` is an absolute path on the training host: find it here."""
+    raw = state.get("best_model_checkpoint")
+    if not isinstance(raw, str) or not raw.strip():
+        return None
+    resolved = resolve_foreign_path(raw, ctx.root, near=path)
+    if resolved is None or not resolved.is_dir():
+        # Fall back to the basename alone (checkpoint-N), which is what the Trainer names.
+        tail = re.split(r"[\\/]+", raw.rstrip("/\\"))[-1]
+        candidate = path / tail
+        resolved = candidate if _CHECKPOINT_RE.match(tail) and candidate.is_dir() else None
+    if resolved is None and not quiet:
+        ctx.warn(f"{path}: best_model_checkpoint {raw!r} is not in the imported folder")
+    return resolved
+
+
+def _weight_files(folder: Path) -> list[Path]:
+    """The model weight files of a saved model folder: one file, or all shards."""
+    for name in WEIGHT_FILES:
+        if (folder / name).is_file():
+            return [folder / name]
+    try:
+        shards = sorted(p for p in folder.iterdir() if _SHARD_RE.match(p.name) and p.is_file())
+    except OSError:
+        return []
+    return shards
+
+
+def _artifacts(path: Path, state: dict, base_model: str | None, ctx: ImportContext
+               ) -> list[ArtifactRecord]:
+    """The final model at the root and the best checkpoint (weights hashed, LFS by oid)."""
+    artifacts: list[ArtifactRecord] = []
+    for file in _weight_files(path):
+        artifacts.append(artifact_for(file, kind="model", base_model=base_model, name=file.name))
+    best = _resolve_best(path, state, ctx)
+    if best is not None:
+        weights = _weight_files(best)
+        if not weights:
+            ctx.warn(f"{best}: best checkpoint holds no model weights")
+        raw = state.get("best_model_checkpoint")
+        for file in weights:
+            artifacts.append(artifact_for(file, path_raw=f"{raw}/{file.name}", kind="best",
+                                          base_model=base_model, name=f"{best.name}/{file.name}"))
+    if not artifacts:
+        checkpoints = _checkpoints(path)
+        for _, checkpoint in reversed(checkpoints):
+            weights = _weight_files(checkpoint)
+            if weights:
+                for file in weights:
+                    artifacts.append(artifact_for(file, kind="checkpoint", base_model=base_model,
+                                                  name=f"{checkpoint.name}/{file.name}"))
+                break
+        if not artifacts:
+            ctx.warn(f"{path}: no model weights found (partial output dir)")
+    return artifacts
+
+
+def _tensorboard_start_time(path: Path, ctx: ImportContext) -> float | None:
+    """The start time from ``runs/<date>_<host>/events.out.tfevents.<unix time>.<host>...``.
+
+    Only the file name is read: the events themselves are the TensorBoard reader's business,
+    and the host name in it is personal data we do not import.
+    """
+    runs = path / "runs"
+    if not runs.is_dir():
+        return None
+    times = []
+    for file in runs.glob("*/events.out.tfevents.*"):
+        parts = file.name.split(".")
+        if len(parts) > 3 and parts[3].isdigit():
+            times.append(float(parts[3]))
+    return min(times) if times else None
+
+
+# ---------------------------------------------------------------------------------------------
+# TrainingArguments from the TensorBoard text summary
+#
+# TensorBoardCallback.on_train_begin writes ``add_text("args", args.to_json_string())``: an
+# Event whose Summary.Value has tag ``args/text_summary`` and a TensorProto whose string_val is
+# the JSON.  Only that record is wanted, so this is a minimal TFRecord + protobuf walk rather
+# than a dependency on the TensorBoard reader (scalars are in log_history already).
+
+_TB_ARGS_TAG = b"args/text_summary"
+_TB_MAX_BYTES = 256 << 20
+_TB_MAX_RECORDS = 10000  # the args record is among the first few; never scan a huge file
+_SECRET_KEYS = ("token",)  # hub_token & co: credentials, never imported
+_PII_KEYS = ("logging_dir",)  # runs/<date>_<hostname>: the host name is personal data
+
+
+def _tensorboard_args(path: Path, ctx: ImportContext) -> tuple[dict[str, str], list[Path]]:
+    """Params from the first ``args/text_summary`` found under ``runs/``, else ``{}``."""
+    runs = path / "runs"
+    if not runs.is_dir():
+        return {}, []
+    for file in sorted(runs.glob("**/events.out.tfevents.*")):
+        try:
+            if not file.is_file() or file.stat().st_size > _TB_MAX_BYTES:
+                continue
+            data = file.read_bytes()
+        except OSError:
+            continue
+        if data.startswith(b"version https://git-lfs.github.com/spec/v1"):
+            continue  # an LFS pointer: the events are not here
+        try:
+            text = _find_text_summary(data, _TB_ARGS_TAG)
+        except (ValueError, IndexError):
+            ctx.warn(f"{file}: unreadable TensorBoard record; training arguments not taken from it")
+            continue
+        if text is None:
+            continue
+        try:
+            args = json.loads(text)
+        except ValueError:
+            ctx.warn(f"{file}: args/text_summary is not JSON")
+            continue
+        if not isinstance(args, dict):
+            continue
+        host_dir = file.parent.name
+        params = {}
+        for key, value in flatten(args).items():
+            if any(part in key.lower() for part in _SECRET_KEYS) or key in _PII_KEYS:
+                continue
+            text_value = as_param_text(value)
+            if host_dir and host_dir in text_value:
+                continue
+            params[key] = text_value
+        return params, [file]
+    return {}, []
+
+
+def _find_text_summary(data: bytes, tag: bytes) -> str | None:
+    """The text of the first summary value with ``tag`` in a TFRecord stream, else None.
+
+    TFRecord framing: uint64 length, uint32 CRC, payload, uint32 CRC (CRCs are not checked:
+    a bad record only means no arguments).  A truncated tail (a writer still running or
+    killed) ends the scan.
+    """
+    position = 0
+    for _ in range(_TB_MAX_RECORDS):
+        if position + 12 > len(data):
+            return None
+        length = int.from_bytes(data[position:position + 8], "little")
+        start = position + 12
+        end = start + length
+        if end + 4 > len(data):
+            return None
+        event = data[start:end]
+        position = end + 4
+        for field, value in _proto_fields(event):
+            if field != 5:  # Event.summary
+                continue
+            for value_field, summary_value in _proto_fields(value):
+                if value_field != 1:  # Summary.value
+                    continue
+                text = _text_of_value(summary_value, tag)
+                if text is not None:
+                    return text
+    return None
+
+
+def _text_of_value(value: bytes, tag: bytes) -> str | None:
+    found_tag = None
+    tensor = None
+    for field, content in _proto_fields(value):
+        if field == 1:
+            found_tag = content
+        elif field == 8:
+            tensor = content
+    if found_tag != tag or tensor is None:
+        return None
+    for field, content in _proto_fields(tensor):
+        if field == 8:  # TensorProto.string_val
+            return bytes(content).decode("utf-8", "replace")
+    return None
+
+
+def _proto_fields(message: bytes):
+    """Yield ``(field number, value)`` of a protobuf message; length-delimited values as bytes.
+
+    Raises ValueError (or IndexError) on a malformed message.
+    """
+    position = 0
+    size = len(message)
+    while position < size:
+        key, position = _varint(message, position)
+        field, wire = key >> 3, key & 7
+        if wire == 0:
+            value, position = _varint(message, position)
+        elif wire == 1:
+            value, position = message[position:position + 8], position + 8
+        elif wire == 2:
+            length, position = _varint(message, position)
+            value, position = message[position:position + length], position + length
+        elif wire == 5:
+            value, position = message[position:position + 4], position + 4
+        else:
+            raise ValueError(f"unsupported protobuf wire type {wire}")
+        if position > size:
+            raise ValueError("truncated protobuf message")
+        yield field, value
+
+
+def _varint(data: bytes, position: int) -> tuple[int, int]:
+    result = shift = 0
+    while True:
+        byte = data[position]
+        position += 1
+        result |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return result, position
+        shift += 7
+        if shift > 63:
+            raise ValueError("varint too long")

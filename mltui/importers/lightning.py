@@ -1,0 +1,156 @@
+"""PyTorch Lightning ``CSVLogger`` version dirs ``<root>/<name>/version_N/`` (FORMATS.md §2).
+
+``metrics.csv`` holds one row per ``log_metrics`` call; rows are sparse (an empty cell means
+"not logged", not 0), ``step`` is always there and ``epoch`` usually.  The header is the union
+of all keys, sorted since 2.2.0 and in insertion order before; when a new key appears the writer
+rewrites the file with a new header, but a file that was appended to (a restarted process, a
+hand-merged log) can carry a second header line mid-file, which switches the columns from there.
+``hparams.yaml`` may be empty, ``{}``, nested, or carry ``!!python/object`` tags.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+from ..core.errors import ImportFailed
+from ..core.records import ArtifactRecord, ImportBatch, MetricPoint, RunRecord
+from .common import (ImportContext, artifact_for, as_param_text, dedupe_points, fingerprint,
+                     flatten, is_number_like, load_yaml, read_text, stable_uid, to_float)
+
+FORMAT = "lightning"
+KIND = "dir"
+CONSUMES_SUBTREE = True
+
+METRICS_FILE = "metrics.csv"
+HPARAMS_FILE = "hparams.yaml"
+_VERSION_RE = re.compile(r"^version_\d+$")
+_CHECKPOINT_RE = re.compile(r"epoch=(\d+)-step=(\d+)")
+
+
+def detect(path: Path) -> bool:
+    """True for a folder with ``metrics.csv`` whose header has a ``step`` column, and either an
+    ``hparams.yaml`` beside it or a ``version_N`` folder name."""
+    try:
+        metrics = path / METRICS_FILE
+        if not metrics.is_file():
+            return False
+        if not ((path / HPARAMS_FILE).is_file() or _VERSION_RE.match(path.name)):
+            return False
+        with open(metrics, "rb") as handle:
+            first_line = handle.readline(65536).decode("utf-8-sig", "replace")
+    except OSError:
+        return False
+    header = [name.strip() for name in first_line.strip().split(",")]
+    return "step" in header
+
+
+def read(path: Path, ctx: ImportContext) -> ImportBatch:
+    """Read one version dir: sparse stepped metrics, flattened hparams, checkpoints."""
+    path = Path(path)
+    metrics_file = path / METRICS_FILE
+    files_read = [metrics_file]
+    run = RunRecord(uid=stable_uid(FORMAT, path), source_format=FORMAT, source_path=str(path),
+                    name=path.name, project=path.parent.name or None)
+    run.metrics = _metric_points(metrics_file, read_text(metrics_file))
+    if not run.metrics:
+        ctx.warn(f"{metrics_file}: no metrics logged (rows are flushed every 100 steps)")
+
+    hparams_file = path / HPARAMS_FILE
+    if hparams_file.is_file():
+        files_read.append(hparams_file)
+        hparams = load_yaml(hparams_file)
+        if hparams is None:
+            hparams = {}
+        if not isinstance(hparams, dict):
+            raise ImportFailed(str(hparams_file), "expected a mapping of hyperparameters", line=1)
+        for key, value in flatten(hparams).items():
+            run.params[key] = as_param_text(value)
+    else:
+        ctx.warn(f"{path}: no {HPARAMS_FILE} (the module saved no hyperparameters)")
+    run.artifacts = _checkpoints(path)
+    run.fingerprint = fingerprint(files_read)
+    run.warnings = list(ctx.warnings)
+    return ImportBatch(source_format=FORMAT, source_path=str(path), runs=[run],
+                       consumed_paths=[str(p.resolve()) for p in files_read])
+
+
+def _is_header(cells: list[str]) -> bool:
+    """A header line: has a ``step`` column and no cell that reads as a number."""
+    return "step" in cells and not any(is_number_like(cell) for cell in cells if cell)
+
+
+def _metric_points(file: Path, text: str) -> list[MetricPoint]:
+    """One point per non-empty cell outside ``step``/``epoch``; a mid-file header switches the
+    columns for the rows after it."""
+    reader = csv.reader(io.StringIO(text))
+    points: list[MetricPoint] = []
+    header: list[str] | None = None
+    step_index = epoch_index = None
+    try:
+        for cells in reader:
+            line = reader.line_num
+            if not cells or all(not cell.strip() for cell in cells):
+                continue
+            cells = [cell.strip() for cell in cells]
+            if header is None or _is_header(cells):
+                if not _is_header(cells):
+                    raise ImportFailed(str(file), "expected a header with a 'step' column",
+                                       line=line)
+                header = cells
+                step_index = header.index("step")
+                epoch_index = header.index("epoch") if "epoch" in header else None
+                continue
+            if len(cells) != len(header):
+                raise ImportFailed(str(file), f"row has {len(cells)} cells, header has {len(header)}",
+                                   line=line)
+            step = _step(cells[step_index], file, line, "step")
+            epoch = None
+            if epoch_index is not None and cells[epoch_index]:
+                epoch = float(_step(cells[epoch_index], file, line, "epoch"))
+            for index, cell in enumerate(cells):
+                if not cell or index == step_index or index == epoch_index:
+                    continue
+                try:
+                    value, raw = to_float(cell)
+                except ValueError:
+                    raise ImportFailed(str(file), f"not a number: {cell!r}", line=line,
+                                       field=header[index]) from None
+                if value is None and raw is None:
+                    continue
+                points.append(MetricPoint(key=header[index], value=value, step=step, epoch=epoch,
+                                          axis="step", raw=raw, seq=len(points)))
+    except csv.Error as exc:
+        raise ImportFailed(str(file), f"invalid CSV: {exc}", line=reader.line_num) from None
+    return dedupe_points(points)
+
+
+def _step(cell: str, file: Path, line: int, field: str) -> int:
+    try:
+        number = float(cell)
+    except ValueError:
+        number = float("nan")
+    if not number.is_integer():
+        raise ImportFailed(str(file), f"expected an integer, got {cell!r}", line=line, field=field)
+    return int(number)
+
+
+def _checkpoints(path: Path) -> list[ArtifactRecord]:
+    """``checkpoints/epoch=E-step=S.ckpt`` (kind checkpoint) and ``last.ckpt`` (the model)."""
+    folder = path / "checkpoints"
+    if not folder.is_dir():
+        return []
+    found = []
+    for file in sorted(folder.glob("*.ckpt")):
+        if not file.is_file():
+            continue
+        if file.name == "last.ckpt" or file.name.startswith("last-"):
+            found.append((0, 0, artifact_for(file, kind="model", name=file.name)))
+            continue
+        match = _CHECKPOINT_RE.search(file.name)
+        step = int(match.group(2)) if match else -1
+        found.append((1, step, artifact_for(file, kind="checkpoint", name=file.name)))
+    # last.ckpt first, then checkpoints by step: stable whatever the file system order.
+    return [artifact for _, _, artifact in sorted(found, key=lambda item: (item[0], item[1]))]
