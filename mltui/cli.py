@@ -801,7 +801,7 @@ def gate_list(ctx: click.Context, model: str, as_json: bool) -> None:
     if as_json:
         return emit_json(rows)
     for row in rows:
-        click.echo(f"{row['id']:>4}  {row['rule']}")
+        click.echo(f"{row['id']:>4}  {row['guards']:<12}  {row['rule']}")
     if not rows:
         info(f"{model} has no gates")
 
@@ -809,12 +809,14 @@ def gate_list(ctx: click.Context, model: str, as_json: bool) -> None:
 @gate.command("add")
 @click.argument("model")
 @click.argument("rule")
+@click.option("--stage", "-s", default="production", show_default=True,
+              help="The stage whose promotions this gate guards.")
 @click.pass_context
-def gate_add(ctx: click.Context, model: str, rule: str) -> None:
-    """Add RULE to MODEL's gates."""
+def gate_add(ctx: click.Context, model: str, rule: str, stage: str) -> None:
+    """Add RULE to MODEL's gates (checked when a version is promoted to --stage)."""
     with _open(ctx) as cat:
-        row = cat.add_gate(model, rule)
-    info(f"added gate {row['id']}: {row['rule']}")
+        row = cat.add_gate(model, rule, stage=stage)
+    info(f"added gate {row['id']} on {row['stage']}: {row['rule']}")
 
 
 @gate.command("remove")

@@ -213,9 +213,10 @@ class RegistryMixin:
     def check(self: "Catalog", ref: str | int, *, stage: str = "production") -> dict[str, Any]:
         """Evaluate the model's gates for a version; ``passed`` is False when one fails."""
         vid = self.resolve(ref)
+        stage = refs_mod.normalize_stage(stage)
         mid = self._scalar("SELECT model_id FROM model_versions WHERE id = ?", (vid,))
-        results = self._gate_results(self._conn(), mid, vid)
-        return {"ref": self.ref_of(vid), "stage": refs_mod.normalize_stage(stage),
+        results = self._gate_results(self._conn(), mid, vid, stage)
+        return {"ref": self.ref_of(vid), "stage": stage,
                 "passed": all(r.passed for r in results),
                 "results": [r.as_dict() for r in results]}
 
@@ -228,11 +229,12 @@ class RegistryMixin:
             "AND ms.key = ? WHERE v.id = ?", (key, vid)).fetchone()
         return row[0] if row else None
 
-    def _gate_results(self: "Catalog", conn: sqlite3.Connection, mid: int, vid: int
-                      ) -> list[GateResult]:
+    def _gate_results(self: "Catalog", conn: sqlite3.Connection, mid: int, vid: int,
+                      stage: str) -> list[GateResult]:
+        """Evaluate the gates that guard ``stage`` for version ``vid``."""
         results = []
-        for (rule_text,) in conn.execute("SELECT rule FROM gates WHERE model_id = ? ORDER BY id",
-                                         (mid,)).fetchall():
+        for (rule_text,) in conn.execute("SELECT rule FROM gates WHERE model_id = ? AND stage = ? "
+                                         "ORDER BY id", (mid, stage)).fetchall():
             rule = parse_rule(rule_text)
             candidate = self._metric_value(conn, vid, rule.key, rule.column)
             reference = label = None
@@ -253,7 +255,8 @@ class RegistryMixin:
     def promote(self: "Catalog", ref: str | int, stage: str = "production", *,
                 reason: str | None = None, force: bool = False, actor: str | None = None
                 ) -> dict[str, Any]:
-        """Point ``stage`` at a version, after its gates pass (or forced with a reason).
+        """Point ``stage`` at a version, after the gates guarding that stage pass (or forced
+        with a reason).
 
         One transaction: the stage pointer, the stage history (with gate results) and the
         event.  A failing gate raises GateFailed and writes nothing.  Promoting the version
@@ -277,7 +280,7 @@ class RegistryMixin:
             if current_id == vid:
                 return {"ref": label, "stage": stage, "changed": False, "from": label,
                         "to": label, "gates": [], "forced": False}
-            results = self._gate_results(conn, mid, vid)
+            results = self._gate_results(conn, mid, vid, stage)
             failed = [r for r in results if not r.passed]
             if failed and not force:
                 raise GateFailed(
@@ -358,30 +361,40 @@ class RegistryMixin:
 
     # -- gates -----------------------------------------------------------------------------
 
-    def gates(self: "Catalog", model: str) -> list[dict[str, Any]]:
-        """A model's gate rules, parsed."""
+    def gates(self: "Catalog", model: str, *, stage: str | None = None) -> list[dict[str, Any]]:
+        """A model's gate rules, parsed (those guarding ``stage``, or all)."""
         mid = self.model_id(model)
         out = []
-        for row in self._read("SELECT id, rule, created_at, created_by FROM gates "
-                              "WHERE model_id = ? ORDER BY id", (mid,)):
+        where, params = "model_id = ?", [mid]
+        if stage is not None:
+            where, params = where + " AND stage = ?", params + [refs_mod.normalize_stage(stage)]
+        for row in self._read(f"SELECT id, rule, stage AS guards, created_at, created_by FROM gates "
+                              f"WHERE {where} ORDER BY id", params):
             rule = parse_rule(row["rule"])
             row.update(key=rule.key, op=rule.op, threshold=rule.threshold, stage=rule.stage,
                        offset=rule.offset)
             out.append(row)
         return out
 
-    def add_gate(self: "Catalog", model: str, rule: str) -> dict[str, Any]:
-        """Add a gate rule to a model (validated first; a duplicate is an error)."""
+    def add_gate(self: "Catalog", model: str, rule: str, *, stage: str = "production"
+                 ) -> dict[str, Any]:
+        """Add a gate rule guarding promotions of ``model`` to ``stage`` (default production).
+
+        The rule is validated first; a duplicate is an error.
+        """
         parsed = parse_rule(rule)
+        stage = refs_mod.normalize_stage(stage)
         mid = self.model_id(model)
         with self._write() as conn:
-            if conn.execute("SELECT 1 FROM gates WHERE model_id = ? AND rule = ?",
-                            (mid, parsed.text)).fetchone():
-                raise InvalidInput(f"{model} already has the gate {parsed.text!r}")
-            cursor = conn.execute("INSERT INTO gates (model_id, rule, created_at, created_by) "
-                                  "VALUES (?,?,?,?)", (mid, parsed.text, self.now(), self.actor))
-            self._event(conn, "gate-add", "model", mid, model, after={"rule": parsed.text})
-        return {"id": cursor.lastrowid, "rule": parsed.text}
+            if conn.execute("SELECT 1 FROM gates WHERE model_id = ? AND stage = ? AND rule = ?",
+                            (mid, stage, parsed.text)).fetchone():
+                raise InvalidInput(f"{model} already has the gate {parsed.text!r} on {stage}")
+            cursor = conn.execute("INSERT INTO gates (model_id, rule, stage, created_at, created_by)"
+                                  " VALUES (?,?,?,?,?)",
+                                  (mid, parsed.text, stage, self.now(), self.actor))
+            self._event(conn, "gate-add", "model", mid, model,
+                        after={"rule": parsed.text, "stage": stage})
+        return {"id": cursor.lastrowid, "rule": parsed.text, "stage": stage}
 
     def remove_gate(self: "Catalog", model: str, rule: str | int) -> None:
         """Remove a gate by its id or its exact text."""
@@ -395,5 +408,5 @@ class RegistryMixin:
                                    (mid, str(rule).strip())).fetchone()
             if not row:
                 raise NotFound(f"{model} has no gate {rule!r}", hint=f"list them: mltui gate list {model}")
-            conn.execute("DELETE FROM gates WHERE id = ?", (row[0],))
+            conn.execute("DELETE FROM gates WHERE id = ?", (row[0],))  # gates are config, not audit
             self._event(conn, "gate-remove", "model", mid, model, before={"rule": row[1]})

@@ -126,10 +126,12 @@ def _v1_core(db: sqlite_utils.Database) -> None:
     }, pk="id", not_null=["target_kind", "target_id", "rev", "text"])
     db["doc_revisions"].create_index(["target_kind", "target_id", "rev"], unique=True)
 
-    db["gates"].create({"id": INT, "model_id": INT, "rule": TEXT, "created_at": REAL,
-                        "created_by": TEXT}, pk="id", not_null=["model_id", "rule"],
+    # A gate guards promotions to one stage (production unless said otherwise).
+    db["gates"].create({"id": INT, "model_id": INT, "rule": TEXT, "stage": TEXT,
+                        "created_at": REAL, "created_by": TEXT}, pk="id",
+                       not_null=["model_id", "rule", "stage"], defaults={"stage": "production"},
                        foreign_keys=[("model_id", "models", "id")])
-    db["gates"].create_index(["model_id", "rule"], unique=True)
+    db["gates"].create_index(["model_id", "stage", "rule"], unique=True)
 
     db["events"].create({
         "id": INT, "at": REAL, "actor": TEXT, "action": TEXT, "entity_kind": TEXT,

@@ -195,3 +195,15 @@ def test_gate_rule_syntax(rule, ok) -> None:
     else:
         with pytest.raises(InvalidInput):
             parse_rule(rule)
+
+
+def test_gates_guard_their_own_stage(seeded) -> None:
+    # The seeded gates guard production: a weak version may still go to staging.
+    assert seeded.promote("fraud@3", "staging", reason="shadow")["changed"]
+    seeded.add_gate("fraud", "metrics.f1 >= 0.85", stage="canary")
+    with pytest.raises(GateFailed):
+        seeded.promote("fraud@1", "canary", reason="try")
+    assert seeded.promote("fraud@2", "canary", reason="ok")["gates"][0]["passed"]
+    assert [g["guards"] for g in seeded.gates("fraud")] == ["production", "production", "canary"]
+    assert len(seeded.gates("fraud", stage="canary")) == 1
+    assert seeded.check("fraud@1", stage="canary")["passed"] is False
