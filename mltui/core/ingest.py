@@ -312,6 +312,8 @@ class IngestMixin:
             row = conn.execute("SELECT id FROM dataset_versions WHERE name = ? AND hash = ? AND "
                                "COALESCE(hash_algo, '') = COALESCE(?, '')",
                                (record.name, record.hash, record.hash_algo)).fetchone()
+        if row is None and record.hash is not None:
+            row = self._same_content_other_algo(conn, record)
         if row:
             dv_id = row[0]
         else:
@@ -330,6 +332,30 @@ class IngestMixin:
             parent_id = self._dataset_version(conn, parent, summary)
             self._edge(conn, "dataset", parent_id, "dataset", dv_id, "derived")
         return dv_id
+
+    def _same_content_other_algo(self: "Catalog", conn: sqlite3.Connection,
+                                 record: DatasetRecord) -> tuple[int] | None:
+        """An existing version of the same dataset with the same bytes under another hash.
+
+        DVC records md5, ``--dataset`` records sha256: the same file must stay one dataset
+        version.  Only same-name, same-size candidates are hashed, so this costs nothing for
+        new data and one hash of the file otherwise.
+        """
+        from .lineage import VERIFIABLE, file_digest
+
+        if not record.path or record.size is None or not Path(record.path).is_file():
+            return None
+        candidates = conn.execute(
+            "SELECT id, hash_algo, hash FROM dataset_versions WHERE name = ? AND size = ? AND "
+            "hash_algo != ?", (record.name, record.size, record.hash_algo or "")).fetchall()
+        for dv_id, algo, digest in candidates:
+            if algo in VERIFIABLE:
+                try:
+                    if file_digest(Path(record.path), algo) == digest:
+                        return (dv_id,)
+                except OSError:
+                    return None
+        return None
 
     def _write_registry_model(self: "Catalog", conn: sqlite3.Connection,
                               record: RegistryModelRecord, uid_to_id: dict[str, int],

@@ -239,3 +239,22 @@ def test_lfs_pointer_is_recorded_by_oid(catalog, tmp_path) -> None:
     row = catalog.register("m", run=run, artifact=str(pointer))
     assert (row["artifact_hash_algo"], row["artifact_hash"], row["artifact_size"]) == \
         ("sha256-lfs", oid, 12345)
+
+
+def test_same_bytes_under_another_hash_are_one_dataset_version(catalog, tmp_path) -> None:
+    import hashlib
+
+    from mltui.core.ingest import ImportSummary
+    from mltui.core.records import DatasetRecord, RunRecord
+
+    data = tmp_path / "transactions.csv"
+    data.write_text("a,b\n1,2\n")
+    catalog.log_run("sha", datasets=[data])  # recorded as sha256
+    md5 = hashlib.md5(data.read_bytes()).hexdigest()
+    record = RunRecord(uid="dvc-run", source_format="dvc", source_path=str(tmp_path), datasets=[
+        DatasetRecord(name="transactions", hash_algo="md5", hash=md5, path=str(data),
+                      size=data.stat().st_size)])
+    with catalog._write() as conn:
+        catalog._write_run(conn, record, ImportSummary())
+    assert [d["version"] for d in catalog.datasets()] == [1]
+    assert catalog.datasets()[0]["runs"] == 2
