@@ -1,0 +1,168 @@
+"""The Textual app: wiring only — screens, bindings, palette, keymap, live refresh.
+
+Catalog calls run on a small pool of database threads (``run_db``), so the UI never waits on
+SQLite; the live-refresh poller has its own thread because ``PRAGMA data_version`` is counted
+per connection.  When another process (or this app) commits, every open screen reloads what it
+shows, keeping its cursor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterable, TypeVar
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from ..core.errors import MltuiError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..core.catalog import Catalog
+
+T = TypeVar("T")
+
+POLL_SECONDS = 0.5  # live refresh: a change shows within a second
+
+
+def config_path() -> Path:
+    """The user's config file: ``$MLTUI_CONFIG`` or ``~/.config/mltui/config.yaml``."""
+    if os.environ.get("MLTUI_CONFIG"):
+        return Path(os.environ["MLTUI_CONFIG"]).expanduser()
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "mltui" / "config.yaml"
+
+
+def load_keymap(path: Path) -> tuple[dict[str, str], str | None]:
+    """The ``keymap:`` section of the config (binding id → keys) and a problem, if any.
+
+    A broken config never stops the app: it starts with the default keys and says why.
+    """
+    if not path.is_file():
+        return {}, None
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        return {}, f"{path}: not read ({type(exc).__name__}); using the default keys"
+    keymap = data.get("keymap") if isinstance(data, dict) else None
+    if keymap is None:
+        return {}, None
+    if not isinstance(keymap, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                               for k, v in keymap.items()):
+        return {}, f"{path}: keymap must map binding ids to keys, e.g. browse.promote: P"
+    return dict(keymap), None
+
+
+class MltuiApp(App):
+    """mltui: browse, compare, document, promote and roll back model versions."""
+
+    TITLE = "mltui"
+    CSS_PATH = "app.tcss"
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [
+        Binding("question_mark", "help", "Keys", id="app.help"),
+        Binding("q", "quit", "Quit", id="app.quit"),
+    ]
+
+    def __init__(self, catalog: "Catalog", *, poll_seconds: float = POLL_SECONDS,
+                 keymap: dict[str, str] | None = None, watch: bool = True):
+        super().__init__()
+        self.catalog = catalog
+        self.poll_seconds = poll_seconds
+        self.watch = watch
+        self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="mltui-db")
+        self._poll_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mltui-poll")
+        self._data_version: int | None = None
+        self._keymap_override = keymap
+        self.sub_title = str(catalog.path)
+
+    # -- database threads ------------------------------------------------------------------------
+
+    async def run_db(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a catalog call on a database thread and await its result."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(function, *args, **kwargs))
+
+    def now(self) -> float:
+        """The catalog's clock (frozen in snapshot tests)."""
+        return self.catalog.now()
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        keymap, problem = (self._keymap_override, None) if self._keymap_override is not None \
+            else load_keymap(config_path())
+        if keymap:
+            self.set_keymap(keymap)
+        if problem:
+            self.notify(problem, severity="warning", markup=False)
+        from .screens.browse import BrowseScreen
+
+        self.push_screen(BrowseScreen())
+        if self.watch:
+            self.set_interval(self.poll_seconds, self._poll)
+
+    async def _poll(self) -> None:
+        """Reload every open screen when another connection has committed."""
+        loop = asyncio.get_running_loop()
+        try:
+            version = await loop.run_in_executor(self._poll_executor, self.catalog.data_version)
+        except MltuiError:
+            return  # locked or busy: try again at the next tick
+        except Exception as exc:  # noqa: BLE001 - a poll must never crash the app
+            self.log.error(f"poll failed: {exc!r}")
+            return
+        if self._data_version is None:
+            self._data_version = version
+            return
+        if version != self._data_version:
+            self._data_version = version
+            await self.reload_screens()
+
+    async def reload_screens(self) -> None:
+        """Ask every catalog screen in the stack to re-read its data."""
+        from .base import CatalogScreen
+
+        for screen in list(self.screen_stack):
+            if isinstance(screen, CatalogScreen):
+                screen.call_later(screen.reload)
+
+    def on_unmount(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        self._poll_executor.shutdown(wait=False, cancel_futures=True)
+
+    # -- actions ----------------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        from .screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Every key of the current screen is also a command in the palette (ctrl+p)."""
+        yield from super().get_system_commands(screen)
+        seen: set[str] = set()
+        for key, active in screen.active_bindings.items():
+            binding = active.binding
+            if not binding.description or binding.action in seen or not active.enabled:
+                continue
+            seen.add(binding.action)
+            node = active.node
+            help_text = f"key: {binding.key_display or self.get_key_display(binding)}"
+            yield SystemCommand(binding.description, help_text,
+                                functools.partial(self._run_bound, node, binding.action))
+
+    async def _run_bound(self, node: Any, action: str) -> None:
+        await self.run_action(action, node)
+
+
+def run_app(catalog: "Catalog") -> None:
+    """Open the app on a catalog (the CLI's entry point)."""
+    MltuiApp(catalog).run()

@@ -1,0 +1,397 @@
+"""Browse (home): models with stage badges, the selected model's versions, a detail pane.
+
+The versions table is a :class:`VirtualGrid`: the ordered ids of the whole model come from one
+query (the first page first, so the screen draws at once), rows are fetched by id as they
+scroll into view.  The detail pane and the trend follow the cursor after a short pause, so
+holding an arrow key repaints two lines per step and not the whole pane.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.timer import Timer
+from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from ...core.errors import MltuiError
+from ...core.query import FilterError
+from ...display import safe
+from ..base import CatalogScreen
+from ..widgets.grid import Column, VirtualGrid
+from ..widgets.detail import render_version_detail
+from ..widgets.text import age, commit, lit, number, stage_badges
+
+FIRST_PAGE = 200
+DETAIL_DELAY = 0.15  # seconds the cursor rests before the detail pane follows
+
+
+def version_columns(metric_keys: list[str], width: int, now: float) -> list[Column]:
+    """The versions table's columns for a screen ``width`` (narrow screens drop some)."""
+    columns = [
+        Column("version", "ver", lambda r: Text(f"v{r['version']}", style="bold"), width=5),
+        Column("name", "name", lambda r: lit(r["canonical_name"]), width=0, min_width=10),
+        Column("age", "age", lambda r: age(r["created_at"], now), width=4, justify="right"),
+        Column("stages", "stages", lambda r: stage_badges(r["stages"]), width=11),
+    ]
+    for key in metric_keys:
+        columns.append(Column(f"m:{key}", safe(key)[:8], (lambda k: lambda r: number(
+            r["metrics"].get(k)))(key), width=8, justify="right"))
+    if width >= 100:
+        columns.append(Column("data", "data", lambda r: lit(", ".join(r["datasets"])), width=16))
+    if width >= 90:
+        columns.append(Column("commit", "commit", lambda r: commit(r["git_commit"]), width=7))
+    return columns
+
+
+class FilterBar(Input):
+    """The ``/`` prompt: a filter in the catalog's filter language."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="filter.cancel")]
+
+    def action_cancel(self) -> None:
+        self.screen.close_filter(apply=False)  # type: ignore[attr-defined]
+
+
+class BrowseScreen(CatalogScreen):
+    """Home: models, their versions and the selected version's detail."""
+
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", id="browse.filter"),
+        Binding("s", "sort", "Sort", id="browse.sort"),
+        Binding("space", "mark", "Mark", id="browse.mark"),
+        Binding("c", "compare", "Compare", id="browse.compare"),
+        Binding("l", "lineage", "Lineage", id="browse.lineage"),
+        Binding("e", "docs", "Docs", id="browse.docs"),
+        Binding("p", "promote", "Promote", id="browse.promote"),
+        Binding("r", "rollback", "Rollback", id="browse.rollback"),
+        Binding("h", "history", "History", id="browse.history"),
+        Binding("R", "runs", "Runs", id="browse.runs"),
+        Binding("enter", "detail", "Detail", show=False, id="browse.detail"),
+        Binding("t", "trend_metric", "Trend metric", show=False, id="browse.trend"),
+        Binding("tab", "switch_pane", "Switch pane", show=False, id="browse.switch"),
+    ]
+
+    DEFAULT_CSS = """
+    BrowseScreen #models { width: 22; border-right: vkey $foreground 20%; }
+    BrowseScreen #models-title, BrowseScreen #versions-title {
+        height: 1; background: $boost; color: $text-muted; padding: 0 1;
+    }
+    BrowseScreen #right { width: 1fr; }
+    BrowseScreen #versions { height: 1fr; min-height: 5; }
+    BrowseScreen #detail { height: 45%; border-top: hkey $foreground 20%; padding: 0 1; }
+    BrowseScreen #filter { display: none; height: 1; border: none; padding: 0 1; }
+    BrowseScreen #filter.open { display: block; }
+    BrowseScreen #filter-error { display: none; height: auto; color: $text-error; padding: 0 1; }
+    BrowseScreen #filter-error.open { display: block; }
+    BrowseScreen #model-list { height: 1fr; border: none; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.model: str | None = None
+        self.filter_text = ""
+        self.sort_text = ""
+        self.metric_keys: list[str] = []
+        self.trend_key: str | None = None
+        self._can_rollback = False
+        self._detail_timer: Timer | None = None
+        self._models: list[dict[str, Any]] = []
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            with Vertical(id="models"):
+                yield Static(Text("models"), id="models-title")
+                yield OptionList(id="model-list")
+            with Vertical(id="right"):
+                yield Static(Text("versions"), id="versions-title")
+                yield FilterBar(placeholder="filter: metrics.f1 > 0.8 and params.lr = '0.01'",
+                                id="filter")
+                yield Static(id="filter-error")
+                yield VirtualGrid([], empty_text="no versions", id="versions")
+                with VerticalScroll(id="detail"):
+                    yield Static(Text("…", style="dim"), id="detail-body")
+        yield Footer()
+
+    @property
+    def grid(self) -> VirtualGrid:
+        return self.query_one("#versions", VirtualGrid)
+
+    async def on_mount(self) -> None:
+        self.grid.focus()
+        self.load_models()
+
+    async def reload(self) -> None:
+        """Another process wrote: re-read models, ids and visible rows; keep the cursor."""
+        self.load_models(keep_model=True)
+
+    # -- loading ---------------------------------------------------------------------------------
+
+    @work(exclusive=True, group="models", exit_on_error=False)
+    async def load_models(self, keep_model: bool = False) -> None:
+        try:
+            models = await self.db(self.catalog.models)
+        except Exception as exc:  # noqa: BLE001
+            self.report_error(exc)
+            return
+        self._models = models
+        option_list = self.query_one("#model-list", OptionList)
+        highlighted = self.model
+        option_list.clear_options()
+        for model in models:
+            prompt = lit(model["name"], "bold")
+            prompt.append(f"  {model['versions']}", style="dim")
+            if model["stages"]:
+                prompt.append("\n")
+                prompt.append_text(Text(" ").join(
+                    Text.assemble((f"{_short(stage)}", "green" if stage == "production" else
+                                   "yellow" if stage == "staging" else "magenta"),
+                                  (f" v{version}", "dim"))
+                    for stage, version in model["stages"].items()))
+            option_list.add_option(Option(prompt, id=model["name"]))
+        if not models:
+            self.query_one("#detail-body", Static).update(Text(
+                "The catalog is empty.\n\nImport run logs with:\n  mltui import PATH --model NAME",
+                style="dim"))
+            self.grid.set_ids([])
+            return
+        names = [m["name"] for m in models]
+        target = highlighted if keep_model and highlighted in names else names[0]
+        option_list.highlighted = names.index(target)
+        if target != self.model or keep_model:
+            self.model = target
+            self.load_versions(keep=True)
+
+    @on(OptionList.OptionHighlighted, "#model-list")
+    def model_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        name = event.option.id
+        if name and name != self.model:
+            self.model = name
+            self.grid.marked.clear()
+            self.trend_key = None
+            self.load_versions(keep=False)
+
+    @work(exclusive=True, group="versions", exit_on_error=False)
+    async def load_versions(self, keep: bool = True) -> None:
+        if self.model is None:
+            return
+        model, filter_text, sort_text = self.model, self.filter_text or None, self.sort_text or None
+        try:
+            keys = await self.db(self.catalog.key_metrics, model)
+            first = await self.db(self.catalog.version_ids, model=model, filter=filter_text,
+                                  sort=sort_text, limit=FIRST_PAGE)
+        except Exception as exc:  # noqa: BLE001
+            self.report_error(exc)
+            return
+        if model != self.model:
+            return
+        self.metric_keys = keys
+        if self.trend_key not in keys:
+            self.trend_key = keys[0] if keys else None
+        grid = self.grid
+        grid.set_columns(version_columns(keys, self.size.width - 22, self.app.now()))
+        keep_id = grid.cursor_id if keep else None
+        grid.set_ids(first, keep=keep_id, clear_rows=True)
+        self._update_title(len(first), partial=len(first) == FIRST_PAGE)
+        if len(first) == FIRST_PAGE:  # the rest of the ordered ids, after the first paint
+            try:
+                every = await self.db(self.catalog.version_ids, model=model, filter=filter_text,
+                                      sort=sort_text)
+            except Exception as exc:  # noqa: BLE001
+                self.report_error(exc)
+                return
+            if model == self.model:
+                grid.set_ids(every, keep=grid.cursor_id)
+                self._update_title(len(every))
+        try:
+            target = await self.db(self.catalog.rollback_target, model, "production")
+        except MltuiError:
+            target = None
+        self._can_rollback = target is not None
+        self.refresh_bindings()
+
+    def _update_title(self, count: int, partial: bool = False) -> None:
+        title = Text.assemble(("versions of ", "dim"), (safe(self.model or ""), "bold"),
+                              (f"  {count}{'+' if partial else ''}", "dim"))
+        if self.filter_text:
+            title.append("  filter: ", style="dim")
+            title.append(safe(self.filter_text), style="italic")
+        if self.sort_text:
+            title.append("  sort: ", style="dim")
+            title.append(safe(self.sort_text), style="italic")
+        if self.grid.marked:
+            title.append(f"  marked {len(self.grid.marked)}", style="yellow")
+        self.query_one("#versions-title", Static).update(title)
+
+    @on(VirtualGrid.RowsNeeded, "#versions")
+    def rows_needed(self, event: VirtualGrid.RowsNeeded) -> None:
+        self.fetch_rows(event.ids)
+
+    @work(group="rows", exit_on_error=False)
+    async def fetch_rows(self, ids: list[int]) -> None:
+        try:
+            rows = await self.db(self.catalog.versions, ids, metric_keys=self.metric_keys)
+        except Exception as exc:  # noqa: BLE001
+            self.report_error(exc)
+            return
+        self.grid.add_rows(rows)
+
+    # -- detail pane -------------------------------------------------------------------------------
+
+    @on(VirtualGrid.CursorMoved, "#versions")
+    def cursor_moved(self, event: VirtualGrid.CursorMoved) -> None:
+        if self._detail_timer is not None:
+            self._detail_timer.stop()
+        self._detail_timer = self.set_timer(DETAIL_DELAY, self.load_detail)
+        self.refresh_bindings()
+
+    @work(exclusive=True, group="detail", exit_on_error=False)
+    async def load_detail(self) -> None:
+        version_id = self.grid.cursor_id
+        body = self.query_one("#detail-body", Static)
+        if version_id is None:
+            body.update(Text("no version selected", style="dim"))
+            return
+        try:
+            detail = await self.db(self.catalog.version_detail, version_id)
+            trend = await self.db(self.catalog.trend, detail["model"], self.trend_key) \
+                if self.trend_key else []
+        except Exception as exc:  # noqa: BLE001
+            self.report_error(exc)
+            return
+        if version_id == self.grid.cursor_id:
+            body.update(render_version_detail(detail, trend, self.trend_key))
+
+    # -- actions -----------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Grey out what does not apply (None), rather than failing when pressed."""
+        needs_version = {"mark", "lineage", "docs", "promote", "detail"}
+        if action in needs_version and (not self.is_mounted or self.grid.cursor_id is None):
+            return None
+        if action == "compare" and (not self.is_mounted or len(self.grid.marked) < 2):
+            return None
+        if action == "rollback" and not self._can_rollback:
+            return None
+        return True
+
+    def action_switch_pane(self) -> None:
+        option_list = self.query_one("#model-list", OptionList)
+        (self.grid if option_list.has_focus else option_list).focus()
+
+    def action_filter(self) -> None:
+        bar = self.query_one("#filter", FilterBar)
+        bar.value = self.filter_text
+        bar.add_class("open")
+        bar.focus()
+
+    def close_filter(self, apply: bool) -> None:
+        """Hide the filter prompt (ESC) or apply it (enter)."""
+        bar = self.query_one("#filter", FilterBar)
+        bar.remove_class("open")
+        self.query_one("#filter-error", Static).remove_class("open")
+        self.grid.focus()
+
+    @on(Input.Submitted, "#filter")
+    def filter_submitted(self, event: Input.Submitted) -> None:
+        self.apply_filter(event.value.strip())
+
+    @work(exclusive=True, group="filter", exit_on_error=False)
+    async def apply_filter(self, text: str) -> None:
+        error = self.query_one("#filter-error", Static)
+        if text:
+            try:  # validate first: a bad filter keeps the prompt open with a pointer
+                await self.db(self.catalog.version_ids, model=self.model, filter=text, limit=1)
+            except FilterError as exc:
+                pointer = Text(" " * (exc.column - 1) + "^ ", style="bold")
+                pointer.append(exc.reason)
+                error.update(pointer)
+                error.add_class("open")
+                return
+            except Exception as exc:  # noqa: BLE001
+                self.report_error(exc)
+                return
+        self.filter_text = text
+        self.close_filter(apply=True)
+        self.load_versions(keep=True)
+
+    def action_sort(self) -> None:
+        from .pickers import SortPicker
+
+        def chosen(value: str | None) -> None:
+            if value is not None:
+                self.sort_text = value
+                self.load_versions(keep=True)
+
+        self.app.push_screen(SortPicker(self.metric_keys, self.sort_text), chosen)
+
+    def action_mark(self) -> None:
+        if self.grid.toggle_mark() is not None:
+            self.grid.move_to(self.grid.cursor_index + 1)
+            self._update_title(len(self.grid.ids))
+            self.refresh_bindings()
+
+    def action_trend_metric(self) -> None:
+        if self.metric_keys:
+            index = (self.metric_keys.index(self.trend_key) + 1) % len(self.metric_keys) \
+                if self.trend_key in self.metric_keys else 0
+            self.trend_key = self.metric_keys[index]
+            self.load_detail()
+
+    def action_compare(self) -> None:
+        from .compare import CompareScreen
+
+        self.app.push_screen(CompareScreen(self.grid.marked_in_order()[:8]))
+
+    def action_lineage(self) -> None:
+        from .lineage import LineageScreen
+
+        if self.grid.cursor_id is not None:
+            self.app.push_screen(LineageScreen(self.grid.cursor_id))
+
+    def action_docs(self) -> None:
+        from .docs import DocsScreen
+
+        if self.grid.cursor_id is not None:
+            self.app.push_screen(DocsScreen(self.grid.cursor_id))
+
+    def action_history(self) -> None:
+        from .history import HistoryScreen
+
+        self.app.push_screen(HistoryScreen(model=self.model))
+
+    def action_runs(self) -> None:
+        from .runs import RunsScreen
+
+        self.app.push_screen(RunsScreen())
+
+    def action_detail(self) -> None:
+        from .detail import DetailScreen
+
+        if self.grid.cursor_id is not None:
+            self.app.push_screen(DetailScreen(self.grid.cursor_id))
+
+    def action_promote(self) -> None:
+        from .promote import PromoteDialog
+
+        if self.grid.cursor_id is not None:
+            self.app.push_screen(PromoteDialog(self.grid.cursor_id), self._after_write)
+
+    def action_rollback(self) -> None:
+        from .promote import RollbackDialog
+
+        if self.model is not None:
+            self.app.push_screen(RollbackDialog(self.model), self._after_write)
+
+    def _after_write(self, changed: bool | None) -> None:
+        if changed:
+            self.call_later(self.app.reload_screens)
+
+
+def _short(stage: str) -> str:
+    return {"production": "prod", "staging": "stg"}.get(stage, stage)

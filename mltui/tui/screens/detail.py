@@ -1,0 +1,71 @@
+"""``enter`` on a version: everything about it on one scrollable screen."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import Footer, Static
+
+from ..base import CatalogScreen
+from ..widgets.detail import render_version_detail
+
+
+class DetailScreen(CatalogScreen):
+    """All metadata, metrics, params, tags, lineage summary and the documentation of a version."""
+
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", id="detail.back"),
+        Binding("l", "lineage", "Lineage", id="detail.lineage"),
+        Binding("e", "docs", "Docs", id="detail.docs"),
+        Binding("p", "promote", "Promote", id="detail.promote"),
+    ]
+    DEFAULT_CSS = """
+    DetailScreen VerticalScroll { padding: 0 1; }
+    """
+
+    def __init__(self, version_id: int):
+        super().__init__()
+        self.version_id = version_id
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="detail-scroll"):
+            yield Static(Text("…", style="dim"), id="detail-full")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#detail-scroll").focus()
+        self.load()
+
+    async def reload(self) -> None:
+        self.load()
+
+    @work(exclusive=True, exit_on_error=False)
+    async def load(self) -> None:
+        try:
+            detail = await self.db(self.catalog.version_detail, self.version_id)
+            keys = [m["key"] for m in detail["metric_summary"]]
+            key = keys[0] if keys else None
+            trend = await self.db(self.catalog.trend, detail["model"], key) if key else []
+        except Exception as exc:  # noqa: BLE001
+            self.report_error(exc)
+            return
+        self.query_one("#detail-full", Static).update(
+            render_version_detail(detail, trend, key, limit=None, doc_lines=None))
+
+    def action_lineage(self) -> None:
+        from .lineage import LineageScreen
+
+        self.app.push_screen(LineageScreen(self.version_id))
+
+    def action_docs(self) -> None:
+        from .docs import DocsScreen
+
+        self.app.push_screen(DocsScreen(self.version_id))
+
+    def action_promote(self) -> None:
+        from .promote import PromoteDialog
+
+        self.app.push_screen(PromoteDialog(self.version_id))

@@ -1,0 +1,66 @@
+"""``?``: every key of the screen it was opened from, generated from the live bindings.
+
+Because it reads the bindings (after the user's keymap), it can never disagree with the keys.
+"""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Static
+
+from ...display import safe
+
+GENERAL = [
+    ("ctrl+p", "command palette: every action by name"),
+    ("esc", "cancel / close this screen"),
+    ("tab", "next pane"),
+    ("↑ ↓ pgup pgdn home end", "move in lists and tables"),
+]
+
+
+class HelpScreen(ModalScreen[None]):
+    """The keys of the screen below."""
+
+    BINDINGS = [Binding("escape,question_mark,q", "close", "Close", id="help.close")]
+    DEFAULT_CSS = """
+    HelpScreen > VerticalScroll { width: 72; max-width: 100%; height: auto; max-height: 90%; }
+    """
+
+    def __init__(self, screen: Screen):
+        super().__init__()
+        self.target = screen
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog"):
+            yield Static(Text("Keys", style="bold"), classes="dialog-title")
+            yield Static(self.keys_table())
+
+    def keys_table(self) -> Table:
+        """Key → action for the screen below, then the general keys."""
+        table = Table(box=None, pad_edge=False, show_header=False)
+        table.add_column("key", style="bold cyan", no_wrap=True)
+        table.add_column("action")
+        table.add_column("", style="dim")
+        seen: set[tuple[str, str]] = set()
+        for key, active in self.target.active_bindings.items():
+            binding = active.binding
+            if not binding.description:
+                continue
+            display = self.app.get_key_display(binding)
+            if (display, binding.description) in seen:
+                continue
+            seen.add((display, binding.description))
+            state = "" if active.enabled else "(not now)"
+            table.add_row(Text(safe(display)), Text(binding.description), Text(state))
+        table.add_row(Text(""), Text(""), Text(""))
+        for key, what in GENERAL:
+            table.add_row(Text(key), Text(what), Text(""))
+        return table
+
+    def action_close(self) -> None:
+        self.dismiss(None)

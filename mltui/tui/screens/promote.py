@@ -1,0 +1,289 @@
+"""The promote and rollback dialogs: what will change, why, and whether the gates allow it.
+
+Promote shows the target stage, the version that holds it now, the metric diff between the two,
+the gate results and a reason; a failing gate blocks unless *force* is ticked and a reason
+given.  Rollback shows what the stage will return to and asks for a reason.  Each confirmed
+action is one catalog transaction, recorded in the stage history and the event log.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.suggester import SuggestFromList
+from textual.widgets import Button, Checkbox, Input, Label, Static
+
+from ...core.errors import GateFailed, MltuiError
+from ...display import fmt_delta, fmt_number, safe
+from ..base import CatalogModal
+from ..widgets.text import lit, stage_badges
+
+COMMON_STAGES = ["production", "staging", "champion", "challenger", "canary"]
+
+
+def gate_lines(results: list[dict[str, Any]]) -> Text:
+    """Gate results as lines: ✓ pass, ✗ fail, – skipped."""
+    text = Text()
+    if not results:
+        return Text("no gates guard this stage", style="dim")
+    for index, result in enumerate(results):
+        if index:
+            text.append("\n")
+        if result.get("skipped"):
+            text.append(" – ", style="dim")
+        elif result["passed"]:
+            text.append(" ✓ ", style="bold green")
+        else:
+            text.append(" ✗ ", style="bold red")
+        text.append_text(lit(result["rule"]))
+        text.append("  ")
+        text.append_text(lit(result["detail"], "dim"))
+    return text
+
+
+def metric_diff(candidate: dict[str, Any], holder: dict[str, Any] | None) -> Table:
+    """Candidate against the current holder, metric by metric."""
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    table.add_column("metric", style="dim")
+    if holder is not None:
+        table.add_column(Text(safe(holder["ref"])), justify="right")
+    table.add_column(Text(safe(candidate["ref"]), style="bold"), justify="right")
+    if holder is not None:
+        table.add_column("Δ", justify="right")
+    theirs = {m["key"]: m["last"] for m in holder["metric_summary"]} if holder else {}
+    for m in candidate["metric_summary"][:10]:
+        mine = m["last"]
+        cells = [lit(m["key"])]
+        if holder is not None:
+            cells.append(Text(fmt_number(theirs.get(m["key"]))))
+        cells.append(Text(fmt_number(mine if mine is not None else m["last_raw"]), style="bold"))
+        if holder is not None:
+            other = theirs.get(m["key"])
+            cells.append(Text(fmt_delta(None if other is None or mine is None else mine - other)))
+        table.add_row(*cells)
+    return table
+
+
+class PromoteDialog(CatalogModal[bool]):
+    """Promote one version to a stage."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="promote.cancel"),
+        Binding("ctrl+s", "confirm", "Promote", id="promote.confirm"),
+    ]
+
+    def __init__(self, version_id: int, stage: str = "production"):
+        super().__init__()
+        self.version_id = version_id
+        self.initial_stage = stage
+        self.detail: dict[str, Any] | None = None
+        self.gates_failed = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="promote-dialog"):
+            yield Static(Text("Promote", style="bold"), classes="dialog-title", id="promote-title")
+            with Horizontal(classes="field-row"):
+                yield Label("stage ")
+                yield Input(self.initial_stage, id="stage",
+                            suggester=SuggestFromList(COMMON_STAGES, case_sensitive=False))
+            yield Static(Text("…", style="dim"), id="holder")
+            yield Static(id="diff")
+            yield Static(Text("gates", style="bold"), classes="section")
+            yield Static(id="gates")
+            yield Input(placeholder="reason (recorded in the history)", id="reason")
+            yield Checkbox("force past failing gates (needs a reason)", id="force", disabled=True)
+            yield Static(id="problem", classes="error-line")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button("Promote", variant="primary", id="confirm")
+
+    DEFAULT_CSS = """
+    PromoteDialog .field-row { height: 1; margin-bottom: 1; }
+    PromoteDialog .field-row Label { width: 7; }
+    PromoteDialog #stage { width: 30; height: 1; border: none; padding: 0; }
+    PromoteDialog Input#reason { margin-top: 1; }
+    PromoteDialog #diff { margin-top: 1; }
+    PromoteDialog .section { margin-top: 1; }
+    """
+
+    def on_mount(self) -> None:
+        self.query_one("#reason", Input).focus()
+        self.evaluate()
+
+    @on(Input.Changed, "#stage")
+    def stage_changed(self) -> None:
+        self.evaluate()
+
+    @work(exclusive=True, group="evaluate", exit_on_error=False)
+    async def evaluate(self) -> None:
+        stage = self.query_one("#stage", Input).value.strip() or "production"
+        try:
+            detail = self.detail or await self.db(self.catalog.version_detail, self.version_id)
+            self.detail = detail
+            holder_id = await self.db(self.catalog.stage_holder, detail["model"], stage)
+            holder = await self.db(self.catalog.version_detail, holder_id) if holder_id else None
+            check = await self.db(self.catalog.check, self.version_id, stage=stage)
+        except MltuiError as exc:
+            self.query_one("#problem", Static).update(lit(exc.one_line()))
+            return
+        title = Text.assemble(("Promote ", "bold"), (safe(detail["ref"]), "bold"))
+        if detail["stages"]:
+            title.append("  ")
+            title.append_text(stage_badges(detail["stages"]))
+        self.query_one("#promote-title", Static).update(title)
+        if holder is None:
+            holding = Text.assemble(("no version holds ", "dim"), (safe(stage), "bold"),
+                                    (" yet", "dim"))
+        elif holder["id"] == self.version_id:
+            holding = Text.assemble((safe(detail["ref"]), "bold"), (" already holds ", "dim"),
+                                    (safe(stage), "bold"))
+        else:
+            holding = Text.assemble((safe(stage), "bold"), (" is held by ", "dim"),
+                                    (safe(holder["ref"]), "bold"), (" → will be ", "dim"),
+                                    (safe(detail["ref"]), "bold green"))
+        self.query_one("#holder", Static).update(holding)
+        self.query_one("#diff", Static).update(metric_diff(detail, holder if holder and
+                                                          holder["id"] != self.version_id else None))
+        self.query_one("#gates", Static).update(gate_lines(check["results"]))
+        self.gates_failed = not check["passed"]
+        force = self.query_one("#force", Checkbox)
+        force.disabled = not self.gates_failed
+        if not self.gates_failed:
+            force.value = False
+        self.query_one("#problem", Static).update(
+            Text("a gate fails: promotion is blocked unless forced with a reason", style="bold")
+            if self.gates_failed else Text(""))
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+    @on(Button.Pressed, "#confirm")
+    @on(Input.Submitted, "#reason")
+    def action_confirm(self) -> None:
+        self.promote()
+
+    @work(exclusive=True, group="promote", exit_on_error=False)
+    async def promote(self) -> None:
+        stage = self.query_one("#stage", Input).value.strip() or "production"
+        reason = self.query_one("#reason", Input).value.strip() or None
+        force = self.query_one("#force", Checkbox).value
+        problem = self.query_one("#problem", Static)
+        try:
+            result = await self.db(self.catalog.promote, self.version_id, stage, reason=reason,
+                                   force=force)
+        except GateFailed:
+            problem.update(Text("refused: a gate fails — tick force and give a reason to "
+                                "override", style="bold"))
+            self.query_one("#force", Checkbox).disabled = False
+            return
+        except MltuiError as exc:
+            problem.update(lit(exc.one_line(), "bold"))
+            return
+        if not result["changed"]:
+            self.app.notify(f"{result['ref']} already holds {result['stage']}", markup=False)
+            self.dismiss(False)
+            return
+        forced = " (forced)" if result["forced"] else ""
+        self.app.notify(f"{result['stage']}: {result['from'] or 'none'} → {result['to']}{forced}",
+                        title="promoted", markup=False)
+        self.dismiss(True)
+
+
+class RollbackDialog(CatalogModal[bool]):
+    """Roll a stage of a model back to the version it held before."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="rollback.cancel"),
+        Binding("ctrl+s", "confirm", "Roll back", id="rollback.confirm"),
+    ]
+
+    DEFAULT_CSS = """
+    RollbackDialog .field-row { height: 1; margin-bottom: 1; }
+    RollbackDialog .field-row Label { width: 7; }
+    RollbackDialog #rb-stage { width: 30; height: 1; border: none; padding: 0; }
+    RollbackDialog #rb-reason { margin-top: 1; }
+    """
+
+    def __init__(self, model: str, stage: str = "production"):
+        super().__init__()
+        self.model = model
+        self.initial_stage = stage
+        self.target: tuple[int | None, int | None] | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="rollback-dialog"):
+            yield Static(Text.assemble(("Roll back ", "bold"), (safe(self.model), "bold")),
+                         classes="dialog-title")
+            with Horizontal(classes="field-row"):
+                yield Label("stage ")
+                yield Input(self.initial_stage, id="rb-stage",
+                            suggester=SuggestFromList(COMMON_STAGES, case_sensitive=False))
+            yield Static(Text("…", style="dim"), id="rb-plan")
+            yield Input(placeholder="reason (recorded in the history)", id="rb-reason")
+            yield Static(id="rb-problem", classes="error-line")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Cancel", id="rb-cancel")
+                yield Button("Roll back", variant="warning", id="rb-confirm")
+
+    def on_mount(self) -> None:
+        self.query_one("#rb-reason", Input).focus()
+        self.evaluate()
+
+    @on(Input.Changed, "#rb-stage")
+    def stage_changed(self) -> None:
+        self.evaluate()
+
+    @work(exclusive=True, group="evaluate", exit_on_error=False)
+    async def evaluate(self) -> None:
+        stage = self.query_one("#rb-stage", Input).value.strip() or "production"
+        plan = self.query_one("#rb-plan", Static)
+        button = self.query_one("#rb-confirm", Button)
+        try:
+            self.target = await self.db(self.catalog.rollback_target, self.model, stage)
+            labels = None
+            if self.target:
+                labels = [await self.db(self.catalog.ref_of, v) if v else "none"
+                          for v in self.target]
+        except MltuiError as exc:
+            plan.update(lit(exc.one_line()))
+            button.disabled = True
+            return
+        if labels is None:
+            plan.update(Text.assemble(("nothing to roll back: ", "bold"), (safe(stage), "bold"),
+                                      (" has no earlier version", "dim")))
+            button.disabled = True
+            return
+        button.disabled = False
+        plan.update(Text.assemble((safe(stage), "bold"), (": ", "dim"), (safe(labels[0]), "bold"),
+                                  (" → ", "dim"), (safe(labels[1]), "bold green"),
+                                  ("  (the version it held before)", "dim")))
+
+    @on(Button.Pressed, "#rb-cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+    @on(Button.Pressed, "#rb-confirm")
+    @on(Input.Submitted, "#rb-reason")
+    def action_confirm(self) -> None:
+        if self.target is not None:
+            self.rollback()
+
+    @work(exclusive=True, group="rollback", exit_on_error=False)
+    async def rollback(self) -> None:
+        stage = self.query_one("#rb-stage", Input).value.strip() or "production"
+        reason = self.query_one("#rb-reason", Input).value.strip() or None
+        try:
+            result = await self.db(self.catalog.rollback, self.model, stage, reason=reason)
+        except MltuiError as exc:
+            self.query_one("#rb-problem", Static).update(lit(exc.one_line(), "bold"))
+            return
+        self.app.notify(f"{result['stage']}: {result['from'] or 'none'} → {result['to'] or 'none'}",
+                        title="rolled back", markup=False)
+        self.dismiss(True)

@@ -1,0 +1,76 @@
+"""Small builders of Rich ``Text`` for the app: user text made literal, badges, sparklines.
+
+Everything user-supplied goes through :func:`lit` (control characters made visible, never
+parsed as markup).  Styles here are fixed strings of ours, never user text.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from rich.text import Text
+
+from ...display import fmt_age, fmt_number, safe, short_hash
+
+STAGE_STYLES = {"production": "bold black on green", "staging": "bold black on yellow"}
+STAGE_SHORT = {"production": "prod", "staging": "stg"}
+SPARK = "▁▂▃▄▅▆▇█"
+
+
+def lit(value: Any, style: str = "") -> Text:
+    """User text as literal Text (markup not parsed, control characters visible)."""
+    return Text(safe(value), style=style, no_wrap=True)
+
+
+def stage_badges(stages: Iterable[str], *, short: bool = True) -> Text:
+    """Stage and alias badges: production green, staging yellow, aliases outlined."""
+    text = Text(no_wrap=True)
+    for index, stage in enumerate(stages):
+        if index:
+            text.append(" ")
+        label = STAGE_SHORT.get(stage, stage) if short else stage
+        text.append(f" {safe(label)} ", style=STAGE_STYLES.get(stage, "bold reverse"))
+    return text
+
+
+def number(value: Any) -> Text:
+    """A metric value, right-aligned by the caller; NaN/inf spelled out."""
+    return Text(fmt_number(value), no_wrap=True)
+
+
+def age(timestamp: float | None, now: float) -> Text:
+    """How long ago, dimmed."""
+    return Text(fmt_age(timestamp, now), style="dim", no_wrap=True)
+
+
+def commit(value: str | None) -> Text:
+    """A short commit hash."""
+    return Text(short_hash(value, 7), style="dim", no_wrap=True)
+
+
+def sparkline(values: list[float | None], highlight: list[bool]) -> Text:
+    """A one-line chart of values; highlighted points (held production) in green."""
+    present = [v for v in values if v is not None]
+    text = Text(no_wrap=True)
+    if not present:
+        return Text("no values", style="dim")
+    low, high = min(present), max(present)
+    span = (high - low) or 1.0
+    for value, marked in zip(values, highlight):
+        if value is None:
+            text.append("·", style="dim")
+            continue
+        block = SPARK[min(len(SPARK) - 1, int((value - low) / span * (len(SPARK) - 1) + 0.5))]
+        text.append(block, style="bold green" if marked else "cyan")
+    return text
+
+
+def key_value_lines(pairs: Iterable[tuple[str, Any]], key_width: int = 10) -> Text:
+    """``key  value`` lines with the keys dimmed (values literal)."""
+    text = Text()
+    for index, (key, value) in enumerate(pairs):
+        if index:
+            text.append("\n")
+        text.append(f"{key:>{key_width}}  ", style="dim")
+        text.append_text(value if isinstance(value, Text) else lit("—" if value in (None, "") else value))
+    return text
