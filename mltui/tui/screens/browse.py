@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.timer import Timer
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ...core.errors import MltuiError
@@ -24,6 +24,7 @@ from ...core.query import FilterError
 from ...display import safe
 from ..base import CatalogScreen
 from ..widgets.grid import Column, VirtualGrid
+from ..widgets.keybar import KeyBar
 from ..widgets.detail import render_version_detail
 from ..widgets.text import age, commit, lit, number, stage_badges
 
@@ -34,14 +35,15 @@ DETAIL_DELAY = 0.15  # seconds the cursor rests before the detail pane follows
 def version_columns(metric_keys: list[str], width: int, now: float) -> list[Column]:
     """The versions table's columns for a screen ``width`` (narrow screens drop some)."""
     columns = [
-        Column("version", "ver", lambda r: Text(f"v{r['version']}", style="bold"), width=5),
-        Column("name", "name", lambda r: lit(r["canonical_name"]), width=0, min_width=10),
-        Column("age", "age", lambda r: age(r["created_at"], now), width=4, justify="right"),
-        Column("stages", "stages", lambda r: stage_badges(r["stages"]), width=11),
+        Column("version", "ver", lambda r: Text(f"v{r['version']}", style="bold"), width=4),
+        Column("name", "name", lambda r: lit(r["canonical_name"]), width=0, min_width=12),
+        Column("age", "age", lambda r: age(r["created_at"], now), width=3, justify="right"),
+        Column("stages", "stages", lambda r: stage_badges(r["stages"]), width=9),
     ]
-    for key in metric_keys:
-        columns.append(Column(f"m:{key}", safe(key)[:8], (lambda k: lambda r: number(
-            r["metrics"].get(k)))(key), width=8, justify="right"))
+    shown = metric_keys if width >= 58 else metric_keys[:2]
+    for key in shown:
+        columns.append(Column(f"m:{key}", safe(key)[:7], (lambda k: lambda r: number(
+            r["metrics"].get(k)))(key), width=7, justify="right"))
     if width >= 100:
         columns.append(Column("data", "data", lambda r: lit(", ".join(r["datasets"])), width=16))
     if width >= 90:
@@ -78,7 +80,7 @@ class BrowseScreen(CatalogScreen):
     ]
 
     DEFAULT_CSS = """
-    BrowseScreen #models { width: 22; border-right: vkey $foreground 20%; }
+    BrowseScreen #models { width: 20; border-right: vkey $foreground 20%; }
     BrowseScreen #models-title, BrowseScreen #versions-title {
         height: 1; background: $boost; color: $text-muted; padding: 0 1;
     }
@@ -102,6 +104,7 @@ class BrowseScreen(CatalogScreen):
         self._can_rollback = False
         self._detail_timer: Timer | None = None
         self._models: list[dict[str, Any]] = []
+        self._had_row = False
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -116,7 +119,7 @@ class BrowseScreen(CatalogScreen):
                 yield VirtualGrid([], empty_text="no versions", id="versions")
                 with VerticalScroll(id="detail"):
                     yield Static(Text("…", style="dim"), id="detail-body")
-        yield Footer()
+        yield KeyBar()
 
     @property
     def grid(self) -> VirtualGrid:
@@ -194,7 +197,8 @@ class BrowseScreen(CatalogScreen):
         if self.trend_key not in keys:
             self.trend_key = keys[0] if keys else None
         grid = self.grid
-        grid.set_columns(version_columns(keys, self.size.width - 22, self.app.now()))
+        grid.set_columns(version_columns(keys, grid.size.width or self.size.width - 20,
+                                         self.app.now()))
         keep_id = grid.cursor_id if keep else None
         grid.set_ids(first, keep=keep_id, clear_rows=True)
         self._update_title(len(first), partial=len(first) == FIRST_PAGE)
@@ -248,7 +252,10 @@ class BrowseScreen(CatalogScreen):
         if self._detail_timer is not None:
             self._detail_timer.stop()
         self._detail_timer = self.set_timer(DETAIL_DELAY, self.load_detail)
-        self.refresh_bindings()
+        has_row = event.row_id is not None
+        if has_row != self._had_row:  # key states depend only on whether a row is selected
+            self._had_row = has_row
+            self.refresh_bindings()
 
     @work(exclusive=True, group="detail", exit_on_error=False)
     async def load_detail(self) -> None:

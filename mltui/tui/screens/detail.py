@@ -7,10 +7,11 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ..base import CatalogScreen
 from ..widgets.detail import render_version_detail
+from ..widgets.keybar import KeyBar
 
 
 class DetailScreen(CatalogScreen):
@@ -33,7 +34,7 @@ class DetailScreen(CatalogScreen):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="detail-scroll"):
             yield Static(Text("…", style="dim"), id="detail-full")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#detail-scroll").focus()

@@ -32,7 +32,9 @@ def render_version_detail(detail: dict[str, Any], trend: list[dict[str, Any]],
         ("source", f"{run.get('source_format') or '—'}  {safe(run.get('source_path') or '')}"),
         ("commit", detail["git_commit"]),
         ("data", ", ".join(f"data:{d['name']}@{d['version']}" for d in detail["data"]) or "—"),
-        ("artifact", f"{detail['artifact_hash_algo'] or ''}:{(detail['artifact_hash'] or '—')[:16]}"),
+        ("artifact", f"{detail['artifact_hash_algo']}:{detail['artifact_hash'][:16]}  "
+                     f"{safe(detail['artifact_path_raw'] or detail['artifact_path'] or '')}"
+                     if detail["artifact_hash"] else None),
         ("base", ", ".join(detail["base_versions"]) or detail["base_model"] or "—"),
     ])
     metrics = Table(box=None, pad_edge=False, show_edge=False, expand=False)

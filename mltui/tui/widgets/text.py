@@ -66,8 +66,8 @@ def sparkline(values: list[float | None], highlight: list[bool]) -> Text:
 
 
 def key_value_lines(pairs: Iterable[tuple[str, Any]], key_width: int = 10) -> Text:
-    """``key  value`` lines with the keys dimmed (values literal)."""
-    text = Text()
+    """``key  value`` lines with the keys dimmed (values literal, cut with … when long)."""
+    text = Text(no_wrap=True, overflow="ellipsis")
     for index, (key, value) in enumerate(pairs):
         if index:
             text.append("\n")
