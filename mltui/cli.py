@@ -127,9 +127,11 @@ class MltuiGroup(click.Group):
              context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--catalog", "catalog", metavar="PATH", envvar="MLTUI_CATALOG",
               help="Catalog file or folder (default: nearest .mltui/catalog.db upwards).")
+@click.option("--model", "start_model", metavar="NAME", help="Open the app on this model.")
+@click.option("--all", "start_all", is_flag=True, help="Open the app on all versions of all models.")
 @click.version_option(package_name="mltui", prog_name="mltui")
 @click.pass_context
-def cli(ctx: click.Context, catalog: str | None) -> None:
+def cli(ctx: click.Context, catalog: str | None, start_model: str | None, start_all: bool) -> None:
     """Version, compare, document, promote and roll back ML models.
 
     Run without a command to open the app on the nearest catalog.
@@ -138,13 +140,15 @@ def cli(ctx: click.Context, catalog: str | None) -> None:
     ctx.obj["catalog"] = catalog
     if ctx.invoked_subcommand is None:
         cat = _open(ctx)
-        _run_app(cat)
+        if start_model:
+            cat.model_id(start_model)  # an unknown model is a clear error before the app opens
+        _run_app(cat, "*" if start_all else start_model)
 
 
-def _run_app(cat) -> None:
+def _run_app(cat, start: str | None = None) -> None:
     from .tui.app import run_app  # Textual is imported only here
 
-    run_app(cat)
+    run_app(cat, start)
 
 
 def main(argv: list[str] | None = None) -> None:

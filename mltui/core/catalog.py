@@ -300,22 +300,54 @@ class Catalog(RegistryMixin, IngestMixin, LineageMixin, DocsMixin):
         whole ordered id list comes back (what the app's virtual table scrolls over).
         """
         compiled = compile_filter(filter, "versions")
-        params: list[Any] = []
-        join, order = sort_sql(parse_sort(sort, "versions"), "versions", params)
         where = [compiled.where]
-        params_where = list(compiled.params)
+        params = list(compiled.params)
         if model is not None:
             where.append("v.model_id = ?")
-            params_where.append(self.model_id(model))
+            params.append(self.model_id(model))
         if not include_archived:
             where.append("v.status != 'archived'")
-        sql = (f"SELECT v.id FROM {base_from('versions')} {join} WHERE {' AND '.join(where)} "
-               f"ORDER BY {order}")
-        all_params = params + params_where
-        if limit is not None:
-            sql += " LIMIT ? OFFSET ?"
-            all_params += [int(limit), int(offset)]
-        return [row[0] for row in self._execute_filter(sql, all_params, filter)]
+        return self._ordered_ids("versions", where, params, parse_sort(sort, "versions"),
+                                 limit, offset, filter)
+
+    def _ordered_ids(self, scope: str, where: list[str], params: list[Any], sort: Any,
+                     limit: int | None, offset: int, text: str | None) -> list[int]:
+        """Ids of ``scope`` rows matching ``where``, in ``sort`` order, one page or all.
+
+        A metric sort walks the (key, last) index in order and checks the filter row by row,
+        so the first page of 100,000 versions costs a few hundred index steps instead of a
+        sort of everything; rows without that metric follow, newest first.
+        """
+        ref = "v" if scope == "versions" else "r"
+        run_id = "v.run_id" if scope == "versions" else "r.id"
+        condition = " AND ".join(where)
+        need = None if limit is None else int(offset) + int(limit)
+        if sort is None or sort.entity != "metrics":
+            order_params: list[Any] = []
+            join, order = sort_sql(sort, scope, order_params)
+            sql = f"SELECT {ref}.id FROM {base_from(scope)} {join} WHERE {condition} ORDER BY {order}"
+            all_params = order_params + params
+            if limit is not None:
+                sql += " LIMIT ? OFFSET ?"
+                all_params += [int(limit), int(offset)]
+            return [row[0] for row in self._execute_filter(sql, all_params, text)]
+        direction = "DESC" if sort.descending else "ASC"
+        # CROSS JOIN keeps metric_summary as the outer loop: SQLite then reads it in index order.
+        with_value = (f"SELECT {ref}.id FROM metric_summary so CROSS JOIN {base_from(scope)} "
+                      f"WHERE so.key = ? AND so.last IS NOT NULL AND {run_id} = so.run_id AND "
+                      f"{condition} ORDER BY so.last {direction}, {ref}.id DESC")
+        without_value = (f"SELECT {ref}.id FROM {base_from(scope)} WHERE {condition} AND NOT EXISTS "
+                         f"(SELECT 1 FROM metric_summary so WHERE so.run_id = {run_id} AND "
+                         f"so.key = ? AND so.last IS NOT NULL) ORDER BY {ref}.id DESC")
+        limit_sql = "" if need is None else " LIMIT ?"
+        ids = [row[0] for row in self._execute_filter(
+            with_value + limit_sql, [sort.key, *params] + ([] if need is None else [need]), text)]
+        if need is None or len(ids) < need:
+            rest = None if need is None else need - len(ids)
+            ids += [row[0] for row in self._execute_filter(
+                without_value + ("" if rest is None else " LIMIT ?"),
+                [*params, sort.key] + ([] if rest is None else [rest]), text)]
+        return ids[int(offset):need]
 
     def _execute_filter(self, sql: str, params: list[Any], text: str | None) -> list[tuple]:
         try:
@@ -417,15 +449,9 @@ class Catalog(RegistryMixin, IngestMixin, LineageMixin, DocsMixin):
                 limit: int | None = None, offset: int = 0) -> list[int]:
         """Ordered ids of runs matching a filter (newest first by default)."""
         compiled = compile_filter(filter, "runs")
-        params: list[Any] = []
-        join, order = sort_sql(parse_sort(sort, "runs") or parse_sort("-start_time", "runs"),
-                               "runs", params)
-        sql = f"SELECT r.id FROM runs r {join} WHERE {compiled.where} ORDER BY {order}"
-        all_params = params + list(compiled.params)
-        if limit is not None:
-            sql += " LIMIT ? OFFSET ?"
-            all_params += [int(limit), int(offset)]
-        return [row[0] for row in self._execute_filter(sql, all_params, filter)]
+        return self._ordered_ids("runs", [compiled.where], list(compiled.params),
+                                 parse_sort(sort, "runs") or parse_sort("-start_time", "runs"),
+                                 limit, offset, filter)
 
     def runs(self, ids: list[int], *, metric_keys: list[str] | None = None) -> list[dict[str, Any]]:
         """Rows for runs by id, in order, with the versions registered from each."""

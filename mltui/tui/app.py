@@ -71,8 +71,10 @@ class MltuiApp(App):
     ]
 
     def __init__(self, catalog: "Catalog", *, poll_seconds: float = POLL_SECONDS,
-                 keymap: dict[str, str] | None = None, watch: bool = True):
+                 keymap: dict[str, str] | None = None, watch: bool = True,
+                 start: str | None = None):
         super().__init__()
+        self.start = start  # the model to open on ("*" for all versions)
         self.catalog = catalog
         self.poll_seconds = poll_seconds
         self.watch = watch
@@ -104,7 +106,7 @@ class MltuiApp(App):
             self.notify(problem, severity="warning", markup=False)
         from .screens.browse import BrowseScreen
 
-        self.push_screen(BrowseScreen())
+        self.push_screen(BrowseScreen(start=self.start))
         if self.watch:
             self.set_interval(self.poll_seconds, self._poll)
 
@@ -163,6 +165,6 @@ class MltuiApp(App):
         await self.run_action(action, node)
 
 
-def run_app(catalog: "Catalog") -> None:
-    """Open the app on a catalog (the CLI's entry point)."""
-    MltuiApp(catalog).run()
+def run_app(catalog: "Catalog", start: str | None = None) -> None:
+    """Open the app on a catalog (the CLI's entry point); ``start`` picks the model."""
+    MltuiApp(catalog, start=start).run()

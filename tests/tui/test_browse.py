@@ -220,3 +220,28 @@ async def test_keymap_rebinds_by_id(tui_catalog) -> None:
         await pilot.press("P")
         await settle(pilot)
         assert isinstance(app.screen, PromoteDialog)
+
+
+async def test_all_versions_view_follows_the_cursor_model(tui_catalog) -> None:
+    app = make_app(tui_catalog)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("tab", "home", "tab")  # "all versions" is the first entry
+        await settle(pilot)
+        screen = app.screen
+        assert screen.model is None
+        refs = [tui_catalog.ref_of(i) for i in screen.grid.ids]
+        assert refs[:2] == ["vision@2", "vision@1"] and len(refs) == 6
+        assert "versions of all models" in screen_text(app)
+        assert screen.check_action("rollback", ()) is None  # vision was never promoted
+        await pilot.press("down", "down")  # fraud@4: fraud's production has a history
+        await settle(pilot)
+        assert screen.current_model() == "fraud"
+        assert screen.check_action("rollback", ()) is True
+
+
+async def test_app_can_open_on_a_model(tui_catalog) -> None:
+    app = make_app(tui_catalog, start="vision")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert app.screen.model == "vision"

@@ -21,23 +21,26 @@ from textual.widgets.option_list import Option
 
 from ...core.errors import MltuiError
 from ...core.query import FilterError
-from ...display import safe
+from ...display import fmt_age, safe
 from ..base import CatalogScreen
 from ..widgets.grid import Column, VirtualGrid
 from ..widgets.keybar import KeyBar
 from ..widgets.detail import render_version_detail
-from ..widgets.text import age, commit, lit, number, stage_badges
+from ..widgets.text import commit, lit, number, stage_badges
 
 FIRST_PAGE = 200
+ALL = "*"  # the "all versions" entry of the model list ('*' is never a model name)
 DETAIL_DELAY = 0.15  # seconds the cursor rests before the detail pane follows
 
 
 def version_columns(metric_keys: list[str], width: int, now: float) -> list[Column]:
     """The versions table's columns for a screen ``width`` (narrow screens drop some)."""
     columns = [
-        Column("version", "ver", lambda r: Text(f"v{r['version']}", style="bold"), width=4),
+        # Plain cells (no per-cell styles) keep each repainted row to one escape sequence.
+        Column("version", "ver", lambda r: Text(f"v{r['version']}"), width=4),
         Column("name", "name", lambda r: lit(r["canonical_name"]), width=0, min_width=12),
-        Column("age", "age", lambda r: age(r["created_at"], now), width=3, justify="right"),
+        Column("age", "age", lambda r: Text(fmt_age(r["created_at"], now)), width=3,
+               justify="right"),
         Column("stages", "stages", lambda r: stage_badges(r["stages"]), width=9),
     ]
     shown = metric_keys if width >= 58 else metric_keys[:2]
@@ -94,9 +97,10 @@ class BrowseScreen(CatalogScreen):
     BrowseScreen #model-list { height: 1fr; border: none; }
     """
 
-    def __init__(self) -> None:
+    def __init__(self, start: str | None = None) -> None:
         super().__init__()
-        self.model: str | None = None
+        self.start = start  # a model name, ALL, or None for the first model
+        self.choice: str | None = None  # what the model list selects: a model name or ALL
         self.filter_text = ""
         self.sort_text = ""
         self.metric_keys: list[str] = []
@@ -144,8 +148,11 @@ class BrowseScreen(CatalogScreen):
             return
         self._models = models
         option_list = self.query_one("#model-list", OptionList)
-        highlighted = self.model
+        highlighted = self.choice
         option_list.clear_options()
+        total = sum(m["versions"] for m in models)
+        option_list.add_option(Option(Text.assemble(("all versions", "bold italic"),
+                                                    (f"  {total}", "dim")), id=ALL))
         for model in models:
             prompt = lit(model["name"], "bold")
             prompt.append(f"  {model['versions']}", style="dim")
@@ -163,35 +170,50 @@ class BrowseScreen(CatalogScreen):
                 style="dim"))
             self.grid.set_ids([])
             return
-        names = [m["name"] for m in models]
-        target = highlighted if keep_model and highlighted in names else names[0]
+        names = [ALL] + [m["name"] for m in models]
+        wanted = highlighted if keep_model else self.start
+        target = wanted if wanted in names else names[1]
         option_list.highlighted = names.index(target)
-        if target != self.model or keep_model:
-            self.model = target
+        if target != self.choice or keep_model:
+            self.choice = target
             self.load_versions(keep=True)
+
+    @property
+    def model(self) -> str | None:
+        """The selected model's name; None for "all versions" (or before loading)."""
+        return None if self.choice in (None, ALL) else self.choice
+
+    def current_model(self) -> str | None:
+        """The model actions apply to: the selected one, or the cursor row's under "all"."""
+        if self.model is not None:
+            return self.model
+        row = self.grid.row(self.grid.cursor_id)
+        return row["model"] if row else None
 
     @on(OptionList.OptionHighlighted, "#model-list")
     def model_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        name = event.option.id
-        if name and name != self.model:
-            self.model = name
+        choice = event.option.id
+        if choice and choice != self.choice:
+            self.choice = choice
             self.grid.marked.clear()
             self.trend_key = None
             self.load_versions(keep=False)
 
     @work(exclusive=True, group="versions", exit_on_error=False)
     async def load_versions(self, keep: bool = True) -> None:
-        if self.model is None:
+        if self.choice is None:
             return
-        model, filter_text, sort_text = self.model, self.filter_text or None, self.sort_text or None
+        choice, model = self.choice, self.model
+        filter_text, sort_text = self.filter_text or None, self.sort_text or None
         try:
-            keys = await self.db(self.catalog.key_metrics, model)
+            keys = await self.db(self.catalog.key_metrics, model) if model else \
+                await self.db(self.catalog.metric_keys, limit=3)
             first = await self.db(self.catalog.version_ids, model=model, filter=filter_text,
                                   sort=sort_text, limit=FIRST_PAGE)
         except Exception as exc:  # noqa: BLE001
             self.report_error(exc)
             return
-        if model != self.model:
+        if choice != self.choice:
             return
         self.metric_keys = keys
         if self.trend_key not in keys:
@@ -199,8 +221,7 @@ class BrowseScreen(CatalogScreen):
         grid = self.grid
         grid.set_columns(version_columns(keys, grid.size.width or self.size.width - 20,
                                          self.app.now()))
-        keep_id = grid.cursor_id if keep else None
-        grid.set_ids(first, keep=keep_id, clear_rows=True)
+        grid.set_ids(first, keep=grid.cursor_id if keep else None, clear_rows=True, reset=not keep)
         self._update_title(len(first), partial=len(first) == FIRST_PAGE)
         if len(first) == FIRST_PAGE:  # the rest of the ordered ids, after the first paint
             try:
@@ -209,19 +230,26 @@ class BrowseScreen(CatalogScreen):
             except Exception as exc:  # noqa: BLE001
                 self.report_error(exc)
                 return
-            if model == self.model:
+            if choice == self.choice:
                 grid.set_ids(every, keep=grid.cursor_id)
                 self._update_title(len(every))
+        await self._check_rollback()
+
+    async def _check_rollback(self) -> None:
+        """Whether ``r`` applies: the current model's production has an earlier holder."""
+        model = self.current_model()
         try:
-            target = await self.db(self.catalog.rollback_target, model, "production")
+            target = await self.db(self.catalog.rollback_target, model, "production") \
+                if model else None
         except MltuiError:
             target = None
-        self._can_rollback = target is not None
-        self.refresh_bindings()
+        if (target is not None) != self._can_rollback:
+            self._can_rollback = target is not None
+            self.refresh_bindings()
 
     def _update_title(self, count: int, partial: bool = False) -> None:
-        title = Text.assemble(("versions of ", "dim"), (safe(self.model or ""), "bold"),
-                              (f"  {count}{'+' if partial else ''}", "dim"))
+        title = Text.assemble(("versions of ", "dim"), (safe(self.model or "all models"), "bold"),
+                              (f"  {count:,}{'+' if partial else ''}", "dim"))
         if self.filter_text:
             title.append("  filter: ", style="dim")
             title.append(safe(self.filter_text), style="italic")
@@ -273,6 +301,8 @@ class BrowseScreen(CatalogScreen):
             return
         if version_id == self.grid.cursor_id:
             body.update(render_version_detail(detail, trend, self.trend_key))
+            if self.model is None:  # under "all versions" the model follows the cursor
+                await self._check_rollback()
 
     # -- actions -----------------------------------------------------------------------------------
 
@@ -370,7 +400,7 @@ class BrowseScreen(CatalogScreen):
     def action_history(self) -> None:
         from .history import HistoryScreen
 
-        self.app.push_screen(HistoryScreen(model=self.model))
+        self.app.push_screen(HistoryScreen(model=self.current_model()))
 
     def action_runs(self) -> None:
         from .runs import RunsScreen
@@ -392,8 +422,9 @@ class BrowseScreen(CatalogScreen):
     def action_rollback(self) -> None:
         from .promote import RollbackDialog
 
-        if self.model is not None:
-            self.app.push_screen(RollbackDialog(self.model), self._after_write)
+        model = self.current_model()
+        if model is not None:
+            self.app.push_screen(RollbackDialog(model), self._after_write)
 
     def _after_write(self, changed: bool | None) -> None:
         if changed:

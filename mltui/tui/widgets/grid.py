@@ -112,9 +112,14 @@ class VirtualGrid(ScrollView, can_focus=True):
 
     # -- data ----------------------------------------------------------------------------------
 
-    def set_ids(self, ids: list[int], *, keep: int | None = None, clear_rows: bool = False) -> None:
-        """Show these ids in this order; the cursor stays on ``keep`` (or the same row)."""
-        current = keep if keep is not None else self.cursor_id
+    def set_ids(self, ids: list[int], *, keep: int | None = None, clear_rows: bool = False,
+                reset: bool = False) -> None:
+        """Show these ids in this order; the cursor stays on ``keep`` (or the same row), or
+        goes to the top with ``reset``."""
+        current = None if reset else keep if keep is not None else self.cursor_id
+        if reset:
+            self.cursor_index = 0
+            self.scroll_to(y=0, animate=False, immediate=True)
         self.ids = list(ids)
         self._index_of = {row_id: index for index, row_id in enumerate(self.ids)}
         self.marked &= set(self._index_of)
@@ -210,14 +215,19 @@ class VirtualGrid(ScrollView, can_focus=True):
             self.move_to(index)
 
     def _scroll_cursor_into_view(self) -> bool:
-        """Scroll so the cursor row is visible; True when it scrolled (a full repaint)."""
+        """Scroll so the cursor row is visible; True when it scrolled (a full repaint).
+
+        When the cursor leaves the window it lands in the middle of the new one (a half-page
+        jump, as terminal pagers do over slow links): stepping through rows then repaints the
+        whole table once per half page instead of on every step, which keeps the bytes sent
+        per cursor move small over SSH.
+        """
         visible = max(1, self.size.height - 1)
         top = int(self.scroll_offset.y)
-        target = top
-        if self.cursor_index < top:
-            target = self.cursor_index
-        elif self.cursor_index >= top + visible:
-            target = self.cursor_index - visible + 1
+        if top <= self.cursor_index < top + visible:
+            return False
+        highest = max(0, len(self.ids) - visible)
+        target = max(0, min(highest, self.cursor_index - visible // 2))
         if target != top:
             self.scroll_to(y=target, animate=False, immediate=True)
             return True
@@ -323,7 +333,7 @@ class VirtualGrid(ScrollView, can_focus=True):
 
     def _strip(self, text: Text, style: Style, scroll_x: int, width: int) -> Strip:
         """One line: the text's segments under ``style``, cropped/padded to the width."""
-        strip = Strip(list(text.render(self.app.console))).apply_style(style)
+        strip = Strip(list(text.render(self.app.console))).apply_style(style).simplify()
         return strip.crop_extend(scroll_x, scroll_x + width, style)
 
     def _request_around(self, index: int) -> None:

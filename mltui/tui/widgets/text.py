@@ -45,7 +45,7 @@ def age(timestamp: float | None, now: float) -> Text:
 
 def commit(value: str | None) -> Text:
     """A short commit hash."""
-    return Text(short_hash(value, 7), style="dim", no_wrap=True)
+    return Text(short_hash(value, 7), no_wrap=True)
 
 
 def sparkline(values: list[float | None], highlight: list[bool]) -> Text:
