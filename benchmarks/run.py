@@ -1,0 +1,404 @@
+"""Measure every performance target of SPEC §8, check the answers, compare with MLflow.
+
+    python benchmarks/run.py                      # the full run (generates data the first time)
+    python benchmarks/run.py --smoke              # tiny data, correctness only (the test suite)
+    python benchmarks/run.py --mlflow-python /path/to/venv/bin/python   # MLflow side by side
+
+Every figure is the median of several runs and is printed next to its target; the exit code
+is 1 when one misses (never in ``--smoke``).  Each benchmark also checks its own answer (the
+filtered page holds the right ids, the import counted every point, …), so a fast wrong answer
+fails whatever the mode.  Timing lives here, never in the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+import generate  # noqa: E402
+import make_mlruns  # noqa: E402
+import terminal  # noqa: E402
+
+
+@dataclass
+class Result:
+    """One measured figure."""
+
+    name: str
+    value: float
+    unit: str
+    target: float | None = None
+    higher_is_better: bool = False
+    note: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """Meets its target (or has none)."""
+        if self.target is None:
+            return True
+        return self.value >= self.target if self.higher_is_better else self.value <= self.target
+
+    def line(self) -> str:
+        """The figure, its target and the verdict, one line."""
+        target = "" if self.target is None else \
+            f"{'≥' if self.higher_is_better else '≤'} {_fmt(self.target)} {self.unit}"
+        verdict = "" if self.target is None else ("ok" if self.ok else "MISS")
+        return f"{self.name:<52} {_fmt(self.value):>10} {self.unit:<9} {target:<20} {verdict:<4} {self.note}"
+
+
+def _fmt(value: float) -> str:
+    """Readable figures: 152,340 · 41.7 · 0.42."""
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}"
+    return f"{value:.3g}"
+
+
+@dataclass
+class Report:
+    """All results of a run."""
+
+    results: list[Result] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    def add(self, result: Result) -> Result:
+        print(result.line(), flush=True)
+        self.results.append(result)
+        return result
+
+    def check(self, condition: bool, message: str) -> None:
+        """A correctness check: a wrong answer is a failure in every mode."""
+        if not condition:
+            print(f"WRONG ANSWER: {message}", flush=True)
+            self.failures.append(message)
+
+
+def median_time(function, repeat: int) -> tuple[float, object]:
+    """Median seconds of ``repeat`` calls, and the last result."""
+    times, result = [], None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = function()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), result
+
+
+# -- import ------------------------------------------------------------------------------------
+
+
+def bench_import(report: Report, work: Path, runs: int, repeat: int) -> None:
+    """Import an MLflow file store of ``runs`` runs (5 metrics × 100 steps) end to end."""
+    from mltui.core.catalog import open_catalog
+
+    store = work / "mlruns-store"
+    if not store.exists():
+        made = make_mlruns.make_mlruns(store, runs=runs)
+        print(f"  (made a {runs}-run mlruns/ store: {made})")
+    expected_points = runs * 5 * 100
+    times = []
+    for attempt in range(repeat):
+        path = work / f"import-{attempt}.db"
+        for sibling in work.glob(path.name + "*"):
+            sibling.unlink()
+        cat = open_catalog(path, create=True)
+        started = time.perf_counter()
+        summary = cat.import_path([store])
+        times.append(time.perf_counter() - started)
+        report.check(summary.points == expected_points and summary.runs_new == runs,
+                     f"import counted {summary.points} points / {summary.runs_new} runs, expected "
+                     f"{expected_points} / {runs}")
+        report.check(cat.summary()["metric_points"] == expected_points,
+                     "the catalog does not hold every imported point")
+        again = cat.import_path([store])
+        report.check(again.runs_new == 0 and again.runs_unchanged == runs,
+                     "re-importing the same store changed something")
+        cat.close()
+    seconds = statistics.median(times)
+    report.add(Result(f"import mlruns/ ({runs:,} runs, {expected_points:,} points)",
+                      expected_points / seconds, "points/s", 150_000, higher_is_better=True,
+                      note=f"{seconds:.2f} s"))
+
+
+# -- the app in a terminal -----------------------------------------------------------------------
+
+
+def bench_terminal(report: Report, catalog: Path, work: Path, moves: int, sizes) -> None:
+    """First screen, memory, key-to-frame time and bytes per cursor move, in a real pty."""
+    from mltui.core.catalog import open_catalog
+
+    with open_catalog(catalog) as cat:
+        newest = cat.versions(cat.version_ids(limit=2))
+        count = cat.summary()["versions"]
+    first_name = newest[0]["canonical_name"][:12]
+    for width, height in sizes:
+        firsts, memories = [], []
+        latencies, frame_bytes = [], []
+        for attempt in range(3):
+            stamp = work / f"stamp-{width}-{attempt}"
+            session = terminal.start_app(catalog, width=width, height=height, start="*", stamp=stamp)
+            try:
+                seen = session.wait_for(first_name, timeout=60)
+                firsts.append(seen - float(stamp.read_text()))
+                screen = terminal.strip_ansi(bytes(session.output))
+                report.check("versions of all models" in screen,
+                             f"the first screen at {width}x{height} does not show the versions")
+                session.drain(0.5)
+                memories.append(session.rss_mb())
+                if attempt == 0:
+                    for _ in range(moves):
+                        first_byte, done, size = session.key_frame(b"j")
+                        latencies.append(done)
+                        frame_bytes.append(size)
+                        session.drain(0.4)  # let the detail pane follow before the next key
+                    screen = terminal.strip_ansi(bytes(session.output[-20000:]))
+                    with open_catalog(catalog) as cat:
+                        target = cat.versions(cat.version_ids(limit=moves + 1))[moves]
+                    report.check(f"{target['model']}@{target['version']}" in screen,
+                                 f"after {moves} moves the detail pane does not show "
+                                 f"{target['model']}@{target['version']}")
+            finally:
+                session.close()
+        label = f"{width}x{height}"
+        report.add(Result(f"app first screen, {count:,} versions ({label})", statistics.median(firsts),
+                          "s", 0.5, note="after imports"))
+        report.add(Result(f"app memory after first screen ({label})", statistics.median(memories),
+                          "MB", 250))
+        report.add(Result(f"key press to screen update ({label}, median)",
+                          statistics.median(latencies) * 1000, "ms", 30))
+        report.add(Result(f"bytes per cursor move ({label}, median)", statistics.median(frame_bytes),
+                          "bytes", 1024,
+                          note=f"mean {statistics.mean(frame_bytes):,.0f}, max {max(frame_bytes):,}"
+                               " (half-page jumps)"))
+        report.add(Result(f"bytes per cursor move ({label}, mean)", statistics.mean(frame_bytes),
+                          "bytes", 1024))
+
+
+# -- catalog queries -----------------------------------------------------------------------------
+
+
+def bench_queries(report: Report, catalog: Path, repeat: int) -> None:
+    """Filter + sort first page, lineage, promote/rollback, each checked."""
+    import sqlite3
+
+    from mltui.core.catalog import open_catalog
+
+    cat = open_catalog(catalog)
+    try:
+        seconds, page = median_time(lambda: cat.version_ids(filter="metrics.acc > 0.5",
+                                                            sort="metrics.loss", limit=50), repeat)
+        raw = sqlite3.connect(str(catalog))
+        acc = dict(raw.execute("SELECT run_id, last FROM metric_summary WHERE key = 'acc'"))
+        loss = dict(raw.execute("SELECT run_id, last FROM metric_summary WHERE key = 'loss'"))
+        run_of = dict(raw.execute("SELECT id, run_id FROM model_versions"))
+        raw.close()
+        expected = sorted((v for v, r in run_of.items() if (acc.get(r) or -1) > 0.5),
+                          key=lambda v: (loss.get(run_of[v]) is None, loss.get(run_of[v]) or 0, -v))
+        report.check(page == expected[:50], "filter + sort first page holds the wrong ids")
+        report.add(Result(f"filter + sort, first page ({len(run_of):,} versions)", seconds * 1000,
+                          "ms", 50))
+
+        ids = cat.version_ids(model="model00", limit=5)
+        seconds, graph = median_time(lambda: cat.lineage(ids[0], depth=3), repeat)
+        kinds = {n["kind"] for n in graph["nodes"].values()}
+        report.check({"version", "run", "dataset"} <= kinds, f"lineage misses nodes: {kinds}")
+        report.add(Result("lineage of one version, 3 levels each way", seconds * 1000, "ms", 20))
+
+        target = cat.version_ids(model="model00", limit=3)[2]
+        before = cat.stage_holder("model00", "production")
+        promote_times, rollback_times = [], []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            cat.promote(target, "production", reason="benchmark", force=True)
+            promote_times.append(time.perf_counter() - started)
+            report.check(cat.stage_holder("model00", "production") == target,
+                         "promote did not move production")
+            started = time.perf_counter()
+            cat.rollback("model00", "production", reason="benchmark")
+            rollback_times.append(time.perf_counter() - started)
+            report.check(cat.stage_holder("model00", "production") == before,
+                         "rollback did not restore production")
+        report.check(cat.history(model="model00", limit=1)[0]["reason"] == "benchmark",
+                     "the rollback is not in the stage history")
+        report.add(Result("promote, committed and recorded", statistics.median(promote_times) * 1000,
+                          "ms", 20))
+        report.add(Result("rollback, committed and recorded", statistics.median(rollback_times) * 1000,
+                          "ms", 20))
+    finally:
+        cat.close()
+
+
+def bench_compare(report: Report, catalog: Path, repeat: int) -> None:
+    """Open Compare on 8 versions with 1,000-step curves, headless, until drawn."""
+    from mltui.core.catalog import open_catalog
+    from mltui.tui.app import MltuiApp
+
+    try:
+        from mltui.tui.screens.compare import CompareScreen
+    except ImportError:
+        print("  (compare screen not available: skipped)")
+        return
+    cat = open_catalog(catalog)
+    ids = cat.version_ids(model="curves")[:8]
+    refs = [cat.ref_of(i) for i in ids]
+
+    async def measure() -> list[float]:
+        app = MltuiApp(cat, watch=False, keymap={})
+        times = []
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            for _ in range(repeat):
+                started = time.perf_counter()
+                await app.push_screen(CompareScreen(ids))
+                await pilot.pause()
+                await app.workers.wait_for_complete()
+                await pilot.pause()
+                times.append(time.perf_counter() - started)
+                text = "\n".join(s.text for s in app.screen._compositor.render_strips())
+                report.check(all(ref in text for ref in refs), "compare does not show all 8 versions")
+                app.pop_screen()
+                await pilot.pause()
+        return times
+
+    times = asyncio.run(measure())
+    cat.close()
+    report.add(Result("compare 8 versions with 1,000-step curves, drawn", statistics.median(times) * 1000,
+                      "ms", 150))
+
+
+def bench_cli(report: Report, repeat: int) -> None:
+    """``mltui --help`` and ``mltui import --help`` as processes."""
+    for args in (["--help"], ["import", "--help"]):
+        times = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            result = subprocess.run([sys.executable, "-m", "mltui", *args], capture_output=True)
+            times.append(time.perf_counter() - started)
+            report.check(result.returncode == 0 and b"Usage" in result.stdout, f"mltui {args} failed")
+        report.add(Result(f"mltui {' '.join(args)}", statistics.median(times), "s", 0.3))
+
+
+# -- MLflow side by side ---------------------------------------------------------------------------
+
+
+def bench_mlflow(report: Report, work: Path, python: str, runs: int, mltui_page_ms: float | None) -> None:
+    """MLflow's own logging rate and search_runs first page, measured here, next to ours."""
+    script = HERE / "mlflow_side.py"
+    result = subprocess.run([python, str(script), str(work / "mlflow-side"), "--runs", str(runs)],
+                            capture_output=True, text=True, timeout=3600)
+    if result.returncode != 0:
+        print(f"  (MLflow side failed: {result.stderr.strip().splitlines()[-1:]})")
+        return
+    data = json.loads(result.stdout.strip().splitlines()[-1])
+    report.add(Result(f"MLflow {data['mlflow_version']}: log into its SQLite store", data["log_rate"],
+                      "values/s", note=f"{runs} runs, {data['values']:,} values"))
+    report.add(Result("MLflow: search_runs first page (filter + order)", data["search_ms"], "ms",
+                      note=f"{runs} runs"))
+    imported = [r for r in report.results if r.name.startswith("import mlruns/")]
+    if imported:
+        report.add(Result("ratio: mltui import / MLflow logging", imported[0].value / data["log_rate"],
+                          "×", 30, higher_is_better=True))
+    if mltui_page_ms:
+        report.add(Result("ratio: MLflow search / mltui filter+sort page",
+                          data["search_ms"] / mltui_page_ms, "×",
+                          note="MLflow on its runs, mltui on 100k versions"))
+
+
+# -- main -----------------------------------------------------------------------------------------
+
+
+def machine() -> dict:
+    """Cores, memory, Python and library versions, for BENCHMARKS.md."""
+    import sqlite3
+
+    import textual
+
+    memory = "?"
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                memory = f"{int(line.split()[1]) / 1024 / 1024:.0f} GiB"
+    except OSError:
+        pass
+    return {"cores": os.cpu_count(), "memory": memory, "python": platform.python_version(),
+            "sqlite": sqlite3.sqlite_version, "textual": textual.__version__,
+            "machine": platform.machine(), "date": time.strftime("%Y-%m-%d")}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmarks; returns the exit code."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, default=HERE / "data", help="where data is kept")
+    parser.add_argument("--smoke", action="store_true", help="tiny data, correctness only")
+    parser.add_argument("--mlflow-python", default=None,
+                        help="a Python with mlflow installed (default: this one, if it has mlflow)")
+    parser.add_argument("--json", type=Path, help="also write the results as JSON")
+    args = parser.parse_args(argv)
+
+    info = machine()
+    print(f"mltui benchmarks — {info}")
+    report = Report()
+    work = Path(tempfile.mkdtemp(prefix="mltui-bench-"))
+    try:
+        if args.smoke:
+            catalog = work / "smoke.db"
+            generate.generate(catalog, versions=400, models=4, steps=5, curve_steps=50,
+                              progress=lambda *_: None)
+            sizes, moves, repeat, import_runs, mlflow_runs = [(80, 24)], 3, 1, 10, 3
+        else:
+            catalog = args.data / "big.db"
+            if not catalog.exists():
+                print("generating the 100,000-version catalog (once, ~40 s)…")
+                generate.generate(catalog)
+            sizes, moves, repeat, import_runs, mlflow_runs = [(80, 24), (120, 40)], 30, 7, 1000, 100
+        bench_import(report, work, import_runs, 1 if args.smoke else 3)
+        bench_queries(report, catalog, repeat)
+        bench_compare(report, catalog, 1 if args.smoke else 5)
+        bench_cli(report, 1 if args.smoke else 5)
+        bench_terminal(report, catalog, work, moves, sizes)
+        python = args.mlflow_python
+        if python is not None and not Path(python).exists():
+            print(f"  ({python} does not exist: MLflow side skipped)")
+            python = None
+        elif python is None:
+            has = subprocess.run([sys.executable, "-c", "import mlflow"], capture_output=True)
+            python = sys.executable if has.returncode == 0 else None
+        if python:
+            page = next((r.value for r in report.results if r.name.startswith("filter + sort")), None)
+            bench_mlflow(report, work, python, mlflow_runs, page)
+        else:
+            print("  (mlflow not installed: pip install -e '.[bench]' or pass --mlflow-python)")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    missed = [r for r in report.results if not r.ok]
+    if args.json:
+        args.json.write_text(json.dumps({"machine": info, "results": [r.__dict__ for r in report.results],
+                                         "wrong_answers": report.failures}, indent=2))
+    if report.failures:
+        print(f"{len(report.failures)} wrong answer(s)")
+        return 1
+    if missed and not args.smoke:
+        print(f"{len(missed)} target(s) missed: {', '.join(r.name for r in missed)}")
+        return 1
+    print("all answers right" + ("" if args.smoke else ", every target met"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""The benchmarks cannot rot: a small-scale run checks every answer (no timing asserted)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_benchmark_smoke_run_gets_every_answer_right() -> None:
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--smoke",
+                             "--mlflow-python", sys.executable if _has_mlflow() else "/nonexistent"],
+                            capture_output=True, text=True, timeout=600)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "WRONG ANSWER" not in output and "all answers right" in output
+    for figure in ("import mlruns/", "filter + sort, first page", "lineage of one version",
+                   "promote, committed", "rollback, committed", "mltui --help", "app first screen",
+                   "key press to screen update", "bytes per cursor move"):
+        assert figure in output, f"{figure!r} was not measured:\n{output}"
+
+
+def _has_mlflow() -> bool:
+    return subprocess.run([sys.executable, "-c", "import mlflow"], capture_output=True).returncode == 0
+
+
+def test_generator_is_deterministic(tmp_path: Path) -> None:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import sqlite3
+
+    import generate
+
+    digests = []
+    for name in ("a.db", "b.db"):
+        generate.generate(tmp_path / name, versions=60, models=3, steps=3, curve_steps=5,
+                          progress=lambda *_: None)
+        conn = sqlite3.connect(str(tmp_path / name))
+        digests.append([conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall()
+                        for t in ("model_versions", "metric_points", "params", "stage_history")])
+        conn.close()
+    assert digests[0] == digests[1]
