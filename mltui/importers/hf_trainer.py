@@ -21,6 +21,7 @@ from typing import Any
 
 from ..core.errors import ImportFailed
 from ..core.records import ArtifactRecord, DatasetRecord, ImportBatch, MetricPoint, RunRecord
+from . import tensorboard
 from .common import (ImportContext, artifact_for, as_param_text, dedupe_points, fingerprint,
                      flatten, is_number_like, load_json, load_yaml, point, read_text,
                      resolve_foreign_path, stable_uid)
@@ -485,140 +486,26 @@ def _tensorboard_start_time(path: Path, ctx: ImportContext) -> float | None:
 
 # ---------------------------------------------------------------------------------------------
 # TrainingArguments from the TensorBoard text summary
-#
-# TensorBoardCallback.on_train_begin writes ``add_text("args", args.to_json_string())``: an
-# Event whose Summary.Value has tag ``args/text_summary`` and a TensorProto whose string_val is
-# the JSON.  Only that record is wanted, so this is a minimal TFRecord + protobuf walk rather
-# than a dependency on the TensorBoard reader (scalars are in log_history already).
 
-_TB_ARGS_TAG = b"args/text_summary"
-_TB_MAX_BYTES = 256 << 20
-_TB_MAX_RECORDS = 10000  # the args record is among the first few; never scan a huge file
-_SECRET_KEYS = ("token",)  # hub_token & co: credentials, never imported
 _PII_KEYS = ("logging_dir",)  # runs/<date>_<hostname>: the host name is personal data
 
 
 def _tensorboard_args(path: Path, ctx: ImportContext) -> tuple[dict[str, str], list[Path]]:
-    """Params from the first ``args/text_summary`` found under ``runs/``, else ``{}``."""
+    """Params from the first ``args/text_summary`` found under ``runs/``, else ``{}``.
+
+    The TrainingArguments JSON in the TensorBoard text summary is the only readable copy of
+    the arguments (``training_args.bin`` is a pickle we never open); the scalars are in
+    log_history already, so only that record is read.
+    """
     runs = path / "runs"
     if not runs.is_dir():
         return {}, []
     for file in sorted(runs.glob("**/events.out.tfevents.*")):
-        try:
-            if not file.is_file() or file.stat().st_size > _TB_MAX_BYTES:
-                continue
-            data = file.read_bytes()
-        except OSError:
+        if not file.is_file():
             continue
-        if data.startswith(b"version https://git-lfs.github.com/spec/v1"):
-            continue  # an LFS pointer: the events are not here
-        try:
-            text = _find_text_summary(data, _TB_ARGS_TAG)
-        except (ValueError, IndexError):
-            ctx.warn(f"{file}: unreadable TensorBoard record; training arguments not taken from it")
-            continue
-        if text is None:
-            continue
-        try:
-            args = json.loads(text)
-        except ValueError:
-            ctx.warn(f"{file}: args/text_summary is not JSON")
-            continue
-        if not isinstance(args, dict):
-            continue
-        host_dir = file.parent.name
-        params = {}
-        for key, value in flatten(args).items():
-            if any(part in key.lower() for part in _SECRET_KEYS) or key in _PII_KEYS:
-                continue
-            text_value = as_param_text(value)
-            if host_dir and host_dir in text_value:
-                continue
-            params[key] = text_value
-        return params, [file]
+        params = tensorboard.hf_training_args(file, ctx)
+        params = {k: v for k, v in params.items()
+                  if k not in _PII_KEYS and "token" not in k.lower()}  # hub_token & co
+        if params:
+            return params, [file]
     return {}, []
-
-
-def _find_text_summary(data: bytes, tag: bytes) -> str | None:
-    """The text of the first summary value with ``tag`` in a TFRecord stream, else None.
-
-    TFRecord framing: uint64 length, uint32 CRC, payload, uint32 CRC (CRCs are not checked:
-    a bad record only means no arguments).  A truncated tail (a writer still running or
-    killed) ends the scan.
-    """
-    position = 0
-    for _ in range(_TB_MAX_RECORDS):
-        if position + 12 > len(data):
-            return None
-        length = int.from_bytes(data[position:position + 8], "little")
-        start = position + 12
-        end = start + length
-        if end + 4 > len(data):
-            return None
-        event = data[start:end]
-        position = end + 4
-        for field, value in _proto_fields(event):
-            if field != 5:  # Event.summary
-                continue
-            for value_field, summary_value in _proto_fields(value):
-                if value_field != 1:  # Summary.value
-                    continue
-                text = _text_of_value(summary_value, tag)
-                if text is not None:
-                    return text
-    return None
-
-
-def _text_of_value(value: bytes, tag: bytes) -> str | None:
-    found_tag = None
-    tensor = None
-    for field, content in _proto_fields(value):
-        if field == 1:
-            found_tag = content
-        elif field == 8:
-            tensor = content
-    if found_tag != tag or tensor is None:
-        return None
-    for field, content in _proto_fields(tensor):
-        if field == 8:  # TensorProto.string_val
-            return bytes(content).decode("utf-8", "replace")
-    return None
-
-
-def _proto_fields(message: bytes):
-    """Yield ``(field number, value)`` of a protobuf message; length-delimited values as bytes.
-
-    Raises ValueError (or IndexError) on a malformed message.
-    """
-    position = 0
-    size = len(message)
-    while position < size:
-        key, position = _varint(message, position)
-        field, wire = key >> 3, key & 7
-        if wire == 0:
-            value, position = _varint(message, position)
-        elif wire == 1:
-            value, position = message[position:position + 8], position + 8
-        elif wire == 2:
-            length, position = _varint(message, position)
-            value, position = message[position:position + length], position + length
-        elif wire == 5:
-            value, position = message[position:position + 4], position + 4
-        else:
-            raise ValueError(f"unsupported protobuf wire type {wire}")
-        if position > size:
-            raise ValueError("truncated protobuf message")
-        yield field, value
-
-
-def _varint(data: bytes, position: int) -> tuple[int, int]:
-    result = shift = 0
-    while True:
-        byte = data[position]
-        position += 1
-        result |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return result, position
-        shift += 7
-        if shift > 63:
-            raise ValueError("varint too long")

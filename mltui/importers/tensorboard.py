@@ -592,10 +592,7 @@ def _read_run(log_dir: Path, ctx: ImportContext) -> tuple[RunRecord | None, list
     acc.prefix_colliding_tags()
 
     name, host = _run_name(log_dir)
-    params = acc.params
-    if host and len(host) >= 3:
-        # HF's logging_dir param repeats the hostname that the run dir name holds.
-        params = {k: v.replace(host, "<host>") for k, v in params.items()}
+    params = _without_host(acc.params, host)
     run = RunRecord(
         uid=stable_uid(FORMAT, log_dir), source_format=FORMAT, source_path=str(log_dir),
         name=name, project=_project_name(log_dir), start_time=acc.start_time,
@@ -674,6 +671,38 @@ def _add_hf_args(params: dict[str, str], text: str, file: Path, ctx: ImportConte
         return
     for key, value in flatten(args).items():
         _set_param(params, key, value)
+
+
+def _without_host(params: dict[str, str], host: str | None) -> dict[str, str]:
+    """HF's logging_dir param repeats the hostname the run dir name holds: personal data."""
+    if not host or len(host) < 3:
+        return params
+    return {k: v.replace(host, "<host>") for k, v in params.items()}
+
+
+def hf_training_args(file: Path, ctx: ImportContext, *, max_records: int = 10_000
+                     ) -> dict[str, str]:
+    """Params from HF's TrainingArguments text (``args/text_summary``) in one event file.
+
+    For the HF Trainer importer, which reads its scalars from trainer_state.json: only the
+    first ``max_records`` records are looked at (the arguments come first), and a damaged file
+    gives ``{}`` with a warning — the arguments are a bonus, the run does not depend on them.
+    """
+    params: dict[str, str] = {}
+    try:
+        events = _read_event_file(file, ctx)
+        for index, (_, _, values) in enumerate(events or ()):
+            if index >= max_records:
+                break
+            for value in values:
+                if value.tag == HF_ARGS_TAG and value.tensor is not None:
+                    text = "\n".join(s.decode("utf-8", "replace") for s in value.tensor.strings)
+                    _add_hf_args(params, text, file, ctx)
+                    return _without_host(params, _run_name(file.parent)[1])
+    except ImportFailed as exc:
+        ctx.warn(f"{file}: unreadable TensorBoard data ({exc.reason}); training arguments "
+                 "not taken from it")
+    return params
 
 
 def _read_event_file(file: Path, ctx: ImportContext) -> Iterator[tuple] | None:

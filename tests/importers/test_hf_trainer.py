@@ -371,4 +371,4 @@ def test_truncated_or_garbage_events_file_only_loses_the_arguments(tmp_path):
     events.write_bytes(garbage)
     run, ctx = read(path)
     assert "per_device_train_batch_size" not in run.params and run.metrics
-    assert any("unreadable TensorBoard record" in w for w in ctx.warnings)
+    assert any("unreadable TensorBoard data" in w for w in ctx.warnings)
