@@ -65,6 +65,12 @@ def build_tui_catalog(path: Path) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def _colour(monkeypatch) -> None:
+    """The app is tested in colour (the root conftest turns colour off for the CLI)."""
+    monkeypatch.delenv("NO_COLOR", raising=False)
+
+
 @pytest.fixture
 def tui_catalog_path(tmp_path: Path) -> Path:
     """A fresh seeded catalog file for one test."""

@@ -33,11 +33,17 @@ ALL = "*"  # the "all versions" entry of the model list ('*' is never a model na
 DETAIL_DELAY = 0.15  # seconds the cursor rests before the detail pane follows
 
 
-def version_columns(metric_keys: list[str], width: int, now: float) -> list[Column]:
-    """The versions table's columns for a screen ``width`` (narrow screens drop some)."""
+def version_columns(metric_keys: list[str], width: int, now: float, *,
+                    all_models: bool = False) -> list[Column]:
+    """The versions table's columns for a screen ``width`` (narrow screens drop some).
+
+    Under "all versions" the first column names the model too (``fraud@3``).
+    """
+    first = Column("version", "version", lambda r: lit(f"{r['model']}@{r['version']}"), width=12) \
+        if all_models else Column("version", "ver", lambda r: Text(f"v{r['version']}"), width=4)
     columns = [
         # Plain cells (no per-cell styles) keep each repainted row to one escape sequence.
-        Column("version", "ver", lambda r: Text(f"v{r['version']}"), width=4),
+        first,
         Column("name", "name", lambda r: lit(r["canonical_name"]), width=0, min_width=12),
         Column("age", "age", lambda r: Text(fmt_age(r["created_at"], now)), width=3,
                justify="right"),
@@ -220,7 +226,7 @@ class BrowseScreen(CatalogScreen):
             self.trend_key = keys[0] if keys else None
         grid = self.grid
         grid.set_columns(version_columns(keys, grid.size.width or self.size.width - 20,
-                                         self.app.now()))
+                                         self.app.now(), all_models=model is None))
         grid.set_ids(first, keep=grid.cursor_id if keep else None, clear_rows=True, reset=not keep)
         self._update_title(len(first), partial=len(first) == FIRST_PAGE)
         if len(first) == FIRST_PAGE:  # the rest of the ordered ids, after the first paint

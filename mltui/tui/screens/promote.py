@@ -15,7 +15,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
@@ -90,26 +90,30 @@ class PromoteDialog(CatalogModal[bool]):
             yield Static(Text("Promote", style="bold"), classes="dialog-title", id="promote-title")
             with Horizontal(classes="field-row"):
                 yield Label("stage ")
-                yield Input(self.initial_stage, id="stage",
+                yield Input(self.initial_stage, id="stage", compact=True,
                             suggester=SuggestFromList(COMMON_STAGES, case_sensitive=False))
             yield Static(Text("…", style="dim"), id="holder")
-            yield Static(id="diff")
-            yield Static(Text("gates", style="bold"), classes="section")
-            yield Static(id="gates")
-            yield Input(placeholder="reason (recorded in the history)", id="reason")
-            yield Checkbox("force past failing gates (needs a reason)", id="force", disabled=True)
+            with VerticalScroll(id="promote-body"):
+                yield Static(id="diff")
+                yield Static(Text("gates", style="bold"), classes="section")
+                yield Static(id="gates")
+            with Horizontal(classes="field-row"):
+                yield Label("reason")
+                yield Input(placeholder="why (recorded in the history)", id="reason", compact=True)
+            yield Checkbox("force past failing gates (needs a reason)", id="force", disabled=True,
+                           compact=True)
             yield Static(id="problem", classes="error-line")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Cancel", id="cancel")
-                yield Button("Promote", variant="primary", id="confirm")
+                yield Button("Cancel", id="cancel", compact=True)
+                yield Button("Promote", variant="primary", id="confirm", compact=True)
 
     DEFAULT_CSS = """
     PromoteDialog .field-row { height: 1; margin-bottom: 1; }
-    PromoteDialog .field-row Label { width: 7; }
-    PromoteDialog #stage { width: 30; height: 1; border: none; padding: 0; }
-    PromoteDialog Input#reason { margin-top: 1; }
-    PromoteDialog #diff { margin-top: 1; }
+    PromoteDialog .field-row Label { width: 7; color: $text-muted; }
+    PromoteDialog .field-row Input { width: 1fr; }
+    PromoteDialog #promote-body { height: auto; max-height: 12; margin: 1 0; }
     PromoteDialog .section { margin-top: 1; }
+    PromoteDialog #problem { height: auto; }
     """
 
     def on_mount(self) -> None:
@@ -206,9 +210,9 @@ class RollbackDialog(CatalogModal[bool]):
 
     DEFAULT_CSS = """
     RollbackDialog .field-row { height: 1; margin-bottom: 1; }
-    RollbackDialog .field-row Label { width: 7; }
-    RollbackDialog #rb-stage { width: 30; height: 1; border: none; padding: 0; }
-    RollbackDialog #rb-reason { margin-top: 1; }
+    RollbackDialog .field-row Label { width: 7; color: $text-muted; }
+    RollbackDialog .field-row Input { width: 1fr; }
+    RollbackDialog #rb-plan { margin-bottom: 1; }
     """
 
     def __init__(self, model: str, stage: str = "production"):
@@ -223,14 +227,17 @@ class RollbackDialog(CatalogModal[bool]):
                          classes="dialog-title")
             with Horizontal(classes="field-row"):
                 yield Label("stage ")
-                yield Input(self.initial_stage, id="rb-stage",
+                yield Input(self.initial_stage, id="rb-stage", compact=True,
                             suggester=SuggestFromList(COMMON_STAGES, case_sensitive=False))
             yield Static(Text("…", style="dim"), id="rb-plan")
-            yield Input(placeholder="reason (recorded in the history)", id="rb-reason")
+            with Horizontal(classes="field-row"):
+                yield Label("reason")
+                yield Input(placeholder="why (recorded in the history)", id="rb-reason",
+                            compact=True)
             yield Static(id="rb-problem", classes="error-line")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Cancel", id="rb-cancel")
-                yield Button("Roll back", variant="warning", id="rb-confirm")
+                yield Button("Cancel", id="rb-cancel", compact=True)
+                yield Button("Roll back", variant="warning", id="rb-confirm", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#rb-reason", Input).focus()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Group
+from rich.markdown import Markdown
 from rich.table import Table
 from rich.text import Text
 
@@ -64,13 +65,31 @@ def render_version_detail(detail: dict[str, Any], trend: list[dict[str, Any]],
     if tags:
         parts.append(Text.assemble(("tags  ", "dim"), lit(", ".join(
             f"{k}={v}" for k, v in list(tags.items())[:10]))))
+    if doc_lines is None and detail.get("history"):
+        parts.append(Text("\nstage history", style="bold"))
+        for entry in detail["history"]:
+            line = Text.assemble((fmt_time(entry["at"]), "dim"), "  ", (entry["action"], "bold"),
+                                 "  ", lit(entry["stage"]), "  ",
+                                 (f"v{entry['from_version'] or '—'} → v{entry['to_version'] or '—'}",
+                                  ""), "  ", lit(entry["actor"], "dim"))
+            if entry["forced"]:
+                line.append("  forced", style="bold red")
+            if entry["reason"]:
+                line.append("  ")
+                line.append_text(lit(entry["reason"], "italic"))
+            parts.append(line)
     doc = detail["doc"]
     preview = Text("doc  ", style="dim")
     if doc["is_template"]:
         preview.append("no documentation yet — e to write it", style="dim italic")
+        parts.append(preview)
+    elif doc_lines is None:
+        # The whole document, rendered as Markdown (Markdown syntax, never Rich markup).
+        preview.append(f"rev {doc['rev']}", style="dim")
+        parts.extend([Text(""), preview, Markdown(safe(doc["text"], keep_newlines=True))])
     else:
         first_lines = [line for line in doc["text"].splitlines() if line.strip()][:doc_lines]
         preview.append(f"rev {doc['rev']}\n", style="dim")
         preview.append_text(Text(safe("\n".join(first_lines), keep_newlines=True)))
-    parts.append(preview)
+        parts.append(preview)
     return Group(*parts)

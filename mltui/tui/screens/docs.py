@@ -1,0 +1,468 @@
+"""Documentation of a version (or a model): a Markdown editor with a live preview, revisions.
+
+Every ``ctrl+s`` saves a new revision on top of the revision the editor was loaded from.  If
+someone saved meanwhile, the catalog refuses (``Conflict``) and nothing is overwritten: the
+editor keeps the user's text, the conflict view shows the other revision and a diff, and the
+user chooses — ``ctrl+s`` again saves theirs on top of the new revision, ``ctrl+l`` discards
+theirs and loads the new one.  ``ctrl+r`` lists the revisions with a diff between any two.
+
+The editor is a plain TextArea (Markdown highlighting needs tree-sitter, which is optional);
+the preview is Textual's Markdown widget, which renders Markdown and never Rich markup.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Static, TextArea
+
+from ...core.errors import Conflict
+from ...display import fmt_time, safe
+from ..base import CatalogScreen
+from ..widgets.doctext import (MARKDOWN_LANGUAGE, DocEditor, DocPreview, diff_text,
+                               unified_diff)
+
+PREVIEW_DELAY = 0.3  # seconds of no typing before the preview follows
+WIDE = 100  # at this width and more the preview is shown by default
+
+
+class ConfirmDialog(ModalScreen[bool]):
+    """A yes/no question: ``y`` confirms, ``n`` or esc keeps things as they are."""
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes", id="confirm.yes"),
+        Binding("n,escape", "answer(False)", "No", id="confirm.no"),
+    ]
+    DEFAULT_CSS = """
+    ConfirmDialog > Vertical { width: 60; }
+    """
+
+    def __init__(self, question: str, detail: str = ""):
+        super().__init__()
+        self.question = question
+        self.detail = detail
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(Text(self.question, style="bold"), classes="dialog-title")
+            if self.detail:
+                yield Static(Text(self.detail))
+            yield Static(Text.assemble(("y", "bold"), (" yes   ", "dim"), ("n", "bold"),
+                                       (" no", "dim")))
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)
+
+
+class DocsScreen(CatalogScreen):
+    """Edit the documentation of a version (or a model) and save it as a new revision."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", id="docs.save"),
+        Binding("ctrl+t", "toggle_preview", "Preview", id="docs.preview"),
+        Binding("ctrl+r", "revisions", "Revisions", id="docs.revisions"),
+        Binding("ctrl+l", "take_theirs", "Load theirs", id="docs.take_theirs"),
+        Binding("escape", "back", "Back", id="docs.back"),
+    ]
+
+    DEFAULT_CSS = """
+    DocsScreen #docs-body { layout: horizontal; height: 1fr; }
+    DocsScreen #docs-editor { width: 1fr; height: 1fr; border: none; padding: 0 1; }
+    DocsScreen #docs-preview-pane {
+        width: 1fr; height: 1fr; border-left: vkey $foreground 20%;
+    }
+    DocsScreen #docs-preview-pane.hidden { display: none; }
+    DocsScreen #docs-preview { padding: 0 1; }
+    DocsScreen #docs-conflict {
+        display: none; height: 50%; border-top: hkey $error; padding: 0 1;
+    }
+    DocsScreen #docs-conflict.open { display: block; }
+    """
+
+    def __init__(self, version_id: int | None = None, *, kind: str = "version",
+                 model: str | None = None):
+        super().__init__()
+        if kind == "model" and not model:
+            raise ValueError("model documentation needs the model's name")
+        if kind == "version" and version_id is None:
+            raise ValueError("version documentation needs a version id")
+        self.kind = kind
+        self.ref: int | str = model if kind == "model" else version_id  # type: ignore[assignment]
+        self.version_id = version_id
+        self.target = ""  # ``fraud@3`` or the model name, once loaded
+        self.base_rev: int | None = None  # the revision the editor was loaded from
+        self.saved_text = ""  # the text of that revision (or the template): "modified" = differs
+        self.doc: dict[str, Any] = {}
+        self.conflict: Conflict | None = None
+        self.newer_rev: int | None = None  # a revision saved elsewhere while editing
+        self.show_preview: bool | None = None  # None: decided by the width at mount
+        self._preview_timer: Timer | None = None
+        self._previewed: str | None = None  # the text the preview shows
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("docs …", style="dim"), id="docs-title", classes="screen-title")
+        with Container(id="docs-body"):
+            yield DocEditor("", id="docs-editor", language=MARKDOWN_LANGUAGE, soft_wrap=True,
+                            tab_behavior="focus", show_line_numbers=False)
+            with VerticalScroll(id="docs-preview-pane"):
+                yield DocPreview(id="docs-preview")
+        with VerticalScroll(id="docs-conflict"):
+            yield Static(id="docs-conflict-body")
+        yield Footer()
+
+    @property
+    def editor(self) -> DocEditor:
+        return self.query_one("#docs-editor", DocEditor)
+
+    @property
+    def modified(self) -> bool:
+        """The editor's text differs from the revision it was loaded from."""
+        return self.base_rev is not None and self.editor.text != self.saved_text
+
+    def on_mount(self) -> None:
+        if self.show_preview is None:
+            self.show_preview = self.size.width >= WIDE  # 80 columns: the editor gets them all
+        self.query_one("#docs-preview-pane").set_class(not self.show_preview, "hidden")
+        self.editor.focus()
+        self.load()
+
+    async def reload(self) -> None:
+        """Another process wrote: follow a newer revision only if nothing is being edited."""
+        self.check_newer()
+
+    # -- loading ----------------------------------------------------------------------------------
+
+    @work(exclusive=True, group="load", exit_on_error=False)
+    async def load(self) -> None:
+        try:
+            doc = await self.db(self.catalog.get_doc, self.ref, kind=self.kind)
+        except Exception as exc:  # noqa: BLE001
+            self.report_error(exc)
+            return
+        await self._load_doc(doc)
+
+    async def _load_doc(self, doc: dict[str, Any]) -> None:
+        self.doc = doc
+        self.target = doc["target"]
+        self.base_rev = doc["rev"]
+        self.saved_text = doc["text"]
+        self.newer_rev = None
+        self.editor.load_text(doc["text"])
+        self.editor.move_cursor((0, 0))
+        self._update_title()
+        if self.show_preview:
+            await self._update_preview()
+
+    @work(exclusive=True, group="newer", exit_on_error=False)
+    async def check_newer(self) -> None:
+        if self.base_rev is None:
+            return
+        try:
+            doc = await self.db(self.catalog.get_doc, self.ref, kind=self.kind)
+        except Exception:  # noqa: BLE001 - a refresh that fails changes nothing
+            return
+        if doc["rev"] == self.base_rev:
+            return
+        if not self.modified and self.conflict is None:
+            await self._load_doc(doc)
+            self.app.notify(f"revision {doc['rev']} was saved elsewhere: loaded", markup=False)
+        else:
+            self.newer_rev = doc["rev"]
+            self._update_title()
+
+    def _update_title(self) -> None:
+        # What needs attention first (modified, conflict), then which revision this is: at 80
+        # columns the end of the line is what gets cut.
+        title = Text.assemble(("docs  ", "dim"), (safe(self.target), "bold"))
+        if self.modified:
+            title.append("  ● modified", style="bold yellow")
+        if self.conflict is not None:
+            title.append(f"  conflict: rev {self.conflict.current_rev} saved meanwhile",
+                         style="bold red")
+        elif self.newer_rev is not None:
+            title.append(f"  rev {self.newer_rev} saved elsewhere", style="bold yellow")
+        doc = self.doc
+        if doc.get("is_template") and self.base_rev == 0:
+            title.append("  template — not saved yet", style="dim italic")
+        else:
+            title.append(f"  rev {self.base_rev}", style="bold")
+            if doc.get("author"):
+                title.append(f" · {safe(doc['author'])}", style="dim")
+            if doc.get("at"):
+                title.append(f" · {fmt_time(doc['at'])}", style="dim")
+        self.query_one("#docs-title", Static).update(title)
+
+    # -- preview ----------------------------------------------------------------------------------
+
+    @on(TextArea.Changed, "#docs-editor")
+    def text_changed(self) -> None:
+        self._update_title()
+        if self.editor.text != self._previewed:  # not for the load that was just previewed
+            self._schedule_preview(PREVIEW_DELAY)
+
+    def _schedule_preview(self, delay: float) -> None:
+        if self._preview_timer is not None:
+            self._preview_timer.stop()
+        if self.show_preview:
+            self._preview_timer = self.set_timer(delay, self._update_preview)
+
+    async def _update_preview(self) -> None:
+        text = self.editor.text
+        self._previewed = text
+        await self.query_one("#docs-preview", DocPreview).show(text)
+
+    def action_toggle_preview(self) -> None:
+        self.show_preview = not self.show_preview
+        self.query_one("#docs-preview-pane").set_class(not self.show_preview, "hidden")
+        if self.show_preview and self.editor.text != self._previewed:
+            self.run_worker(self._update_preview(), group="preview", exclusive=True)
+
+    # -- saving -----------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """``ctrl+l`` applies only in a conflict; nothing saves before the text is loaded."""
+        if action == "take_theirs":
+            return True if self.conflict is not None else None
+        if action in ("save", "revisions") and self.base_rev is None:
+            return None
+        return True
+
+    def action_save(self) -> None:
+        self.save()
+
+    @work(exclusive=True, group="save", exit_on_error=False)
+    async def save(self) -> None:
+        text = self.editor.text
+        # After a conflict, saving again is the user's explicit choice to put their text on
+        # top of the revision that was saved meanwhile.
+        base = self.conflict.current_rev if self.conflict is not None else self.base_rev
+        try:
+            result = await self.db(self.catalog.set_doc, self.ref, text, base_rev=base,
+                                   kind=self.kind)
+        except Conflict as exc:
+            await self._show_conflict(exc, text, base)
+            return
+        except Exception as exc:  # noqa: BLE001
+            self.report_error(exc)
+            return
+        try:
+            doc = await self.db(self.catalog.get_doc, self.ref, kind=self.kind, rev=result["rev"])
+        except Exception:  # noqa: BLE001 - the save succeeded; the title just shows less
+            doc = {**self.doc, "rev": result["rev"], "is_template": False}
+        self.doc = doc
+        self.base_rev = result["rev"]
+        self.saved_text = text
+        self.newer_rev = None
+        self._clear_conflict()
+        self._update_title()
+        self.refresh_bindings()
+        message = f"saved revision {result['rev']}" if result["changed"] else \
+            f"nothing changed since revision {result['rev']}"
+        self.app.notify(message, title=self.target, markup=False)
+
+    async def _show_conflict(self, exc: Conflict, mine: str, base: int | None) -> None:
+        """Someone saved meanwhile: keep the editor, show their revision and the difference."""
+        self.conflict = exc
+        theirs = exc.current_text or ""
+        diff = await asyncio.to_thread(unified_diff, theirs, mine,
+                                       f"rev {exc.current_rev} (saved meanwhile)", "your text")
+        body = Text()
+        body.append(f"Revision {exc.current_rev} was saved while you edited revision {base}: "
+                    "nothing was overwritten, your text is kept in the editor.\n", style="bold")
+        body.append("ctrl+s", style="bold")
+        body.append(f" save yours on top of rev {exc.current_rev}   ")
+        body.append("ctrl+l", style="bold")
+        body.append(f" discard yours, load rev {exc.current_rev}\n\n")
+        body.append(f"difference: rev {exc.current_rev} → your text\n", style="bold")
+        body.append_text(diff_text(diff, empty="no differences: the texts are the same"))
+        body.append(f"\n\ntheir text (rev {exc.current_rev})\n", style="bold")
+        body.append(safe(theirs, keep_newlines=True))
+        self.query_one("#docs-conflict-body", Static).update(body)
+        pane = self.query_one("#docs-conflict")
+        pane.add_class("open")
+        pane.scroll_home(animate=False)
+        # No toast: it would cover the instructions above for seconds; the title and this
+        # pane say it all.
+        self._update_title()
+        self.refresh_bindings()
+
+    def _clear_conflict(self) -> None:
+        self.conflict = None
+        self.query_one("#docs-conflict").remove_class("open")
+
+    def action_take_theirs(self) -> None:
+        conflict = self.conflict
+        if conflict is None:
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard and self.conflict is conflict:
+                self._clear_conflict()
+                self.load()
+                self.refresh_bindings()
+
+        self.app.push_screen(ConfirmDialog(
+            f"Discard your text and load revision {conflict.current_rev}?",
+            "Your unsaved text will be lost."), answered)
+
+    # -- other screens ----------------------------------------------------------------------------
+
+    def action_revisions(self) -> None:
+        self.app.push_screen(DocRevisionsScreen(self.ref, kind=self.kind, target=self.target,
+                                                editor_text=self.editor.text))
+
+    def action_back(self) -> None:
+        if not self.modified:
+            self.app.pop_screen()
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.app.pop_screen()
+
+        self.app.push_screen(ConfirmDialog("Discard your unsaved changes?",
+                                           "y leaves without saving · n stays in the editor"),
+                             answered)
+
+
+class DocRevisionsScreen(CatalogScreen):
+    """Every revision of a document; the diff between two marked ones, or one vs the editor."""
+
+    BINDINGS = [
+        Binding("space", "mark", "Mark", id="docrevs.mark"),
+        Binding("escape", "back", "Back", id="docrevs.back"),
+    ]
+
+    DEFAULT_CSS = """
+    DocRevisionsScreen #revs-table { height: auto; max-height: 40%; }
+    DocRevisionsScreen #revs-diff-title { height: 1; padding: 0 1; background: $boost; }
+    DocRevisionsScreen #revs-diff { height: 1fr; padding: 0 1; }
+    """
+
+    def __init__(self, ref: int | str, *, kind: str = "version", target: str = "",
+                 editor_text: str = ""):
+        super().__init__()
+        self.ref = ref
+        self.kind = kind
+        self.target = target
+        self.editor_text = editor_text
+        self.revisions: list[dict[str, Any]] = []
+        self.marked: list[int] = []  # revs, in the order they were marked (at most two)
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text.assemble(("revisions of ", "dim"), (safe(self.target), "bold"),
+                                   ("   space marks two · otherwise: this rev vs your text",
+                                    "dim")),
+                     id="revs-title", classes="screen-title")
+        yield DataTable(id="revs-table", cursor_type="row", zebra_stripes=False)
+        yield Static(id="revs-diff-title")
+        with VerticalScroll(id="revs-diff"):
+            yield Static(Text("…", style="dim"), id="revs-diff-body")
+        yield Footer()
+
+    @property
+    def table(self) -> DataTable:
+        return self.query_one("#revs-table", DataTable)
+
+    def on_mount(self) -> None:
+        table = self.table
+        table.add_column(Text(" "), key="mark", width=1)
+        table.add_column(Text("rev"), key="rev", width=4)
+        table.add_column(Text("author"), key="author", width=12)
+        table.add_column(Text("saved"), key="at", width=16)
+        table.add_column(Text("chars"), key="chars", width=7)
+        table.add_column(Text("message"), key="message")
+        table.focus()
+        self.load()
+
+    async def reload(self) -> None:
+        self.load()
+
+    @work(exclusive=True, group="revs", exit_on_error=False)
+    async def load(self) -> None:
+        try:
+            revisions = await self.db(self.catalog.doc_revisions, self.ref, kind=self.kind)
+        except Exception as exc:  # noqa: BLE001
+            self.report_error(exc)
+            return
+        # rev 0 is the template every document started from (doc_diff accepts it).
+        self.revisions = revisions + [{"rev": 0, "author": None, "at": None, "chars": None,
+                                       "message": "the template"}]
+        table = self.table
+        keep = self._cursor_rev()
+        table.clear()
+        for item in self.revisions:
+            table.add_row(
+                Text("●" if item["rev"] in self.marked else "", style="bold yellow"),
+                Text(str(item["rev"]), style="bold"),
+                Text(safe(item["author"] or "—")),
+                Text(fmt_time(item["at"]) if item["at"] else "—", style="dim"),
+                Text("" if item["chars"] is None else f"{item['chars']:,}", justify="right"),
+                Text(safe(item["message"] or ""), style="dim"),
+                key=str(item["rev"]))
+        revs = [item["rev"] for item in self.revisions]
+        if keep in revs:
+            table.move_cursor(row=revs.index(keep))
+        self.show_diff()
+
+    def _cursor_rev(self) -> int | None:
+        table = self.table
+        if not self.revisions or table.row_count == 0:
+            return None
+        index = min(table.cursor_row, len(self.revisions) - 1)
+        return int(self.revisions[index]["rev"])
+
+    @on(DataTable.RowHighlighted, "#revs-table")
+    def row_highlighted(self) -> None:
+        if len(self.marked) < 2:
+            self.show_diff()
+
+    def action_mark(self) -> None:
+        rev = self._cursor_rev()
+        if rev is None:
+            return
+        if rev in self.marked:
+            self.marked.remove(rev)
+        else:
+            self.marked.append(rev)
+            if len(self.marked) > 2:  # a third mark replaces the oldest
+                self.marked.pop(0)
+        for item in self.revisions:
+            self.table.update_cell(str(item["rev"]), "mark", Text(
+                "●" if item["rev"] in self.marked else "", style="bold yellow"))
+        self.show_diff()
+
+    @work(exclusive=True, group="diff", exit_on_error=False)
+    async def show_diff(self) -> None:
+        title = self.query_one("#revs-diff-title", Static)
+        body = self.query_one("#revs-diff-body", Static)
+        try:
+            if len(self.marked) == 2:
+                old, new = sorted(self.marked)
+                diff = await self.db(self.catalog.doc_diff, self.ref, old, new, kind=self.kind)
+                heading = f"rev {old} → rev {new}"
+            else:
+                rev = self.marked[0] if self.marked else self._cursor_rev()
+                if rev is None:
+                    return
+                doc = await self.db(self.catalog.get_doc, self.ref, kind=self.kind, rev=rev)
+                diff = await asyncio.to_thread(unified_diff, doc["text"], self.editor_text,
+                                               f"rev {rev}", "your text")
+                heading = f"rev {rev} → your text (the editor)"
+        except Exception as exc:  # noqa: BLE001
+            self.report_error(exc)
+            return
+        title.update(Text.assemble(("diff  ", "dim"), (heading, "bold"),
+                                   ("   + added  ", "green"), ("- removed", "red")))
+        body.update(diff_text(diff))
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

@@ -1,0 +1,399 @@
+"""Runs: every imported run, registered or not; ``n`` registers one as a new model version.
+
+Like browse's versions table, the list is a :class:`VirtualGrid` over the ordered run ids
+(first page first, the rest after the first paint), rows fetched by id as they scroll into
+view.  ``/`` filters in the run scope of the filter language with a pointer at the bad column;
+``enter`` opens the run's detail; ``n`` asks for a model name and registers the run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.suggester import SuggestFromList
+from textual.widgets import Button, Footer, Input, Label, Static
+
+from ...core.errors import MltuiError
+from ...core.query import FilterError
+from ...display import fmt_number, fmt_time, safe
+from ..base import CatalogModal, CatalogScreen
+from ..widgets.grid import Column, VirtualGrid
+from ..widgets.text import age, key_value_lines, lit, number
+from .browse import FilterBar
+
+FIRST_PAGE = 200
+
+
+def run_columns(metric_keys: list[str], width: int, now: float) -> list[Column]:
+    """The runs table's columns for a screen ``width`` (narrow screens drop project/format)."""
+    columns = [
+        Column("id", "run id", lambda r: lit((r["uid"] or "")[:12], "dim"), width=12),
+        Column("name", "name", lambda r: lit(r["name"] or "—"), width=0, min_width=10),
+    ]
+    if width >= 100:
+        columns.append(Column("project", "project", lambda r: lit(r["project"] or "—"), width=10))
+        columns.append(Column("format", "format", lambda r: lit(r["source_format"] or "—"),
+                              width=8))
+    columns += [
+        Column("status", "status", lambda r: lit((r["status"] or "—").lower()), width=8),
+        Column("age", "age", lambda r: age(r["start_time"] or r["created_at"], now), width=4,
+               justify="right"),
+    ]
+    for key in metric_keys:
+        columns.append(Column(f"m:{key}", safe(key)[:8], (lambda k: lambda r: number(
+            r["metrics"].get(k)))(key), width=8, justify="right"))
+    columns.append(Column("versions", "versions", lambda r: lit(", ".join(r["versions"]))
+                          if r["versions"] else Text("—", style="dim"), width=12))
+    return columns
+
+
+def render_run_detail(run: dict[str, Any]) -> Group:
+    """A run's detail as literal Text: metadata, versions, data, metrics, params and tags."""
+    head = Text.assemble(lit(run["name"] or "(unnamed run)", "bold"), "  ",
+                         lit(f"run:{run['uid']}", "dim"))
+    meta = key_value_lines([
+        ("project", run["project"]),
+        ("source", f"{safe(run['source_format'] or '—')}  {safe(run['source_path'] or '')}"),
+        ("status", run["status"]),
+        ("started", fmt_time(run["start_time"])),
+        ("ended", fmt_time(run["end_time"])),
+        ("user", run.get("user")),
+        ("commit", run["git_commit"]),
+        ("branch", run["git_branch"]),
+        ("versions", ", ".join(run["versions"]) or "not registered — n registers it"),
+        ("data", ", ".join(f"data:{d['name']}@{d['version']}" for d in run["datasets"]) or "—"),
+    ])
+    metrics = Table(box=None, pad_edge=False, show_edge=False)
+    for name, justify in (("metric", "left"), ("last", "right"), ("min", "right"),
+                          ("max", "right"), ("points", "right")):
+        metrics.add_column(name, justify=justify, style="dim" if name == "metric" else "")
+    for m in run["metrics"]:
+        metrics.add_row(lit(m["key"]), Text(fmt_number(m["last"] if m["last"] is not None
+                                                       else m["last_raw"])),
+                        Text(fmt_number(m["min"])), Text(fmt_number(m["max"])),
+                        Text(str(m["count"])))
+    params = Table(box=None, pad_edge=False, show_edge=False)
+    params.add_column("param", style="dim")
+    params.add_column("value")
+    for key, value in run["params"].items():
+        params.add_row(lit(key), lit(value))
+    parts: list[Any] = [head, meta, Text("")]
+    parts.append(metrics if run["metrics"] else Text("no metrics", style="dim"))
+    parts.append(Text(""))
+    parts.append(params if run["params"] else Text("no params", style="dim"))
+    if run["tags"]:
+        parts.append(Text(""))
+        parts.append(Text.assemble(("tags  ", "dim"), lit(", ".join(
+            f"{k}={v}" for k, v in run["tags"].items()))))
+    return Group(*parts)
+
+
+class RegisterDialog(CatalogModal[str | None]):
+    """Register a run as a new version: asks for the model name (existing models suggested)."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="register.cancel"),
+        Binding("ctrl+s", "confirm", "Register", id="register.confirm"),
+    ]
+    DEFAULT_CSS = """
+    RegisterDialog .field-row { height: 1; margin-bottom: 1; }
+    RegisterDialog .field-row Label { width: 7; }
+    RegisterDialog #register-model { width: 1fr; height: 1; border: none; padding: 0; }
+    RegisterDialog #register-models { color: $text-muted; }
+    """
+
+    def __init__(self, run_id: int):
+        super().__init__()
+        self.run_id = run_id
+        self.model_names: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="register-dialog"):
+            yield Static(Text("Register run", style="bold"), classes="dialog-title",
+                         id="register-title")
+            with Horizontal(classes="field-row"):
+                yield Label("model ")
+                yield Input(placeholder="model name (new or existing)", id="register-model")
+            yield Static(Text("…", style="dim"), id="register-models")
+            yield Static(id="register-problem", classes="error-line")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Cancel", id="register-cancel")
+                yield Button("Register", variant="primary", id="register-confirm")
+
+    def on_mount(self) -> None:
+        self.query_one("#register-model", Input).focus()
+        self.load()
+
+    @work(exclusive=True, group="load", exit_on_error=False)
+    async def load(self) -> None:
+        try:
+            run = await self.db(self.catalog.runs, [self.run_id])
+            models = await self.db(self.catalog.models)
+        except MltuiError as exc:
+            self.query_one("#register-problem", Static).update(lit(exc.one_line()))
+            return
+        names = [m["name"] for m in models]
+        if run:
+            title = Text.assemble(("Register run ", "bold"), lit(run[0]["uid"][:12], "bold"),
+                                  "  ", lit(run[0]["name"] or "", "dim"))
+            if run[0]["versions"]:
+                title.append("  already ", style="dim")
+                title.append_text(lit(", ".join(run[0]["versions"]), "dim"))
+            self.query_one("#register-title", Static).update(title)
+        self.model_names = names
+        field = self.query_one("#register-model", Input)
+        field.suggester = SuggestFromList(names, case_sensitive=True)
+        self.update_hint()
+
+    @on(Input.Changed, "#register-model")
+    def update_hint(self) -> None:
+        """Say what enter will do: add to an existing model or create one (a typo creates a
+        model, so the difference is spelled out before it happens)."""
+        name = self.query_one("#register-model", Input).value.strip()
+        hint = Text("existing models: ", style="dim")
+        hint.append_text(lit(", ".join(self.model_names) if self.model_names else "none yet"))
+        hint.append("\n")
+        if not name:
+            hint.append("a new name creates the model", style="dim")
+        elif name in self.model_names:
+            hint.append("adds the next version of ", style="dim")
+            hint.append_text(lit(name, "bold"))
+        else:
+            hint.append("creates the new model ", style="dim")
+            hint.append_text(lit(name, "bold"))
+            if any(n.startswith(name) for n in self.model_names):
+                hint.append("  (→ accepts the suggestion)", style="dim")
+        self.query_one("#register-models", Static).update(hint)
+
+    @on(Button.Pressed, "#register-cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#register-confirm")
+    @on(Input.Submitted, "#register-model")
+    def action_confirm(self) -> None:
+        self.register()
+
+    @work(exclusive=True, group="register", exit_on_error=False)
+    async def register(self) -> None:
+        name = self.query_one("#register-model", Input).value.strip()
+        problem = self.query_one("#register-problem", Static)
+        if not name:
+            problem.update(Text("type a model name", style="bold"))
+            return
+        try:
+            row = await self.db(self.catalog.register, name, run=self.run_id)
+        except MltuiError as exc:  # a bad name, an unknown run: one line, stay open
+            problem.update(lit(exc.one_line(), "bold"))
+            return
+        self.dismiss(f"{row['model']}@{row['version']}")
+
+
+def register_run(screen: CatalogScreen, run_id: int) -> None:
+    """Open the register dialog; on success notify ``registered model@N`` and reload screens."""
+
+    def done(ref: str | None) -> None:
+        if ref:
+            screen.app.notify(f"registered {ref}", title="new version", markup=False)
+            screen.call_later(screen.app.reload_screens)
+
+    screen.app.push_screen(RegisterDialog(run_id), done)
+
+
+class RunDetailScreen(CatalogScreen):
+    """``enter`` on a run: everything about it on one scrollable screen."""
+
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", id="run_detail.back"),
+        Binding("n", "register", "Register", id="run_detail.register"),
+    ]
+    DEFAULT_CSS = """
+    RunDetailScreen VerticalScroll { padding: 0 1; }
+    """
+
+    def __init__(self, run_id: int):
+        super().__init__()
+        self.run_id = run_id
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="run-detail-scroll"):
+            yield Static(Text("…", style="dim"), id="run-detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#run-detail-scroll").focus()
+        self.load()
+
+    async def reload(self) -> None:
+        """Re-read the run (a new version may have been registered from it)."""
+        self.load()
+
+    @work(exclusive=True, exit_on_error=False)
+    async def load(self) -> None:
+        try:
+            run = await self.db(self.catalog.run_detail, self.run_id)
+        except Exception as exc:  # noqa: BLE001
+            self.report_error(exc)
+            return
+        self.query_one("#run-detail", Static).update(render_run_detail(run))
+
+    def action_register(self) -> None:
+        register_run(self, self.run_id)
+
+
+class RunsScreen(CatalogScreen):
+    """Every run in the catalog; filter, open, register."""
+
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", id="runs.back"),
+        Binding("slash", "filter", "Filter", id="runs.filter"),
+        Binding("n", "register", "Register", id="runs.register"),
+        Binding("enter", "detail", "Detail", id="runs.detail"),
+    ]
+
+    DEFAULT_CSS = """
+    RunsScreen #runs { height: 1fr; }
+    RunsScreen #runs-filter { display: none; height: 1; border: none; padding: 0 1; }
+    RunsScreen #runs-filter.open { display: block; }
+    RunsScreen #runs-filter-error { display: none; height: auto; color: $text-error; padding: 0 1; }
+    RunsScreen #runs-filter-error.open { display: block; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.filter_text = ""
+        self.metric_keys: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("runs", style="dim"), id="runs-title", classes="screen-title")
+        yield FilterBar(placeholder="filter: metrics.f1 > 0.8 and params.lr = '0.01'",
+                        id="runs-filter")
+        yield Static(id="runs-filter-error")
+        yield VirtualGrid([], empty_text="no runs", id="runs")
+        yield Footer()
+
+    @property
+    def grid(self) -> VirtualGrid:
+        return self.query_one("#runs", VirtualGrid)
+
+    def on_mount(self) -> None:
+        self.grid.focus()
+        self.load_runs(keep=False)
+
+    async def reload(self) -> None:
+        """Another process (or ``n``) wrote: re-read ids and rows, keep the cursor."""
+        self.load_runs(keep=True)
+
+    # -- loading ---------------------------------------------------------------------------------
+
+    @work(exclusive=True, group="runs", exit_on_error=False)
+    async def load_runs(self, keep: bool = True) -> None:
+        filter_text = self.filter_text or None
+        try:
+            keys = await self.db(self.catalog.metric_keys, limit=3)
+            first = await self.db(self.catalog.run_ids, filter=filter_text, limit=FIRST_PAGE)
+        except Exception as exc:  # noqa: BLE001
+            self.report_error(exc)
+            return
+        self.metric_keys = keys
+        grid = self.grid
+        grid.set_columns(run_columns(keys, self.size.width, self.app.now()))
+        grid.set_ids(first, keep=grid.cursor_id if keep else None, clear_rows=True)
+        self._update_title(len(first), partial=len(first) == FIRST_PAGE)
+        if len(first) == FIRST_PAGE:  # the rest of the ordered ids, after the first paint
+            try:
+                every = await self.db(self.catalog.run_ids, filter=filter_text)
+            except Exception as exc:  # noqa: BLE001
+                self.report_error(exc)
+                return
+            grid.set_ids(every, keep=grid.cursor_id)
+            self._update_title(len(every))
+        self.refresh_bindings()
+
+    def _update_title(self, count: int, partial: bool = False) -> None:
+        title = Text.assemble(("runs", "bold"), (f"  {count}{'+' if partial else ''}", "dim"))
+        if self.filter_text:
+            title.append("  filter: ", style="dim")
+            title.append(safe(self.filter_text), style="italic")
+        self.query_one("#runs-title", Static).update(title)
+
+    def on_resize(self) -> None:
+        """Project and format columns come and go at 100 columns."""
+        if self.metric_keys or self.grid.ids:
+            self.grid.set_columns(run_columns(self.metric_keys, self.size.width, self.app.now()))
+
+    @on(VirtualGrid.RowsNeeded, "#runs")
+    def rows_needed(self, event: VirtualGrid.RowsNeeded) -> None:
+        self.fetch_rows(event.ids)
+
+    @work(group="rows", exit_on_error=False)
+    async def fetch_rows(self, ids: list[int]) -> None:
+        try:
+            rows = await self.db(self.catalog.runs, ids, metric_keys=self.metric_keys)
+        except Exception as exc:  # noqa: BLE001
+            self.report_error(exc)
+            return
+        self.grid.add_rows(rows)
+
+    @on(VirtualGrid.CursorMoved, "#runs")
+    def cursor_moved(self) -> None:
+        self.refresh_bindings()
+
+    # -- actions -----------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Grey out what needs a run when there is none under the cursor."""
+        if action in {"register", "detail"} and (not self.is_mounted
+                                                 or self.grid.cursor_id is None):
+            return None
+        return True
+
+    def action_filter(self) -> None:
+        bar = self.query_one("#runs-filter", FilterBar)
+        bar.value = self.filter_text
+        bar.add_class("open")
+        bar.focus()
+
+    def close_filter(self, apply: bool) -> None:
+        """Hide the filter prompt (ESC, or after a good filter was applied)."""
+        self.query_one("#runs-filter", FilterBar).remove_class("open")
+        self.query_one("#runs-filter-error", Static).remove_class("open")
+        self.grid.focus()
+
+    @on(Input.Submitted, "#runs-filter")
+    def filter_submitted(self, event: Input.Submitted) -> None:
+        self.apply_filter(event.value.strip())
+
+    @work(exclusive=True, group="filter", exit_on_error=False)
+    async def apply_filter(self, text: str) -> None:
+        error = self.query_one("#runs-filter-error", Static)
+        if text:
+            try:  # validate first: a bad filter keeps the prompt open with a pointer
+                await self.db(self.catalog.run_ids, filter=text, limit=1)
+            except FilterError as exc:
+                pointer = Text(" " * (exc.column - 1) + "^ ", style="bold")
+                pointer.append(safe(exc.reason))
+                error.update(pointer)
+                error.add_class("open")
+                return
+            except Exception as exc:  # noqa: BLE001
+                self.report_error(exc)
+                return
+        self.filter_text = text
+        self.close_filter(apply=True)
+        self.load_runs(keep=True)
+
+    def action_detail(self) -> None:
+        if self.grid.cursor_id is not None:
+            self.app.push_screen(RunDetailScreen(self.grid.cursor_id))
+
+    def action_register(self) -> None:
+        if self.grid.cursor_id is not None:
+            register_run(self, self.grid.cursor_id)

@@ -1,0 +1,159 @@
+"""Metric curves over steps, several runs overlaid: a textual-plotext plot fed with thinned data.
+
+The plot itself carries no user text (no title, no labels): the caller draws the title and the
+legend as literal ``Text`` beside it, so a metric key or a ref can never reach Plotext's own
+string handling.  Each curve is thinned to a few points per terminal column before plotting —
+braille markers resolve two dots per column, so more points only cost time, and min/max
+bucketing keeps spikes that an even stride would drop.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from rich.text import Text
+from textual.app import RenderResult
+from textual_plotext import PlotextPlot
+
+# Okabe–Ito colours (distinguishable with the common colour-vision deficiencies) plus a grey:
+# one per compared version, the baseline first.
+CURVE_COLOURS: list[tuple[int, int, int]] = [
+    (230, 159, 0), (86, 180, 233), (0, 158, 115), (240, 228, 66),
+    (0, 114, 178), (213, 94, 0), (204, 121, 167), (190, 190, 190),
+]
+# Quadrant blocks (2×2 dots a cell) rather than braille (2×4): fonts of many terminals
+# (and of SVG screenshot renderers) lack the braille block, every one has the quadrants.
+MARKER = "hd"
+POINTS_PER_COLUMN = 2  # one min/max pair per column: all the quadrant marker resolves
+
+
+def curve_style(index: int) -> str:
+    """The Rich style of curve ``index`` (the legend uses it next to the name)."""
+    r, g, b = CURVE_COLOURS[index % len(CURVE_COLOURS)]
+    return f"rgb({r},{g},{b})"
+
+
+def clean_points(points: Iterable[tuple[float | None, float | None]]) -> list[tuple[float, float]]:
+    """``(step, value)`` pairs ready to draw: missing steps numbered by position, NaN/inf and
+    missing values dropped (they cannot be placed on an axis)."""
+    out: list[tuple[float, float]] = []
+    for index, (step, value) in enumerate(points):
+        if value is None or not math.isfinite(value):
+            continue
+        out.append((float(index if step is None else step), float(value)))
+    return out
+
+
+def thin(points: list[tuple[float, float]], limit: int) -> list[tuple[float, float]]:
+    """At most about ``limit`` points, keeping each bucket's lowest and highest value in order."""
+    if len(points) <= limit or limit < 4:
+        return points
+    buckets = limit // 2
+    size = len(points) / buckets
+    out: list[tuple[float, float]] = []
+    for bucket in range(buckets):
+        start, stop = int(bucket * size), int((bucket + 1) * size)
+        if start >= stop:
+            continue
+        low = min(range(start, stop), key=lambda i: points[i][1])
+        high = max(range(start, stop), key=lambda i: points[i][1])
+        for index in sorted({low, high}):
+            out.append(points[index])
+    if out[-1] != points[-1]:
+        out.append(points[-1])
+    return out
+
+
+def step_ticks(low: float, high: float, count: int) -> list[int]:
+    """At most about ``count`` whole-number ticks at round steps (1, 2, 5 × 10ⁿ) in the range."""
+    if high <= low:
+        return [int(low)]
+    raw = max(1.0, (high - low) / max(1, count))
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
+    first = math.ceil(low / step) * step
+    ticks = []
+    tick = first
+    while tick <= high + 1e-9:
+        ticks.append(int(round(tick)))
+        tick += step
+    return ticks or [int(low)]
+
+
+def compact(step: int) -> str:
+    """A step count for an axis: ``950``, ``12k``, ``1.5M``."""
+    if abs(step) >= 1_000_000:
+        return f"{step / 1_000_000:.3g}M"
+    if abs(step) >= 10_000:
+        return f"{step / 1000:.3g}k"
+    return str(step)
+
+
+@dataclass
+class Curve:
+    """One run's curve: its points and its colour index."""
+
+    points: list[tuple[float, float]]
+    colour: int
+    _thinned: dict[int, tuple[list[float], list[float]]] = field(default_factory=dict, repr=False)
+
+    def xy(self, limit: int) -> tuple[list[float], list[float]]:
+        """The thinned x and y lists for a point budget (cached per budget)."""
+        cached = self._thinned.get(limit)
+        if cached is None:
+            kept = thin(self.points, limit)
+            cached = ([p[0] for p in kept], [p[1] for p in kept])
+            self._thinned[limit] = cached
+        return cached
+
+
+class CurveChart(PlotextPlot):
+    """Several curves over steps, overlaid, one colour each (the legend lives outside)."""
+
+    DEFAULT_CSS = """
+    CurveChart { height: 1fr; width: 1fr; }
+    """
+
+    def __init__(self, *, name: str | None = None, id: str | None = None,
+                 classes: str | None = None):
+        super().__init__(name=name, id=id, classes=classes)
+        self.curves: list[Curve] = []
+        self.last_render_ms: float | None = None  # for the performance report
+        self.rendered_at: float | None = None
+
+    def set_curves(self, curves: list[Curve]) -> None:
+        """Draw these curves (an empty list draws empty axes)."""
+        self.curves = curves
+        self.refresh()
+
+    def render(self) -> RenderResult:
+        started = time.perf_counter()
+        plt = self.plt
+        plt.clear_data()
+        # Only the bottom and left axes: the top and right lines would cost a row and a column
+        # that a 9-row chart at 80×24 cannot spare.
+        plt.xaxes(True, False)
+        plt.yaxes(True, False)
+        limit = max(8, self.size.width * POINTS_PER_COLUMN)
+        xs_all = [x for curve in self.curves for x in (curve.points[0][0], curve.points[-1][0])
+                  if curve.points]
+        if xs_all:
+            ticks = step_ticks(min(xs_all), max(xs_all), max(2, self.size.width // 16))
+            plt.xticks(ticks, [compact(t) for t in ticks])
+        for curve in self.curves:
+            xs, ys = curve.xy(limit)
+            if not xs:
+                continue
+            colour = CURVE_COLOURS[curve.colour % len(CURVE_COLOURS)]
+            if len(xs) == 1:  # a scalar metric: one dot, a line needs two points
+                plt.scatter(xs, ys, marker="●", color=colour)
+            else:
+                plt.plot(xs, ys, marker=MARKER, color=colour)
+        result = super().render() if self.size.width and self.size.height else Text("")
+        self.last_render_ms = (time.perf_counter() - started) * 1000
+        if self.curves:
+            self.rendered_at = time.perf_counter()
+        return result
