@@ -66,7 +66,10 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
 def _open(ctx: click.Context, *, create: bool = False):
     from .core.catalog import open_catalog
 
-    return open_catalog(ctx.obj.get("catalog"), create=create)
+    cat = open_catalog(ctx.obj.get("catalog"), create=create)
+    for warning in cat.warnings:
+        info(f"warning: {warning}")
+    return cat
 
 
 # --------------------------------------------------------------------------------------------

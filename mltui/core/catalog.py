@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from . import refs as refs_mod
-from .db import ConnectionPool, backup_before_migration, is_locked_error, locked_error, set_wal, \
-    write_transaction
+from .db import ConnectionPool, backup_before_migration, is_locked_error, locked_error, \
+    network_filesystem_warning, set_wal, write_transaction
 from .docs import DocsMixin
 from .errors import InvalidInput, MltuiError, NotFound
 from .ingest import IngestMixin
@@ -131,6 +131,8 @@ class Catalog(RegistryMixin, IngestMixin, LineageMixin, DocsMixin):
         self.readonly = readonly
         self._pool = ConnectionPool(self.path, readonly=readonly)
         self._prepare()
+        warning = network_filesystem_warning(self.path)
+        self.warnings: list[str] = [warning] if warning else []
 
     # -- plumbing --------------------------------------------------------------------------
 

@@ -171,3 +171,37 @@ def backup_before_migration(conn: sqlite3.Connection, path: Path, from_version: 
     finally:
         dest.close()
     return target
+
+
+# File systems where SQLite's locking is unreliable (SQLite FAQ: "network file systems").
+NETWORK_FILESYSTEMS = {"nfs", "nfs4", "cifs", "smb3", "smbfs", "9p", "afs", "fuse.sshfs",
+                       "glusterfs", "lustre", "ceph", "fuse.s3fs", "fuse.gcsfuse", "davfs"}
+
+
+def filesystem_type(path: Path, mounts: str = "/proc/mounts") -> str | None:
+    """The type of the file system holding ``path`` (Linux ``/proc/mounts``), or None."""
+    try:
+        lines = Path(mounts).read_text().splitlines()
+    except OSError:
+        return None
+    target = str(path.resolve())
+    best, best_type = "", None
+    for line in lines:
+        parts = line.split()
+        if len(parts) < 3:
+            continue
+        point = parts[1].replace("\\040", " ")
+        inside = target == point or target.startswith(point.rstrip("/") + "/")
+        if inside and len(point) >= len(best):
+            best, best_type = point, parts[2]
+    return best_type
+
+
+def network_filesystem_warning(path: Path, mounts: str = "/proc/mounts") -> str | None:
+    """A warning when the catalog sits on a network file system (unsafe SQLite locking)."""
+    kind = filesystem_type(path.parent if not path.exists() else path, mounts)
+    if kind in NETWORK_FILESYSTEMS:
+        return (f"the catalog {path} is on a network file system ({kind}); SQLite locking is not "
+                "reliable there, so concurrent writers can corrupt it: keep the catalog on a local "
+                "disk (see SPEC §10 for sharing through an MLflow server)")
+    return None

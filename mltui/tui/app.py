@@ -102,8 +102,9 @@ class MltuiApp(App):
             else load_keymap(config_path())
         if keymap:
             self.set_keymap(keymap)
-        if problem:
-            self.notify(problem, severity="warning", markup=False)
+        for warning in [problem, *self.catalog.warnings]:
+            if warning:
+                self.notify(warning, severity="warning", markup=False, timeout=15)
         from .screens.browse import BrowseScreen
 
         self.push_screen(BrowseScreen(start=self.start))

@@ -258,3 +258,17 @@ def test_same_bytes_under_another_hash_are_one_dataset_version(catalog, tmp_path
         catalog._write_run(conn, record, ImportSummary())
     assert [d["version"] for d in catalog.datasets()] == [1]
     assert catalog.datasets()[0]["runs"] == 2
+
+
+def test_network_filesystem_is_detected(tmp_path) -> None:
+    from mltui.core.db import filesystem_type, network_filesystem_warning
+
+    mounts = tmp_path / "mounts"
+    mounts.write_text("/dev/vda1 / ext4 rw 0 0\n"
+                      "server:/export /mnt/shared nfs4 rw 0 0\n"
+                      "//nas/ml /mnt/nas cifs rw 0 0\n")
+    assert filesystem_type(Path("/mnt/shared/team/catalog.db"), str(mounts)) == "nfs4"
+    assert filesystem_type(Path("/mnt/sharedother/x.db"), str(mounts)) == "ext4"
+    assert "network file system (cifs)" in network_filesystem_warning(
+        Path("/mnt/nas/.mltui/catalog.db"), str(mounts))
+    assert network_filesystem_warning(Path("/home/me/catalog.db"), str(mounts)) is None
