@@ -256,20 +256,33 @@ def bench_compare(report: Report, catalog: Path, repeat: int) -> None:
     cat = open_catalog(catalog)
     ids = cat.version_ids(model="curves")[:8]
     refs = [cat.ref_of(i) for i in ids]
+    steps = len(cat.metric_history(cat.versions(ids[:1])[0]["run_id"], "loss"))
 
     async def measure() -> list[float]:
+        from mltui.tui.widgets.curves import CurveChart
+
         app = MltuiApp(cat, watch=False, keymap={})
         times = []
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.pause()
             await app.workers.wait_for_complete()
             for _ in range(repeat):
-                started = time.perf_counter()
-                await app.push_screen(CompareScreen(ids))
-                await pilot.pause()
+                screen = CompareScreen(ids)
+                app.push_screen(screen)
+                deadline = time.perf_counter() + 30
+                chart = None
+                while time.perf_counter() < deadline:
+                    await pilot.pause(0.002)
+                    chart = screen.query_one("#chart", CurveChart)
+                    if chart.rendered_at is not None and len(chart.curves) == len(ids):
+                        break
+                # From the screen's creation to the chart's first full draw (both stamped by
+                # the app itself, so the polling above does not add to the figure).
+                times.append(chart.rendered_at - screen.opened_at)
+                report.check(all(len(c.points) == steps for c in chart.curves),
+                             "compare did not draw every point of every curve")
                 await app.workers.wait_for_complete()
                 await pilot.pause()
-                times.append(time.perf_counter() - started)
                 text = "\n".join(s.text for s in app.screen._compositor.render_strips())
                 report.check(all(ref in text for ref in refs), "compare does not show all 8 versions")
                 app.pop_screen()

@@ -7,9 +7,9 @@ starred and bold; params mark differing rows with ≠ and ``d`` hides the equal 
 versions, commit, run, tags, age and stages.
 
 Below the table, the curve of one metric for every version (``m`` cycles the metric).  At
-80×24 both share the screen (the table up to 60 %, the chart the rest; the table scrolls) because reading a
-delta while looking at its curve is the point of the screen; ``v`` gives either one the whole
-height when a wide comparison needs it.
+80×24 both share the screen (the table up to 60 %, the chart the rest; the table scrolls),
+because reading a delta while looking at its curve is the point of the screen; ``v`` gives
+either one the whole height when a wide comparison needs it.
 """
 
 from __future__ import annotations
@@ -168,6 +168,7 @@ class CompareScreen(CatalogScreen):
 
     @property
     def table(self) -> DataTable:
+        """The comparison table."""
         return self.query_one("#compare-table", DataTable)
 
     def on_mount(self) -> None:
@@ -271,11 +272,8 @@ class CompareScreen(CatalogScreen):
         table.add_row(label("stages"), *[stage_badges(s) if s else Text("—", style="dim")
                                          for s in data["stages"]], key="i:stages")
         target = 1 if data["metrics"] else 0  # the first metric, not the section title
-        if keep is not None:
-            try:
-                target = table.get_row_index(keep)
-            except Exception:  # noqa: BLE001 - the row is gone (hidden by d)
-                pass
+        if keep is not None and keep in table.rows:  # not when d has just hidden it
+            target = table.get_row_index(keep)
         table.move_cursor(row=target, animate=False)
 
     @on(DataTable.RowHighlighted, "#compare-table")
@@ -379,7 +377,7 @@ class CompareScreen(CatalogScreen):
         if self.view != "chart":
             self.table.focus()
         self.refresh_bindings()
-        self.notify(f"view: {self.view}", timeout=2)
+        self.notify(f"view: {self.view}", timeout=2, markup=False)
 
     def action_export(self) -> None:
         if self.data is not None:

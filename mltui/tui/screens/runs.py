@@ -281,6 +281,7 @@ class RunsScreen(CatalogScreen):
 
     @property
     def grid(self) -> VirtualGrid:
+        """The runs table."""
         return self.query_one("#runs", VirtualGrid)
 
     def on_mount(self) -> None:

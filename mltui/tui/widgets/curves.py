@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from rich.text import Text
 from textual.app import RenderResult
@@ -78,7 +78,7 @@ def step_ticks(low: float, high: float, count: int) -> list[int]:
     ticks = []
     tick = first
     while tick <= high + 1e-9:
-        ticks.append(int(round(tick)))
+        ticks.append(round(tick))
         tick += step
     return ticks or [int(low)]
 
@@ -130,6 +130,7 @@ class CurveChart(PlotextPlot):
         self.refresh()
 
     def render(self) -> RenderResult:
+        """Plot the curves thinned to this width; records how long it took."""
         started = time.perf_counter()
         plt = self.plt
         plt.clear_data()
