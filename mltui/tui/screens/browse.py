@@ -22,6 +22,7 @@ from textual.widgets.option_list import Option
 from ...core.errors import MltuiError
 from ...core.query import FilterError
 from ...display import fmt_age, safe
+from ..widgets.inputs import SteadyInput
 from ..base import CatalogScreen
 from ..widgets.grid import Column, VirtualGrid
 from ..widgets.keybar import KeyBar
@@ -60,7 +61,7 @@ def version_columns(metric_keys: list[str], width: int, now: float, *,
     return columns
 
 
-class FilterBar(Input):
+class FilterBar(SteadyInput):
     """The ``/`` prompt: a filter in the catalog's filter language."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="filter.cancel")]

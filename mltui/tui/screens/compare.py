@@ -25,10 +25,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from ...display import fmt_delta, fmt_number, safe, short_hash
 from ...report import comparison_markdown
+from ..widgets.keybar import KeyBar
 from ..base import CatalogScreen
 from ..widgets.curves import Curve, CurveChart, clean_points, curve_style
 from ..widgets.text import age, lit, stage_badges
@@ -164,7 +165,7 @@ class CompareScreen(CatalogScreen):
             yield CurveChart(id="chart")
             yield Static(Text("loading curves…", style="dim"), id="chart-empty")
             yield Static(Text(""), id="chart-legend")
-        yield Footer()
+        yield KeyBar()
 
     @property
     def table(self) -> DataTable:

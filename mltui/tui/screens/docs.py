@@ -22,10 +22,11 @@ from textual.binding import Binding
 from textual.containers import Container, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Static, TextArea
+from textual.widgets import DataTable, Static, TextArea
 
 from ...core.errors import Conflict
 from ...display import fmt_time, safe
+from ..widgets.keybar import KeyBar
 from ..base import CatalogScreen
 from ..widgets.doctext import (MARKDOWN_LANGUAGE, DocEditor, DocPreview, diff_text,
                                unified_diff)
@@ -59,6 +60,7 @@ class ConfirmDialog(ModalScreen[bool]):
                                        (" no", "dim")))
 
     def action_answer(self, answer: bool) -> None:
+        """Close the dialog with the answer."""
         self.dismiss(answer)
 
 
@@ -116,10 +118,11 @@ class DocsScreen(CatalogScreen):
                 yield DocPreview(id="docs-preview")
         with VerticalScroll(id="docs-conflict"):
             yield Static(id="docs-conflict-body")
-        yield Footer()
+        yield KeyBar()
 
     @property
     def editor(self) -> DocEditor:
+        """The Markdown editor."""
         return self.query_one("#docs-editor", DocEditor)
 
     @property
@@ -142,6 +145,7 @@ class DocsScreen(CatalogScreen):
 
     @work(exclusive=True, group="load", exit_on_error=False)
     async def load(self) -> None:
+        """Load the latest revision (or the template, as rev 0) into the editor."""
         try:
             doc = await self.db(self.catalog.get_doc, self.ref, kind=self.kind)
         except Exception as exc:  # noqa: BLE001
@@ -158,11 +162,13 @@ class DocsScreen(CatalogScreen):
         self.editor.load_text(doc["text"])
         self.editor.move_cursor((0, 0))
         self._update_title()
+        self.refresh_bindings()  # save and revisions apply from now on
         if self.show_preview:
             await self._update_preview()
 
     @work(exclusive=True, group="newer", exit_on_error=False)
     async def check_newer(self) -> None:
+        """After a catalog change: follow a newer revision, or flag it while editing."""
         if self.base_rev is None:
             return
         try:
@@ -204,6 +210,7 @@ class DocsScreen(CatalogScreen):
 
     @on(TextArea.Changed, "#docs-editor")
     def text_changed(self) -> None:
+        """Typing: update the title's state and the preview after a pause."""
         self._update_title()
         if self.editor.text != self._previewed:  # not for the load that was just previewed
             self._schedule_preview(PREVIEW_DELAY)
@@ -220,6 +227,7 @@ class DocsScreen(CatalogScreen):
         await self.query_one("#docs-preview", DocPreview).show(text)
 
     def action_toggle_preview(self) -> None:
+        """``ctrl+t``: show or hide the preview (hidden by default below 100 columns)."""
         self.show_preview = not self.show_preview
         self.query_one("#docs-preview-pane").set_class(not self.show_preview, "hidden")
         if self.show_preview and self.editor.text != self._previewed:
@@ -236,10 +244,12 @@ class DocsScreen(CatalogScreen):
         return True
 
     def action_save(self) -> None:
+        """``ctrl+s``: save a new revision."""
         self.save()
 
     @work(exclusive=True, group="save", exit_on_error=False)
     async def save(self) -> None:
+        """Save the editor's text on top of its base revision (after a conflict: the new one)."""
         text = self.editor.text
         # After a conflict, saving again is the user's explicit choice to put their text on
         # top of the revision that was saved meanwhile.
@@ -299,6 +309,7 @@ class DocsScreen(CatalogScreen):
         self.query_one("#docs-conflict").remove_class("open")
 
     def action_take_theirs(self) -> None:
+        """``ctrl+l`` in a conflict: once confirmed, drop the user's text, load the new revision."""
         conflict = self.conflict
         if conflict is None:
             return
@@ -316,10 +327,12 @@ class DocsScreen(CatalogScreen):
     # -- other screens ----------------------------------------------------------------------------
 
     def action_revisions(self) -> None:
+        """``ctrl+r``: the revision list, with diffs against the editor's current text."""
         self.app.push_screen(DocRevisionsScreen(self.ref, kind=self.kind, target=self.target,
                                                 editor_text=self.editor.text))
 
     def action_back(self) -> None:
+        """``escape``: leave, asking first when there are unsaved changes."""
         if not self.modified:
             self.app.pop_screen()
             return
@@ -366,10 +379,11 @@ class DocRevisionsScreen(CatalogScreen):
         yield Static(id="revs-diff-title")
         with VerticalScroll(id="revs-diff"):
             yield Static(Text("…", style="dim"), id="revs-diff-body")
-        yield Footer()
+        yield KeyBar()
 
     @property
     def table(self) -> DataTable:
+        """The revision table."""
         return self.query_one("#revs-table", DataTable)
 
     def on_mount(self) -> None:
@@ -384,10 +398,12 @@ class DocRevisionsScreen(CatalogScreen):
         self.load()
 
     async def reload(self) -> None:
+        """The catalog changed: re-read the revisions, keeping the cursor."""
         self.load()
 
     @work(exclusive=True, group="revs", exit_on_error=False)
     async def load(self) -> None:
+        """Load the latest revision (or the template, as rev 0) into the editor."""
         try:
             revisions = await self.db(self.catalog.doc_revisions, self.ref, kind=self.kind)
         except Exception as exc:  # noqa: BLE001
@@ -422,10 +438,12 @@ class DocRevisionsScreen(CatalogScreen):
 
     @on(DataTable.RowHighlighted, "#revs-table")
     def row_highlighted(self) -> None:
+        """Without two marks, the diff follows the cursor."""
         if len(self.marked) < 2:
             self.show_diff()
 
     def action_mark(self) -> None:
+        """``space``: mark or unmark a revision (a third mark replaces the oldest)."""
         rev = self._cursor_rev()
         if rev is None:
             return
@@ -442,6 +460,7 @@ class DocRevisionsScreen(CatalogScreen):
 
     @work(exclusive=True, group="diff", exit_on_error=False)
     async def show_diff(self) -> None:
+        """The diff between the two marked revisions, or one revision and the editor's text."""
         title = self.query_one("#revs-diff-title", Static)
         body = self.query_one("#revs-diff-body", Static)
         try:
@@ -465,4 +484,5 @@ class DocRevisionsScreen(CatalogScreen):
         body.update(diff_text(diff))
 
     def action_back(self) -> None:
+        """``escape``: leave, asking first when there are unsaved changes."""
         self.app.pop_screen()

@@ -19,10 +19,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from ...display import fmt_time, safe
+from ..widgets.keybar import KeyBar
 from ..base import CatalogScreen
 from ..widgets.grid import Column, VirtualGrid
 from ..widgets.text import lit
@@ -61,8 +62,9 @@ def change_text(before: Any, after: Any) -> Text:
     if isinstance(before, dict) and isinstance(after, dict) and len(before) == 1 and \
             before.keys() == after.keys():
         (key, old), = before.items()
+        new = after[key]
         return Text.assemble((safe(key), "dim"), ": ", lit(old if old is not None else "none"),
-                             (" → ", "dim"), lit(after[key] if after[key] is not None else "none"))
+                             (" → ", "dim"), lit(new if new is not None else "none"))
     parts = Text()
     if before is not None:
         parts.append_text(lit(_compact(before)))
@@ -178,10 +180,12 @@ class ModelPicker(ModalScreen["list[str | None] | None"]):
 
     @on(OptionList.OptionSelected)
     def picked(self, event: OptionList.OptionSelected) -> None:
+        """Enter on an option chooses it."""
         option_id = event.option.id or "all"
         self.dismiss([None] if option_id == "all" else [self.models[int(option_id[1:])]])
 
     def action_cancel(self) -> None:
+        """``escape``: keep the current model."""
         self.dismiss(None)
 
 
@@ -219,10 +223,11 @@ class HistoryScreen(CatalogScreen):
         yield VirtualGrid(history_columns(120), empty_text="no entries", id="history-grid")
         with VerticalScroll(id="history-detail"):
             yield Static(Text("…", style="dim"), id="history-detail-body")
-        yield Footer()
+        yield KeyBar()
 
     @property
     def grid(self) -> VirtualGrid:
+        """The timeline grid."""
         return self.query_one("#history-grid", VirtualGrid)
 
     def on_mount(self) -> None:
@@ -254,6 +259,7 @@ class HistoryScreen(CatalogScreen):
 
     @work(exclusive=True, group="history", exit_on_error=False)
     async def load(self, keep: bool = False) -> None:
+        """Read the first page (or, on reload, as many entries as were loaded)."""
         generation = self._generation
         limit = max(PAGE, len(self.order)) if keep else PAGE
         try:
@@ -301,10 +307,12 @@ class HistoryScreen(CatalogScreen):
     @on(VirtualGrid.RowsNeeded, "#history-grid")
     def rows_needed(self, event: VirtualGrid.RowsNeeded) -> None:
         # Every loaded entry is in memory; the grid only asks after evicting from its cache.
+        """Hand the grid rows it evicted from its cache."""
         self.grid.add_rows([self.rows[i] for i in event.ids if i in self.rows])
 
     @on(VirtualGrid.CursorMoved, "#history-grid")
     def cursor_moved(self) -> None:
+        """Show the entry's detail; at the end of what is loaded, read the next page."""
         self._show_detail()
         grid = self.grid
         if (not self.exhausted and not self._loading_more and self.order
@@ -347,16 +355,19 @@ class HistoryScreen(CatalogScreen):
         return True
 
     def action_cycle_action(self) -> None:
+        """``a``: the next action filter."""
         choices = EVENT_ACTIONS if self.events_mode else STAGE_ACTIONS
         index = choices.index(self.action) if self.action in choices else 0
         self.action = choices[(index + 1) % len(choices)]
         self._refilter()
 
     def action_choose_model(self) -> None:
+        """``f``: choose the model (or all models)."""
         self.pick_model()
 
     @work(exclusive=True, group="pick", exit_on_error=False)
     async def pick_model(self) -> None:
+        """Read the model names and open the picker."""
         try:
             models = [m["name"] for m in await self.db(self.catalog.models)]
         except Exception as exc:  # noqa: BLE001
@@ -371,10 +382,12 @@ class HistoryScreen(CatalogScreen):
         self.app.push_screen(ModelPicker(models, self.model), chosen)
 
     def action_toggle_events(self) -> None:
+        """``E``: switch between the stage history and the event log."""
         self.events_mode = not self.events_mode
         self.action = None  # the two logs name their actions differently
         self._set_columns()
         self._refilter()
 
     def action_back(self) -> None:
+        """``escape``: back to the screen below."""
         self.app.pop_screen()

@@ -19,10 +19,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, VerticalScroll
-from textual.widgets import Footer, Static, Tree
+from textual.widgets import Static, Tree
 from textual.widgets.tree import TreeNode
 
 from ...display import fmt_time, safe
+from ..widgets.keybar import KeyBar
 from ..base import CatalogScreen
 from ..widgets.text import stage_badges
 
@@ -47,7 +48,7 @@ EXPANDABLE_KINDS = ("version", "run", "dataset")  # commits and stages have no e
 
 
 def node_ref(node: dict[str, Any]) -> str | int:
-    """The reference ``catalog.lineage`` takes for a node: a version id, ``run:…``, ``data:…``."""
+    """The reference ``catalog.lineage`` takes for a node: version id, ``run:…``, ``data:…``."""
     if node["kind"] == "version":
         return int(node["id"])
     return str(node["label"])  # run:<uid prefix> and data:<name>@<version>
@@ -183,10 +184,12 @@ class LineageTree(Tree[dict]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """``enter`` only applies on a version other than the one shown."""
         if action == "open_version":
-            return True if self.screen.version_to_open() is not None else None  # type: ignore[attr-defined]
+            screen: Any = self.screen
+            return True if screen.version_to_open() is not None else None
         return True
 
     def action_open_version(self) -> None:
+        """``enter``: open the lineage of the version under the cursor."""
         self.screen.open_version()  # type: ignore[attr-defined]
 
 
@@ -220,7 +223,6 @@ class LineageScreen(CatalogScreen):
         self.root_key: str | None = None
         self.status: dict[str, dict[str, Any]] = {}  # node key → verify result
         self.verified: list[dict[str, Any]] | None = None
-        self._restore: tuple[set[tuple], tuple | None] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(Text("lineage …", style="dim"), id="lineage-title", classes="screen-title")
@@ -230,10 +232,11 @@ class LineageScreen(CatalogScreen):
             yield LineageTree(Text("…", style="dim"), id="lineage-tree")
             with VerticalScroll(id="lineage-detail"):
                 yield Static(Text("…", style="dim"), id="lineage-node")
-        yield Footer()
+        yield KeyBar()
 
     @property
     def tree(self) -> LineageTree:
+        """The lineage tree widget."""
         return self.query_one("#lineage-tree", LineageTree)
 
     def on_mount(self) -> None:
@@ -253,14 +256,14 @@ class LineageScreen(CatalogScreen):
 
     @work(exclusive=True, group="lineage", exit_on_error=False)
     async def load(self, keep: bool = False) -> None:
+        """Read the lineage (three levels each way) and build the tree; ``keep`` keeps the view."""
         try:
             graph = await self.db(self.catalog.lineage, self.version_id, depth=DEPTH)
         except Exception as exc:  # noqa: BLE001
             self.report_error(exc)
             return
         tree = self.tree
-        if keep:
-            self._restore = (self._expanded_paths(tree.root), self._path(tree.cursor_node))
+        restore = (self._expanded_paths(tree.root), self._path(tree.cursor_node)) if keep else None
         self.nodes = dict(graph["nodes"])
         self.root_key = graph["root"]
         root = self.nodes[self.root_key]
@@ -283,8 +286,8 @@ class LineageScreen(CatalogScreen):
             else:
                 branch.add_leaf(Text("nothing recorded", style="dim italic"),
                                 data={"key": None, "role": None, "dir": direction})
-        if keep and self._restore is not None:
-            self._apply_restore(tree.root)
+        if restore is not None:
+            self._apply_restore(tree.root, restore)
         self.call_after_refresh(self._show_detail)
 
     def _add_branches(self, parent: TreeNode, items: list[dict[str, Any]], direction: str,
@@ -309,6 +312,7 @@ class LineageScreen(CatalogScreen):
 
     @on(Tree.NodeExpanded, "#lineage-tree")
     def node_expanded(self, event: Tree.NodeExpanded) -> None:
+        """Expanding a node cut at the depth limit loads what lies beyond it."""
         data = event.node.data or {}
         if data.get("cut") and not data.get("loaded"):
             data["loaded"] = True
@@ -335,8 +339,9 @@ class LineageScreen(CatalogScreen):
             return
         self._add_branches(tree_node, items, data["dir"], level=1)
         tree_node.expand()
-        if self._restore is not None:
-            self._apply_restore(tree_node)
+        restore = data.pop("restore", None)  # set when a reload re-expanded this node
+        if restore is not None:
+            self._apply_restore(tree_node, restore)
 
     # -- keeping the view across reloads ----------------------------------------------------------
 
@@ -362,15 +367,21 @@ class LineageScreen(CatalogScreen):
             stack.extend(node.children)
         return paths
 
-    def _apply_restore(self, start: TreeNode) -> None:
-        assert self._restore is not None
-        expanded, cursor = self._restore
+    def _apply_restore(self, start: TreeNode, restore: tuple[set[tuple], tuple | None]) -> None:
+        """Expand what was expanded before a rebuild and put the cursor back.
+
+        A node cut at the depth limit that was expanded is expanded again, which loads its
+        children; the same restore is applied to them when they arrive.
+        """
+        expanded, cursor = restore
         stack = [start]
         while stack:
             node = stack.pop()
             path = self._path(node)
             if node.allow_expand:
                 if path in expanded and not node.is_expanded:
+                    if (node.data or {}).get("cut"):
+                        node.data["restore"] = restore
                     node.expand()
                 elif path not in expanded and node.is_expanded:
                     node.collapse()
@@ -382,6 +393,7 @@ class LineageScreen(CatalogScreen):
 
     @on(Tree.NodeHighlighted, "#lineage-tree")
     def node_highlighted(self) -> None:
+        """The detail pane and the ``enter`` binding follow the cursor."""
         self._show_detail()
         self.refresh_bindings()
 
@@ -422,14 +434,17 @@ class LineageScreen(CatalogScreen):
             self.app.push_screen(LineageScreen(version_id))
 
     def action_back(self) -> None:
+        """``escape``: back to the screen below."""
         self.app.pop_screen()
 
     def action_verify(self) -> None:
+        """``v``: recompute every hash from the files on disk."""
         self.query_one("#lineage-summary", Static).update(Text("verifying hashes…", style="dim"))
         self.verify()
 
     @work(exclusive=True, group="verify", exit_on_error=False)
     async def verify(self) -> None:
+        """Verify this version's lineage in a worker and mark each dataset and artifact."""
         try:
             results = await self.db(self.catalog.verify, self.version_id)
         except Exception as exc:  # noqa: BLE001

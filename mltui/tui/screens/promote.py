@@ -21,6 +21,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from ...core.errors import GateFailed, MltuiError
 from ...display import fmt_delta, fmt_number, safe
+from ..widgets.inputs import SteadyInput
 from ..base import CatalogModal
 from ..widgets.text import lit, stage_badges
 
@@ -90,7 +91,7 @@ class PromoteDialog(CatalogModal[bool]):
             yield Static(Text("Promote", style="bold"), classes="dialog-title", id="promote-title")
             with Horizontal(classes="field-row"):
                 yield Label("stage ")
-                yield Input(self.initial_stage, id="stage", compact=True,
+                yield SteadyInput(self.initial_stage, id="stage", compact=True,
                             suggester=SuggestFromList(COMMON_STAGES, case_sensitive=False))
             yield Static(Text("…", style="dim"), id="holder")
             with VerticalScroll(id="promote-body"):
@@ -99,7 +100,7 @@ class PromoteDialog(CatalogModal[bool]):
                 yield Static(id="gates")
             with Horizontal(classes="field-row"):
                 yield Label("reason")
-                yield Input(placeholder="why (recorded in the history)", id="reason", compact=True)
+                yield SteadyInput(placeholder="why (recorded in the history)", id="reason", compact=True)
             yield Checkbox("force past failing gates (needs a reason)", id="force", disabled=True,
                            compact=True)
             yield Static(id="problem", classes="error-line")
@@ -227,12 +228,12 @@ class RollbackDialog(CatalogModal[bool]):
                          classes="dialog-title")
             with Horizontal(classes="field-row"):
                 yield Label("stage ")
-                yield Input(self.initial_stage, id="rb-stage", compact=True,
+                yield SteadyInput(self.initial_stage, id="rb-stage", compact=True,
                             suggester=SuggestFromList(COMMON_STAGES, case_sensitive=False))
             yield Static(Text("…", style="dim"), id="rb-plan")
             with Horizontal(classes="field-row"):
                 yield Label("reason")
-                yield Input(placeholder="why (recorded in the history)", id="rb-reason",
+                yield SteadyInput(placeholder="why (recorded in the history)", id="rb-reason",
                             compact=True)
             yield Static(id="rb-problem", classes="error-line")
             with Horizontal(classes="dialog-buttons"):

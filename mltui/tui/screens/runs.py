@@ -18,11 +18,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.suggester import SuggestFromList
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
 from ...core.errors import MltuiError
 from ...core.query import FilterError
 from ...display import fmt_number, fmt_time, safe
+from ..widgets.inputs import SteadyInput
+from ..widgets.keybar import KeyBar
 from ..base import CatalogModal, CatalogScreen
 from ..widgets.grid import Column, VirtualGrid
 from ..widgets.text import age, key_value_lines, lit, number
@@ -120,7 +122,7 @@ class RegisterDialog(CatalogModal[str | None]):
                          id="register-title")
             with Horizontal(classes="field-row"):
                 yield Label("model ")
-                yield Input(placeholder="model name (new or existing)", id="register-model")
+                yield SteadyInput(placeholder="model name (new or existing)", id="register-model")
             yield Static(Text("…", style="dim"), id="register-models")
             yield Static(id="register-problem", classes="error-line")
             with Horizontal(classes="dialog-buttons"):
@@ -225,7 +227,7 @@ class RunDetailScreen(CatalogScreen):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="run-detail-scroll"):
             yield Static(Text("…", style="dim"), id="run-detail")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#run-detail-scroll").focus()
@@ -277,7 +279,7 @@ class RunsScreen(CatalogScreen):
                         id="runs-filter")
         yield Static(id="runs-filter-error")
         yield VirtualGrid([], empty_text="no runs", id="runs")
-        yield Footer()
+        yield KeyBar()
 
     @property
     def grid(self) -> VirtualGrid:
