@@ -48,7 +48,8 @@ def version_columns(metric_keys: list[str], width: int, now: float, *,
         Column("name", "name", lambda r: lit(r["canonical_name"]), width=0, min_width=12),
         Column("age", "age", lambda r: Text(fmt_age(r["created_at"], now)), width=3,
                justify="right"),
-        Column("stages", "stages", lambda r: stage_badges(r["stages"]), width=9),
+        Column("stages", "stages", lambda r: stage_badges(r["stages"]),
+               width=12 if width >= 100 else 9),
     ]
     shown = metric_keys if width >= 58 else metric_keys[:2]
     for key in shown:
