@@ -245,3 +245,35 @@ async def test_app_can_open_on_a_model(tui_catalog) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         assert app.screen.model == "vision"
+
+
+async def test_cursor_highlight_follows_after_the_table_scrolled(tmp_path) -> None:
+    """After the table has scrolled, each step repaints the right lines (the cursor row is
+    highlighted on screen, the row it left is not)."""
+    from mltui.core.catalog import open_catalog
+
+    cat = open_catalog(tmp_path / "many.db", create=True)
+    for index in range(60):
+        cat.register("m", run=cat.log_run(f"run{index}", metrics={"f1": index / 100}))
+    app = make_app(cat)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        grid = app.screen.grid
+        cursor_bg = grid.get_component_rich_style("grid--cursor").bgcolor
+        for step in range(25):
+            await pilot.press("down")
+            await pilot.pause()
+            strips = app.screen._compositor.render_strips()
+            top = int(grid.scroll_offset.y)
+            row_y = grid.region.y + (grid.cursor_index - top) + 1
+            x = grid.region.x + 2
+            def background(y: int):
+                cells = 0
+                for segment in strips[y]:
+                    cells += len(segment.text)
+                    if cells > x:
+                        return segment.style.bgcolor if segment.style else None
+            assert background(row_y) == cursor_bg, f"step {step}: cursor row not highlighted"
+            if grid.cursor_index - 1 >= top:
+                assert background(row_y - 1) != cursor_bg, f"step {step}: old row still highlighted"
+    cat.close()

@@ -234,9 +234,12 @@ class VirtualGrid(ScrollView, can_focus=True):
         return False
 
     def _refresh_index(self, index: int) -> None:
+        """Repaint the line of row ``index`` if it is on screen."""
         y = index - int(self.scroll_offset.y) + 1
         if 1 <= y < self.size.height:
-            self.refresh_line(y)
+            # ScrollView.refresh_line takes the *virtual* line (it subtracts the scroll
+            # offset itself): row ``index`` is virtual line index + 1, below the header.
+            self.refresh_line(index + 1)
 
     # -- drawing -------------------------------------------------------------------------------
 
