@@ -50,6 +50,7 @@ def generate(path: Path, *, versions: int = 100_000, models: int = 20, steps: in
              curve_steps: int = 1_000, seed: int = 0, progress=print) -> dict:
     """Write the synthetic catalog to ``path`` (replaced); returns counts and seconds."""
     from mltui.core.catalog import open_catalog
+    from mltui.core.series import pack_floats, pack_steps
 
     started = time.perf_counter()
     path = Path(path)
@@ -121,18 +122,18 @@ def generate(path: Path, *, versions: int = 100_000, models: int = 20, steps: in
                                                  rng.choice(("adam", "sgd", "adamw"))))
                           for k in range(10))
         tag_rows.extend((run_id, f"t{k}", f"v{rng.randrange(5)}") for k in range(5))
-        points = []
+        series = []
         for key in METRICS:
             values = _metric_curve(rng, key, length, quality)
             low, high = min(values), max(values)
             summary_rows.append((run_id, key, values[-1], None, length - 1, low, values.index(low),
                                  high, values.index(high), length))
-            points.extend((run_id, key, key_seq, step, value, None, None, "step", when + step)
-                          for key_seq, (step, value) in enumerate(enumerate(values),
-                                                                  start=len(points)))
-        conn.executemany("INSERT INTO metric_points (run_id, key, seq, step, value, value_raw, "
-                         "epoch, axis, wall_time) VALUES (?,?,?,?,?,?,?,?,?)", points)
-        point_count += len(points)
+            series.append((run_id, key, length, pack_steps(range(length)), pack_floats(values),
+                           None, pack_floats([when + step for step in range(length)]), "step",
+                           None, None))
+        conn.executemany("INSERT INTO metric_series (run_id, key, count, steps, vals, epochs, "
+                         "wall_times, axis, axes, raws) VALUES (?,?,?,?,?,?,?,?,?,?)", series)
+        point_count += length * len(METRICS)
         per_model_counter[model_id] += 1
         number = per_model_counter[model_id]
         model_name = model_names[model_id - 1]

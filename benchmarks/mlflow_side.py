@@ -1,7 +1,9 @@
 """MLflow's side of the comparison, run by ``run.py`` under a Python that has mlflow.
 
 Logs the benchmark workload (per run: 10 params, 5 tags, 5 metrics × 100 steps) into MLflow's
-SQLite store with its own client (``log_batch``, MLflow's fastest path), then times
+SQLite store with its own client: ``log_batch`` (MLflow's fastest path), the fluent
+``log_metrics`` once per step, and ``log_metric`` once per value (how training loops usually
+log); then times
 ``search_runs`` for the first page of ``metrics.acc > 0.5`` ordered by ``metrics.loss`` — the
 same filter and order ``run.py`` times on mltui.  Prints one JSON line.
 
@@ -49,6 +51,27 @@ def main() -> None:
         client.set_terminated(run.info.run_id)
         values += len(metrics) + len(params) + len(tags)
     log_seconds = time.perf_counter() - started
+
+    # The way training loops usually log: the fluent API, once per step (5 metrics a call),
+    # and one log_metric call per value.  Fewer runs: these paths are slow.
+    mlflow.set_tracking_uri(f"sqlite:///{args.folder / 'mlflow.db'}")
+    mlflow.set_experiment("bench-fluent")
+    fluent_values = 0
+    started = time.perf_counter()
+    for index in range(max(1, args.runs // 10)):
+        with mlflow.start_run(run_name=f"fluent{index}"):
+            for step in range(100):
+                mlflow.log_metrics({key: rng.random() for key in keys}, step=step)
+                fluent_values += len(keys)
+    fluent_seconds = time.perf_counter() - started
+    run = client.create_run(experiment, run_name="per-call")
+    per_call_values = 0
+    started = time.perf_counter()
+    for key in keys[:2]:
+        for step in range(100):
+            client.log_metric(run.info.run_id, key, rng.random(), step=step)
+            per_call_values += 1
+    per_call_seconds = time.perf_counter() - started
     times = []
     for _ in range(5):
         started = time.perf_counter()
@@ -57,6 +80,8 @@ def main() -> None:
         times.append(time.perf_counter() - started)
     print(json.dumps({"mlflow_version": mlflow.__version__, "values": values,
                       "log_seconds": log_seconds, "log_rate": values / log_seconds,
+                      "fluent_rate": fluent_values / fluent_seconds,
+                      "per_call_rate": per_call_values / per_call_seconds,
                       "search_ms": statistics.median(times) * 1000, "page": len(page)}))
 
 

@@ -38,6 +38,6 @@ def test_generator_is_deterministic(tmp_path: Path) -> None:
                           progress=lambda *_: None)
         conn = sqlite3.connect(str(tmp_path / name))
         digests.append([conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall()
-                        for t in ("model_versions", "metric_points", "params", "stage_history")])
+                        for t in ("model_versions", "metric_series", "params", "stage_history")])
         conn.close()
     assert digests[0] == digests[1]

@@ -29,7 +29,9 @@ from .ingest import IngestMixin
 from .lineage import LineageMixin
 from .query import base_from, compile_filter, parse_sort, sort_sql
 from .registry import RegistryMixin
+from .records import MetricPoint
 from .schema import SCHEMA_VERSION, migrate, schema_version
+from .series import curve, decode
 
 CATALOG_DIR = ".mltui"
 CATALOG_FILE = "catalog.db"
@@ -270,8 +272,9 @@ class Catalog(RegistryMixin, IngestMixin, LineageMixin, DocsMixin):
         counts = {}
         for name, table in (("models", "models"), ("versions", "model_versions"),
                             ("runs", "runs"), ("datasets", "dataset_versions"),
-                            ("metric_points", "metric_points"), ("events", "events")):
+                            ("events", "events")):
             counts[name] = self._scalar(f"SELECT count(*) FROM {table}")
+        counts["metric_points"] = self._scalar("SELECT COALESCE(SUM(count), 0) FROM metric_series")
         counts["production"] = self._scalar(
             "SELECT count(*) FROM stages WHERE stage = 'production' AND version_id IS NOT NULL")
         return {"path": str(self.path), "schema_version": SCHEMA_VERSION, **counts}
@@ -546,14 +549,27 @@ class Catalog(RegistryMixin, IngestMixin, LineageMixin, DocsMixin):
 
         ``max_points`` thins long curves evenly (keeping the last point) for drawing.
         """
-        rows = self._conn().execute(
-            "SELECT step, value FROM metric_points WHERE run_id = ? AND key = ? "
-            "ORDER BY step IS NULL, step, seq", (run_id, key)).fetchall()
+        row = self._conn().execute(
+            "SELECT steps, vals, count FROM metric_series WHERE run_id = ? AND key = ?",
+            (run_id, key)).fetchone()
+        rows = curve(row[0], row[1], row[2]) if row else []
         if max_points and len(rows) > max_points:
             stride = len(rows) / max_points
             thinned = [rows[int(i * stride)] for i in range(max_points - 1)]
             rows = thinned + [rows[-1]]
-        return [(r[0], r[1]) for r in rows]
+        return rows
+
+    def metric_points(self, run_id: int, key: str | None = None) -> list[MetricPoint]:
+        """Every logged point of a run (one key, or all), in log order per key."""
+        where, params = "run_id = ?", [run_id]
+        if key is not None:
+            where, params = where + " AND key = ?", params + [key]
+        points: list[MetricPoint] = []
+        for row in self._conn().execute(
+                "SELECT key, count, steps, vals, epochs, wall_times, axis, axes, raws "
+                f"FROM metric_series WHERE {where} ORDER BY key", params):
+            points.extend(decode(*row))
+        return points
 
     def trend(self, model: str, key: str, *, limit: int = 200) -> list[dict[str, Any]]:
         """One metric across a model's versions (oldest first) and whether each held production."""
@@ -647,6 +663,16 @@ class Catalog(RegistryMixin, IngestMixin, LineageMixin, DocsMixin):
         """One catalog table as a pandas DataFrame (for ``mltui export``)."""
         import pandas as pd
 
+        if table == "points":  # unpacked from the series, one row per logged point
+            records = []
+            for row in self._conn().execute(
+                    "SELECT r.uid, s.key, s.count, s.steps, s.vals, s.epochs, s.wall_times, "
+                    "s.axis, s.axes, s.raws FROM metric_series s JOIN runs r ON r.id = s.run_id "
+                    "ORDER BY s.run_id, s.key"):
+                for p in decode(*row[1:]):
+                    records.append((row[0], p.key, p.step, p.epoch, p.value, p.raw, p.wall_time))
+            return pd.DataFrame.from_records(records, columns=[
+                "run_uid", "key", "step", "epoch", "value", "value_raw", "wall_time"])
         if table not in EXPORT_TABLES:
             raise InvalidInput(f"unknown table {table!r}", hint=f"use one of {', '.join(EXPORT_TABLES)}")
         return pd.read_sql_query(EXPORT_TABLES[table], self._conn())
@@ -674,8 +700,7 @@ EXPORT_TABLES = {
             "git_commit, git_branch, git_dirty FROM runs ORDER BY id",
     "metrics": "SELECT r.uid AS run_uid, ms.key, ms.last, ms.last_step, ms.min, ms.max, ms.count "
                "FROM metric_summary ms JOIN runs r ON r.id = ms.run_id ORDER BY r.id, ms.key",
-    "points": "SELECT r.uid AS run_uid, p.key, p.step, p.epoch, p.value, p.value_raw, p.wall_time "
-              "FROM metric_points p JOIN runs r ON r.id = p.run_id ORDER BY p.run_id, p.key, p.seq",
+    "points": None,  # unpacked from metric_series by Catalog.export_frame
     "params": "SELECT r.uid AS run_uid, p.key, p.value FROM params p JOIN runs r ON r.id = p.run_id "
               "ORDER BY r.id, p.key",
     "datasets": "SELECT name, version, hash_algo, hash, uri_raw, path, size, file_count, row_count "

@@ -3,8 +3,8 @@
 Importers produce plain records; this module writes a whole invocation in one transaction, so
 an import is all-or-nothing.  A run is identified by its ``uid``: an unchanged log (same
 fingerprint) is skipped, a grown one replaces its run's points, params and tags in place.
-Metric points go in with ``executemany`` (the hot path: hundreds of thousands of rows), the
-per-run summary (last/min/max) is computed in the same pass.
+Metric points go in packed, one row per (run, key) (the hot path: hundreds of thousands of
+points; see series.py), with the per-key summary (last/min/max) computed in the same pass.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 from .errors import ImportFailed, InvalidInput
 from .records import (ArtifactRecord, DatasetRecord, ImportBatch, MetricPoint,
                       RegistryModelRecord, RunRecord)
+from .series import encode
 
 if TYPE_CHECKING:  # pragma: no cover
     from .catalog import Catalog
@@ -63,28 +64,26 @@ class ImportSummary:
         return text
 
 
-def _summarise(points: list[MetricPoint]) -> dict[str, tuple]:
-    """Per key: (last, last_raw, last_step, min, min_step, max, max_step, count).
+def _summarise(group: list[MetricPoint]) -> tuple:
+    """One key's summary: (last, last_raw, last_step, min, min_step, max, max_step, count).
 
     ``last`` is the point with the highest step (ties: logged later), like MLflow's latest
-    metric value; NaN points count but never become min or max.
+    metric value; NaN points count but never become min or max.  This runs for every key of
+    every imported run, so the common case (steps already in order) stays in C builtins.
     """
-    out: dict[str, list] = {}
-    for index, p in enumerate(points):
-        entry = out.get(p.key)
-        step_rank = (p.step if p.step is not None else -1, index)
-        if entry is None:
-            entry = out[p.key] = [step_rank, p.value, p.raw, p.step, None, None, None, None, 0]
-        elif step_rank >= entry[0]:
-            entry[0], entry[1], entry[2], entry[3] = step_rank, p.value, p.raw, p.step
-        value = p.value
-        if value is not None:
-            if entry[4] is None or value < entry[4]:
-                entry[4], entry[5] = value, p.step
-            if entry[6] is None or value > entry[6]:
-                entry[6], entry[7] = value, p.step
-        entry[8] += 1
-    return {k: tuple(v[1:]) for k, v in out.items()}
+    steps = [p.step for p in group]
+    if None not in steps and steps == sorted(steps):
+        last = group[-1]
+    else:
+        ranked = [((s if s is not None else -1), i) for i, s in enumerate(steps)]
+        last = group[max(ranked)[1]]
+    pairs = [(p.value, -1 if p.step is None else p.step) for p in group if p.value is not None]
+    if pairs:
+        low, high = min(pairs), max(pairs, key=lambda pair: pair[0])
+        low_step = None if low[1] == -1 else low[1]
+        high_step = None if high[1] == -1 else high[1]
+        return (last.value, last.raw, last.step, low[0], low_step, high[0], high_step, len(group))
+    return (last.value, last.raw, last.step, None, None, None, None, len(group))
 
 
 def _finite(value: Any) -> float | None:
@@ -257,7 +256,7 @@ class IngestMixin:
                 "UPDATE runs SET name=?, project=?, source_format=?, source_path=?, status=?, "
                 "start_time=?, end_time=?, user=?, host=?, git_commit=?, git_branch=?, git_dirty=?,"
                 " environment=?, fingerprint=?, updated_at=? WHERE id = ?", (*columns, now, run_id))
-            for table in ("metric_points", "metric_summary", "params", "run_tags"):
+            for table in ("metric_series", "metric_summary", "params", "run_tags"):
                 conn.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
             summary.runs_updated += 1
         else:
@@ -276,17 +275,23 @@ class IngestMixin:
                              [(run_id, str(k), str(v)) for k, v in run.tags.items()])
         points = run.metrics
         if points:
-            # Clustered on (run, key, seq): sorting by key keeps inserts appending to the B-tree.
-            order = sorted(range(len(points)), key=lambda i: points[i].key)
+            by_key: dict[str, list[MetricPoint]] = {}
+            for point in points:
+                by_key.setdefault(point.key, []).append(point)
+            series_rows: list[tuple] = []
+            summaries: list[tuple] = []
+            for key, group in by_key.items():
+                packed = encode(group)
+                series_rows.append((run_id, key, packed.count, packed.steps, packed.vals,
+                                    packed.epochs, packed.wall_times, packed.axis, packed.axes,
+                                    packed.raws))
+                summaries.append((run_id, key, *_summarise(group)))
             conn.executemany(
-                "INSERT INTO metric_points (run_id, key, seq, step, value, value_raw, epoch, axis, "
-                "wall_time) VALUES (?,?,?,?,?,?,?,?,?)",
-                [(run_id, p.key, i, p.step, p.value, p.raw, p.epoch, p.axis, p.wall_time)
-                 for i, p in ((i, points[i]) for i in order)])
+                "INSERT INTO metric_series (run_id, key, count, steps, vals, epochs, wall_times, "
+                "axis, axes, raws) VALUES (?,?,?,?,?,?,?,?,?,?)", series_rows)
             conn.executemany(
                 "INSERT INTO metric_summary (run_id, key, last, last_raw, last_step, min, min_step,"
-                " max, max_step, count) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                [(run_id, key, *values) for key, values in _summarise(points).items()])
+                " max, max_step, count) VALUES (?,?,?,?,?,?,?,?,?,?)", summaries)
             summary.points += len(points)
         for dataset in run.datasets:
             dv_id = self._dataset_version(conn, dataset, summary)

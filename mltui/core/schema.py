@@ -38,20 +38,20 @@ def _v1_core(db: sqlite_utils.Database) -> None:
     db["run_tags"].create({"run_id": INT, "key": TEXT, "value": TEXT}, pk=("run_id", "key"),
                           foreign_keys=[("run_id", "runs", "id")])
 
-    # Metric points are clustered by (run, key, seq): a run's curve is one contiguous range of
-    # the B-tree and imports append in key order, so no secondary index is needed.
+    # Metric points as packed series, one row per (run, key): see core/series.py.
     db.execute("""
-        CREATE TABLE metric_points (
+        CREATE TABLE metric_series (
             run_id INTEGER NOT NULL REFERENCES runs(id),
             key TEXT NOT NULL,
-            seq INTEGER NOT NULL,
-            step INTEGER,
-            value REAL,
-            value_raw TEXT,
-            epoch REAL,
+            count INTEGER NOT NULL,
+            steps BLOB,
+            vals BLOB NOT NULL,
+            epochs BLOB,
+            wall_times BLOB,
             axis TEXT,
-            wall_time REAL,
-            PRIMARY KEY (run_id, key, seq)
+            axes TEXT,
+            raws TEXT,
+            PRIMARY KEY (run_id, key)
         ) WITHOUT ROWID""")
     db.execute("""
         CREATE TABLE metric_summary (

@@ -1,0 +1,127 @@
+"""Metric points stored as packed series: one row per (run, metric key).
+
+A run logs hundreds to millions of points; a row per point made the import spend most of its
+time inside SQLite (0.9 s of 2 s for 500,000 points) and the file five times larger than
+needed.  Here each (run, key) keeps its points in log order as little-endian arrays — steps
+(int64), values, epochs and wall times (float64) — with NaN/None markers and the raw text of
+non-finite values on the side.  The logical record is unchanged: every point comes back with
+its step, value, raw text, epoch, axis, wall time and position in the log.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from array import array
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from .records import MetricPoint
+
+NO_STEP = -(2 ** 63)  # int64 marker for a point logged without a step
+_NAN = float("nan")
+_SWAP = sys.byteorder == "big"  # blobs are little-endian whatever the machine
+
+
+def pack_steps(steps: Iterable[int | None]) -> bytes:
+    """Steps as the int64 blob of ``metric_series.steps`` (None for no step)."""
+    return _pack("q", [NO_STEP if s is None else s for s in steps])
+
+
+def pack_floats(values: Iterable[float | None]) -> bytes:
+    """Floats as the float64 blob of ``vals``/``epochs``/``wall_times`` (None → NaN)."""
+    return _pack("d", [_NAN if v is None else v for v in values])
+
+
+def _pack(kind: str, items: Iterable) -> bytes:
+    packed = array(kind, items)
+    if _SWAP:
+        packed.byteswap()
+    return packed.tobytes()
+
+
+def _unpack(kind: str, blob: bytes | None, count: int) -> Sequence:
+    if blob is None:
+        return [None] * count
+    unpacked = array(kind)
+    unpacked.frombytes(blob)
+    if _SWAP:
+        unpacked.byteswap()
+    return unpacked
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """The columns of one ``metric_series`` row."""
+
+    count: int
+    steps: bytes | None
+    vals: bytes
+    epochs: bytes | None
+    wall_times: bytes | None
+    axis: str | None
+    axes: str | None
+    raws: str | None
+
+
+def encode(points: Sequence[MetricPoint]) -> Encoded:
+    """Pack one key's points (in log order)."""
+    steps = [p.step for p in points]
+    epochs = [p.epoch for p in points]
+    walls = [p.wall_time for p in points]
+    axes = {p.axis for p in points}
+    raws = {i: p.raw for i, p in enumerate(points) if p.raw is not None}
+    has_steps = any(s is not None for s in steps)
+    return Encoded(
+        count=len(points),
+        steps=pack_steps(steps) if has_steps else None,
+        vals=pack_floats([p.value for p in points]),
+        epochs=pack_floats(epochs) if any(e is not None for e in epochs) else None,
+        wall_times=pack_floats(walls) if any(w is not None for w in walls) else None,
+        axis=next(iter(axes)) if len(axes) == 1 else None,
+        axes=None if len(axes) == 1 else json.dumps([p.axis for p in points]),
+        raws=json.dumps({str(i): r for i, r in raws.items()}) if raws else None,
+    )
+
+
+def decode(key: str, count: int, steps: bytes | None, vals: bytes, epochs: bytes | None,
+           wall_times: bytes | None, axis: str | None, axes: str | None,
+           raws: str | None) -> list[MetricPoint]:
+    """The points of one series, in log order (``seq`` is the position)."""
+    step_values = _unpack("q", steps, count)
+    values = _unpack("d", vals, count)
+    epoch_values = _unpack("d", epochs, count)
+    wall_values = _unpack("d", wall_times, count)
+    axis_list = json.loads(axes) if axes else [axis] * count
+    raw_map = {int(i): r for i, r in json.loads(raws).items()} if raws else {}
+    points = []
+    for i in range(count):
+        step = step_values[i]
+        value = values[i]
+        epoch = epoch_values[i]
+        wall = wall_values[i]
+        points.append(MetricPoint(
+            key=key,
+            value=None if value is None or math.isnan(value) else value,
+            step=None if step is None or step == NO_STEP else step,
+            epoch=None if epoch is None or math.isnan(epoch) else epoch,
+            axis=axis_list[i],
+            wall_time=None if wall is None or math.isnan(wall) else wall,
+            raw=raw_map.get(i),
+            seq=i))
+    return points
+
+
+def curve(steps: bytes | None, vals: bytes, count: int) -> list[tuple[int | None, float | None]]:
+    """``(step, value)`` pairs ordered by step (log order among equal steps), for charts."""
+    step_values = _unpack("q", steps, count)
+    values = _unpack("d", vals, count)
+    pairs = []
+    for i in range(count):
+        step = step_values[i]
+        value = values[i]
+        pairs.append((None if step is None or step == NO_STEP else step,
+                      None if math.isnan(value) else value, i))
+    pairs.sort(key=lambda item: (item[0] is None, item[0] or 0, item[2]))
+    return [(step, value) for step, value, _ in pairs]
