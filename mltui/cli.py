@@ -13,7 +13,7 @@ import os
 import sqlite3
 import sys
 from pathlib import Path
-from typing import Any, Callable, NoReturn
+from typing import Any, NoReturn
 
 import click
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 from .errors import ImportFailed, InvalidInput
 from .records import (ArtifactRecord, DatasetRecord, ImportBatch, MetricPoint,
                       RegistryModelRecord, RunRecord)
-from .series import encode
+from .series import encode, encode_columns
 
 if TYPE_CHECKING:  # pragma: no cover
     from .catalog import Catalog
@@ -68,22 +68,31 @@ def _summarise(group: list[MetricPoint]) -> tuple:
     """One key's summary: (last, last_raw, last_step, min, min_step, max, max_step, count).
 
     ``last`` is the point with the highest step (ties: logged later), like MLflow's latest
-    metric value; NaN points count but never become min or max.  This runs for every key of
-    every imported run, so the common case (steps already in order) stays in C builtins.
+    metric value; NaN points count but never become min or max.
     """
-    steps = [p.step for p in group]
+    raws = {i: p.raw for i, p in enumerate(group) if p.raw is not None}
+    return _summarise_columns([p.value for p in group], [p.step for p in group], raws)
+
+
+def _summarise_columns(values: list[float | None], steps: list[int | None],
+                       raws: dict[int, str] | None) -> tuple:
+    """The summary of one key given as columns.
+
+    This runs for every key of every imported run, so the common case (steps already in
+    order) stays in C builtins.
+    """
+    count = len(values)
     if None not in steps and steps == sorted(steps):
-        last = group[-1]
+        last = count - 1
     else:
-        ranked = [((s if s is not None else -1), i) for i, s in enumerate(steps)]
-        last = group[max(ranked)[1]]
-    pairs = [(p.value, -1 if p.step is None else p.step) for p in group if p.value is not None]
-    if pairs:
-        low, high = min(pairs), max(pairs, key=lambda pair: pair[0])
-        low_step = None if low[1] == -1 else low[1]
-        high_step = None if high[1] == -1 else high[1]
-        return (last.value, last.raw, last.step, low[0], low_step, high[0], high_step, len(group))
-    return (last.value, last.raw, last.step, None, None, None, None, len(group))
+        last = max(((s if s is not None else -1), i) for i, s in enumerate(steps))[1]
+    pairs = [(v, -1 if s is None else s) for v, s in zip(values, steps) if v is not None]
+    last_raw = raws.get(last) if raws else None
+    if not pairs:
+        return (values[last], last_raw, steps[last], None, None, None, None, count)
+    low, high = min(pairs), max(pairs, key=lambda pair: pair[0])
+    return (values[last], last_raw, steps[last], low[0], None if low[1] == -1 else low[1],
+            high[0], None if high[1] == -1 else high[1], count)
 
 
 def _finite(value: Any) -> float | None:
@@ -274,25 +283,36 @@ class IngestMixin:
             conn.executemany("INSERT OR REPLACE INTO run_tags (run_id, key, value) VALUES (?,?,?)",
                              [(run_id, str(k), str(v)) for k, v in run.tags.items()])
         points = run.metrics
-        if points:
+        columns = run.metric_columns
+        if points or columns:
             by_key: dict[str, list[MetricPoint]] = {}
             for point in points:
                 by_key.setdefault(point.key, []).append(point)
             series_rows: list[tuple] = []
             summaries: list[tuple] = []
+            for column in columns:
+                if column.key in by_key:  # the same key read both ways: merge point by point
+                    by_key[column.key].extend(column.points())
+                    continue
+                packed = encode_columns(column)
+                series_rows.append((run_id, column.key, packed.count, packed.steps, packed.vals,
+                                    None, packed.wall_times, packed.axis, None, packed.raws))
+                summaries.append((run_id, column.key,
+                                  *_summarise_columns(column.values, column.steps, column.raws)))
+                summary.points += packed.count
             for key, group in by_key.items():
                 packed = encode(group)
                 series_rows.append((run_id, key, packed.count, packed.steps, packed.vals,
                                     packed.epochs, packed.wall_times, packed.axis, packed.axes,
                                     packed.raws))
                 summaries.append((run_id, key, *_summarise(group)))
+                summary.points += packed.count
             conn.executemany(
                 "INSERT INTO metric_series (run_id, key, count, steps, vals, epochs, wall_times, "
                 "axis, axes, raws) VALUES (?,?,?,?,?,?,?,?,?,?)", series_rows)
             conn.executemany(
                 "INSERT INTO metric_summary (run_id, key, last, last_raw, last_step, min, min_step,"
                 " max, max_step, count) VALUES (?,?,?,?,?,?,?,?,?,?)", summaries)
-            summary.points += len(points)
         for dataset in run.datasets:
             dv_id = self._dataset_version(conn, dataset, summary)
             self._edge(conn, "dataset", dv_id, "run", run_id,

@@ -30,6 +30,30 @@ class MetricPoint:
 
 
 @dataclass(slots=True)
+class MetricColumns:
+    """One metric's points as parallel columns, in log order.
+
+    A fast path for readers that parse whole files at once (MLflow metric files): the catalog
+    packs the columns as they are instead of going point by point.  ``raws`` maps a position
+    to the raw text of a value that was not a finite number (its value is None there).
+    """
+
+    key: str
+    values: list[float | None]
+    steps: list[int | None]
+    wall_times: list[float | None] | None = None
+    raws: dict[int, str] | None = None
+    axis: str = "step"
+
+    def points(self) -> list[MetricPoint]:
+        """The same points as MetricPoint records (``seq`` is the position)."""
+        walls = self.wall_times or [None] * len(self.values)
+        raws = self.raws or {}
+        return [MetricPoint(self.key, value, step, None, self.axis, wall, raws.get(index), index)
+                for index, (value, step, wall) in enumerate(zip(self.values, self.steps, walls))]
+
+
+@dataclass(slots=True)
 class DatasetRecord:
     """A dataset at one content state, as a log or the user names it.
 
@@ -95,10 +119,18 @@ class RunRecord:
     tags: dict[str, str] = field(default_factory=dict)
     environment: dict[str, Any] = field(default_factory=dict)
     metrics: list[MetricPoint] = field(default_factory=list)
+    metric_columns: list[MetricColumns] = field(default_factory=list)  # fast path, see above
     datasets: list[DatasetRecord] = field(default_factory=list)
     artifacts: list[ArtifactRecord] = field(default_factory=list)
     fingerprint: str | None = None
     warnings: list[str] = field(default_factory=list)
+
+    def all_points(self) -> list[MetricPoint]:
+        """Every point of the run, whether read point by point or as columns."""
+        points = list(self.metrics)
+        for columns in self.metric_columns:
+            points.extend(columns.points())
+        return points
 
 
 @dataclass(slots=True)

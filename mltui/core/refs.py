@@ -224,7 +224,7 @@ def resolve_dataset(conn: sqlite3.Connection, ref: Ref) -> int:
     names = sorted({r[0] for r in conn.execute("SELECT name FROM dataset_versions LIMIT 10000")})
     if ref.model in names:
         raise NotFound(f"dataset {ref.model!r} has no version {ref.selector}",
-                       hint=f"list them with: mltui ls datasets")
+                       hint="list them with: mltui ls datasets")
     candidates = [f"data:{n}" for n in _closest(ref.model or "", names)]
     raise NotFound(f"no dataset named {ref.model!r}",
                    hint=_did_you_mean(candidates) or "list them with: mltui ls datasets",

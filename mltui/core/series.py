@@ -17,7 +17,7 @@ from array import array
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from .records import MetricPoint
+from .records import MetricColumns, MetricPoint
 
 NO_STEP = -(2 ** 63)  # int64 marker for a point logged without a step
 _NAN = float("nan")
@@ -82,6 +82,22 @@ def encode(points: Sequence[MetricPoint]) -> Encoded:
         axis=next(iter(axes)) if len(axes) == 1 else None,
         axes=None if len(axes) == 1 else json.dumps([p.axis for p in points]),
         raws=json.dumps({str(i): r for i, r in raws.items()}) if raws else None,
+    )
+
+
+def encode_columns(columns: MetricColumns) -> Encoded:
+    """Pack a metric given as columns (no per-point objects on the way)."""
+    steps = columns.steps
+    walls = columns.wall_times
+    return Encoded(
+        count=len(columns.values),
+        steps=pack_steps(steps) if any(s is not None for s in steps) else None,
+        vals=pack_floats(columns.values),
+        epochs=None,
+        wall_times=pack_floats(walls) if walls is not None else None,
+        axis=columns.axis,
+        axes=None,
+        raws=json.dumps({str(i): r for i, r in columns.raws.items()}) if columns.raws else None,
     )
 
 

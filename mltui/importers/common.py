@@ -12,7 +12,6 @@ import hashlib
 import io
 import json
 import math
-import os
 import re
 import subprocess
 from dataclasses import dataclass, field

@@ -36,6 +36,7 @@ from ..core.errors import ImportFailed
 from ..core.records import (
     ArtifactRecord,
     DatasetRecord,
+    MetricColumns,
     ImportBatch,
     MetricPoint,
     RegistryModelRecord,
@@ -307,7 +308,8 @@ def build_run_record(*, run_id: str, name: str | None, project: str | None, stat
                      params: dict[str, str], tags: dict[str, str], metrics: list[MetricPoint],
                      datasets: list[DatasetRecord], artifacts: list[ArtifactRecord],
                      source_format: str, source_path: str, fingerprint_value: str,
-                     warnings: list[str]) -> RunRecord:
+                     warnings: list[str],
+                     metric_columns: list[MetricColumns] | None = None) -> RunRecord:
     """One RunRecord from an MLflow run, whichever store it came from.
 
     Personal data is dropped here: an e-mail ``mlflow.user`` (tag and user) is not imported and
@@ -343,6 +345,7 @@ def build_run_record(*, run_id: str, name: str | None, project: str | None, stat
         params=clean_params,
         tags=clean_tags,
         metrics=metrics,
+        metric_columns=metric_columns or [],
         datasets=sorted(datasets, key=lambda d: (d.name, d.hash or "", d.uri_raw or "")),
         artifacts=artifacts,
         fingerprint=fingerprint_value,
@@ -805,8 +808,8 @@ class _FileStoreReader:
         end_ms = meta_int(meta, "end_time", meta_path)
         params = self._read_values(run_dir / "params", files) if "params" in children else {}
         tags = self._read_values(run_dir / "tags", files) if "tags" in children else {}
-        metrics = (self._read_metrics(run_dir / "metrics", files, warnings)
-                   if "metrics" in children else [])
+        metrics, metric_columns = (self._read_metrics(run_dir / "metrics", files, warnings)
+                                   if "metrics" in children else ([], []))
         datasets = (self._read_inputs(run_dir / "inputs", experiment, files, warnings)
                     if "inputs" in children else [])
         models: dict[str, LoggedModel] = {m.model_id: m for m in logged.get(run_id, ())}
@@ -831,7 +834,8 @@ class _FileStoreReader:
             run_id=run_id, name=text_or_none(meta.get("run_name")), project=project,
             status=status_text(meta.get("status")), start_ms=start_ms, end_ms=end_ms,
             user_id=text_or_none(meta.get("user_id")), params=params, tags=tags,
-            metrics=metrics, datasets=datasets, artifacts=artifacts, source_format=FORMAT,
+            metrics=metrics, metric_columns=metric_columns, datasets=datasets,
+            artifacts=artifacts, source_format=FORMAT,
             source_path=str(run_dir), fingerprint_value=fingerprint_files(files), warnings=warnings)
 
     @staticmethod
@@ -857,13 +861,18 @@ class _FileStoreReader:
             files.append(path)
         return values
 
-    def _read_metrics(self, folder: Path, files: list[str],
-                      warnings: list[str]) -> list[MetricPoint]:
+    def _read_metrics(self, folder: Path, files: list[str], warnings: list[str]
+                      ) -> tuple[list[MetricPoint], list[MetricColumns]]:
         points: list[MetricPoint] = []
+        columns: list[MetricColumns] = []
         for key, path in self._walk_values(folder):
             files.append(path)
-            points.extend(read_metric_file(path, key, warnings))
-        return points
+            read = read_metric_file(path, key, warnings)
+            if isinstance(read, MetricColumns):
+                columns.append(read)
+            else:
+                points.extend(read)
+        return points, columns
 
     def _read_inputs(self, folder: Path, experiment: Path, files: list[str],
                      warnings: list[str]) -> list[DatasetRecord]:
@@ -958,8 +967,10 @@ class _FileStoreReader:
 # Metric files (the hot loop)
 
 
-def read_metric_file(path: Path | str, key: str, warnings: list[str]) -> list[MetricPoint]:
-    """Parse one ``metrics/<key>`` file into points (identical repeated lines dropped).
+def read_metric_file(path: Path | str, key: str, warnings: list[str]
+                     ) -> list[MetricPoint] | MetricColumns:
+    """Parse one ``metrics/<key>`` file (identical repeated lines dropped): columns when the
+    file has MLflow's usual shape (the fast path), else points.
 
     Lines are ``<ts_ms> <value> <step>``; legacy 2-field lines have step 0, and MLflow 3 adds
     ``<dataset_name> <dataset_digest>`` (5 fields), where field 3 is still the step (MLflow's own
@@ -1007,8 +1018,8 @@ def read_metric_file(path: Path | str, key: str, warnings: list[str]) -> list[Me
     return points
 
 
-def _parse_canonical_metric_text(text: str, key: str) -> list[MetricPoint] | None:
-    """Points of a metric file in MLflow's usual shape, parsed column-wise; None otherwise.
+def _parse_canonical_metric_text(text: str, key: str) -> MetricColumns | None:
+    """Points of a metric file in MLflow's usual shape, as columns; None otherwise.
 
     The usual shape: every line ``<int> <float> <int>`` with single spaces, a final newline and
     no repeated line.  Checking that costs a few C-level passes; converting whole columns with
@@ -1033,17 +1044,13 @@ def _parse_canonical_metric_text(text: str, key: str) -> list[MetricPoint] | Non
         return None
     total = sum(values)
     if total - total == 0.0:  # every value finite (a nan/inf anywhere makes the sum non-finite)
-        return list(map(MetricPoint, repeat(key, count), values, steps, repeat(None, count),
-                        repeat("step", count), walls, repeat(None, count), range(count)))
-    raws: list[str | None] = []
+        return MetricColumns(key, values, steps, walls)
+    raws: dict[int, str] = {}
     for index, value in enumerate(values):
-        if value - value == 0.0:
-            raws.append(None)
-        else:
-            raws.append("nan" if value != value else ("inf" if value > 0 else "-inf"))
+        if value - value != 0.0:
+            raws[index] = "nan" if value != value else ("inf" if value > 0 else "-inf")
             values[index] = None
-    return list(map(MetricPoint, repeat(key, count), values, steps, repeat(None, count),
-                    repeat("step", count), walls, raws, range(count)))
+    return MetricColumns(key, values, steps, walls, raws)
 
 
 def _metric_line_error(path: Path | str, line: int, parts: list[str]) -> ImportFailed:

@@ -41,7 +41,7 @@ def by_uid(batch):
 
 
 def series(run, key):
-    return [(p.step, p.value, p.raw, p.wall_time) for p in run.metrics if p.key == key]
+    return [(p.step, p.value, p.raw, p.wall_time) for p in run.all_points() if p.key == key]
 
 
 def distinct_expected(points):
@@ -128,16 +128,16 @@ def test_metric_points_match_client_history_after_dedup():
     batch, _ = read(STORE)
     for rid, run in by_uid(batch).items():
         want = EXPECTED["runs"][rid]["metrics"]
-        assert {p.key for p in run.metrics} == set(want)
+        assert {p.key for p in run.all_points()} == set(want)
         for key, history in want.items():
-            got = [as_expected(p) for p in run.metrics if p.key == key]
+            got = [as_expected(p) for p in run.all_points() if p.key == key]
             assert len(got) == history["distinct_len"]
             if (rid, key) in FIVE_FIELD_KEYS:
                 assert [s for s, _, _ in got] == [0, 1, 2]
                 assert [s for s, _, _ in history["points"]] == [0, 0, 0]
                 continue
             assert got == distinct_expected([tuple(p) for p in history["points"]])
-            assert [p.seq for p in run.metrics if p.key == key] == list(range(len(got)))
+            assert [p.seq for p in run.all_points() if p.key == key] == list(range(len(got)))
 
 
 def test_duplicates_nan_inf_and_slash_keys():
@@ -244,7 +244,7 @@ def test_single_experiment_and_single_run_folders():
     assert {run.project for run in batch.runs} == {"mnist-cnn"} and batch.models == []
     (run,) = read(experiment / BASELINE, root=experiment / BASELINE)[0].runs
     assert run.project == "mnist-cnn" and run.name == "baseline"
-    assert len(run.metrics) == 15 and run.datasets[0].name == "mnist-train"
+    assert len(run.all_points()) == 15 and run.datasets[0].name == "mnist-train"
 
 
 def test_fingerprint_changes_when_a_metric_file_grows(tmp_path):
@@ -257,7 +257,7 @@ def test_fingerprint_changes_when_a_metric_file_grows(tmp_path):
     after = by_uid(read(store)[0])
     assert after[WIDER].fingerprint != before[WIDER].fingerprint
     assert after[BASELINE].fingerprint == before[BASELINE].fingerprint
-    assert len(after[WIDER].metrics) == len(before[WIDER].metrics) + 1
+    assert len(after[WIDER].all_points()) == len(before[WIDER].all_points()) + 1
 
 
 def test_fingerprint_files_matches_common_fingerprint():
@@ -354,7 +354,7 @@ def test_identical_duplicates_dropped_but_resumed_values_kept(tmp_path):
     lines = ("1000 0.5 0\n2000 0.4 1\n2000 0.4 1\n"  # an identical re-log
              "3000 0.45 1\n")  # resumed: same step, new value
     run, _ = read_one(make_store(tmp_path, metrics={"loss": lines}))
-    points = [p for p in run.metrics if p.key == "loss"]
+    points = [p for p in run.all_points() if p.key == "loss"]
     assert [(p.step, p.value, p.seq) for p in points] == [(0, 0.5, 0), (1, 0.4, 1), (1, 0.45, 2)]
 
 
@@ -377,7 +377,7 @@ def test_other_bad_metric_fields(tmp_path, line, field):
 
 def test_torn_last_line_is_skipped_with_a_warning(tmp_path):
     run, ctx = read_one(make_store(tmp_path, metrics={"loss": "1000 0.5 0\n2000 0.4 1\n30"}))
-    assert [p.step for p in run.metrics] == [0, 1]
+    assert [p.step for p in run.all_points()] == [0, 1]
     assert any("torn last line" in w for w in ctx.warnings) and run.warnings
 
 
@@ -481,7 +481,7 @@ def test_partial_run_warns_but_reads(tmp_path):
     (store / "1" / "not-a-run").mkdir()
     batch, ctx = read(store)
     (run,) = batch.runs
-    assert run.params == {} and len(run.metrics) == 1 and run.datasets == []
+    assert run.params == {} and len(run.all_points()) == 1 and run.datasets == []
     assert any("dataset abc" in w for w in run.warnings)
     assert any("not-a-run" in w for w in ctx.warnings)
 
@@ -573,11 +573,11 @@ def test_benchmark_generator_writes_a_store_the_reader_reads(tmp_path):
     assert mlflow_files.detect(tmp_path / "mlruns")
     batch, _ = read(tmp_path / "mlruns")
     assert len(batch.runs) == 7
-    assert sum(len(run.metrics) for run in batch.runs) == counts["points"]
+    assert sum(len(run.all_points()) for run in batch.runs) == counts["points"]
     run = batch.runs[0]
     assert len(run.params) == 10 and len(run.tags) == 5 and run.status == "FINISHED"
-    assert {p.key for p in run.metrics} == {"loss", "val/loss", "acc", "val/acc", "lr"}
-    assert all(math.isfinite(p.value) for p in run.metrics)
+    assert {p.key for p in run.all_points()} == {"loss", "val/loss", "acc", "val/acc", "lr"}
+    assert all(math.isfinite(p.value) for p in run.all_points())
     again = load_generator().make_mlruns(tmp_path / "again", runs=7, steps=12, metrics=5)
     assert again["points"] == counts["points"]
     assert [r.uid for r in read(tmp_path / "again")[0].runs] == [r.uid for r in batch.runs]

@@ -126,6 +126,10 @@ def comparable(record):
     data = dataclasses.asdict(record)
     for key in ("source_format", "source_path", "fingerprint", "created_at"):
         data.pop(key, None)
+    if hasattr(record, "all_points"):  # points read one by one or as columns are the same points
+        data.pop("metric_columns")
+        data["metrics"] = sorted((dataclasses.asdict(p) for p in record.all_points()),
+                                 key=lambda p: (p["key"], p["seq"]))
     for artifact in data.get("artifacts", []):
         for key in ("path_raw", "path", "hash", "size"):
             artifact.pop(key)  # MLmodel files hold creation times, so hashes differ too
