@@ -58,6 +58,34 @@ def _run_meta(artifact_uri: str, run_id: str, name: str, start_ms: int, end_ms: 
             "user_id: bench\n")
 
 
+def run_content(rng: random.Random, index: int, start_ms: int, *, steps: int = 100,
+                metric_keys: list[str] | None = None, params: int = 10,
+                tag_keys: list[str] | None = None) -> dict:
+    """One synthetic run's name, params, tags and metric points ``(ms, value, step)``.
+
+    Shared with ``mlflow_side.py`` so MLflow logs exactly the runs mltui imports (the two
+    searches of the benchmark must return the same page).
+    """
+    metric_keys = _METRIC_NAMES[:5] if metric_keys is None else metric_keys
+    tag_keys = _TAG_NAMES[:5] if tag_keys is None else tag_keys
+    name = f"run-{index:05d}"
+    param_values = {f"param_{p}": repr(round(rng.uniform(0, 1), 6)) for p in range(params)}
+    tag_values = {"mlflow.runName": name, "mlflow.user": "bench",
+                  "mlflow.source.name": "train.py", "mlflow.source.type": "LOCAL",
+                  "mlflow.source.git.commit": f"{rng.getrandbits(160):040x}",
+                  "mlflow.source.git.branch": "main", "team": "bench", "note": "synthetic"}
+    metrics = {}
+    for key in metric_keys:
+        value = rng.uniform(0.5, 3.0)
+        points = []
+        for step in range(steps):
+            value *= rng.uniform(0.95, 1.0)
+            points.append((start_ms + step * 1000, value, step))
+        metrics[key] = points
+    return {"name": name, "params": param_values,
+            "tags": {key: tag_values[key] for key in tag_keys}, "metrics": metrics}
+
+
 def make_mlruns(out_dir: str | os.PathLike, runs: int = 1000, steps: int = 100, metrics: int = 5,
                 params: int = 10, tags: int = 5, seed: int = 0) -> dict:
     """Write a synthetic ``mlruns/`` store under ``out_dir``; return what was written.
@@ -87,27 +115,19 @@ def make_mlruns(out_dir: str | os.PathLike, runs: int = 1000, steps: int = 100, 
         run_dir = experiment / run_id
         for sub in ("artifacts", "params", "tags", "metrics"):
             (run_dir / sub).mkdir(parents=True, exist_ok=True)
-        name = f"run-{index:05d}"
         start_ms = _T0_MS + index * 600_000
-        _write(run_dir / "meta.yaml", _run_meta((run_dir / "artifacts").as_uri(), run_id, name,
-                                                start_ms, start_ms + 300_000))
-        for p in range(params):
-            _write(run_dir / "params" / f"param_{p}", repr(round(rng.uniform(0, 1), 6)))
-        tag_values = {"mlflow.runName": name, "mlflow.user": "bench",
-                      "mlflow.source.name": "train.py", "mlflow.source.type": "LOCAL",
-                      "mlflow.source.git.commit": f"{rng.getrandbits(160):040x}",
-                      "mlflow.source.git.branch": "main", "team": "bench", "note": "synthetic"}
-        for key in tag_keys:
-            _write(run_dir / "tags" / key, tag_values[key])
-        for key in metric_keys:
+        content = run_content(rng, index, start_ms, steps=steps, metric_keys=metric_keys,
+                              params=params, tag_keys=tag_keys)
+        _write(run_dir / "meta.yaml", _run_meta((run_dir / "artifacts").as_uri(), run_id,
+                                                content["name"], start_ms, start_ms + 300_000))
+        for key, value in content["params"].items():
+            _write(run_dir / "params" / key, value)
+        for key, value in content["tags"].items():
+            _write(run_dir / "tags" / key, value)
+        for key, points in content["metrics"].items():
             path = run_dir / "metrics" / key
             path.parent.mkdir(parents=True, exist_ok=True)
-            value = rng.uniform(0.5, 3.0)
-            lines = []
-            for step in range(steps):
-                value *= rng.uniform(0.95, 1.0)
-                lines.append(f"{start_ms + step * 1000} {value!r} {step}\n")
-            _write(path, "".join(lines))
+            _write(path, "".join(f"{stamp} {value!r} {step}\n" for stamp, value, step in points))
         files += 1 + params + tags + metrics
     return {"runs": runs, "experiments": 2, "params": params, "tags": tags,
             "metric_keys": metrics, "points": runs * metrics * steps, "files": files,

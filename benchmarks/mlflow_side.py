@@ -3,9 +3,9 @@
 Logs the benchmark workload (per run: 10 params, 5 tags, 5 metrics × 100 steps) into MLflow's
 SQLite store with its own client: ``log_batch`` (MLflow's fastest path), the fluent
 ``log_metrics`` once per step, and ``log_metric`` once per value (how training loops usually
-log); then times
-``search_runs`` for the first page of ``metrics.acc > 0.5`` ordered by ``metrics.loss`` — the
-same filter and order ``run.py`` times on mltui.  Prints one JSON line.
+log) — the runs are the very ones ``make_mlruns.py`` writes for mltui's import; then times
+``search_runs`` for the first page of ``metrics.acc > 0.1`` ordered by ``metrics.loss`` — the
+same filter and order ``run.py`` times on mltui, on the same runs, so the pages must match.  Prints one JSON line.
 
     python benchmarks/mlflow_side.py /tmp/mlflow-side --runs 100
 """
@@ -17,8 +17,16 @@ import json
 import random
 import shutil
 import statistics
+import sys
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import make_mlruns  # noqa: E402  (the same runs mltui imports)
+
+SEARCH_FILTER = "metrics.acc > 0.1"
+SEARCH_ORDER = "metrics.loss ASC"
 
 
 def main() -> None:
@@ -42,11 +50,13 @@ def main() -> None:
     values = 0  # metric values: the same unit as mltui's points/s (params and tags ride along)
     started = time.perf_counter()
     for index in range(args.runs):
-        run = client.create_run(experiment, run_name=f"run{index}")
-        now = int(time.time() * 1000)
-        metrics = [Metric(key, rng.random(), now + step, step) for key in keys for step in range(100)]
-        params = [Param(f"p{k}", str(rng.random())) for k in range(10)]
-        tags = [RunTag(f"t{k}", f"v{rng.randrange(5)}") for k in range(5)]
+        rng.getrandbits(128)  # make_mlruns draws the run id here: keep the streams in step
+        content = make_mlruns.run_content(rng, index, make_mlruns._T0_MS + index * 600_000)
+        run = client.create_run(experiment, run_name=content["name"])
+        metrics = [Metric(key, value, stamp, step) for key, points in content["metrics"].items()
+                   for stamp, value, step in points]
+        params = [Param(k, v) for k, v in content["params"].items()]
+        tags = [RunTag(k, v) for k, v in content["tags"].items() if k != "mlflow.runName"]
         client.log_batch(run.info.run_id, metrics=metrics, params=params, tags=tags)
         client.set_terminated(run.info.run_id)
         values += len(metrics)
@@ -75,14 +85,15 @@ def main() -> None:
     times = []
     for _ in range(5):
         started = time.perf_counter()
-        page = client.search_runs([experiment], filter_string="metrics.acc > 0.5",
-                                  order_by=["metrics.loss ASC"], max_results=50)
+        page = client.search_runs([experiment], filter_string=SEARCH_FILTER,
+                                  order_by=[SEARCH_ORDER], max_results=50)
         times.append(time.perf_counter() - started)
     print(json.dumps({"mlflow_version": mlflow.__version__, "values": values,
                       "log_seconds": log_seconds, "log_rate": values / log_seconds,
                       "fluent_rate": fluent_values / fluent_seconds,
                       "per_call_rate": per_call_values / per_call_seconds,
-                      "search_ms": statistics.median(times) * 1000, "page": len(page)}))
+                      "search_ms": statistics.median(times) * 1000,
+                      "page": [r.info.run_name for r in page]}))
 
 
 if __name__ == "__main__":

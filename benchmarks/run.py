@@ -33,6 +33,9 @@ sys.path.insert(0, str(HERE))
 import generate  # noqa: E402
 import make_mlruns  # noqa: E402
 import terminal  # noqa: E402
+from mlflow_side import SEARCH_FILTER, SEARCH_ORDER  # noqa: E402
+
+SEARCH_SORT = "metrics." + SEARCH_ORDER.split()[0].split(".", 1)[1]  # mltui spelling of the order
 
 
 @dataclass
@@ -76,6 +79,8 @@ class Report:
 
     results: list[Result] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    search_page: list[str] | None = None  # run names of mltui's search page (vs MLflow's)
+    import_runs: int = 0
 
     def add(self, result: Result) -> Result:
         print(result.line(), flush=True)
@@ -111,6 +116,7 @@ def bench_import(report: Report, work: Path, runs: int, repeat: int) -> None:
         made = make_mlruns.make_mlruns(store, runs=runs)
         print(f"  (made a {runs}-run mlruns/ store: {made})")
     expected_points = runs * 5 * 100
+    report.import_runs = runs
     times = []
     for attempt in range(repeat):
         path = work / f"import-{attempt}.db"
@@ -128,11 +134,21 @@ def bench_import(report: Report, work: Path, runs: int, repeat: int) -> None:
         again = cat.import_path([store])
         report.check(again.runs_new == 0 and again.runs_unchanged == runs,
                      "re-importing the same store changed something")
+        if attempt == 0:  # MLflow's search, the same query on the same runs
+            search, page = median_time(lambda: cat.run_ids(filter=SEARCH_FILTER,
+                                                           sort=SEARCH_SORT, limit=50), 7)
+            rows = cat.runs(cat.run_ids(), metric_keys=["acc", "loss"])
+            expected = sorted((r for r in rows if (r["metrics"].get("acc") or 0) > 0.1),
+                              key=lambda r: r["metrics"]["loss"])[:50]
+            report.check(page == [r["id"] for r in expected], "run search page holds the wrong runs")
+            report.search_page = [r["name"] for r in cat.runs(page)]
         cat.close()
     seconds = statistics.median(times)
     rate = expected_points / seconds
     report.add(Result(f"import mlruns/ ({runs:,} runs, {expected_points:,} points)",
                       rate, "points/s", 150_000, higher_is_better=True, note=f"{seconds:.2f} s"))
+    report.add(Result(f"run search, first page ({runs:,} imported runs)", search * 1000, "ms",
+                      note=f"{SEARCH_FILTER} ordered by {SEARCH_SORT}, as MLflow's below"))
     keyed = raw_sqlite_rate(work, expected_points, keyed=True)
     plain = raw_sqlite_rate(work, expected_points, keyed=False)
     report.add(Result("raw sqlite3 executemany, point rows keyed (run, key, step)", keyed,
@@ -356,6 +372,9 @@ def bench_mlflow(report: Report, work: Path, python: str, runs: int, mltui_page_
         print(f"  (MLflow side failed: {result.stderr.strip().splitlines()[-1:]})")
         return
     data = json.loads(result.stdout.strip().splitlines()[-1])
+    if report.search_page is not None and runs == report.import_runs:
+        report.check(data["page"] == report.search_page,
+                     "MLflow's search page and mltui's differ on the same runs")
     report.add(Result(f"MLflow {data['mlflow_version']}: log_batch into its SQLite store",
                       data["log_rate"], "points/s",
                       note=f"{runs} runs, {data['values']:,} points (+ their params and tags)"))
@@ -369,6 +388,11 @@ def bench_mlflow(report: Report, work: Path, python: str, runs: int, mltui_page_
                           "×", 30, higher_is_better=True, note="MLflow's fastest path"))
         report.add(Result("ratio: mltui import / MLflow per-step logging",
                           imported[0].value / data["fluent_rate"], "×", 30, higher_is_better=True))
+    same = next((r.value for r in report.results if r.name.startswith("run search, first page")),
+                None)
+    if same:
+        report.add(Result("ratio: MLflow search / mltui search, same runs", data["search_ms"] / same,
+                          "×", note=f"both on the same {runs:,} runs"))
     if mltui_page_ms:
         report.add(Result("ratio: MLflow search / mltui filter+sort page",
                           data["search_ms"] / mltui_page_ms, "×",
@@ -415,7 +439,7 @@ def main(argv: list[str] | None = None) -> int:
             catalog = work / "smoke.db"
             generate.generate(catalog, versions=400, models=4, steps=5, curve_steps=50,
                               progress=lambda *_: None)
-            sizes, moves, repeat, import_runs, mlflow_runs = [(80, 24)], 3, 1, 10, 3
+            sizes, moves, repeat, import_runs, mlflow_runs = [(80, 24)], 3, 1, 10, 10
         else:
             catalog = args.data / "big.db"
             if not catalog.exists():
