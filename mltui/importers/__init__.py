@@ -24,7 +24,7 @@ from typing import Callable, Iterable
 
 from ..core.errors import ImportFailed, InvalidInput
 from ..core.records import ImportBatch
-from .common import ImportContext, git_info
+from .common import ImportContext, gc_paused, git_info
 
 # Priority order (SPEC §4): the first module whose detect() accepts a folder claims it.
 FORMAT_MODULES = [
@@ -164,7 +164,8 @@ def read_paths(paths: Iterable[Path], *, forced: str | None = None,
             continue
         ctx = ImportContext(root=root.resolve())
         try:
-            batch = module.read(path, ctx)
+            with gc_paused():  # readers build many small records and no cycles
+                batch = module.read(path, ctx)
         except ImportFailed as exc:
             result.failures.append(Failure(str(path), exc))
             continue

@@ -21,13 +21,10 @@ the lenient YAML loader for anything else) and metric lines are parsed inline.
 from __future__ import annotations
 
 import dataclasses
-import gc
-import hashlib
 import json
 import os
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from itertools import repeat
 from pathlib import Path
 from typing import Any
@@ -45,6 +42,8 @@ from ..core.records import (
 )
 from .common import (
     ImportContext,
+    fingerprint,
+    read_text,
     artifact_for,
     as_param_text,
     load_yaml,
@@ -203,7 +202,7 @@ def parse_flat_yaml(text: str) -> dict[str, Any] | None:
 
 def read_meta(path: Path | str) -> dict[str, Any]:
     """Read one MLflow meta.yaml into a dict; malformed content is an ImportFailed."""
-    text = read_small_text(path)
+    text = read_text(path)
     meta = parse_flat_yaml(text)
     if not meta:  # None: not the flat shape; {}: empty, let the loader say what it is
         meta = load_yaml(Path(path), text)
@@ -211,57 +210,6 @@ def read_meta(path: Path | str) -> dict[str, Any]:
         what = "empty file" if meta is None else f"a YAML {type(meta).__name__}"
         raise ImportFailed(str(path), f"expected a YAML mapping of MLflow metadata, got {what}")
     return meta
-
-
-def read_small_text(path: Path | str) -> str:
-    """``common.read_text`` for the many tiny files of a store, without pathlib per file.
-
-    Same contract: UTF-8 (BOM tolerated), binary content or bad UTF-8 is an ImportFailed
-    naming the file (and the line of the first bad byte).
-    """
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError as exc:
-        raise ImportFailed(str(path), f"cannot read: {exc.strerror or exc}") from None
-    if b"\x00" in data[:4096]:
-        raise ImportFailed(str(path), "binary content where text was expected")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ImportFailed(str(path), "not valid UTF-8 text", line=line) from None
-
-
-def fingerprint_files(paths: list[str]) -> str:
-    """``common.fingerprint`` for path strings: the same digest, without a Path per file.
-
-    Sorted by path components like ``sorted(Path)`` so both give identical fingerprints.
-    """
-    digest = hashlib.sha256()
-    for path in sorted(paths, key=lambda p: p.split(os.sep)):
-        try:
-            stat = os.stat(path)
-        except OSError:
-            continue
-        digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
-    return digest.hexdigest()[:32]
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building many small records.
-
-    Half a million MetricPoints trigger hundreds of collections that find nothing to free
-    (records hold no cycles); pausing saves ~25% of a big store's read time.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def text_or_none(value: Any) -> str | None:
@@ -661,8 +609,7 @@ def read(path: Path, ctx: ImportContext) -> ImportBatch:
         raise ImportFailed(str(path), f"cannot list: {exc.strerror or exc}") from None
     reader = _FileStoreReader(path, ctx)
     try:
-        with gc_paused():
-            runs, models = _read_kind(reader, path, kind)
+        runs, models = _read_kind(reader, path, kind)
     except OSError as exc:
         raise ImportFailed(getattr(exc, "filename", None) or str(path),
                            f"cannot read: {exc.strerror or exc}") from None
@@ -836,7 +783,7 @@ class _FileStoreReader:
             user_id=text_or_none(meta.get("user_id")), params=params, tags=tags,
             metrics=metrics, metric_columns=metric_columns, datasets=datasets,
             artifacts=artifacts, source_format=FORMAT,
-            source_path=str(run_dir), fingerprint_value=fingerprint_files(files), warnings=warnings)
+            source_path=str(run_dir), fingerprint_value=fingerprint(files), warnings=warnings)
 
     @staticmethod
     def _walk_values(folder: Path | str) -> list[tuple[str, str]]:
@@ -857,7 +804,7 @@ class _FileStoreReader:
     def _read_values(self, folder: Path, files: list[str]) -> dict[str, str]:
         values = {}
         for key, path in self._walk_values(folder):
-            values[key] = read_small_text(path)
+            values[key] = read_text(path)
             files.append(path)
         return values
 
@@ -978,7 +925,7 @@ def read_metric_file(path: Path | str, key: str, warnings: list[str]
     text.  A line that cannot be parsed is an ImportFailed naming the line and field, except a
     torn last line without a newline (a writer killed mid-append), which is skipped.
     """
-    text = read_small_text(path)
+    text = read_text(path)
     fast = _parse_canonical_metric_text(text, key)
     if fast is not None:
         return fast

@@ -31,7 +31,6 @@ from .mlflow_files import (
     LoggedModel,
     build_run_record,
     dataset_record,
-    gc_paused,
     registry_model,
     registry_version,
     run_artifacts,
@@ -86,7 +85,7 @@ def read(path: Path, ctx: ImportContext) -> ImportBatch:
     if header != SQLITE_HEADER:
         raise ImportFailed(str(path), "not an SQLite database (bad header)")
     try:
-        with closing(connect_read_only(path)) as connection, gc_paused():
+        with closing(connect_read_only(path)) as connection:
             runs, models = _SqliteReader(path, connection, ctx).read()
     except sqlite3.Error as exc:
         raise ImportFailed(str(path), f"cannot read the MLflow database: {exc}",

@@ -260,9 +260,11 @@ def test_fingerprint_changes_when_a_metric_file_grows(tmp_path):
     assert len(after[WIDER].all_points()) == len(before[WIDER].all_points()) + 1
 
 
-def test_fingerprint_files_matches_common_fingerprint():
+def test_fingerprint_of_path_strings_matches_paths():
+    """The reader fingerprints plain strings (no Path per file); the digest is the same."""
     files = sorted(str(p) for p in next(STORE.glob(f"*/{BASELINE}")).rglob("*") if p.is_file())
-    assert mlflow_files.fingerprint_files(files) == fingerprint([Path(f) for f in files])
+    assert fingerprint(files) == fingerprint([Path(f) for f in files])
+    assert fingerprint(files) == fingerprint(list(reversed(files)))
 
 
 def test_fast_meta_parser_agrees_with_yaml_loader():

@@ -138,6 +138,7 @@ class BrowseScreen(CatalogScreen):
         return self.query_one("#versions", VirtualGrid)
 
     async def on_mount(self) -> None:
+        self.grid.loader = lambda ids: self.catalog.versions(ids, metric_keys=self.metric_keys)
         self.grid.focus()
         self.load_models()
 
@@ -267,19 +268,6 @@ class BrowseScreen(CatalogScreen):
         if self.grid.marked:
             title.append(f"  marked {len(self.grid.marked)}", style="yellow")
         self.query_one("#versions-title", Static).update(title)
-
-    @on(VirtualGrid.RowsNeeded, "#versions")
-    def rows_needed(self, event: VirtualGrid.RowsNeeded) -> None:
-        self.fetch_rows(event.ids)
-
-    @work(group="rows", exit_on_error=False)
-    async def fetch_rows(self, ids: list[int]) -> None:
-        try:
-            rows = await self.db(self.catalog.versions, ids, metric_keys=self.metric_keys)
-        except Exception as exc:  # noqa: BLE001
-            self.report_error(exc)
-            return
-        self.grid.add_rows(rows)
 
     # -- detail pane -------------------------------------------------------------------------------
 

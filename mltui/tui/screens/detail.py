@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.console import RenderableType
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -14,7 +15,43 @@ from ..widgets.detail import render_version_detail
 from ..widgets.keybar import KeyBar
 
 
-class DetailScreen(CatalogScreen):
+class ScrollingDetail(CatalogScreen):
+    """One renderable in a scroll view, read again whenever the catalog changes.
+
+    Subclasses say what to show with :meth:`body` (catalog calls through ``self.db``).
+    """
+
+    DEFAULT_CSS = """
+    ScrollingDetail VerticalScroll { padding: 0 1; }
+    """
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="detail-scroll"):
+            yield Static(Text("…", style="dim"), classes="detail-body")
+        yield KeyBar()
+
+    def on_mount(self) -> None:
+        self.query_one(VerticalScroll).focus()
+        self.load()
+
+    async def reload(self) -> None:
+        self.load()
+
+    async def body(self) -> RenderableType:
+        """What the screen shows (read from the catalog)."""
+        raise NotImplementedError
+
+    @work(exclusive=True, exit_on_error=False)
+    async def load(self) -> None:
+        try:
+            renderable = await self.body()
+        except Exception as exc:  # noqa: BLE001 - one notice, never a traceback
+            self.report_error(exc)
+            return
+        self.query_one(".detail-body", Static).update(renderable)
+
+
+class DetailScreen(ScrollingDetail):
     """All metadata, metrics, params, tags, lineage summary and the documentation of a version."""
 
     BINDINGS = [
@@ -23,38 +60,17 @@ class DetailScreen(CatalogScreen):
         Binding("e", "docs", "Docs", id="detail.docs"),
         Binding("p", "promote", "Promote", id="detail.promote"),
     ]
-    DEFAULT_CSS = """
-    DetailScreen VerticalScroll { padding: 0 1; }
-    """
-
     def __init__(self, version_id: int):
         super().__init__()
         self.version_id = version_id
 
-    def compose(self) -> ComposeResult:
-        with VerticalScroll(id="detail-scroll"):
-            yield Static(Text("…", style="dim"), id="detail-full")
-        yield KeyBar()
-
-    def on_mount(self) -> None:
-        self.query_one("#detail-scroll").focus()
-        self.load()
-
-    async def reload(self) -> None:
-        self.load()
-
-    @work(exclusive=True, exit_on_error=False)
-    async def load(self) -> None:
-        try:
-            detail = await self.db(self.catalog.version_detail, self.version_id)
-            keys = [m["key"] for m in detail["metric_summary"]]
-            key = keys[0] if keys else None
-            trend = await self.db(self.catalog.trend, detail["model"], key) if key else []
-        except Exception as exc:  # noqa: BLE001
-            self.report_error(exc)
-            return
-        self.query_one("#detail-full", Static).update(
-            render_version_detail(detail, trend, key, limit=None, doc_lines=None))
+    async def body(self) -> RenderableType:
+        """The version with all its metrics, params, history and documentation."""
+        detail = await self.db(self.catalog.version_detail, self.version_id)
+        keys = [m["key"] for m in detail["metric_summary"]]
+        key = keys[0] if keys else None
+        trend = await self.db(self.catalog.trend, detail["model"], key) if key else []
+        return render_version_detail(detail, trend, key, limit=None, doc_lines=None)
 
     def action_lineage(self) -> None:
         from .lineage import LineageScreen

@@ -196,8 +196,8 @@ class PromoteDialog(CatalogModal[bool]):
             self.dismiss(False)
             return
         forced = " (forced)" if result["forced"] else ""
-        self.app.notify(f"{result['stage']}: {result['from'] or 'none'} → {result['to']}{forced}",
-                        title="promoted", markup=False)
+        message = f"{result['stage']}: {result['from'] or 'none'} → {result['to']}{forced}"
+        self.app.notify(message, title="promoted", markup=False)
         self.dismiss(True)
 
 
@@ -292,6 +292,6 @@ class RollbackDialog(CatalogModal[bool]):
         except MltuiError as exc:
             self.query_one("#rb-problem", Static).update(lit(exc.one_line(), "bold"))
             return
-        self.app.notify(f"{result['stage']}: {result['from'] or 'none'} → {result['to'] or 'none'}",
-                        title="rolled back", markup=False)
+        message = f"{result['stage']}: {result['from'] or 'none'} → {result['to'] or 'none'}"
+        self.app.notify(message, title="rolled back", markup=False)
         self.dismiss(True)

@@ -12,11 +12,12 @@ from typing import Any
 
 from rich.console import Group
 from rich.table import Table
+from rich.console import RenderableType
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Static
 
@@ -25,6 +26,7 @@ from ...core.query import FilterError
 from ...display import fmt_number, fmt_time, safe
 from ..widgets.inputs import SteadyInput
 from ..widgets.keybar import KeyBar
+from .detail import ScrollingDetail
 from ..base import CatalogModal, CatalogScreen
 from ..widgets.grid import Column, VirtualGrid
 from ..widgets.text import age, key_value_lines, lit, number
@@ -209,42 +211,20 @@ def register_run(screen: CatalogScreen, run_id: int) -> None:
     screen.app.push_screen(RegisterDialog(run_id), done)
 
 
-class RunDetailScreen(CatalogScreen):
+class RunDetailScreen(ScrollingDetail):
     """``enter`` on a run: everything about it on one scrollable screen."""
 
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="run_detail.back"),
         Binding("n", "register", "Register", id="run_detail.register"),
     ]
-    DEFAULT_CSS = """
-    RunDetailScreen VerticalScroll { padding: 0 1; }
-    """
-
     def __init__(self, run_id: int):
         super().__init__()
         self.run_id = run_id
 
-    def compose(self) -> ComposeResult:
-        with VerticalScroll(id="run-detail-scroll"):
-            yield Static(Text("…", style="dim"), id="run-detail")
-        yield KeyBar()
-
-    def on_mount(self) -> None:
-        self.query_one("#run-detail-scroll").focus()
-        self.load()
-
-    async def reload(self) -> None:
-        """Re-read the run (a new version may have been registered from it)."""
-        self.load()
-
-    @work(exclusive=True, exit_on_error=False)
-    async def load(self) -> None:
-        try:
-            run = await self.db(self.catalog.run_detail, self.run_id)
-        except Exception as exc:  # noqa: BLE001
-            self.report_error(exc)
-            return
-        self.query_one("#run-detail", Static).update(render_run_detail(run))
+    async def body(self) -> RenderableType:
+        """The run with its params, tags, metric summary, data and versions."""
+        return render_run_detail(await self.db(self.catalog.run_detail, self.run_id))
 
     def action_register(self) -> None:
         register_run(self, self.run_id)
@@ -287,6 +267,7 @@ class RunsScreen(CatalogScreen):
         return self.query_one("#runs", VirtualGrid)
 
     def on_mount(self) -> None:
+        self.grid.loader = lambda ids: self.catalog.runs(ids, metric_keys=self.metric_keys)
         self.grid.focus()
         self.load_runs(keep=False)
 
@@ -331,19 +312,6 @@ class RunsScreen(CatalogScreen):
         """Project and format columns come and go at 100 columns."""
         if self.metric_keys or self.grid.ids:
             self.grid.set_columns(run_columns(self.metric_keys, self.size.width, self.app.now()))
-
-    @on(VirtualGrid.RowsNeeded, "#runs")
-    def rows_needed(self, event: VirtualGrid.RowsNeeded) -> None:
-        self.fetch_rows(event.ids)
-
-    @work(group="rows", exit_on_error=False)
-    async def fetch_rows(self, ids: list[int]) -> None:
-        try:
-            rows = await self.db(self.catalog.runs, ids, metric_keys=self.metric_keys)
-        except Exception as exc:  # noqa: BLE001
-            self.report_error(exc)
-            return
-        self.grid.add_rows(rows)
 
     @on(VirtualGrid.CursorMoved, "#runs")
     def cursor_moved(self) -> None:

@@ -1,9 +1,9 @@
 """A virtual table over an ordered list of ids, drawn with Textual's Line API.
 
 The grid holds only the ordered ids (100,000 ints are nothing) and a cache of the rows it has
-been given; :meth:`render_line` draws the visible lines, and rows it does not have yet are
-asked for with a :class:`VirtualGrid.RowsNeeded` message (the screen fetches them by id in a
-worker and hands them back with :meth:`add_rows`).  A cursor move repaints two lines, so it
+been given; :meth:`render_line` draws the visible lines.  Rows it does not have yet are fetched
+by id with its ``loader`` (a catalog call, run on the app's database threads in a worker), or,
+without a loader, asked for with a :class:`VirtualGrid.RowsNeeded` message.  A cursor move repaints two lines, so it
 costs a few hundred bytes of terminal output, not a screenful.
 
 Cells are ``rich.text.Text`` built by each column's ``render`` function from the row: user
@@ -98,9 +98,11 @@ class VirtualGrid(ScrollView, can_focus=True):
             return self.grid
 
     def __init__(self, columns: list[Column], *, empty_text: str = "nothing here",
+                 loader: Callable[[list[int]], list[dict[str, Any]]] | None = None,
                  name: str | None = None, id: str | None = None, classes: str | None = None):
         super().__init__(name=name, id=id, classes=classes)
         self.columns = columns
+        self.loader = loader  # ids -> rows (each with an "id"); called off the UI thread
         self.empty_text = empty_text
         self.ids: list[int] = []
         self._index_of: dict[int, int] = {}
@@ -345,4 +347,18 @@ class VirtualGrid(ScrollView, can_focus=True):
                   if i not in self._rows and i not in self._pending]
         if wanted:
             self._pending.update(wanted)
-            self.post_message(self.RowsNeeded(self, wanted))
+            if self.loader is not None:
+                self.run_worker(self._load(wanted), group="grid-rows", exit_on_error=False)
+            else:
+                self.post_message(self.RowsNeeded(self, wanted))
+
+    async def _load(self, ids: list[int]) -> None:
+        """Fetch rows with the loader on a database thread; a failure is one notice."""
+        try:
+            rows = await self.app.run_db(self.loader, ids)  # type: ignore[attr-defined]
+        except Exception as exc:  # noqa: BLE001 - shown as one line, never a traceback
+            self._pending.difference_update(ids)
+            message = exc.one_line() if hasattr(exc, "one_line") else f"{type(exc).__name__}: {exc}"
+            self.app.notify(message, severity="error", markup=False)
+            return
+        self.add_rows(rows)
