@@ -509,6 +509,9 @@ class Catalog(RegistryMixin, IngestMixin, LineageMixin, DocsMixin):
             "SELECT dv.id, dv.name, dv.version, dv.hash_algo, dv.hash, dv.uri_raw, dv.path, l.role "
             "FROM lineage l JOIN dataset_versions dv ON dv.id = l.src_id WHERE l.src_kind = "
             "'dataset' AND l.dst_kind = 'run' AND l.dst_id = ? ORDER BY dv.name", (run_id,))
+        run["artifacts"] = self._read(
+            "SELECT kind, name, path_raw, path, hash_algo, hash, size, base_model FROM run_artifacts "
+            "WHERE run_id = ? ORDER BY seq", (run_id,))
         run["versions"] = [f"{r['name']}@{r['version']}" for r in self._read(
             "SELECT mo.name, v.version FROM model_versions v JOIN models mo ON mo.id = v.model_id "
             "WHERE v.run_id = ? ORDER BY v.id", (run_id,))]

@@ -232,8 +232,7 @@ class IngestMixin:
                     continue  # idempotent: this run is already a version of the model
                 if not conn.execute("SELECT 1 FROM models WHERE name = ?", (model,)).fetchone():
                     summary.models_new += 1
-                artifact = _best_artifact(run.artifacts)
-                self._register(conn, model, run_id=run_id, artifact=_artifact_columns(artifact),
+                self._register(conn, model, run_id=run_id, artifact=self.run_artifact(run_id),
                                created_at=run.end_time or run.start_time or None)
                 summary.versions_new += 1
         if summary.runs_new or summary.runs_updated or summary.versions_new:
@@ -265,7 +264,8 @@ class IngestMixin:
                 "UPDATE runs SET name=?, project=?, source_format=?, source_path=?, status=?, "
                 "start_time=?, end_time=?, user=?, host=?, git_commit=?, git_branch=?, git_dirty=?,"
                 " environment=?, fingerprint=?, updated_at=? WHERE id = ?", (*columns, now, run_id))
-            for table in ("metric_series", "metric_summary", "params", "run_tags"):
+            for table in ("metric_series", "metric_summary", "params", "run_tags",
+                          "run_artifacts"):
                 conn.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
             summary.runs_updated += 1
         else:
@@ -282,6 +282,12 @@ class IngestMixin:
         if run.tags:
             conn.executemany("INSERT OR REPLACE INTO run_tags (run_id, key, value) VALUES (?,?,?)",
                              [(run_id, str(k), str(v)) for k, v in run.tags.items()])
+        if run.artifacts:
+            conn.executemany(
+                "INSERT INTO run_artifacts (run_id, seq, kind, name, path_raw, path, hash_algo, hash,"
+                " size, base_model) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                [(run_id, i, a.kind, a.name, a.path_raw, a.path, a.hash_algo, a.hash, a.size,
+                  a.base_model) for i, a in enumerate(run.artifacts)])
         points = run.metrics
         columns = run.metric_columns
         if points or columns:
@@ -451,15 +457,6 @@ class _DryRun(Exception):
 
 
 _SAFE_MODEL = re.compile(r"[^A-Za-z0-9_.-]+")
-
-
-def _best_artifact(artifacts: list[ArtifactRecord]) -> ArtifactRecord | None:
-    """The artifact to register: the best checkpoint, else a model, else the last one."""
-    for kind in ("best", "model"):
-        for artifact in artifacts:
-            if artifact.kind == kind:
-                return artifact
-    return artifacts[-1] if artifacts else None
 
 
 def _artifact_columns(artifact: ArtifactRecord | None) -> dict[str, Any]:

@@ -73,14 +73,15 @@ class RegistryMixin:
         """Register a new version of ``model`` (created if new); returns the version row.
 
         ``run`` is a run (dict from :meth:`log_run`, id, uid or ``run:`` prefix); ``artifact``
-        a model file or folder to hash; ``base`` the version it was fine-tuned from; ``doc``
-        the first documentation revision (else the template).
+        a model file or folder to hash (default: the run's best model file, when it logged
+        one); ``base`` the version it was fine-tuned from; ``doc`` the first documentation
+        revision (else the template).
         """
         from .hashing import hash_path
         from pathlib import Path
 
         run_id = self.resolve_run(run) if run is not None else None
-        art: dict[str, Any] = {}
+        art: dict[str, Any] = self.run_artifact(run_id) if run_id is not None else {}
         if artifact is not None:
             path = Path(artifact)
             if not path.exists():
@@ -99,6 +100,18 @@ class RegistryMixin:
                 self._save_doc(conn, "version", vid, doc, author=actor or self.actor,
                                message="initial documentation")
         return self.versions([vid])[0]
+
+    def run_artifact(self: "Catalog", run_id: int) -> dict[str, Any]:
+        """The model file a run's version should point at: its best, else its model, else the
+        last one it logged (as ``model_versions`` artifact columns; empty when none)."""
+        rows = self._read("SELECT kind, path, path_raw, hash_algo, hash, size, base_model "
+                          "FROM run_artifacts WHERE run_id = ? ORDER BY seq", (run_id,))
+        if not rows:
+            return {}
+        chosen = next((r for kind in ("best", "model") for r in rows if r["kind"] == kind), rows[-1])
+        return {"artifact_path": chosen["path"], "artifact_path_raw": chosen["path_raw"],
+                "artifact_hash_algo": chosen["hash_algo"], "artifact_hash": chosen["hash"],
+                "artifact_size": chosen["size"], "base_model": chosen["base_model"]}
 
     def _register(self: "Catalog", conn: sqlite3.Connection, model: str, *, run_id: int | None,
                   artifact: dict[str, Any] | None = None, tags: dict[str, str] | None = None,

@@ -37,6 +37,11 @@ def _v1_core(db: sqlite_utils.Database) -> None:
                         foreign_keys=[("run_id", "runs", "id")])
     db["run_tags"].create({"run_id": INT, "key": TEXT, "value": TEXT}, pk=("run_id", "key"),
                           foreign_keys=[("run_id", "runs", "id")])
+    # Model files a run produced (registering the run as a version picks its best one).
+    db["run_artifacts"].create({
+        "run_id": INT, "seq": INT, "kind": TEXT, "name": TEXT, "path_raw": TEXT, "path": TEXT,
+        "hash_algo": TEXT, "hash": TEXT, "size": INT, "base_model": TEXT,
+    }, pk=("run_id", "seq"), foreign_keys=[("run_id", "runs", "id")])
 
     # Metric points as packed series, one row per (run, key): see core/series.py.
     db.execute("""

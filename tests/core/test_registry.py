@@ -207,3 +207,17 @@ def test_gates_guard_their_own_stage(seeded) -> None:
     assert [g["guards"] for g in seeded.gates("fraud")] == ["production", "production", "canary"]
     assert len(seeded.gates("fraud", stage="canary")) == 1
     assert seeded.check("fraud@1", stage="canary")["passed"] is False
+
+
+def test_registering_a_run_takes_its_model_file(catalog, tmp_path) -> None:
+    model_file = tmp_path / "model.pkl"
+    model_file.write_bytes(b"weights")
+    run = catalog.log_run("train", artifact=model_file)
+    version = catalog.register("fraud", run=run)
+    assert version["artifact_hash_algo"] == "sha256" and version["artifact_path"] == str(model_file)
+    assert catalog.run_detail(run["id"])["artifacts"][0]["hash"] == version["artifact_hash"]
+    other = tmp_path / "other.pkl"
+    other.write_bytes(b"other weights")
+    explicit = catalog.register("fraud", run=run, artifact=str(other))  # an explicit file wins
+    assert explicit["artifact_path"] == str(other.resolve())
+    assert catalog.register("fraud", run=catalog.log_run("no-model"))["artifact_hash"] is None
