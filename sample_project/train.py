@@ -152,8 +152,9 @@ def write_lightning(out: Path, *, name: str, version: int, hparams: dict, histor
         rows.append(f"{epoch},{step}," + ",".join(repr(row[k]) for k in keys))
     (run_dir / "metrics.csv").write_text("\n".join(rows) + "\n")
     last = len(history) - 1
-    np.savez(run_dir / "checkpoints" / f"epoch={last}-step={(last + 1) * steps_per_epoch - 1}.npz",
-             weights=weights)
+    checkpoint = run_dir / "checkpoints" / f"epoch={last}-step={(last + 1) * steps_per_epoch - 1}.ckpt"
+    with open(checkpoint, "wb") as handle:  # Lightning's name; the weights in numpy's format
+        np.savez(handle, weights=weights)
     return run_dir
 
 
