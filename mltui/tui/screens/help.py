@@ -41,13 +41,18 @@ class HelpScreen(ModalScreen[None]):
             yield Static(self.keys_table())
 
     def keys_table(self) -> Table:
-        """Key → action for the screen below, then the general keys."""
+        """Key → action for the screen below: its own actions first, then moving around in
+        the focused widget, then what works everywhere."""
+        from textual.app import App
+
         table = Table(box=None, pad_edge=False, show_header=False)
         table.add_column("key", style="bold cyan", no_wrap=True)
         table.add_column("action")
         table.add_column("", style="dim")
+        groups: dict[str, list[tuple[str, str, bool]]] = {"this screen": [], "moving": [],
+                                                         "everywhere": []}
         seen: set[tuple[str, str]] = set()
-        for key, active in self.target.active_bindings.items():
+        for active in self.target.active_bindings.values():
             binding = active.binding
             if not binding.description:
                 continue
@@ -55,9 +60,21 @@ class HelpScreen(ModalScreen[None]):
             if (display, binding.description) in seen:
                 continue
             seen.add((display, binding.description))
-            state = "" if active.enabled else "(not now)"
-            table.add_row(Text(safe(display)), Text(binding.description), Text(state))
-        table.add_row(Text(""), Text(""), Text(""))
+            # The screen's own actions carry ids (so the keymap can rebind them); Textual's
+            # built-in screen keys (focus next, copy) do not and belong with the general ones.
+            if active.node is self.target:
+                group = "this screen" if binding.id else "everywhere"
+            else:
+                group = "everywhere" if isinstance(active.node, App) else "moving"
+            groups[group].append((display, binding.description, active.enabled))
+        for name, rows in groups.items():
+            if not rows:
+                continue
+            table.add_row(Text(name, style="bold"), Text(""), Text(""))
+            for display, description, enabled in rows:
+                table.add_row(Text(safe(display)), Text(description),
+                              Text("" if enabled else "(not now)"))
+            table.add_row(Text(""), Text(""), Text(""))
         for key, what in GENERAL:
             table.add_row(Text(key), Text(what), Text(""))
         return table
