@@ -277,3 +277,48 @@ async def test_cursor_highlight_follows_after_the_table_scrolled(tmp_path) -> No
             if grid.cursor_index - 1 >= top:
                 assert background(row_y - 1) != cursor_bg, f"step {step}: old row still highlighted"
     cat.close()
+
+
+async def test_every_key_is_also_a_palette_command(tui_catalog) -> None:
+    app = make_app(tui_catalog)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        for action in ("Filter", "Sort", "Mark", "Lineage", "Docs", "Promote", "Rollback",
+                       "History", "Runs", "Detail", "Keys", "Quit"):
+            assert action in titles, action
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await pilot.press(*"Lineage", "enter")
+        await settle(pilot)
+        from mltui.tui.screens.lineage import LineageScreen
+
+        assert isinstance(app.screen, LineageScreen)
+
+
+async def test_keymap_from_the_config_file(tui_catalog, tmp_path, monkeypatch) -> None:
+    from mltui.tui.app import MltuiApp
+    from mltui.tui.screens.promote import PromoteDialog
+
+    config = tmp_path / "config.yaml"
+    config.write_text("keymap:\n  browse.promote: P\n")
+    monkeypatch.setenv("MLTUI_CONFIG", str(config))
+    app = MltuiApp(tui_catalog, watch=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("P")
+        await settle(pilot)
+        assert isinstance(app.screen, PromoteDialog)
+
+
+async def test_a_broken_config_is_a_notice_not_a_crash(tui_catalog, tmp_path, monkeypatch) -> None:
+    from mltui.tui.app import MltuiApp
+
+    config = tmp_path / "config.yaml"
+    config.write_text("keymap: [this is: not: valid\n")
+    monkeypatch.setenv("MLTUI_CONFIG", str(config))
+    app = MltuiApp(tui_catalog, watch=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, BrowseScreen)
+        assert any("using the default keys" in str(n.message) for n in app._notifications)
