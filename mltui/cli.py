@@ -334,9 +334,10 @@ def show(ctx: click.Context, ref: str, as_json: bool) -> None:
         if ref.startswith("run:"):
             data = cat.run_detail(cat.resolve_run(ref))
         elif ref.startswith("data:"):
-            node = cat.lineage(ref, depth=1)
-            data = node["nodes"][node["root"]]
-            data["used_by"] = [node_ for node_ in node["downstream"]]
+            graph = cat.lineage(ref, depth=1)
+            data = dict(graph["nodes"][graph["root"]])
+            data["derived_from"] = [graph["nodes"][b["key"]]["label"] for b in graph["upstream"]]
+            data["used_by"] = [graph["nodes"][b["key"]]["label"] for b in graph["downstream"]]
         else:
             data = cat.version_detail(ref)
         if as_json:
@@ -345,6 +346,8 @@ def show(ctx: click.Context, ref: str, as_json: bool) -> None:
         if ref.startswith("data:"):
             for key in ("label", "hash_algo", "hash", "detail", "path", "size", "rows"):
                 console.print(_text(f"{key:>10}  {data.get(key) if data.get(key) is not None else '—'}"))
+            for key, label in (("derived_from", "from"), ("used_by", "used by")):
+                console.print(_text(f"{label:>10}  {', '.join(data[key]) or '—'}"))
             return
         if ref.startswith("run:"):
             head = [("run", data["uid"]), ("name", data["name"]), ("project", data["project"]),

@@ -270,3 +270,16 @@ def test_core_never_imports_textual() -> None:
             "print([m for m in sys.modules if m.startswith('textual')])")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_show_dataset_lists_where_it_came_from_and_who_used_it(tmp_path: Path) -> None:
+    catalog = tmp_path / "c.db"
+    data = tmp_path / "train.csv"
+    data.write_text("a\n1\n")
+    cat = open_catalog(catalog, create=True)
+    cat.log_run("r1", datasets=[data])
+    cat.close()
+    shown = run(["show", "data:train@1"], catalog).stdout
+    assert "data:train@1" in shown and "used by  run:" in shown
+    data_json = json.loads(run(["show", "data:train@1", "--json"], catalog).stdout)
+    assert data_json["used_by"][0].startswith("run:") and data_json["derived_from"] == []
