@@ -67,7 +67,8 @@ class LineageMixin:
                                "git_dirty, start_time, source_path FROM runs WHERE id = ?",
                                (ident,)).fetchone()
             return {"key": node_key(kind, ident), "kind": kind, "id": ident,
-                    "label": f"run:{row[0][:12]}", "detail": row[1] or row[2] or row[3],
+                    "label": f"run:{row[0][:12]}", "ref": f"run:{row[0]}",
+                    "detail": row[1] or row[2] or row[3],
                     "name": row[1], "project": row[2], "format": row[3], "commit": row[4],
                     "branch": row[5], "dirty": row[6], "at": row[7], "source_path": row[8]}
         if kind == "dataset":

@@ -272,3 +272,13 @@ def test_network_filesystem_is_detected(tmp_path) -> None:
     assert "network file system (cifs)" in network_filesystem_warning(
         Path("/mnt/nas/.mltui/catalog.db"), str(mounts))
     assert network_filesystem_warning(Path("/home/me/catalog.db"), str(mounts)) is None
+
+
+def test_lineage_nodes_carry_an_unambiguous_run_reference(catalog) -> None:
+    first = catalog.log_run("a", uid="abcdefabcdef" + "1" * 20)
+    catalog.log_run("b", uid="abcdefabcdef" + "2" * 20)  # the same 12-character prefix
+    catalog.register("m", run=first)
+    node = next(n for n in catalog.lineage("m@1")["nodes"].values() if n["kind"] == "run")
+    assert node["label"] == "run:abcdefabcdef"  # short for the screen…
+    again = catalog.lineage(node["ref"])            # …but the reference is the full id
+    assert again["nodes"][again["root"]]["id"] == first["id"]

@@ -51,7 +51,7 @@ def node_ref(node: dict[str, Any]) -> str | int:
     """The reference ``catalog.lineage`` takes for a node: version id, ``run:…``, ``data:…``."""
     if node["kind"] == "version":
         return int(node["id"])
-    return str(node["label"])  # run:<uid prefix> and data:<name>@<version>
+    return str(node.get("ref") or node["label"])  # run:<full uid>, data:<name>@<version>
 
 
 def fmt_size(size: int | None) -> str:
