@@ -16,13 +16,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.timer import Timer
-from textual.widgets import Input, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from ...core.errors import MltuiError
-from ...core.query import FilterError
 from ...display import fmt_age, safe
-from ..widgets.inputs import SteadyInput
+from ..widgets.filterbar import FilterPrompt
 from ..base import CatalogScreen
 from ..widgets.grid import Column, VirtualGrid
 from ..widgets.keybar import KeyBar
@@ -62,15 +61,6 @@ def version_columns(metric_keys: list[str], width: int, now: float, *,
     return columns
 
 
-class FilterBar(SteadyInput):
-    """The ``/`` prompt: a filter in the catalog's filter language."""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="filter.cancel")]
-
-    def action_cancel(self) -> None:
-        self.screen.close_filter(apply=False)  # type: ignore[attr-defined]
-
-
 class BrowseScreen(CatalogScreen):
     """Home: models, their versions and the selected version's detail."""
 
@@ -98,10 +88,6 @@ class BrowseScreen(CatalogScreen):
     BrowseScreen #right { width: 1fr; }
     BrowseScreen #versions { height: 1fr; min-height: 5; }
     BrowseScreen #detail { height: 45%; border-top: hkey $foreground 20%; padding: 0 1; }
-    BrowseScreen #filter { display: none; height: 1; border: none; padding: 0 1; }
-    BrowseScreen #filter.open { display: block; }
-    BrowseScreen #filter-error { display: none; height: auto; color: $text-error; padding: 0 1; }
-    BrowseScreen #filter-error.open { display: block; }
     BrowseScreen #model-list { height: 1fr; border: none; }
     """
 
@@ -125,9 +111,9 @@ class BrowseScreen(CatalogScreen):
                 yield OptionList(id="model-list")
             with Vertical(id="right"):
                 yield Static(Text("versions"), id="versions-title")
-                yield FilterBar(placeholder="filter: metrics.f1 > 0.8 and params.lr = '0.01'",
-                                id="filter")
-                yield Static(id="filter-error")
+                yield FilterPrompt(lambda text: self.catalog.version_ids(
+                    model=self.model, filter=text, limit=1),
+                    placeholder="filter: metrics.f1 > 0.8 and params.lr = '0.01'", id="filter")
                 yield VirtualGrid([], empty_text="no versions", id="versions")
                 with VerticalScroll(id="detail"):
                     yield Static(Text("…", style="dim"), id="detail-body")
@@ -318,39 +304,11 @@ class BrowseScreen(CatalogScreen):
         (self.grid if option_list.has_focus else option_list).focus()
 
     def action_filter(self) -> None:
-        bar = self.query_one("#filter", FilterBar)
-        bar.value = self.filter_text
-        bar.add_class("open")
-        bar.focus()
+        self.query_one("#filter", FilterPrompt).open(self.filter_text)
 
-    def close_filter(self, apply: bool) -> None:
-        """Hide the filter prompt (ESC) or apply it (enter)."""
-        bar = self.query_one("#filter", FilterBar)
-        bar.remove_class("open")
-        self.query_one("#filter-error", Static).remove_class("open")
-        self.grid.focus()
-
-    @on(Input.Submitted, "#filter")
-    def filter_submitted(self, event: Input.Submitted) -> None:
-        self.apply_filter(event.value.strip())
-
-    @work(exclusive=True, group="filter", exit_on_error=False)
-    async def apply_filter(self, text: str) -> None:
-        error = self.query_one("#filter-error", Static)
-        if text:
-            try:  # validate first: a bad filter keeps the prompt open with a pointer
-                await self.db(self.catalog.version_ids, model=self.model, filter=text, limit=1)
-            except FilterError as exc:
-                pointer = Text(" " * (exc.column - 1) + "^ ", style="bold")
-                pointer.append(exc.reason)
-                error.update(pointer)
-                error.add_class("open")
-                return
-            except Exception as exc:  # noqa: BLE001
-                self.report_error(exc)
-                return
-        self.filter_text = text
-        self.close_filter(apply=True)
+    @on(FilterPrompt.Applied, "#filter")
+    def filter_applied(self, event: FilterPrompt.Applied) -> None:
+        self.filter_text = event.text
         self.load_versions(keep=True)
 
     def action_sort(self) -> None:

@@ -22,15 +22,14 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Static
 
 from ...core.errors import MltuiError
-from ...core.query import FilterError
 from ...display import fmt_number, fmt_time, safe
+from ..widgets.filterbar import FilterPrompt
 from ..widgets.inputs import SteadyInput
 from ..widgets.keybar import KeyBar
 from .detail import ScrollingDetail
 from ..base import CatalogModal, CatalogScreen
 from ..widgets.grid import Column, VirtualGrid
 from ..widgets.text import age, key_value_lines, lit, number
-from .browse import FilterBar
 
 FIRST_PAGE = 200
 
@@ -242,10 +241,6 @@ class RunsScreen(CatalogScreen):
 
     DEFAULT_CSS = """
     RunsScreen #runs { height: 1fr; }
-    RunsScreen #runs-filter { display: none; height: 1; border: none; padding: 0 1; }
-    RunsScreen #runs-filter.open { display: block; }
-    RunsScreen #runs-filter-error { display: none; height: auto; color: $text-error; padding: 0 1; }
-    RunsScreen #runs-filter-error.open { display: block; }
     """
 
     def __init__(self) -> None:
@@ -255,9 +250,9 @@ class RunsScreen(CatalogScreen):
 
     def compose(self) -> ComposeResult:
         yield Static(Text("runs", style="dim"), id="runs-title", classes="screen-title")
-        yield FilterBar(placeholder="filter: metrics.f1 > 0.8 and params.lr = '0.01'",
-                        id="runs-filter")
-        yield Static(id="runs-filter-error")
+        yield FilterPrompt(lambda text: self.catalog.run_ids(filter=text, limit=1),
+                           placeholder="filter: metrics.f1 > 0.8 and params.lr = '0.01'",
+                           id="runs-filter")
         yield VirtualGrid([], empty_text="no runs", id="runs")
         yield KeyBar()
 
@@ -327,38 +322,11 @@ class RunsScreen(CatalogScreen):
         return True
 
     def action_filter(self) -> None:
-        bar = self.query_one("#runs-filter", FilterBar)
-        bar.value = self.filter_text
-        bar.add_class("open")
-        bar.focus()
+        self.query_one("#runs-filter", FilterPrompt).open(self.filter_text)
 
-    def close_filter(self, apply: bool) -> None:
-        """Hide the filter prompt (ESC, or after a good filter was applied)."""
-        self.query_one("#runs-filter", FilterBar).remove_class("open")
-        self.query_one("#runs-filter-error", Static).remove_class("open")
-        self.grid.focus()
-
-    @on(Input.Submitted, "#runs-filter")
-    def filter_submitted(self, event: Input.Submitted) -> None:
-        self.apply_filter(event.value.strip())
-
-    @work(exclusive=True, group="filter", exit_on_error=False)
-    async def apply_filter(self, text: str) -> None:
-        error = self.query_one("#runs-filter-error", Static)
-        if text:
-            try:  # validate first: a bad filter keeps the prompt open with a pointer
-                await self.db(self.catalog.run_ids, filter=text, limit=1)
-            except FilterError as exc:
-                pointer = Text(" " * (exc.column - 1) + "^ ", style="bold")
-                pointer.append(safe(exc.reason))
-                error.update(pointer)
-                error.add_class("open")
-                return
-            except Exception as exc:  # noqa: BLE001
-                self.report_error(exc)
-                return
-        self.filter_text = text
-        self.close_filter(apply=True)
+    @on(FilterPrompt.Applied, "#runs-filter")
+    def filter_applied(self, event: FilterPrompt.Applied) -> None:
+        self.filter_text = event.text
         self.load_runs(keep=True)
 
     def action_detail(self) -> None:
