@@ -1,0 +1,13 @@
+"""The ``mltui`` command line: one module per command group.
+
+``base`` holds the group, the one printer and the error handling; each other module adds its
+commands to the group when imported.  Importing this package loads click only: Rich, pandas
+and Textual are imported inside the commands that use them, so ``mltui --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+from . import browse, docs, imports, lineage, stages, versions  # noqa: F401 - registers commands
+from .base import EXIT_FAILED, EXIT_OK, EXIT_USAGE, cli, main
+
+__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "cli", "main"]

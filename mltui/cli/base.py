@@ -1,0 +1,158 @@
+"""The ``mltui`` group, its one printer and its error handling: parse, call the catalog, print.
+
+Data goes to stdout, messages to stderr; every read command has ``--json``.  Exit codes: 0
+success, 1 a check or gate failed, 2 bad input or usage.  Errors are one line, never a
+traceback (``MLTUI_DEBUG=1`` shows it).  Only ``mltui`` (no command) and ``mltui demo`` import
+Textual; everything else starts fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import sys
+from typing import Any, NoReturn
+
+import click
+
+from ..core.errors import MltuiError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+# --------------------------------------------------------------------------------------------
+# Output helpers (Rich is imported lazily: `mltui --help` must stay fast)
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    is_tty = stream.isatty()
+    width = None if is_tty else int(os.environ.get("COLUMNS", "0") or 0) or 160
+    return Console(file=stream, width=width, highlight=False, soft_wrap=False,
+                   no_color=bool(os.environ.get("NO_COLOR")) or None)
+
+
+def _text(value: Any, style: str = ""):
+    """User text as a Rich Text: never parsed as markup, control characters made visible."""
+    from rich.text import Text
+
+    from ..display import safe
+
+    return Text(safe(value), style=style)
+
+
+def info(message: str) -> None:
+    """A message for the human on stderr (plain text, never markup)."""
+    from rich.text import Text
+
+    _console(stderr=True).print(Text(message))
+
+
+def emit_json(data: Any) -> None:
+    """Machine output on stdout."""
+    click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    """Print one error line on stderr and exit."""
+    click.echo(f"mltui: error: {message}", err=True)
+    sys.exit(code)
+
+
+def _open(ctx: click.Context, *, create: bool = False):
+    from ..core.catalog import open_catalog
+
+    cat = open_catalog(ctx.obj.get("catalog"), create=create)
+    for warning in cat.warnings:
+        info(f"warning: {warning}")
+    return cat
+
+
+# --------------------------------------------------------------------------------------------
+# The group: error handling in one place
+
+
+class MltuiGroup(click.Group):
+    """A click group that turns every error into one line and an exit code."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:  # noqa: D102 - click entry point
+        kwargs.setdefault("standalone_mode", False)
+        try:
+            result = super().main(*args, **kwargs)
+            if isinstance(result, int):
+                sys.exit(result)
+            return result
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            click.echo(f"mltui: error: {exc.format_message()}", err=True)
+            if isinstance(exc, click.UsageError) and exc.ctx is not None:
+                click.echo(f"Try '{exc.ctx.command_path} --help' for help.", err=True)
+            sys.exit(EXIT_USAGE)
+        except click.Abort:
+            click.echo("mltui: aborted", err=True)
+            sys.exit(130)
+        except MltuiError as exc:
+            if os.environ.get("MLTUI_DEBUG"):
+                raise
+            click.echo(f"mltui: error: {exc.one_line()}", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("mltui: interrupted", err=True)
+            sys.exit(130)
+        except BrokenPipeError:
+            sys.exit(0)
+        except sqlite3.DatabaseError as exc:
+            if os.environ.get("MLTUI_DEBUG"):
+                raise
+            from ..core.db import is_locked_error
+
+            if is_locked_error(exc):
+                click.echo("mltui: error: the catalog is locked by another process; wait for it "
+                           "to finish and try again, or raise MLTUI_BUSY_TIMEOUT", err=True)
+            else:
+                click.echo(f"mltui: error: the catalog could not be read ({exc}); check the file "
+                           "with `mltui --catalog PATH ls`, or restore its backup", err=True)
+            sys.exit(EXIT_USAGE)
+        except Exception as exc:  # noqa: BLE001 - last line of defence: one line, no traceback
+            if os.environ.get("MLTUI_DEBUG"):
+                raise
+            click.echo(f"mltui: internal error: {type(exc).__name__}: {exc} (run with "
+                       "MLTUI_DEBUG=1 for the traceback and report it)", err=True)
+            sys.exit(EXIT_USAGE)
+
+
+@click.group(cls=MltuiGroup, invoke_without_command=True,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--catalog", "catalog", metavar="PATH", envvar="MLTUI_CATALOG",
+              help="Catalog file or folder (default: nearest .mltui/catalog.db upwards).")
+@click.option("--model", "start_model", metavar="NAME", help="Open the app on this model.")
+@click.option("--all", "start_all", is_flag=True, help="Open the app on all versions of all models.")
+@click.version_option(package_name="mltui", prog_name="mltui")
+@click.pass_context
+def cli(ctx: click.Context, catalog: str | None, start_model: str | None, start_all: bool) -> None:
+    """Version, compare, document, promote and roll back ML models.
+
+    Run without a command to open the app on the nearest catalog.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["catalog"] = catalog
+    if ctx.invoked_subcommand is None:
+        cat = _open(ctx)
+        if start_model:
+            cat.model_id(start_model)  # an unknown model is a clear error before the app opens
+        _run_app(cat, "*" if start_all else start_model)
+
+
+def _run_app(cat, start: str | None = None) -> None:
+    from ..tui.app import run_app  # Textual is imported only here
+
+    run_app(cat, start)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    cli.main(args=argv, prog_name="mltui")

@@ -1,0 +1,80 @@
+"""Documentation: ``doc``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .base import _open, cli, emit_json, info
+
+
+@cli.command()
+@click.argument("ref")
+@click.option("--set", "set_file", metavar="FILE", help="Save FILE ('-' for stdin) as a new revision.")
+@click.option("--edit", is_flag=True, help="Edit in $EDITOR and save a revision.")
+@click.option("--model", "is_model", is_flag=True, help="REF is a model: its own documentation.")
+@click.option("--rev", type=int, help="Print this revision.")
+@click.option("--revisions", is_flag=True, help="List the revisions.")
+@click.option("--diff", nargs=2, type=int, metavar="A B", help="Diff two revisions.")
+@click.option("--message", "-m", help="A note for the revision.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def doc(ctx: click.Context, ref: str, set_file: str | None, edit: bool, is_model: bool,
+        rev: int | None, revisions: bool, diff: tuple[int, int] | None, message: str | None,
+        as_json: bool) -> None:
+    """Print, set or edit the documentation of a version (or, with --model, a model).
+
+    \b
+    mltui doc fraud@3
+    mltui doc fraud@3 --set notes.md -m "after the Q3 review"
+    mltui doc fraud@3 --diff 1 2
+    """
+    kind = "model" if is_model else "version"
+    with _open(ctx) as cat:
+        if set_file is not None:
+            text = sys.stdin.read() if set_file == "-" else _read_doc_file(set_file)
+            result = cat.set_doc(ref, text, base_rev=None, kind=kind, message=message)
+            return emit_json(result) if as_json else info(
+                f"saved {result['target']} documentation revision {result['rev']}"
+                if result["changed"] else f"{result['target']}: unchanged (revision {result['rev']})")
+        if edit:
+            current = cat.get_doc(ref, kind=kind)
+            edited = click.edit(current["text"], extension=".md")
+            if edited is None or edited == current["text"]:
+                return info("no change; nothing saved")
+            result = cat.set_doc(ref, edited, base_rev=current["rev"], kind=kind, message=message)
+            return info(f"saved {result['target']} documentation revision {result['rev']}")
+        if revisions:
+            rows = cat.doc_revisions(ref, kind=kind)
+            if as_json:
+                return emit_json(rows)
+            from ..display import fmt_time
+
+            for row in rows:
+                click.echo(f"rev {row['rev']:>3}  {fmt_time(row['at'])}  {row['author']}  "
+                           f"{row['chars']} chars  {row['message'] or ''}")
+            return
+        if diff:
+            return click.echo(cat.doc_diff(ref, diff[0], diff[1], kind=kind), nl=False)
+        current = cat.get_doc(ref, kind=kind, rev=rev)
+    if as_json:
+        return emit_json(current)
+    text = current["text"]
+    click.echo(text if text.endswith("\n") else text + "\n", nl=False)
+    if current["is_template"]:
+        info("(no documentation yet: this is the template; save one with --set or --edit)")
+
+
+def _read_doc_file(path: str) -> str:
+    from ..core.errors import InvalidInput
+
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{path} is not UTF-8 text", hint="documentation is Markdown text") from None

@@ -1,0 +1,101 @@
+"""Getting runs in: ``init``, ``import`` and ``demo``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .base import _console, _open, _run_app, cli, emit_json, info
+
+
+@cli.command()
+@click.argument("folder", required=False, type=click.Path(file_okay=False))
+@click.pass_context
+def init(ctx: click.Context, folder: str | None) -> None:
+    """Create a catalog in FOLDER/.mltui/catalog.db (default: here)."""
+    from ..core.catalog import init_catalog
+
+    target = ctx.obj.get("catalog") or folder
+    cat, created = init_catalog(target)
+    with cat:
+        info(f"{'created' if created else 'already exists:'} catalog {cat.path}")
+        click.echo(str(cat.path))
+
+
+@cli.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--format", "fmt", metavar="NAME", help="Force a format (see --list-formats).")
+@click.option("--dataset", "datasets", multiple=True, type=click.Path(),
+              help="Hash this file/folder and link it as an input of every imported run.")
+@click.option("--model", metavar="NAME", help="Register each imported run's artifact as the next version of NAME.")
+@click.option("--skip-invalid", is_flag=True, help="Import the good logs, list the bad ones.")
+@click.option("--dry-run", is_flag=True, help="Read and check everything, write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_context
+def import_(ctx: click.Context, paths: tuple[str, ...], fmt: str | None, datasets: tuple[str, ...],
+            model: str | None, skip_invalid: bool, dry_run: bool, as_json: bool) -> None:
+    """Import run logs (MLflow, HF Trainer, Ultralytics, DVC, Lightning, TensorBoard, Keras,
+    detectron2, JSONL/CSV) from PATHS, all or nothing.
+
+    \b
+    mltui import mlruns/ --model fraud
+    mltui import runs/detect/train --dataset data/coco.yaml
+    """
+    with _open(ctx, create=True) as cat:
+        progress = None
+        show_progress = sys.stderr.isatty() and not as_json
+        if show_progress:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            bar = Progress(TextColumn("reading logs"), BarColumn(), MofNCompleteColumn(),
+                           TextColumn("{task.description}"), console=_console(stderr=True),
+                           transient=True)
+            task = bar.add_task("", total=None)
+
+            def progress(done: int, total: int, path: str) -> None:
+                bar.update(task, completed=done, total=total, description=_short(path))
+
+            bar.start()
+        try:
+            summary = cat.import_path(list(paths), format=fmt, datasets=list(datasets),
+                                      model=model, skip_invalid=skip_invalid, dry_run=dry_run,
+                                      on_progress=progress)
+        finally:
+            if show_progress:
+                bar.stop()
+        if as_json:
+            emit_json(summary.as_dict())
+        else:
+            for line in summary.skipped:
+                info(f"skipped: {line}")
+            for line in summary.warnings[:20]:
+                info(f"warning: {line}")
+            info(summary.one_line())
+
+
+def _short(path: str, width: int = 50) -> str:
+    return path if len(path) <= width else "…" + path[-(width - 1):]
+
+
+
+
+@cli.command()
+@click.option("--rebuild", is_flag=True, help="Build the demo catalog again from scratch.")
+@click.option("--no-app", is_flag=True, help="Build it and print its path and summary only.")
+@click.pass_context
+def demo(ctx: click.Context, rebuild: bool, no_app: bool) -> None:
+    """Build the sample project's catalog (outside the repo, once) and open it in the app."""
+    from ..demo import build_demo_catalog
+
+    path = build_demo_catalog(rebuild=rebuild, progress=info)
+    from ..core.catalog import open_catalog
+
+    cat = open_catalog(path)
+    if no_app:
+        with cat:
+            summary = cat.summary()
+        click.echo(str(path))
+        info(", ".join(f"{k}: {v}" for k, v in summary.items() if k not in ("path", "schema_version")))
+        return
+    _run_app(cat)
