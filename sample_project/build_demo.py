@@ -162,6 +162,7 @@ def build(out: Path, *, end: float | None = None, progress=print) -> Path:
     import time
 
     from mltui.core.catalog import open_catalog
+    from mltui.services.ingest import import_paths
 
     out = Path(out)
     logs = out / "logs"
@@ -186,7 +187,7 @@ def build(out: Path, *, end: float | None = None, progress=print) -> Path:
                                   "--out", str(logs / name), "--run-name", name,
                                   "--experiment", "fraud-detection", "--start", str(start),
                                   "--tag", "team=risk", "--tag", f"ticket=[RISK-{120 + index}]"])
-            cat.import_path([logs / name], model="fraud", datasets=[dataset])
+            import_paths(cat, [logs / name], model="fraud", datasets=[dataset])
             ref = f"fraud@{index + 1}"
             summary = {m["key"]: m["last"] for m in cat.version_detail(ref)["metric_summary"]}
             f1_by_version[ref] = summary.get("f1")
@@ -206,14 +207,14 @@ def build(out: Path, *, end: float | None = None, progress=print) -> Path:
                         str(lr), "--epochs", str(epochs), "--class-weight", str(weight), "--seed",
                         str(10 + index), "--log-format", "lightning", "--out", str(logs / "churn"),
                         "--run-name", "churn", "--version", str(index)])
-            cat.import_path([logs / "churn" / "lightning_logs" / "churn" / f"version_{index}"],
+            import_paths(cat, [logs / "churn" / "lightning_logs" / "churn" / f"version_{index}"],
                             model="churn", datasets=[data / "customers.csv"])
         cat.add_gate("churn", "metrics.auc >= 0.6")
 
         progress("running the feature pipeline (DVC)…")
         clock.advance(2)
         pipeline = _write_pipeline(logs, data / "v3" / "transactions.csv", clock.now)
-        cat.import_path([pipeline], model="fraud")
+        import_paths(cat, [pipeline], model="fraud")
 
         progress("promoting, rolling back, documenting…")
         steps = [

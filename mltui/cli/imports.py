@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from ..services.ingest import import_paths
 from .base import _console, _open, _run_app, cli, emit_json, info
 
 
@@ -58,7 +59,7 @@ def import_(ctx: click.Context, paths: tuple[str, ...], fmt: str | None, dataset
 
             bar.start()
         try:
-            summary = cat.import_path(list(paths), format=fmt, datasets=list(datasets),
+            summary = import_paths(cat, list(paths), format=fmt, datasets=list(datasets),
                                       model=model, skip_invalid=skip_invalid, dry_run=dry_run,
                                       on_progress=progress)
         finally:

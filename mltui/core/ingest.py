@@ -1,4 +1,4 @@
-"""Writing runs into the catalog: ``log_run`` for training scripts and ``import_path`` for logs.
+"""Writing runs into the catalog: ``log_run`` for training scripts and ``write_import`` for logs.
 
 Importers produce plain records; this module writes a whole invocation in one transaction, so
 an import is all-or-nothing.  A run is identified by its ``uid``: an unchanged log (same
@@ -13,11 +13,10 @@ import json
 import math
 import re
 import sqlite3
-import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from .errors import ImportFailed, InvalidInput
 from .records import (ArtifactRecord, DatasetRecord, ImportBatch, MetricPoint,
@@ -103,7 +102,7 @@ def _finite(value: Any) -> float | None:
 
 
 class IngestMixin:
-    """``log_run``, ``import_path`` and the batch writer (mixed into Catalog)."""
+    """``log_run`` and the batch writer of imports (mixed into Catalog)."""
 
     # -- the Python API for training scripts ------------------------------------------------
 
@@ -152,60 +151,23 @@ class IngestMixin:
 
     # -- import -----------------------------------------------------------------------------
 
-    def import_path(self: "Catalog", paths: Iterable[str | Path] | str | Path, *,
-                    format: str | None = None, datasets: Iterable[str | Path] = (),
-                    model: str | None = None, skip_invalid: bool = False, dry_run: bool = False,
-                    on_progress: Callable[[int, int, str], None] | None = None) -> ImportSummary:
-        """Import every recognised run log under ``paths`` in one transaction.
+    def write_import(self: "Catalog", batches: list[ImportBatch], summary: ImportSummary, *,
+                     datasets: list[DatasetRecord] = (), model: str | None = None,
+                     dry_run: bool = False) -> ImportSummary:
+        """Write what importers read, in one transaction: all of it, or (on any error) nothing.
 
-        On any invalid log nothing is written and the ImportFailed names the file, line and
-        field; with ``skip_invalid`` the good logs are written and the bad listed in
-        ``summary.skipped``.  ``datasets`` are hashed and linked as inputs of every imported
-        run; ``model`` registers each imported run's model artifact as the next version.
+        ``datasets`` are linked as inputs of every imported run; ``model`` registers each
+        imported run's model artifact as the next version.  With ``dry_run`` everything is
+        computed and counted in ``summary``, then rolled back.  Finding and reading the logs is
+        :func:`mltui.services.ingest.import_paths`'s job.
         """
-        from ..importers import read_paths
-        from .hashing import dataset_for
-
-        started = time.perf_counter()
-        if isinstance(paths, (str, Path)):
-            paths = [paths]
-        paths = [Path(p) for p in paths]
-        if model is not None:
-            from .refs import MODEL_NAME_RE
-            if not MODEL_NAME_RE.match(model):
-                raise InvalidInput(f"bad model name {model!r}",
-                                   hint="use letters, digits, '_', '.', '-'")
-        user_datasets = []
-        for path in datasets:
-            path = Path(path)
-            if not path.exists():
-                raise InvalidInput(f"--dataset {path}: no such file or directory")
-            user_datasets.append(dataset_for(path))
-        result = read_paths(paths, forced=format, on_progress=on_progress)
-        summary = ImportSummary(dry_run=dry_run, warnings=list(result.warnings))
-        if result.failures and not skip_invalid:
-            first = result.failures[0]
-            more = len(result.failures) - 1
-            raise ImportFailed(first.error.path, first.error.reason, line=first.error.line,
-                               field=first.error.field,
-                               hint=(f"{more} more invalid log(s); " if more else "")
-                               + "nothing was imported; fix the file or pass --skip-invalid")
-        summary.skipped = [f.one_line() for f in result.failures]
-        if not result.batches and not result.failures:
-            raise InvalidInput(f"no run logs found in {', '.join(str(p) for p in paths)}",
-                               hint="supported: mlflow, hf, ultralytics, dvc, lightning, tensorboard,"
-                                    " keras, detectron2, generic jsonl/csv; or force one with --format")
-        for batch in result.batches:
-            summary.formats[batch.source_format] = summary.formats.get(batch.source_format, 0) + \
-                max(1, len(batch.runs))
         try:
             with self._write() as conn:
-                self._write_batches(conn, result.batches, summary, user_datasets, model)
+                self._write_batches(conn, batches, summary, list(datasets), model)
                 if dry_run:
                     raise _DryRun  # everything computed, the transaction rolled back
         except _DryRun:
             pass
-        summary.seconds = time.perf_counter() - started
         return summary
 
     def _write_batches(self: "Catalog", conn: sqlite3.Connection, batches: list[ImportBatch],

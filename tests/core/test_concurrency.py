@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from mltui.core.catalog import open_catalog
+from mltui.services.ingest import import_paths
 from tests.conftest import seed_fraud
 
 WRITER = """
@@ -48,9 +49,10 @@ def test_parallel_writers_lose_nothing(catalog_path: Path) -> None:
 KILLED_IMPORT = """
 import sys
 from mltui.core.catalog import open_catalog
+from mltui.services.ingest import import_paths
 with open_catalog(sys.argv[1]) as cat:
     print("ready", flush=True)
-    cat.import_path([sys.argv[2]])
+    import_paths(cat, [sys.argv[2]])
 """
 
 
@@ -75,6 +77,6 @@ def test_a_killed_import_leaves_a_consistent_catalog(catalog_path: Path, tmp_pat
         conn.close()
         assert (runs, points) in ((0, 0), (200, 200 * 500)), (delay, runs, points)
     with open_catalog(catalog_path) as cat:  # and it still imports cleanly afterwards
-        summary = cat.import_path([tmp_path / "store"])
+        summary = import_paths(cat, [tmp_path / "store"])
         assert summary.runs_new + summary.runs_unchanged == 200
         assert cat.summary()["metric_points"] == 200 * 500

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 import mltui.importers as importers
+import mltui.services.discovery as discovery
 from mltui.core.errors import ImportFailed
 from mltui.importers import dvc
 from mltui.importers.common import ImportContext
@@ -534,9 +535,9 @@ def test_walk_claims_each_pipeline_once_and_skips_consumed_dvclive(monkeypatch, 
     project = copy_fixture(tmp_path, DVC3)
     # DVCLive 2 inside a pipeline wrote its own dvclive/dvc.yaml: not a second run.
     shutil.copytree(FIXTURES / "dvclive_v2" / "dvclive", project / "dvclive")
-    found = importers.discover([project])
+    found = discovery.discover([project])
     assert [p for _, p in found] == [project, project / "dvclive"]
-    result = importers.read_paths([project])
+    result = discovery.read_paths([project])
     assert result.failures == []
     assert len(result.batches) == 1
     (run,) = result.batches[0].runs

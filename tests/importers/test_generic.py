@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import mltui.importers as importers
+import mltui.services.discovery as discovery
 from mltui.core.errors import ImportFailed
 from mltui.importers import generic
 from mltui.importers.common import ImportContext
@@ -187,7 +188,7 @@ def test_walk_claims_each_trainer_log_once_with_its_own_reader(tmp_path, monkeyp
     shutil.copytree(FIXTURES / "detectron2" / "output", tmp_path / "d2" / "output")
     shutil.copytree(GENERIC, tmp_path / "custom")
     (tmp_path / "notes.csv").write_text("name,value\na,1\n")
-    found = importers.discover([tmp_path])
+    found = discovery.discover([tmp_path])
     claimed = sorted((module.FORMAT, path.relative_to(tmp_path).as_posix()) for module, path in found)
     assert claimed == sorted([
         ("hf", "hf_out"),
@@ -204,7 +205,7 @@ def test_walk_claims_each_trainer_log_once_with_its_own_reader(tmp_path, monkeyp
         ("generic", "custom/trainer_log.jsonl"),
         ("generic", "custom/iter_log.jsonl"),
     ])
-    result = importers.read_paths([tmp_path])
+    result = discovery.read_paths([tmp_path])
     assert not result.failures
     assert sum(len(batch.runs) for batch in result.batches) == len(claimed)
 

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from mltui.cli import cli
 from mltui.core.errors import ImportFailed
 from mltui.importers.common import looks_like_email
+from mltui.services.ingest import import_paths
 from tests.conftest import snapshot_tables
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -29,7 +30,7 @@ def _active(store: str) -> dict:
 
 @pytest.mark.parametrize("store,path", STORES, ids=[s for s, _ in STORES])
 def test_mlflow_counts_equal_what_mlflow_reports(catalog, store, path) -> None:
-    summary = catalog.import_path([path])
+    summary = import_paths(catalog, [path])
     active = _active(store)
     assert summary.runs_new == len(active)
     assert {r["uid"] for r in catalog.runs(catalog.run_ids())} == set(active)
@@ -63,12 +64,12 @@ def test_mlflow_counts_equal_what_mlflow_reports(catalog, store, path) -> None:
 
 
 def test_registry_import_is_in_the_history_and_idempotent(catalog) -> None:
-    catalog.import_path([STORES[0][1]])
+    import_paths(catalog, [STORES[0][1]])
     imported = catalog.history(action="import")
     assert imported and all(h["reason"] == "imported from mlflow registry" for h in imported)
     assert {h["stage"] for h in imported} >= {"production", "staging", "champion", "challenger"}
     before = snapshot_tables(catalog.path)
-    again = catalog.import_path([STORES[0][1]])
+    again = import_paths(catalog, [STORES[0][1]])
     assert (again.runs_new, again.runs_updated, again.versions_new, again.stages_set) == (0, 0, 0, 0)
     assert snapshot_tables(catalog.path) == before
 
@@ -90,7 +91,7 @@ def test_one_invalid_file_anywhere_writes_nothing(catalog, tmp_path) -> None:
     bad.write_text(bad.read_text() + '{"step": 5, "loss": 0.1\n{"step": 6, "loss": 0.1}\n')
     before = snapshot_tables(catalog.path)
     with pytest.raises(ImportFailed) as info:
-        catalog.import_path([root])
+        import_paths(catalog, [root])
     assert info.value.path == str(bad) and info.value.line == 6
     assert "nothing was imported" in info.value.one_line()
     assert snapshot_tables(catalog.path) == before
@@ -100,7 +101,7 @@ def test_skip_invalid_lands_the_good_and_lists_the_bad(catalog, tmp_path) -> Non
     root = _tree(tmp_path)
     bad = root / "jsonl" / "metrics.jsonl"
     bad.write_text(bad.read_text() + '{"step": 5, "loss": 0.1\n{"step": 6, "loss": 0.1}\n')
-    summary = catalog.import_path([root], skip_invalid=True)
+    summary = import_paths(catalog, [root], skip_invalid=True)
     assert len(summary.skipped) == 1 and str(bad) in summary.skipped[0]
     formats = {r["source_format"] for r in catalog.runs(catalog.run_ids())}
     assert formats == {"mlflow", "lightning"}
@@ -108,15 +109,15 @@ def test_skip_invalid_lands_the_good_and_lists_the_bad(catalog, tmp_path) -> Non
 
 def test_importing_twice_changes_nothing_and_a_grown_log_updates_its_run(catalog, tmp_path) -> None:
     root = _tree(tmp_path)
-    first = catalog.import_path([root])
+    first = import_paths(catalog, [root])
     assert first.runs_new >= 3
     before = snapshot_tables(catalog.path)
-    second = catalog.import_path([root])
+    second = import_paths(catalog, [root])
     assert second.runs_new == second.runs_updated == 0
     assert snapshot_tables(catalog.path) == before
     log = root / "jsonl" / "metrics.jsonl"
     log.write_text(log.read_text() + '{"step": 5, "loss": 0.05}\n')  # a resumed run wrote more
-    third = catalog.import_path([root])
+    third = import_paths(catalog, [root])
     assert (third.runs_new, third.runs_updated) == (0, 1)
     run_id = next(r["id"] for r in catalog.runs(catalog.run_ids()) if r["source_format"] == "generic")
     assert [p.step for p in catalog.metric_points(run_id, "loss")] == [0, 1, 2, 3, 4, 5]
@@ -126,7 +127,7 @@ def test_importing_twice_changes_nothing_and_a_grown_log_updates_its_run(catalog
 def test_dry_run_writes_nothing(catalog, tmp_path) -> None:
     root = _tree(tmp_path)
     before = snapshot_tables(catalog.path)
-    summary = catalog.import_path([root], dry_run=True)
+    summary = import_paths(catalog, [root], dry_run=True)
     assert summary.dry_run and summary.runs_new >= 3 and summary.points > 0
     assert snapshot_tables(catalog.path) == before
 
@@ -137,12 +138,12 @@ def test_dataset_and_model_options_link_and_register(catalog, tmp_path) -> None:
     log = tmp_path / "run" / "metrics.jsonl"
     log.parent.mkdir()
     log.write_text('{"step": 0, "f1": 0.5}\n{"step": 1, "f1": 0.7}\n')
-    summary = catalog.import_path([log], datasets=[data], model="fraud")
+    summary = import_paths(catalog, [log], datasets=[data], model="fraud")
     assert summary.versions_new == 1
     graph = catalog.lineage("fraud@1")
     labels = {n["label"] for n in graph["nodes"].values()}
     assert "data:train@1" in labels
-    again = catalog.import_path([log], datasets=[data], model="fraud")
+    again = import_paths(catalog, [log], datasets=[data], model="fraud")
     assert again.versions_new == 0  # the same run is not registered twice
 
 

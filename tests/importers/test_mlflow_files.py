@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from mltui.core.errors import ImportFailed
-from mltui.importers import discover, mlflow_files, read_paths
+from mltui.importers import mlflow_files
+from mltui.services.discovery import discover, read_paths
 from mltui.importers.common import ImportContext, fingerprint, load_yaml
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "mlflow"

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from mltui.core.errors import ImportFailed
-from mltui.importers import discover, mlflow_files, mlflow_sqlite, read_paths
+from mltui.importers import mlflow_files, mlflow_sqlite
+from mltui.services.discovery import discover, read_paths
 from mltui.importers.common import ImportContext
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "mlflow"

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import mltui.importers as importers
+import mltui.services.discovery as discovery
 from mltui.core.errors import ImportFailed
 from mltui.importers import tensorboard as tb
 from mltui.importers.common import ImportContext
@@ -396,7 +397,7 @@ def test_crc32c_known_vector():
 
 def test_walk_finds_each_run_once(monkeypatch, tmp_path):
     monkeypatch.setattr(importers, "FORMAT_MODULES", ["tensorboard"])
-    found = importers.discover([FIXTURES])
+    found = discovery.discover([FIXTURES])
     assert sorted(str(path.relative_to(FIXTURES)) for _, path in found) == sorted(EXPECTED)
 
 

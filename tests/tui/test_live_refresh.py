@@ -26,8 +26,9 @@ async def test_other_process_import_and_promotion_show_within_a_second(tui_catal
         cursor_before = grid.cursor_id
         script = f"""
 from mltui.core.catalog import open_catalog
+from mltui.services.ingest import import_paths
 with open_catalog({str(tui_catalog_path)!r}) as cat:
-    cat.import_path([{str(log)!r}], model="fraud")
+    import_paths(cat, [{str(log)!r}], model="fraud")
     cat.promote("fraud@4", "production", reason="from another process", force=True)
 """
         subprocess.run([sys.executable, "-c", script], check=True, timeout=60)

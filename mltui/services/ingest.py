@@ -1,0 +1,67 @@
+"""One import, as a user asks for it: find the logs, read them, write them in one transaction.
+
+``import_paths`` is what ``mltui import`` and the app call.  It checks the arguments, lets
+:mod:`.discovery` find and read every log (importers produce plain records), decides what an
+invalid log means (stop, or skip it with ``skip_invalid``) and hands the records to
+:meth:`Catalog.write_import`, which writes all of them or none.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterable
+
+from ..core.errors import ImportFailed, InvalidInput
+from ..core.hashing import dataset_for
+from ..core.ingest import ImportSummary
+from ..core.refs import MODEL_NAME_RE
+from .discovery import read_paths
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..core.catalog import Catalog
+
+
+def import_paths(cat: "Catalog", paths: Iterable[str | Path] | str | Path, *,
+                 format: str | None = None, datasets: Iterable[str | Path] = (),
+                 model: str | None = None, skip_invalid: bool = False, dry_run: bool = False,
+                 on_progress: Callable[[int, int, str], None] | None = None) -> ImportSummary:
+    """Import every recognised run log under ``paths`` into ``cat`` in one transaction.
+
+    On any invalid log nothing is written and the ImportFailed names the file, line and field;
+    with ``skip_invalid`` the good logs are written and the bad listed in ``summary.skipped``.
+    ``datasets`` are hashed and linked as inputs of every imported run; ``model`` registers each
+    imported run's model artifact as the next version.
+    """
+    started = time.perf_counter()
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    paths = [Path(p) for p in paths]
+    if model is not None and not MODEL_NAME_RE.match(model):
+        raise InvalidInput(f"bad model name {model!r}", hint="use letters, digits, '_', '.', '-'")
+    user_datasets = []
+    for path in datasets:
+        path = Path(path)
+        if not path.exists():
+            raise InvalidInput(f"--dataset {path}: no such file or directory")
+        user_datasets.append(dataset_for(path))
+    result = read_paths(paths, forced=format, on_progress=on_progress)
+    summary = ImportSummary(dry_run=dry_run, warnings=list(result.warnings))
+    if result.failures and not skip_invalid:
+        first = result.failures[0]
+        more = len(result.failures) - 1
+        raise ImportFailed(first.error.path, first.error.reason, line=first.error.line,
+                           field=first.error.field,
+                           hint=(f"{more} more invalid log(s); " if more else "")
+                           + "nothing was imported; fix the file or pass --skip-invalid")
+    summary.skipped = [f.one_line() for f in result.failures]
+    if not result.batches and not result.failures:
+        raise InvalidInput(f"no run logs found in {', '.join(str(p) for p in paths)}",
+                           hint="supported: mlflow, hf, ultralytics, dvc, lightning, tensorboard,"
+                                " keras, detectron2, generic jsonl/csv; or force one with --format")
+    for batch in result.batches:
+        summary.formats[batch.source_format] = (summary.formats.get(batch.source_format, 0)
+                                                + max(1, len(batch.runs)))
+    cat.write_import(result.batches, summary, datasets=user_datasets, model=model, dry_run=dry_run)
+    summary.seconds = time.perf_counter() - started
+    return summary
