@@ -6,7 +6,6 @@ import sys
 
 import click
 
-from ..services.ingest import import_paths
 from .base import _console, _open, _run_app, cli, emit_json, info
 
 
@@ -43,6 +42,8 @@ def import_(ctx: click.Context, paths: tuple[str, ...], fmt: str | None, dataset
     mltui import mlruns/ --model fraud
     mltui import runs/detect/train --dataset data/coco.yaml
     """
+    from ..services.ingest import import_paths  # readers and YAML only when importing
+
     with _open(ctx, create=True) as cat:
         progress = None
         show_progress = sys.stderr.isatty() and not as_json

@@ -11,9 +11,11 @@ clustering for the metric points, append-only triggers) are plain SQL.
 from __future__ import annotations
 
 import sqlite3
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-import sqlite_utils
+if TYPE_CHECKING:  # pragma: no cover
+    # sqlite-utils imports pandas and numpy (~0.5 s): only a migration may pay for it.
+    import sqlite_utils
 
 from .errors import MltuiError
 
@@ -158,7 +160,7 @@ def _v1_core(db: sqlite_utils.Database) -> None:
                                  tokenize="unicode61")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1_core]
+MIGRATIONS: list[Callable[["sqlite_utils.Database"], None]] = [_v1_core]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -180,6 +182,8 @@ def migrate(conn: sqlite3.Connection, from_version: int) -> int:
         raise SchemaTooNew(
             f"catalog schema version {from_version} is newer than this mltui understands "
             f"({SCHEMA_VERSION})", hint="upgrade mltui: pip install -U mltui")
+    import sqlite_utils
+
     db = sqlite_utils.Database(conn, recursive_triggers=False, execute_plugins=False)
     for number in range(from_version, SCHEMA_VERSION):
         MIGRATIONS[number](db)

@@ -1,0 +1,60 @@
+"""Read commands answer in a blink: they import nothing heavy they do not use.
+
+sqlite-utils imports pandas, numpy and pyarrow (~0.5-0.8 s); Textual, plotext and the Markdown
+renderer are the app's.  A read command run as a script would pay for all of them on every call
+(and shell completion on every Tab), so this test runs each one in a fresh interpreter and looks
+at ``sys.modules`` afterwards.  Timing itself is measured in benchmarks/run.py, not here.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from mltui.core.catalog import open_catalog
+
+HEAVY = ("pandas", "numpy", "pyarrow", "sqlite_utils", "textual", "plotext", "markdown_it",
+         "yaml", "mltui.importers", "mltui.tui")
+
+PROBE = """
+import json, sys
+from mltui.cli import main
+code = 0
+try:
+    main(sys.argv[1:])
+except SystemExit as exc:
+    code = exc.code
+heavy = {heavy!r}
+loaded = sorted(m for m in sys.modules if m.split('.')[0] in heavy or m in heavy
+                or any(m.startswith(h + '.') for h in heavy))
+sys.__stderr__.write('\\nPROBE ' + json.dumps({{'code': code, 'loaded': loaded}}) + '\\n')
+"""
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory):
+    path = tmp_path_factory.mktemp("budget") / "catalog.db"
+    with open_catalog(path, create=True) as cat:
+        run = cat.log_run("r1", params={"lr": 0.1}, metrics={"f1": [0.5, 0.7]})
+        cat.register("fraud", run=run["id"])
+        cat.add_gate("fraud", "metrics.f1 >= 0.1")
+        cat.promote("fraud@1", "production", reason="first")
+    return path
+
+
+@pytest.mark.parametrize("args", [
+    ["ls"], ["ls", "runs"], ["ls", "models"], ["show", "fraud@1"], ["history"],
+    ["check", "fraud@1"], ["doc", "fraud@1"], ["lineage", "fraud@1"], ["gate", "list", "fraud"],
+    ["--version"], ["--help"], ["import", "--help"],
+], ids=lambda a: " ".join(a))
+def test_read_command_imports_nothing_heavy(seeded, args):
+    probe = PROBE.format(heavy=HEAVY)
+    result = subprocess.run([sys.executable, "-c", probe, "--catalog", str(seeded), *args],
+                            capture_output=True, text=True, timeout=60)
+    line = [ln for ln in result.stderr.splitlines() if ln.startswith("PROBE ")][-1]
+    report = json.loads(line[len("PROBE "):])
+    assert report["code"] in (0, None), result.stderr
+    assert report["loaded"] == [], f"mltui {' '.join(args)} imported {report['loaded']}"
