@@ -89,6 +89,12 @@ def export_tables(cat: "Catalog", out_dir: Path, tables: list[str] | None, fmt: 
 
     from .core.catalog import EXPORT_TABLES
 
+    if fmt == "parquet":
+        import importlib.util
+
+        if importlib.util.find_spec("pyarrow") is None:  # checked before any file is written
+            raise InvalidInput("Parquet export needs pyarrow, which a default install leaves out",
+                               hint="pip install 'mltui[parquet]', or use --format csv")
     names = tables or [t for t in EXPORT_TABLES if t != "points"]
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
@@ -96,11 +102,7 @@ def export_tables(cat: "Catalog", out_dir: Path, tables: list[str] | None, fmt: 
         frame = cat.export_frame(name)
         path = out_dir / f"{name}.{fmt}"
         if fmt == "parquet":
-            try:
-                frame.to_parquet(path, index=False)
-            except ImportError:
-                raise InvalidInput("Parquet export needs pyarrow",
-                                   hint="pip install pyarrow, or use --format csv") from None
+            frame.to_parquet(path, index=False)
         else:
             frame.to_csv(path, index=False)
         written.append((path, len(frame)))

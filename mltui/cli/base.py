@@ -147,6 +147,26 @@ def cli(ctx: click.Context, catalog: str | None, start_model: str | None, start_
         _run_app(cat, "*" if start_all else start_model)
 
 
+def _set_catalog(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.find_root().obj["catalog"] = value
+
+
+def accept_catalog_anywhere(group: click.Group) -> None:
+    """Give every command under ``group`` its own ``--catalog``, so it may follow the command name.
+
+    ``mltui history --catalog X`` then works like ``mltui --catalog X history`` (the one after
+    the command wins).  Called once, after every command module has registered its commands.
+    """
+    for command in group.commands.values():
+        if isinstance(command, click.Group):
+            accept_catalog_anywhere(command)
+        if not any(p.name == "catalog_anywhere" for p in command.params):
+            command.params.append(click.Option(
+                ["--catalog", "catalog_anywhere"], metavar="PATH", expose_value=False,
+                callback=_set_catalog, help="Catalog file or folder (as before the command)."))
+
+
 def _run_app(cat, start: str | None = None) -> None:
     from ..tui.app import run_app  # Textual is imported only here
 

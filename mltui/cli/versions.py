@@ -22,6 +22,11 @@ def register(ctx: click.Context, model: str, run_ref: str | None, artifact: str 
     \b
     mltui register fraud --run run:3f2a --artifact model.pkl
     """
+    if run_ref is None and artifact is None:
+        # A version with neither a run nor an artifact has no provenance and nothing to
+        # deploy: it would only become the model's "latest" and mislead.
+        fail(f"nothing to register for {model}: give the run that made it (--run run:<id>) "
+             "and/or its artifact (--artifact PATH)")
     parsed = {}
     for item in tags:
         key, sep, value = item.partition("=")

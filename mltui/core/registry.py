@@ -344,6 +344,13 @@ class RegistryMixin:
         mid = self.model_id(model)
         with self._write() as conn:
             stack = self._stack(conn, mid, stage)
+            if not stack:
+                known = [row[0] for row in conn.execute(
+                    "SELECT DISTINCT stage FROM stage_history WHERE model_id = ? ORDER BY stage",
+                    (mid,))]
+                raise InvalidInput(f"nothing to roll back: {model} has no stage {stage!r}",
+                               hint=(f"its stages: {', '.join(known)}" if known
+                                     else f"nothing was ever promoted; mltui promote {model}@N --stage {stage}"))
             if len(stack) < 2:
                 raise InvalidInput(f"nothing to roll back: {model}@{stage} has no earlier version",
                                    hint=f"see the history with: mltui history --model {model}")

@@ -221,3 +221,11 @@ def test_registering_a_run_takes_its_model_file(catalog, tmp_path) -> None:
     explicit = catalog.register("fraud", run=run, artifact=str(other))  # an explicit file wins
     assert explicit["artifact_path"] == str(other.resolve())
     assert catalog.register("fraud", run=catalog.log_run("no-model"))["artifact_hash"] is None
+
+
+def test_rollback_of_a_stage_that_never_existed_names_the_stages(seeded) -> None:
+    seeded.promote("fraud@1", "production", reason="first")
+    with pytest.raises(InvalidInput, match="no stage 'nosuchstage'") as info:
+        seeded.rollback("fraud", "nosuchstage")
+    assert "production" in info.value.one_line()
+
