@@ -37,28 +37,6 @@ def config_path() -> Path:
     return Path(base) / "mltui" / "config.yaml"
 
 
-def load_keymap(path: Path) -> tuple[dict[str, str], str | None]:
-    """The ``keymap:`` section of the config (binding id → keys) and a problem, if any.
-
-    A broken config never stops the app: it starts with the default keys and says why.
-    """
-    if not path.is_file():
-        return {}, None
-    import yaml
-
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        return {}, f"{path}: not read ({type(exc).__name__}); using the default keys"
-    keymap = data.get("keymap") if isinstance(data, dict) else None
-    if keymap is None:
-        return {}, None
-    if not isinstance(keymap, dict) or not all(isinstance(k, str) and isinstance(v, str)
-                                               for k, v in keymap.items()):
-        return {}, f"{path}: keymap must map binding ids to keys, e.g. browse.promote: P"
-    return dict(keymap), None
-
-
 class MltuiApp(App):
     """mltui: browse, compare, document, promote and roll back model versions."""
 
@@ -98,11 +76,13 @@ class MltuiApp(App):
     # -- lifecycle -------------------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        keymap, problem = (self._keymap_override, None) if self._keymap_override is not None \
+        from .keymap import load_keymap
+
+        keymap, problems = (self._keymap_override, []) if self._keymap_override is not None \
             else load_keymap(config_path())
         if keymap:
             self.set_keymap(keymap)
-        for warning in [problem, *self.catalog.warnings]:
+        for warning in [*problems, *self.catalog.warnings]:
             if warning:
                 self.notify(warning, severity="warning", markup=False, timeout=15)
         from .screens.browse import BrowseScreen
