@@ -85,8 +85,10 @@ def ls(ctx: click.Context, what: str, model: str | None, filter_: str | None, so
         for column in ("version", "name", "age", "stages", *keys, "data", "commit"):
             table.add_column(column, justify="right" if column in keys else "left")
         for row in rows:
+            # An archived version says so where its stages are: it can no longer be promoted.
+            state = row["stages"] + (["(archived)"] if row["status"] == "archived" else [])
             table.add_row(_text(f"{row['model']}@{row['version']}"), _text(row["canonical_name"]),
-                          fmt_age(row["created_at"], cat.now()), _text(" ".join(row["stages"])),
+                          fmt_age(row["created_at"], cat.now()), _text(" ".join(state)),
                           *[fmt_number(row["metrics"].get(k)) for k in keys],
                           _text(", ".join(row["datasets"])), short_hash(row["git_commit"]))
         _console().print(table)

@@ -213,10 +213,47 @@ def gate_remove(ctx: click.Context, model: str, rule: str) -> None:
 
 @cli.command()
 @click.argument("ref")
-@click.option("--reason", "-r")
+@click.option("--reason", "-r", help="Why (recorded in the history); required.")
+@click.option("--force", is_flag=True, help="Archive even a version that holds a stage.")
+@click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def archive(ctx: click.Context, ref: str, reason: str | None) -> None:
-    """Archive a version (kept, numbered, but no longer promotable)."""
+def archive(ctx: click.Context, ref: str, reason: str | None, force: bool, as_json: bool) -> None:
+    """Archive a version: kept, numbered and in the history, but no longer promotable.
+
+    \b
+    mltui archive fraud@2 --reason "trained on the leaked split"
+    """
+    if not (reason or "").strip():
+        fail('archiving needs a reason (recorded in the history): add --reason "why"')
     with _open(ctx) as cat:
-        cat.archive(ref, reason=reason)
-    info(f"archived {ref}")
+        result = cat.archive(ref, reason=reason, force=force)
+    _report_status(result, as_json, "archived")
+
+
+@cli.command()
+@click.argument("ref")
+@click.option("--reason", "-r", help="Why (recorded in the history); required.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def unarchive(ctx: click.Context, ref: str, reason: str | None, as_json: bool) -> None:
+    """Make an archived version promotable again.
+
+    \b
+    mltui unarchive fraud@2 --reason "split re-checked: no leak"
+    """
+    if not (reason or "").strip():
+        fail('unarchiving needs a reason (recorded in the history): add --reason "why"')
+    with _open(ctx) as cat:
+        result = cat.unarchive(ref, reason=reason)
+    _report_status(result, as_json, "unarchived")
+
+
+def _report_status(result: dict[str, Any], as_json: bool, verb: str) -> None:
+    if as_json:
+        return emit_json(result)
+    if not result["changed"]:
+        state = "already archived" if verb == "archived" else "not archived"
+        return info(f"{result['ref']} is {state}; nothing changed")
+    info(f"{verb} {result['ref']}")
+    if result["stages"]:
+        info(f"warning: {result['ref']} still holds {', '.join(result['stages'])}")

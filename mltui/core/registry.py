@@ -191,14 +191,42 @@ class RegistryMixin:
             self._event(conn, "tag", "version", vid, self.ref_of(vid),
                         before={key: before[0] if before else None}, after={key: value})
 
-    def archive(self: "Catalog", ref: str | int, *, reason: str | None = None) -> None:
-        """Mark a version archived (it keeps its number and history; stages are untouched)."""
+    def archive(self: "Catalog", ref: str | int, *, reason: str | None = None,
+                force: bool = False) -> dict[str, Any]:
+        """Mark a version archived: kept, numbered and in the history, but no longer promotable.
+
+        A version that holds a stage is refused unless ``force`` (its stages stay where they
+        are, and ``stages`` in the result names them).  Archiving an archived version changes
+        nothing and says so (``changed`` False).  Recorded as an ``archive`` event.
+        """
+        return self._set_status(ref, "archived", reason=reason, force=force)
+
+    def unarchive(self: "Catalog", ref: str | int, *, reason: str | None = None) -> dict[str, Any]:
+        """Make an archived version promotable again; recorded as an ``unarchive`` event."""
+        return self._set_status(ref, "ready", reason=reason, force=True)
+
+    def _set_status(self: "Catalog", ref: str | int, status: str, *, reason: str | None,
+                    force: bool) -> dict[str, Any]:
+        reason = (reason or "").strip() or None
+        action = "archive" if status == "archived" else "unarchive"
         vid = self.resolve(ref)
         with self._write() as conn:
             before = conn.execute("SELECT status FROM model_versions WHERE id = ?", (vid,)).fetchone()[0]
-            conn.execute("UPDATE model_versions SET status = 'archived' WHERE id = ?", (vid,))
-            self._event(conn, "archive", "version", vid, self.ref_of(vid),
-                        before={"status": before}, after={"status": "archived"}, detail=reason)
+            label = self.ref_of(vid)
+            stages = [row[0] for row in conn.execute(
+                "SELECT stage FROM stages WHERE version_id = ? ORDER BY stage", (vid,))]
+            result = {"ref": label, "status": status, "changed": before != status, "stages": stages}
+            if before == status:
+                return result
+            if status == "archived" and stages and not force:
+                raise Conflict(f"{label} holds {', '.join(stages)}: archiving it would leave "
+                               f"{'that stage' if len(stages) == 1 else 'those stages'} on a "
+                               "version that can no longer be promoted",
+                               hint="promote another version first, or pass --force")
+            conn.execute("UPDATE model_versions SET status = ? WHERE id = ?", (status, vid))
+            self._event(conn, action, "version", vid, label, before={"status": before},
+                        after={"status": status}, detail=reason)
+        return result
 
     # -- stages ----------------------------------------------------------------------------
 

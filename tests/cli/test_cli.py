@@ -232,7 +232,7 @@ def test_register_tag_archive(seeded_path: Path, tmp_path: Path) -> None:
     shown = json.loads(run(["show", "fraud@4", "--json"], seeded_path).stdout)
     assert shown["tags"] == {"owner": "[risk]"} and shown["artifact_hash_algo"] == "sha256"
     assert run(["tag", "fraud@4", "team", "vision"], seeded_path).exit_code == 0
-    assert run(["archive", "fraud@4"], seeded_path).exit_code == 0
+    assert run(["archive", "fraud@4", "-r", "superseded"], seeded_path).exit_code == 0
     assert run(["promote", "fraud@4", "--reason", "x"], seeded_path).exit_code == 2
 
 
