@@ -57,23 +57,32 @@ def test_rule_parsing_keeps_key_column_and_stage() -> None:
     assert parse_rule("metrics.f1 >= staging+0.5").offset == 0.5
     assert parse_rule("metrics.f1 >= staging + 1e-1").offset == pytest.approx(0.1)
     assert parse_rule("metrics.min >= 1").key == "min"  # a metric called 'min' is a key
+    assert (parse_rule("metrics..min >= 1").key, parse_rule("metrics..min >= 1").column) == \
+        (".min", "last")
+    assert parse_rule("metrics.f1 >= 1").column == "last"
 
 
-@pytest.mark.parametrize("text,message", [
-    ("", "empty gate rule"),
-    ("metrics.f1", "expected a metric, an operator and a value"),
-    ("0.5 >= metrics.f1", "expected a metric, an operator and a value"),
-    ("params.lr >= 1", "gates compare metrics"),
-    ("metrics. >= 1", "gates compare metrics"),
-    ("metrics.f1 >= prod-uction", "expected a number, or a stage"),
-    ("metrics.f1 >= production * 2", "expected a number, or a stage"),
-    ("metrics.f1 >= 'x'", "expected a number, or a stage"),
-    ("metrics.f1 >= 1 2", "expected a number, or a stage"),
-    ("metrics.f1 ~ 1", "bad gate rule"),
+RULE_HINT = "write 'metrics.KEY OP NUMBER' or 'metrics.KEY OP STAGE [- NUMBER]'"
+
+
+@pytest.mark.parametrize("text,message,hint", [
+    ("", "empty gate rule", "write e.g. 'metrics.f1 >= 0.85'"),
+    ("metrics.f1", "expected a metric, an operator and a value", RULE_HINT),
+    ("0.5 >= metrics.f1", "expected a metric, an operator and a value", RULE_HINT),
+    ("params.lr >= 1", "gates compare metrics: start with metrics.<key>", RULE_HINT),
+    ("metrics. >= 1", "gates compare metrics: start with metrics.<key>", RULE_HINT),
+    ("metrics.f1 >= prod-uction",
+     "expected a number, or a stage with an optional '- NUMBER', after >=", RULE_HINT),
+    ("metrics.f1 < production * 2",
+     "expected a number, or a stage with an optional '- NUMBER', after <", RULE_HINT),
+    ("metrics.f1 ~ 1", "unknown operator '~'", RULE_HINT),
+    ('metrics.f1 >= "x', 'unterminated string: missing closing " at column 15', None),
 ])
-def test_bad_rules_say_what_is_wrong(text, message) -> None:
-    with pytest.raises(InvalidInput, match=message):
+def test_bad_rules_say_what_is_wrong(text, message, hint) -> None:
+    with pytest.raises(InvalidInput) as caught:
         parse_rule(text)
+    expected = "empty gate rule" if not text else f"bad gate rule {text!r}: {message}"
+    assert (str(caught.value), caught.value.hint) == (expected, hint)
 
 
 def test_regression_offsets_in_both_directions() -> None:
@@ -93,17 +102,15 @@ def test_regression_offsets_in_both_directions() -> None:
 
 def test_a_candidate_without_the_metric_fails() -> None:
     for rule in (parse_rule("metrics.f1 >= 0.5"), parse_rule("metrics.f1 >= production")):
-        result = evaluate(rule, None, 0.5)
-        assert (result.passed, result.skipped, result.actual) == (False, False, None)
-        assert result.detail == "the candidate has no value for metrics.f1"
+        assert evaluate(rule, None, 0.5) == GateResult(
+            rule.text, False, None, rule.describe_expected(0.5),
+            "the candidate has no value for metrics.f1")
 
 
 def test_a_regression_rule_without_a_reference_is_skipped() -> None:
     rule = parse_rule("metrics.f1 >= production - 0.25")
-    nobody = evaluate(rule, 0.1, None)
-    assert (nobody.passed, nobody.skipped) == (True, True)
-    assert nobody.detail == "skipped: no version holds production"
-    assert nobody.expected == ">= production"
+    assert evaluate(rule, 0.1, None) == GateResult(
+        rule.text, True, 0.1, ">= production", "skipped: no version holds production", True)
     lacking = evaluate(rule, None, None, "production (fraud@1)")
     assert (lacking.passed, lacking.skipped) == (True, True)
     assert lacking.detail == "skipped: production (fraud@1) has no f1"
