@@ -49,7 +49,8 @@ class Rule:
         if reference is None:
             return f"{self.op} {self.stage}"
         target = reference + self.offset
-        sign = "+" if self.offset >= 0 else "-"
+        # No mutation here: '> 0' for '>= 0' is equivalent, an offset of 0 has no tail.
+        sign = "+" if self.offset >= 0 else "-"  # pragma: no mutate
         tail = f" {sign} {abs(self.offset):g}" if self.offset else ""
         return f"{self.op} {target:.6g} ({label or self.stage} {reference:.6g}{tail})"
 
@@ -105,7 +106,7 @@ def parse_rule(text: str) -> Rule:
         raise bad(f"expected a number, or a stage with an optional '- NUMBER', after {op}")
     offset = 0.0
     if match["number"]:
-        offset = float(match["number"]) * (-1 if match["sign"] == "-" else 1)
+        offset = -float(match["number"]) if match["sign"] == "-" else float(match["number"])
     return Rule(source, key, column, op, stage=match["stage"].lower(), offset=offset)
 
 
