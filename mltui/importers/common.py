@@ -28,8 +28,8 @@ from ..core.errors import ImportFailed
 from ..core.hashing import (LFS_HEADER, artifact_for, dataset_for, hash_path,  # noqa: F401
                             lfs_pointer, sha256_file)
 from ..core.records import MetricPoint
-from .readstate import (NotReady, fingerprint, note_read, read_scope,  # noqa: F401
-                        without_partial_row)
+from .readstate import (NotReady, cut_short, fingerprint, note_read,  # noqa: F401
+                        read_scope, without_partial_row)
 
 _EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _NUMBER_RE = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
@@ -191,9 +191,9 @@ def load_json(path: Path, text: str | None = None) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        # An error at the very end is a file cut short: a writer rewriting it in place
-        # (trainer_state.json is truncated, then written) was caught half-way.
-        error = NotReady if exc.pos >= len(text.rstrip()) else ImportFailed
+        # A file cut short: a writer rewriting it in place (trainer_state.json is truncated,
+        # then written) was caught half-way.
+        error = NotReady if cut_short(text, exc) else ImportFailed
         reason = "ends early (being written?)" if error is NotReady else "invalid JSON"
         raise error(str(path), f"{reason}: {exc.msg} at column {exc.colno}",
                     line=exc.lineno) from None

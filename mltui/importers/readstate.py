@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import os
+import re
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -52,6 +54,21 @@ def note_read(path: Path | str, data: bytes) -> None:
     if reads is not None:
         reads.setdefault(os.path.abspath(path), []).append(hashlib.blake2b(data, digest_size=16)
                                                            .digest())
+
+
+# What a JSON document cut mid-token ends with: part of a number or of true/false/null/NaN.
+_CUT_TOKEN = re.compile(r"[-+.0-9A-Za-z]{0,12}")
+
+
+def cut_short(text: str, error: json.JSONDecodeError) -> bool:
+    """True when ``error`` comes from ``text`` ending early (a prefix of a JSON document), not
+    from a mistake inside it: nothing or only part of a token after the error, or a string
+    that runs to the end."""
+    if error.msg.startswith("Extra data"):
+        return False
+    if error.msg.startswith("Unterminated string"):
+        return True
+    return bool(_CUT_TOKEN.fullmatch(text[error.pos:].strip()))
 
 
 def fingerprint(paths: Iterable[Path | str]) -> str:
