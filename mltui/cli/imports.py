@@ -32,9 +32,14 @@ def init(ctx: click.Context, folder: str | None) -> None:
 @click.option("--skip-invalid", is_flag=True, help="Import the good logs, list the bad ones.")
 @click.option("--dry-run", is_flag=True, help="Read and check everything, write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only errors (for cron).")
+@click.option("--wait", type=click.FloatRange(min=0), default=300.0, show_default=True,
+              metavar="SECONDS",
+              help="How long to wait for another import of the same folder to finish.")
 @click.pass_context
 def import_(ctx: click.Context, paths: tuple[str, ...], fmt: str | None, datasets: tuple[str, ...],
-            model: str | None, skip_invalid: bool, dry_run: bool, as_json: bool) -> None:
+            model: str | None, skip_invalid: bool, dry_run: bool, as_json: bool, quiet: bool,
+            wait: float) -> None:
     """Import run logs (MLflow, HF Trainer, Ultralytics, DVC, Lightning, TensorBoard, Keras,
     detectron2, JSONL/CSV) from PATHS, all or nothing.
 
@@ -46,7 +51,8 @@ def import_(ctx: click.Context, paths: tuple[str, ...], fmt: str | None, dataset
 
     with _open(ctx, create=True) as cat:
         progress = None
-        show_progress = sys.stderr.isatty() and not as_json
+        show_progress = sys.stderr.isatty() and not as_json and not quiet
+        say = (lambda line: None) if quiet else info
         if show_progress:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -61,8 +67,8 @@ def import_(ctx: click.Context, paths: tuple[str, ...], fmt: str | None, dataset
             bar.start()
         try:
             summary = import_paths(cat, list(paths), format=fmt, datasets=list(datasets),
-                                      model=model, skip_invalid=skip_invalid, dry_run=dry_run,
-                                      on_progress=progress)
+                                   model=model, skip_invalid=skip_invalid, dry_run=dry_run,
+                                   on_progress=progress, wait=wait, on_wait=say)
         finally:
             if show_progress:
                 bar.stop()
@@ -70,10 +76,12 @@ def import_(ctx: click.Context, paths: tuple[str, ...], fmt: str | None, dataset
             emit_json(summary.as_dict())
         else:
             for line in summary.skipped:
-                info(f"skipped: {line}")
+                say(f"skipped: {line}")
             for line in summary.warnings[:20]:
-                info(f"warning: {line}")
-            info(summary.one_line())
+                say(f"warning: {line}")
+            for line in summary.not_ready:
+                say(f"not ready yet: {line}")
+            say(summary.one_line())
 
 
 def _short(path: str, width: int = 50) -> str:

@@ -36,6 +36,7 @@ class ImportSummary:
     runs_new: int = 0
     runs_updated: int = 0
     runs_unchanged: int = 0
+    runs_replaced: int = 0  # leftover runs of another reader merged into a newer, richer run
     points: int = 0
     datasets_new: int = 0
     versions_new: int = 0
@@ -45,6 +46,7 @@ class ImportSummary:
     dry_run: bool = False
     formats: dict[str, int] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)  # one line per invalid log skipped
+    not_ready: list[str] = field(default_factory=list)  # logs caught mid-write: next time
     warnings: list[str] = field(default_factory=list)
     run_ids: list[int] = field(default_factory=list)
 
@@ -52,16 +54,31 @@ class ImportSummary:
         """JSON-ready form (``mltui import --json``)."""
         return dict(self.__dict__)
 
+    def nothing_new(self) -> bool:
+        """True when the import changed nothing: every log it read was already in the catalog."""
+        return not (self.runs_new or self.runs_updated or self.runs_replaced or self.versions_new
+                    or self.models_new or self.stages_set or self.datasets_new)
+
     def one_line(self) -> str:
         """The summary line printed at the end of an import."""
+        if self.nothing_new() and not self.skipped:
+            text = (f"nothing new: {self.runs_unchanged} run{'s' * (self.runs_unchanged != 1)} "
+                    f"unchanged in {self.seconds:.2f}s")
+            if self.not_ready:
+                text += f"; {len(self.not_ready)} not ready yet (read again next time)"
+            return text
         verb = "would import" if self.dry_run else "imported"
         runs = self.runs_new + self.runs_updated
         text = (f"{verb} {runs} run{'s' * (runs != 1)} ({self.runs_new} new, {self.runs_updated} "
                 f"updated, {self.runs_unchanged} unchanged), {self.points:,} points, "
                 f"{self.datasets_new} dataset versions, {self.versions_new} model versions "
                 f"in {self.seconds:.2f}s")
+        if self.runs_replaced:
+            text += f"; replaced {self.runs_replaced} leftover run{'s' * (self.runs_replaced != 1)}"
         if self.skipped:
             text += f"; skipped {len(self.skipped)} invalid"
+        if self.not_ready:
+            text += f"; {len(self.not_ready)} not ready yet (read again next time)"
         return text
 
 
@@ -186,7 +203,9 @@ class IngestMixin:
         uid_to_id: dict[str, int] = {}
         new_runs: list[tuple[RunRecord, int]] = []
         written = 0
+        import_uids = {run.uid for batch in batches for run in batch.runs}
         for batch in batches:
+            self._replace_leftovers(conn, batch, import_uids, summary)
             for run in batch.runs:
                 run.datasets = list(run.datasets) + list(user_datasets)
                 unchanged_before = summary.runs_unchanged
@@ -213,8 +232,57 @@ class IngestMixin:
         if summary.runs_new or summary.runs_updated or summary.versions_new:
             self._event(conn, "import", "catalog", None, None,
                         after={k: v for k, v in summary.as_dict().items()
-                               if k in ("runs_new", "runs_updated", "points", "versions_new",
-                                        "datasets_new", "formats")})
+                               if k in ("runs_new", "runs_updated", "runs_replaced", "points",
+                                        "versions_new", "datasets_new", "formats")})
+
+    def _replace_leftovers(self: "Catalog", conn: sqlite3.Connection, batch: ImportBatch,
+                           import_uids: set[str], summary: ImportSummary) -> None:
+        """Merge runs another reader made from inside a folder this batch now reads whole.
+
+        A writer's folder can change kind as it fills: an HF output dir holds only its
+        ``runs/`` TensorBoard files before the first checkpoint, a Lightning version dir only a
+        tfevents file before ``metrics.csv``.  Once the richer reader claims the folder, the
+        earlier run is a leftover: it becomes the new run (same id, so model versions, docs and
+        lineage stay attached; the write that follows replaces its contents) or, when the new
+        run already exists, is merged into it and deleted.  Each is recorded as an event.
+        """
+        if not batch.claims_folder or not batch.runs:
+            return
+        found: dict[int, tuple[str, str, str]] = {}
+        for folder in {batch.source_path, os.path.abspath(batch.source_path)}:
+            prefix = folder.rstrip(os.sep) + os.sep
+            for run_id, uid, fmt, source in conn.execute(
+                    "SELECT id, uid, source_format, source_path FROM runs WHERE source_format != ?"
+                    " AND (source_path = ? OR substr(source_path, 1, ?) = ?) ORDER BY id",
+                    (batch.source_format, folder, len(prefix), prefix)):
+                if uid not in import_uids:
+                    found[run_id] = (uid, fmt, source)
+        for run_id, (uid, fmt, source) in sorted(found.items()):
+            target = _owner(batch.runs, source)
+            if target is None:
+                continue  # several runs and none holds it: not ours to decide
+            new = conn.execute("SELECT id FROM runs WHERE uid = ?", (target.uid,)).fetchone()
+            if new is None:
+                conn.execute("UPDATE runs SET uid = ?, fingerprint = NULL WHERE id = ?",
+                             (target.uid, run_id))
+            else:
+                self._merge_run(conn, run_id, new[0])
+            summary.runs_replaced += 1
+            self._event(conn, "replace_run", "run", run_id, f"run:{uid}",
+                        before={"uid": uid, "source_format": fmt, "source_path": source},
+                        after={"uid": target.uid, "source_format": target.source_format,
+                               "source_path": target.source_path,
+                               "run_id": run_id if new is None else new[0]})
+
+    def _merge_run(self: "Catalog", conn: sqlite3.Connection, old_id: int, new_id: int) -> None:
+        """Delete run ``old_id``; model versions made from it now point at ``new_id``."""
+        conn.execute("UPDATE model_versions SET run_id = ? WHERE run_id = ?", (new_id, old_id))
+        for table in ("metric_series", "metric_summary", "params", "run_tags", "run_artifacts"):
+            conn.execute(f"DELETE FROM {table} WHERE run_id = ?", (old_id,))
+        conn.execute("DELETE FROM lineage WHERE (src_kind = 'run' AND src_id = ?) OR "
+                     "(dst_kind = 'run' AND dst_id = ?)", (old_id, old_id))
+        conn.execute("DELETE FROM search_text WHERE kind = 'run' AND ref_id = ?", (old_id,))
+        conn.execute("DELETE FROM runs WHERE id = ?", (old_id,))
 
     def _write_run(self: "Catalog", conn: sqlite3.Connection, run: RunRecord,
                    summary: ImportSummary) -> int:
@@ -425,6 +493,15 @@ class IngestMixin:
             self._move_stage(conn, mid, stage, current_id, vid, "import",
                              f"imported from {record.source} registry", None, False, "import")
             summary.stages_set += 1
+
+
+def _owner(runs: list[RunRecord], source: str) -> RunRecord | None:
+    """The run whose folder holds ``source`` most closely; the only run when none does."""
+    holders = [run for run in runs if source == run.source_path
+               or source.startswith(run.source_path.rstrip(os.sep) + os.sep)]
+    if holders:
+        return max(holders, key=lambda run: len(run.source_path))
+    return runs[0] if len(runs) == 1 else None
 
 
 class _DryRun(Exception):

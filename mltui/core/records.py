@@ -171,3 +171,6 @@ class ImportBatch:
     models: list[RegistryModelRecord] = field(default_factory=list)
     # Files this importer read, so the walk does not offer them to another format.
     consumed_paths: list[str] = field(default_factory=list)
+    # True when source_path is a folder this reader read whole: an earlier run of another
+    # format from inside it is a leftover the new runs replace (see core/ingest.py).
+    claims_folder: bool = False

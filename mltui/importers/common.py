@@ -28,6 +28,8 @@ from ..core.errors import ImportFailed
 from ..core.hashing import (LFS_HEADER, artifact_for, dataset_for, hash_path,  # noqa: F401
                             lfs_pointer, sha256_file)
 from ..core.records import MetricPoint
+from .readstate import (NotReady, cut_short, fingerprint, note_read,  # noqa: F401
+                        read_scope, without_partial_row)
 
 _EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _NUMBER_RE = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
@@ -163,6 +165,8 @@ def read_text(path: Path | str, *, limit: int | None = None) -> str:
         data = _read_head(path, limit)
     except OSError as exc:
         raise ImportFailed(str(path), f"cannot read: {exc.strerror or exc}") from None
+    if limit is None:
+        note_read(path, data)
     if b"\x00" in data[:4096]:
         raise ImportFailed(str(path), "binary content where text was expected")
     try:
@@ -187,8 +191,12 @@ def load_json(path: Path, text: str | None = None) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ImportFailed(str(path), f"invalid JSON: {exc.msg} at column {exc.colno}",
-                           line=exc.lineno) from None
+        # A file cut short: a writer rewriting it in place (trainer_state.json is truncated,
+        # then written) was caught half-way.
+        error = NotReady if cut_short(text, exc) else ImportFailed
+        reason = "ends early (being written?)" if error is NotReady else "invalid JSON"
+        raise error(str(path), f"{reason}: {exc.msg} at column {exc.colno}",
+                    line=exc.lineno) from None
     except RecursionError:
         raise ImportFailed(str(path), "JSON nested too deeply") from None
 
@@ -220,11 +228,13 @@ def read_csv_rows(path: Path, text: str | None = None, *, delimiter: str = ",",
                   strip: bool = True) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     """Read a CSV into (header, [(line number, row dict)]); cells and names stripped.
 
+    A partial last row of a writer caught mid-line is left out (:func:`without_partial_row`).
     Kept on the stdlib ``csv`` module rather than pandas because run-log CSVs need per-line
     error positions, padded headers and header rewrites that pandas hides.
     """
     if text is None:
         text = read_text(path)
+    text = without_partial_row(path, text, delimiter=delimiter)
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     try:
         header = next(reader)
@@ -361,21 +371,6 @@ def _inside(path: Path, root: Path) -> bool:
         return True
     except ValueError:
         return False
-
-
-def fingerprint(paths: Iterable[Path | str]) -> str:
-    """A cheap change detector for a set of log files: names, sizes and modification times.
-
-    Paths may be Path objects or strings (the same digest either way: sorted by component).
-    """
-    digest = hashlib.sha256()
-    for path in sorted(paths, key=lambda p: os.fspath(p).split(os.sep)):
-        try:
-            stat = os.stat(path)
-        except OSError:
-            continue
-        digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
-    return digest.hexdigest()[:32]
 
 
 def stable_uid(source_format: str, path: Path) -> str:

@@ -69,7 +69,13 @@ def _looks_like_state(file: Path) -> bool:
     except OSError:
         return False
     # save_to_json sorts keys, so "log_history" comes early (after best_*/epoch/global_step).
-    return head.lstrip().startswith(b"{") and b'"log_history"' in head
+    # It rewrites the file in place (truncate, then write): an empty file or an unfinished
+    # opening is a state being written, still this run's; read() says it is not ready yet.
+    head = head.strip()
+    if not head:
+        return True
+    unfinished = len(head) < 512 and not head.endswith(b"}")
+    return head.startswith(b"{") and (b'"log_history"' in head or unfinished)
 
 
 def _checkpoints(path: Path) -> list[tuple[int, Path]]:

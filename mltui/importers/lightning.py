@@ -17,8 +17,9 @@ from pathlib import Path
 
 from ..core.errors import ImportFailed
 from ..core.records import ArtifactRecord, ImportBatch, MetricPoint, RunRecord
-from .common import (ImportContext, artifact_for, as_param_text, dedupe_points, fingerprint,
-                     flatten, is_number_like, load_yaml, read_text, stable_uid, to_float)
+from .common import (ImportContext, NotReady, artifact_for, as_param_text, dedupe_points,
+                     fingerprint, flatten, is_number_like, load_yaml, read_text, stable_uid,
+                     to_float, without_partial_row)
 
 FORMAT = "lightning"
 KIND = "dir"
@@ -43,6 +44,10 @@ def detect(path: Path) -> bool:
             first_line = handle.readline(65536).decode("utf-8-sig", "replace")
     except OSError:
         return False
+    if not first_line.endswith("\n") and first_line.isprintable():
+        # Empty or a partial header: the logger is rewriting the whole file for a new column
+        # (it truncates first).  Still this run's folder; read() says it is not ready yet.
+        return True
     header = [name.strip() for name in first_line.strip().split(",")]
     return "step" in header
 
@@ -54,7 +59,10 @@ def read(path: Path, ctx: ImportContext) -> ImportBatch:
     files_read = [metrics_file]
     run = RunRecord(uid=stable_uid(FORMAT, path), source_format=FORMAT, source_path=str(path),
                     name=path.name, project=path.parent.name or None)
-    run.metrics = _metric_points(metrics_file, read_text(metrics_file))
+    text = read_text(metrics_file)
+    if not text.strip():
+        raise NotReady(str(metrics_file), "empty (being rewritten with a new column?)")
+    run.metrics = _metric_points(metrics_file, without_partial_row(metrics_file, text))
     if not run.metrics:
         ctx.warn(f"{metrics_file}: no metrics logged (rows are flushed every 100 steps)")
 

@@ -568,6 +568,9 @@ def read(path: Path, ctx: ImportContext) -> ImportBatch:
 def _read_run(log_dir: Path, ctx: ImportContext) -> tuple[RunRecord | None, list[Path]]:
     groups = _run_groups(log_dir)
     all_files = [f for _, files in groups for f in files]
+    # Event files are read by our own parser, not read_text: stat them before reading, so an
+    # event appended during the read changes the next import's fingerprint.
+    files_fingerprint = fingerprint(all_files)
     acc = _RunAccumulator()
     warned_shapes: set[str] = set()
     for group, files in groups:
@@ -598,7 +601,7 @@ def _read_run(log_dir: Path, ctx: ImportContext) -> tuple[RunRecord | None, list
         name=name, project=_project_name(log_dir), start_time=acc.start_time,
         end_time=acc.end_time, params=params, tags=acc.tags,
         metrics=[p for p in acc.points if p is not None],
-        fingerprint=fingerprint(all_files))
+        fingerprint=files_fingerprint)
     return run, all_files
 
 

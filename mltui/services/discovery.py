@@ -17,7 +17,7 @@ from typing import Callable, Iterable
 from ..core.errors import ImportFailed, InvalidInput
 from ..core.records import ImportBatch
 from ..importers import format_modules, module_for
-from ..importers.common import ImportContext, gc_paused, git_info
+from ..importers.common import ImportContext, NotReady, gc_paused, git_info, read_scope
 
 # Folders that never hold run logs and can be huge.
 _SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", "node_modules", ".venv", "venv", ".tox",
@@ -38,10 +38,11 @@ class Failure:
 
 @dataclass
 class ReadResult:
-    """What a walk read: batches of records, logs that failed, and warnings."""
+    """What a walk read: batches of records, logs that failed, logs caught mid-write, warnings."""
 
     batches: list[ImportBatch] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
+    not_ready: list[str] = field(default_factory=list)  # one line each; read again next time
     warnings: list[str] = field(default_factory=list)
 
 
@@ -117,8 +118,12 @@ def read_paths(paths: Iterable[Path], *, forced: str | None = None,
             continue
         ctx = ImportContext(root=root.resolve())
         try:
-            with gc_paused():  # readers build many small records and no cycles
+            # read_scope: the fingerprints describe the bytes this read consumed.
+            with gc_paused(), read_scope():  # readers build many small records and no cycles
                 batch = module.read(path, ctx)
+        except NotReady as exc:
+            result.not_ready.append(exc.one_line())
+            continue
         except ImportFailed as exc:
             result.failures.append(Failure(str(path), exc))
             continue
@@ -129,6 +134,9 @@ def read_paths(paths: Iterable[Path], *, forced: str | None = None,
                 hint="pass --format to choose another reader, or --skip-invalid")))
             continue
         consumed.update(getattr(batch, "consumed_paths", ()) or ())
+        # A folder this reader claims whole: runs another reader made of parts of it earlier
+        # (before the writer left the files that let this reader claim it) are leftovers.
+        batch.claims_folder = module.KIND == "dir" and getattr(module, "CONSUMES_SUBTREE", True)
         for run in batch.runs:
             if run.git_commit is None:
                 source = Path(run.source_path)

@@ -17,6 +17,7 @@ from ..core.hashing import dataset_for
 from ..core.ingest import ImportSummary
 from ..core.refs import MODEL_NAME_RE
 from .discovery import read_paths
+from .lock import import_lock
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..core.catalog import Catalog
@@ -25,13 +26,19 @@ if TYPE_CHECKING:  # pragma: no cover
 def import_paths(cat: "Catalog", paths: Iterable[str | Path] | str | Path, *,
                  format: str | None = None, datasets: Iterable[str | Path] = (),
                  model: str | None = None, skip_invalid: bool = False, dry_run: bool = False,
-                 on_progress: Callable[[int, int, str], None] | None = None) -> ImportSummary:
+                 on_progress: Callable[[int, int, str], None] | None = None,
+                 wait: float = 300.0, on_wait: Callable[[str], None] | None = None
+                 ) -> ImportSummary:
     """Import every recognised run log under ``paths`` into ``cat`` in one transaction.
 
     On any invalid log nothing is written and the ImportFailed names the file, line and field;
     with ``skip_invalid`` the good logs are written and the bad listed in ``summary.skipped``.
-    ``datasets`` are hashed and linked as inputs of every imported run; ``model`` registers each
-    imported run's model artifact as the next version.
+    A log caught mid-write is not an error: it is listed in ``summary.not_ready``, its run keeps
+    its previous state and the next import reads it again.  ``datasets`` are hashed and linked
+    as inputs of every imported run; ``model`` registers each imported run's model artifact as
+    the next version.  While another import of the same folder runs, this one waits up to
+    ``wait`` seconds for it (``on_wait`` is told once), then finds only what is new.  This is
+    the one path every import takes (CLI, app, and a future ``mltui watch``).
     """
     started = time.perf_counter()
     if isinstance(paths, (str, Path)):
@@ -45,8 +52,20 @@ def import_paths(cat: "Catalog", paths: Iterable[str | Path] | str | Path, *,
         if not path.exists():
             raise InvalidInput(f"--dataset {path}: no such file or directory")
         user_datasets.append(dataset_for(path))
+    if dry_run:  # reads only: nothing to protect
+        return _import(cat, paths, format, user_datasets, model, skip_invalid, dry_run,
+                       on_progress, started)
+    with import_lock(cat.path, paths, wait=wait, on_wait=on_wait):
+        return _import(cat, paths, format, user_datasets, model, skip_invalid, dry_run,
+                       on_progress, started)
+
+
+def _import(cat: "Catalog", paths: list[Path], format: str | None, user_datasets: list,
+            model: str | None, skip_invalid: bool, dry_run: bool,
+            on_progress: Callable[[int, int, str], None] | None, started: float) -> ImportSummary:
     result = read_paths(paths, forced=format, on_progress=on_progress)
-    summary = ImportSummary(dry_run=dry_run, warnings=list(result.warnings))
+    summary = ImportSummary(dry_run=dry_run, warnings=list(result.warnings),
+                            not_ready=list(result.not_ready))
     if result.failures and not skip_invalid:
         first = result.failures[0]
         more = len(result.failures) - 1
@@ -55,7 +74,7 @@ def import_paths(cat: "Catalog", paths: Iterable[str | Path] | str | Path, *,
                            hint=(f"{more} more invalid log(s); " if more else "")
                            + "nothing was imported; fix the file or pass --skip-invalid")
     summary.skipped = [f.one_line() for f in result.failures]
-    if not result.batches and not result.failures:
+    if not result.batches and not result.failures and not result.not_ready:
         raise InvalidInput(f"no run logs found in {', '.join(str(p) for p in paths)}",
                            hint="supported: mlflow, hf, ultralytics, dvc, lightning, tensorboard,"
                                 " keras, detectron2, generic jsonl/csv; or force one with --format")

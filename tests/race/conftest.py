@@ -1,0 +1,52 @@
+"""Race suite: writers against imports.  ``slow`` tests (many randomized trials) run only with
+``MLTUI_RACE_SLOW=1``; the default run stays well under a minute."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from mltui.core.catalog import open_catalog
+from mltui.importers import common
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: many randomized race trials (MLTUI_RACE_SLOW=1)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get("MLTUI_RACE_SLOW") == "1":
+        return
+    skip = pytest.mark.skip(reason="set MLTUI_RACE_SLOW=1 for the many-trial runs")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def cat(tmp_path):
+    """A catalog in the test's folder (a real file, so import locks apply)."""
+    catalog = open_catalog(tmp_path / ".mltui" / "catalog.db", create=True)
+    yield catalog
+    catalog.close()
+
+
+@pytest.fixture
+def after_read(monkeypatch):
+    """A fault hook between reading a file and recording what was read.
+
+    ``after_read(fn)`` calls ``fn(path)`` right after each whole-file read (before the reader
+    parses it and before its fingerprint is taken): the chosen interleaving where a writer
+    changes the file the import has just read.
+    """
+    hooks = []
+    original = common.note_read
+
+    def hooked(path, data):
+        for hook in list(hooks):
+            hook(str(path))
+        original(path, data)
+
+    monkeypatch.setattr(common, "note_read", hooked)
+    return hooks.append
