@@ -12,6 +12,7 @@ import sqlite3
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from . import audit
 from . import refs as refs_mod
 from .errors import Conflict, GateFailed, InvalidInput, NotFound
 from .gates import GateResult, evaluate, parse_rule
@@ -311,18 +312,18 @@ class RegistryMixin:
                     from_id: int | None, to_id: int | None, action: str, reason: str | None,
                     gate_results: list[dict] | None, forced: bool, actor: str | None,
                     at: float | None = None) -> None:
-        when = at or self.now()
+        who, when, note = self._provenance(actor, at)
         if to_id is None:
             conn.execute("DELETE FROM stages WHERE model_id = ? AND stage = ?", (mid, stage))
         else:
             conn.execute("INSERT INTO stages (model_id, stage, version_id, since) VALUES (?,?,?,?) "
                          "ON CONFLICT(model_id, stage) DO UPDATE SET version_id = excluded.version_id,"
                          " since = excluded.since", (mid, stage, to_id, when))
-        conn.execute(
-            "INSERT INTO stage_history (model_id, stage, from_version_id, to_version_id, action, "
-            "reason, actor, at, gate_results, forced) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (mid, stage, from_id, to_id, action, reason, actor or self.actor, when,
-             json.dumps(gate_results) if gate_results else None, int(forced)))
+        audit.append(conn, "stage_history", {
+            "model_id": mid, "stage": stage, "from_version_id": from_id, "to_version_id": to_id,
+            "action": action, "reason": reason, "actor": who, "at": when,
+            "gate_results": json.dumps(gate_results) if gate_results else None,
+            "forced": int(forced), "override": note})
         name = conn.execute("SELECT name FROM models WHERE id = ?", (mid,)).fetchone()[0]
         def label(vid: int | None) -> str | None:
             if vid is None:
