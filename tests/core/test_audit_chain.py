@@ -29,6 +29,14 @@ def raw(path) -> sqlite3.Connection:
     return sqlite3.connect(str(path), isolation_level=None)
 
 
+def tamper(path, trigger: str, sql: str, *params) -> None:
+    """What someone with the file can do: drop a guard trigger and edit a row."""
+    conn = raw(path)
+    conn.execute(f"DROP TRIGGER {trigger}")
+    conn.execute(sql, params)
+    conn.close()
+
+
 @pytest.mark.parametrize("sql", [
     "INSERT OR REPLACE INTO stage_history (id, model_id, stage, action, at, prev_hash, hash) "
     "VALUES (2, 1, 'production', 'promote', 0, 'x', 'y')",
@@ -53,11 +61,9 @@ def test_a_row_without_a_chain_hash_is_refused(promoted) -> None:
 
 
 def test_a_rewritten_history_row_is_found_in_full_and_on_open(promoted) -> None:
-    conn = raw(promoted)
-    conn.execute("DROP TRIGGER stage_history_no_update")
     # Point the first promotion at fraud@3: what a rollback restores would change.
-    conn.execute("UPDATE stage_history SET to_version_id = 3 WHERE id = 1")
-    conn.close()
+    tamper(promoted, "stage_history_no_update", "UPDATE stage_history SET to_version_id = 3 "
+                                                "WHERE id = 1")
     with open_catalog(promoted) as cat:
         assert any("audit trail is broken" in w and "stage_history row 1" in w
                    for w in cat.warnings)
@@ -72,10 +78,7 @@ def test_a_rewritten_history_row_is_found_in_full_and_on_open(promoted) -> None:
 
 
 def test_a_removed_row_breaks_the_link_of_the_next(promoted) -> None:
-    conn = raw(promoted)
-    conn.execute("DROP TRIGGER events_no_delete")
-    conn.execute("DELETE FROM events WHERE id = 2")
-    conn.close()
+    tamper(promoted, "events_no_delete", "DELETE FROM events WHERE id = 2")
     with open_catalog(promoted) as cat:
         first = cat.verify_history()["first"]
     assert first["table"] == "events" and first["id"] == 3
@@ -85,9 +88,8 @@ def test_a_removed_row_breaks_the_link_of_the_next(promoted) -> None:
 def test_rows_cut_off_the_end_are_found_by_the_head_on_open(promoted) -> None:
     conn = raw(promoted)
     last = conn.execute("SELECT max(id) FROM events").fetchone()[0]
-    conn.execute("DROP TRIGGER events_no_delete")
-    conn.execute("DELETE FROM events WHERE id = ?", (last,))
     conn.close()
+    tamper(promoted, "events_no_delete", "DELETE FROM events WHERE id = ?", last)
     with open_catalog(promoted) as cat:
         assert any(f"events should end at row {last}" in w for w in cat.warnings)
         assert not cat.verify_history()["ok"]
