@@ -153,6 +153,12 @@ def check_tail(conn: sqlite3.Connection, links: int = TAIL_LINKS) -> dict[str, A
     return None
 
 
+def verify_table(conn: sqlite3.Connection, table: str) -> dict[str, Any] | None:
+    """The first broken link of one table's whole chain, or None."""
+    return _walk(table, conn.execute(f"{_select(table)} ORDER BY id"), GENESIS) \
+        or _check_head(conn, table)
+
+
 def verify(conn: sqlite3.Connection) -> dict[str, Any]:
     """Walk every chain from its first row: ``{"ok", "rows": {table: n}, "broken": [...]}``.
 
@@ -163,8 +169,7 @@ def verify(conn: sqlite3.Connection) -> dict[str, Any]:
     broken: list[dict[str, Any]] = []
     for table in CHAINED_TABLES:
         counts[table] = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-        found = _walk(table, conn.execute(f"{_select(table)} ORDER BY id"), GENESIS) \
-            or _check_head(conn, table)
+        found = verify_table(conn, table)
         if found:
             broken.append(found)
     return {"ok": not broken, "rows": counts, "broken": broken,

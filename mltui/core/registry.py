@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import audit
 from . import refs as refs_mod
-from .errors import Conflict, GateFailed, InvalidInput, NotFound
+from .errors import Conflict, GateFailed, HistoryBroken, InvalidInput, NotFound
 from .gates import GateResult, evaluate, parse_rule
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -344,6 +344,13 @@ class RegistryMixin:
         reason = (reason or "").strip() or None
         mid = self.model_id(model)
         with self._write() as conn:
+            # Rollback replays the stage history: an edited history would restore the wrong
+            # version, so it must be the one mltui wrote.
+            broken = audit.verify_table(conn, "stage_history")
+            if broken:
+                raise HistoryBroken(f"refusing to roll back {model}@{stage}: {broken['reason']}",
+                                    hint="promote the version you want explicitly, and see "
+                                         "`mltui verify --history`")
             stack = self._stack(conn, mid, stage)
             if len(stack) < 2:
                 raise InvalidInput(f"nothing to roll back: {model}@{stage} has no earlier version",

@@ -12,6 +12,7 @@ import pytest
 from mltui.core import lifecycle
 from mltui.core.catalog import open_catalog
 from mltui.core.errors import HistoryBroken
+from tests.conftest import snapshot_tables
 
 
 @pytest.fixture
@@ -75,6 +76,20 @@ def test_a_rewritten_history_row_is_found_in_full_and_on_open(promoted) -> None:
         with pytest.raises(HistoryBroken) as info:
             cat.verify_history(strict=True)
         assert info.value.exit_code == 1 and "stage_history row 1" in info.value.one_line()
+
+
+def test_rollback_refuses_to_replay_an_edited_history(promoted) -> None:
+    # Make the history say fraud@1 was never promoted: the rollback would restore fraud@3's
+    # predecessor from a forged stack.
+    tamper(promoted, "stage_history_no_update", "UPDATE stage_history SET to_version_id = 3 "
+                                                "WHERE id = 2")
+    before = snapshot_tables(promoted)
+    with open_catalog(promoted) as cat:
+        with pytest.raises(HistoryBroken) as info:
+            cat.rollback("fraud", reason="undo")
+    assert "refusing to roll back fraud@production" in info.value.one_line()
+    assert "stage_history row 2" in info.value.one_line()
+    assert snapshot_tables(promoted) == before
 
 
 def test_a_removed_row_breaks_the_link_of_the_next(promoted) -> None:
