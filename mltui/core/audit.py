@@ -14,8 +14,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
-from typing import Any, Iterable
+import time
+from typing import TYPE_CHECKING, Any, Iterable
+
+from .errors import HistoryBroken
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .catalog import Catalog
 
 GENESIS = "0" * 64
 
@@ -174,3 +181,68 @@ def verify(conn: sqlite3.Connection) -> dict[str, Any]:
             broken.append(found)
     return {"ok": not broken, "rows": counts, "broken": broken,
             "first": broken[0] if broken else None}
+
+
+def _json_or_none(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, sort_keys=True, default=str)
+
+
+def os_user() -> str:
+    """The operating system's name for the user running this process (not ``$MLTUI_USER``)."""
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.getuid()).pw_name
+    except (ImportError, KeyError):
+        import getpass
+
+        try:
+            return getpass.getuser()
+        except Exception:  # noqa: BLE001 - no login name in some containers
+            return "unknown"
+
+
+class AuditMixin:
+    """Writing and checking the audit trail (mixed into Catalog)."""
+
+    def _provenance(self: "Catalog", actor: str | None = None, at: float | None = None
+                    ) -> tuple[str, float, str | None]:
+        """Who and when for an audit row, and the override note (None when neither is set).
+
+        Who and when come from the OS user and the clock; an actor or clock given through
+        the API (or ``MLTUI_USER``) is for tests and imports, so the row also records the real
+        OS user and time beside it.
+        """
+        who = actor or self.actor
+        when = at if at is not None else self.now()
+        note: dict[str, Any] = {}
+        real_user = os_user()
+        if who != real_user:
+            note["os_user"] = real_user
+        if at is not None or self.clock_overridden:
+            note["real_at"] = time.time()
+        return who, when, _json_or_none(note) if note else None
+
+    def _event(self: "Catalog", conn: sqlite3.Connection, action: str, entity_kind: str | None,
+               entity_id: int | None, ref: str | None, *, before: Any = None, after: Any = None,
+               detail: str | None = None, actor: str | None = None) -> None:
+        who, when, note = self._provenance(actor)
+        append(conn, "events", {
+            "at": when, "actor": who, "action": action, "entity_kind": entity_kind,
+            "entity_id": entity_id, "ref": ref, "before": _json_or_none(before),
+            "after": _json_or_none(after), "detail": detail, "override": note})
+
+    def verify_history(self: "Catalog", *, strict: bool = False) -> dict[str, Any]:
+        """Walk the whole audit trail's hash chain (``mltui verify --history``).
+
+        Returns ``{"ok", "rows": {table: count}, "broken": [first broken link per table],
+        "first": the first of them or None}``; each link names its table, row id and reason.
+        With ``strict``, a broken chain raises :class:`HistoryBroken` naming the first link.
+        """
+        result = verify(self._conn())
+        if strict and not result["ok"]:
+            raise HistoryBroken(f"the audit trail of {self.path} is broken: "
+                                f"{result['first']['reason']}",
+                                hint="compare with a backup copy (catalog.db.bak-*) to see what "
+                                     "changed")
+        return result

@@ -20,12 +20,13 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from . import audit, lifecycle
+from . import lifecycle
+from .audit import AuditMixin
 from . import refs as refs_mod
 from .db import ConnectionPool, is_locked_error, locked_error, network_filesystem_warning, \
     write_transaction
 from .docs import DocsMixin
-from .errors import HistoryBroken, InvalidInput, NotFound
+from .errors import InvalidInput, NotFound
 from .ingest import IngestMixin
 from .lineage import LineageMixin
 from .query import base_from, compile_filter, parse_sort, sort_sql
@@ -132,7 +133,7 @@ def _chunks(items: list[Any], size: int = 500) -> Iterator[list[Any]]:
         yield items[start:start + size]
 
 
-class Catalog(RegistryMixin, IngestMixin, LineageMixin, DocsMixin):
+class Catalog(AuditMixin, RegistryMixin, IngestMixin, LineageMixin, DocsMixin):
     """A handle on one catalog file; safe to use from several threads (one connection each)."""
 
     def __init__(self, path: Path, *, clock: Callable[[], float] | None = None,
@@ -215,48 +216,6 @@ class Catalog(RegistryMixin, IngestMixin, LineageMixin, DocsMixin):
     def now(self) -> float:
         """The catalog's clock (frozen in tests and snapshots)."""
         return self.clock()
-
-    def _provenance(self, actor: str | None = None, at: float | None = None
-                    ) -> tuple[str, float, str | None]:
-        """Who and when for an audit row, and the override note (None when neither is set).
-
-        Who and when come from the OS user and the clock; an actor or clock given through
-        the API (or ``MLTUI_USER``) is for tests and imports, so the row also records the real
-        OS user and time beside it.
-        """
-        who = actor or self.actor
-        when = at if at is not None else self.now()
-        note: dict[str, Any] = {}
-        real_user = lifecycle.os_user()
-        if who != real_user:
-            note["os_user"] = real_user
-        if at is not None or self.clock_overridden:
-            note["real_at"] = time.time()
-        return who, when, _json(note) if note else None
-
-    def _event(self, conn: sqlite3.Connection, action: str, entity_kind: str | None,
-               entity_id: int | None, ref: str | None, *, before: Any = None, after: Any = None,
-               detail: str | None = None, actor: str | None = None) -> None:
-        who, when, note = self._provenance(actor)
-        audit.append(conn, "events", {
-            "at": when, "actor": who, "action": action, "entity_kind": entity_kind,
-            "entity_id": entity_id, "ref": ref, "before": _json(before), "after": _json(after),
-            "detail": detail, "override": note})
-
-    def verify_history(self, *, strict: bool = False) -> dict[str, Any]:
-        """Walk the whole audit trail's hash chain (``mltui verify --history``).
-
-        Returns ``{"ok", "rows": {table: count}, "broken": [first broken link per table],
-        "first": the first of them or None}``; each link names its table, row id and reason.
-        With ``strict``, a broken chain raises :class:`HistoryBroken` naming the first link.
-        """
-        result = audit.verify(self._conn())
-        if strict and not result["ok"]:
-            raise HistoryBroken(f"the audit trail of {self.path} is broken: "
-                                f"{result['first']['reason']}",
-                                hint="compare with a backup copy (catalog.db.bak-*) to see what "
-                                     "changed")
-        return result
 
     def close(self) -> None:
         """Close every connection."""

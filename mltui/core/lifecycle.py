@@ -13,7 +13,6 @@ Kept apart from :mod:`catalog` (the API) because every rule here is about the fi
 from __future__ import annotations
 
 import contextlib
-import os
 import sqlite3
 import uuid
 from pathlib import Path
@@ -141,17 +140,3 @@ class Unborn:
                 folder.rmdir()
         self.created_dirs = []
 
-
-def os_user() -> str:
-    """The operating system's name for the user running this process."""
-    try:
-        import pwd
-
-        return pwd.getpwuid(os.getuid()).pw_name
-    except (ImportError, KeyError):
-        import getpass
-
-        try:
-            return getpass.getuser()
-        except Exception:  # noqa: BLE001 - no login name in some containers
-            return "unknown"

@@ -9,7 +9,7 @@ import sqlite3
 
 import pytest
 
-from mltui.core import lifecycle
+from mltui.core import audit
 from mltui.core.catalog import open_catalog
 from mltui.core.errors import HistoryBroken
 from tests.conftest import snapshot_tables
@@ -126,7 +126,7 @@ def test_who_and_when_come_from_the_os_unless_overridden(tmp_path, monkeypatch) 
         cat.register("fraud", run=cat.run_ids()[0])
         row = cat._conn().execute(
             "SELECT actor, override FROM events ORDER BY id DESC LIMIT 1").fetchone()
-    assert row == (lifecycle.os_user(), None)
+    assert row == (audit.os_user(), None)
     with open_catalog(path, clock=lambda: 1000.0, actor="someone-else") as cat:
         cat.promote("fraud@1")
         history = cat._conn().execute(
@@ -136,4 +136,4 @@ def test_who_and_when_come_from_the_os_unless_overridden(tmp_path, monkeypatch) 
     for actor, at, override in (history, event):
         note = json.loads(override)
         assert (actor, at) == ("someone-else", 1000.0)
-        assert note["os_user"] == lifecycle.os_user() and note["real_at"] > 1_000_000_000
+        assert note["os_user"] == audit.os_user() and note["real_at"] > 1_000_000_000
