@@ -49,6 +49,7 @@ def _metric_curve(rng: random.Random, key: str, steps: int, quality: float) -> l
 def generate(path: Path, *, versions: int = 100_000, models: int = 20, steps: int = 20,
              curve_steps: int = 1_000, seed: int = 0, progress=print) -> dict:
     """Write the synthetic catalog to ``path`` (replaced); returns counts and seconds."""
+    from mltui.core import audit
     from mltui.core.catalog import open_catalog
     from mltui.core.series import pack_floats, pack_steps
 
@@ -175,9 +176,11 @@ def generate(path: Path, *, versions: int = 100_000, models: int = 20, steps: in
             stack.append(vid)
         if stack:
             stages[model_id] = stack[-1]
-    conn.executemany("INSERT INTO stage_history (model_id, stage, from_version_id, to_version_id, "
-                     "action, reason, actor, at, gate_results, forced) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                     history)
+    # Through the audit chain (each row hashed after the one before), as the catalog writes it.
+    columns = ("model_id", "stage", "from_version_id", "to_version_id", "action", "reason",
+               "actor", "at", "gate_results", "forced")
+    for row in history:
+        audit.append(conn, "stage_history", dict(zip(columns, row)))
     conn.executemany("INSERT INTO stages (model_id, stage, version_id, since) VALUES (?,?,?,?)",
                      [(m, "production", v, START) for m, v in stages.items()])
     conn.executemany("INSERT INTO gates (model_id, rule, stage, created_at, created_by) VALUES "

@@ -20,17 +20,19 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
+from . import lifecycle
+from .audit import AuditMixin
 from . import refs as refs_mod
-from .db import ConnectionPool, backup_before_migration, is_locked_error, locked_error, \
-    network_filesystem_warning, set_wal, write_transaction
+from .db import ConnectionPool, is_locked_error, locked_error, network_filesystem_warning, \
+    write_transaction
 from .docs import DocsMixin
-from .errors import InvalidInput, MltuiError, NotFound
+from .errors import InvalidInput, NotFound
 from .ingest import IngestMixin
 from .lineage import LineageMixin
 from .query import base_from, compile_filter, parse_sort, sort_sql
 from .registry import RegistryMixin
 from .records import MetricPoint
-from .schema import SCHEMA_VERSION, migrate, schema_version
+from .schema import SCHEMA_VERSION
 from .series import curve, decode
 
 CATALOG_DIR = ".mltui"
@@ -69,30 +71,39 @@ def catalog_path(path: str | os.PathLike | None = None, *, start: Path | None = 
     return found
 
 
-def open_catalog(path: str | os.PathLike | None = None, *, create: bool = False,
+def open_catalog(path: str | os.PathLike | None = None, *, create: bool | str = False,
                  readonly: bool = False, clock: Callable[[], float] | None = None,
-                 actor: str | None = None) -> "Catalog":
-    """Open (and migrate) the catalog; ``create=True`` makes a new one where it is missing.
+                 actor: str | None = None, force: bool = False) -> "Catalog":
+    """Open (and migrate) the catalog.
+
+    ``create=True`` makes a new one now where it is missing; ``create="on-write"`` makes it on
+    the first write that commits (reads see an empty catalog, and a command that fails before
+    writing leaves no file behind).  An empty (0-byte) file is refused unless ``force=True``,
+    which starts it over.  ``clock`` and ``actor`` are for tests: rows written under them
+    record the real user and time beside them.
 
     Usable as a context manager: ``with open_catalog() as cat: ...``.
     """
     target = catalog_path(path)
+    lifecycle.check_target(target, create=create, force=force)
     if not target.exists():
-        if not create:
-            raise NotFound(f"no mltui catalog at {target}",
-                           hint="run `mltui init`, or pass --catalog with an existing catalog")
+        if create == "on-write":
+            return Catalog(target, clock=clock, actor=actor, readonly=readonly, unborn=True)
         target.parent.mkdir(parents=True, exist_ok=True)
-    elif target.is_dir():
-        raise InvalidInput(f"{target} is a folder, not a catalog file")
     return Catalog(target, clock=clock, actor=actor, readonly=readonly)
 
 
-def init_catalog(folder: str | os.PathLike | None = None) -> tuple["Catalog", bool]:
-    """Create ``FOLDER/.mltui/catalog.db`` (default: cwd); returns (catalog, created)."""
+def init_catalog(folder: str | os.PathLike | None = None, *, force: bool = False
+                 ) -> tuple["Catalog", bool]:
+    """Create ``FOLDER/.mltui/catalog.db`` (default: cwd); returns (catalog, created).
+
+    ``force`` starts over an empty (0-byte) catalog file; a catalog with content is never
+    replaced.
+    """
     base = Path(folder) if folder is not None else Path.cwd()
     target = base if base.suffix == ".db" else base / CATALOG_DIR / CATALOG_FILE
-    created = not target.exists()
-    return open_catalog(target, create=True), created
+    created = not target.exists() or (force and lifecycle.is_empty_file(target))
+    return open_catalog(target, create=True, force=force), created
 
 
 def default_actor() -> str:
@@ -122,58 +133,53 @@ def _chunks(items: list[Any], size: int = 500) -> Iterator[list[Any]]:
         yield items[start:start + size]
 
 
-class Catalog(RegistryMixin, IngestMixin, LineageMixin, DocsMixin):
+class Catalog(AuditMixin, RegistryMixin, IngestMixin, LineageMixin, DocsMixin):
     """A handle on one catalog file; safe to use from several threads (one connection each)."""
 
     def __init__(self, path: Path, *, clock: Callable[[], float] | None = None,
-                 actor: str | None = None, readonly: bool = False):
+                 actor: str | None = None, readonly: bool = False, unborn: bool = False):
         self.path = Path(path)
         self.clock = clock or time.time
+        self.clock_overridden = clock is not None
         self.actor = actor or default_actor()
         self.readonly = readonly
-        self._pool = ConnectionPool(self.path, readonly=readonly)
-        self._prepare()
-        warning = network_filesystem_warning(self.path)
-        self.warnings: list[str] = [warning] if warning else []
+        self._unborn = lifecycle.Unborn(self.path) if unborn else None
+        self._pool = self._unborn.pool(readonly) if self._unborn else \
+            ConnectionPool(self.path, readonly=readonly)
+        self.warnings: list[str] = self._prepare()
+        warning = None if unborn else network_filesystem_warning(self.path)
+        self.warnings += [warning] if warning else []
 
     # -- plumbing --------------------------------------------------------------------------
 
-    def _prepare(self) -> None:
-        conn = self._pool.get()
+    def _prepare(self) -> list[str]:
+        """Refuse, migrate and check the catalog (see core/lifecycle.py); returns warnings."""
+        return lifecycle.prepare(self._pool, self.path, readonly=self.readonly, clock=self.clock)
+
+    def _materialize(self) -> bool:
+        """Create the file of a catalog opened with ``create="on-write"``; True if it did."""
+        if self._unborn is None or self._pool.memory is None:
+            return False
+        self._pool.close()
+        self._pool = ConnectionPool(self.path, readonly=self.readonly)
+        if self.path.exists():  # another process created it meanwhile: write to theirs
+            self._unborn = None
+            self._prepare()
+            return False
+        self._unborn.materialize()
         try:
-            version = schema_version(conn)
-            has_tables = conn.execute(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
-        except sqlite3.DatabaseError as exc:
-            self._pool.close()
-            if is_locked_error(exc):
-                raise locked_error(self.path) from None
-            raise InvalidInput(f"{self.path} is not an mltui catalog ({exc})",
-                               hint="pass --catalog with a catalog made by `mltui init`") from None
-        if version == 0 and has_tables:
-            self._pool.close()
-            raise InvalidInput(f"{self.path} is an SQLite file but not an mltui catalog",
-                               hint="pass --catalog with a catalog made by `mltui init`")
-        if version < SCHEMA_VERSION:
-            if self.readonly:
-                self._pool.close()
-                raise InvalidInput(f"catalog {self.path} needs a migration but was opened read-only")
-            try:
-                set_wal(conn, self.path)
-                with write_transaction(conn, self.path):
-                    current = schema_version(conn)  # another process may have migrated it
-                    if current < SCHEMA_VERSION:
-                        backup_before_migration(conn, self.path, current)
-                        migrate(conn, current)
-                        if current == 0:
-                            conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES "
-                                         "('created_at', ?)", (str(self.clock()),))
-            except MltuiError:
-                self._pool.close()
-                raise
-        elif version > SCHEMA_VERSION:
-            self._pool.close()
-            migrate(conn, version)  # raises SchemaTooNew
+            self._prepare()
+        except BaseException:
+            self._unmaterialize()
+            raise
+        return True
+
+    def _unmaterialize(self) -> None:
+        """Undo :meth:`_materialize` after the first write failed: back to memory only."""
+        self._pool.close()
+        self._unborn.discard()
+        self._pool = self._unborn.pool(self.readonly)
+        self._prepare()
 
     def _conn(self) -> sqlite3.Connection:
         """This thread's connection."""
@@ -184,8 +190,16 @@ class Catalog(RegistryMixin, IngestMixin, LineageMixin, DocsMixin):
         """One atomic write transaction on this thread's connection."""
         if self.readonly:
             raise InvalidInput(f"catalog {self.path} is open read-only")
-        with write_transaction(self._conn(), self.path) as conn:
-            yield conn
+        born_now = self._materialize()
+        try:
+            with write_transaction(self._conn(), self.path) as conn:
+                yield conn
+        except BaseException:
+            if born_now:  # the first write failed: leave nothing behind
+                self._unmaterialize()
+            raise
+        if born_now:
+            self._unborn = None
 
     def _read(self, sql: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
         try:
@@ -202,15 +216,6 @@ class Catalog(RegistryMixin, IngestMixin, LineageMixin, DocsMixin):
     def now(self) -> float:
         """The catalog's clock (frozen in tests and snapshots)."""
         return self.clock()
-
-    def _event(self, conn: sqlite3.Connection, action: str, entity_kind: str | None,
-               entity_id: int | None, ref: str | None, *, before: Any = None, after: Any = None,
-               detail: str | None = None, actor: str | None = None) -> None:
-        conn.execute(
-            "INSERT INTO events (at, actor, action, entity_kind, entity_id, ref, before, after, "
-            "detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (self.now(), actor or self.actor, action, entity_kind, entity_id, ref, _json(before),
-             _json(after), detail))
 
     def close(self) -> None:
         """Close every connection."""

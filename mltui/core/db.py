@@ -14,9 +14,11 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator, NoReturn
 
-from .errors import CatalogLocked, InvalidInput
+from .errors import CatalogLocked, CatalogUnreadable, MltuiError, NotFound, QueryTooLarge, \
+    StorageError
+from .schema import fault_point
 
 DEFAULT_BUSY_TIMEOUT = 5.0  # seconds; MLTUI_BUSY_TIMEOUT overrides (tests use a short one)
 
@@ -40,34 +42,139 @@ def is_locked_error(exc: BaseException) -> bool:
 def locked_error(path: str | Path) -> CatalogLocked:
     """The one-line error for a catalog another process keeps locked."""
     return CatalogLocked(
-        f"catalog {path} is locked by another process (waited {busy_timeout():g}s)",
-        hint="wait for the other import or promotion to finish and try again, "
-             "or raise MLTUI_BUSY_TIMEOUT")
+        f"catalog {path} is locked by another process (waited {busy_timeout():g}s); try again",
+        hint="wait for the other import or promotion to finish, or raise MLTUI_BUSY_TIMEOUT")
 
 
-def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
+# SQLite's primary result codes (``sqlite_errorcode & 0xff``) that say what happened.
+SQLITE_PERM, SQLITE_READONLY, SQLITE_IOERR, SQLITE_CORRUPT = 3, 8, 10, 11
+SQLITE_FULL, SQLITE_CANTOPEN, SQLITE_TOOBIG, SQLITE_NOTADB = 13, 14, 18, 26
+
+# Messages of SQLite limits that user input (a filter, a reference prefix) can reach.
+_LIMIT_MESSAGES = ("too many terms in compound select", "expression tree is too large",
+                   "too many sql variables", "parser stack overflow",
+                   "like or glob pattern too complex", "string or blob too big",
+                   "too many columns", "too many arguments on function", "at most 64 tables")
+
+
+def translate_error(exc: BaseException, path: str | Path) -> MltuiError | None:
+    """The typed error for an SQLite error, saying what happened; None when it is not one we
+    can name (a programming error, which must stay loud).
+
+    Only a damaged file is a reason to mention a backup: a full disk, a permission, a
+    read-only mount or a too-large filter leave the catalog intact, and advice to restore a
+    backup would invite losing the writes made since.
+    """
+    if not isinstance(exc, sqlite3.Error):
+        return None
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    text = str(exc).lower()
+    if is_locked_error(exc):
+        return locked_error(path)
+    if primary == SQLITE_FULL or "disk is full" in text:
+        return StorageError(f"the disk holding catalog {path} is full; nothing was written",
+                            hint="free some space and try again")
+    if primary == SQLITE_READONLY or "readonly database" in text:
+        return StorageError(f"catalog {path} is read-only (the file, its folder or the file "
+                            "system); nothing was written",
+                            hint="make it writable, or run only commands that read")
+    if primary in (SQLITE_PERM, SQLITE_CANTOPEN) or "unable to open" in text:
+        return _open_failure(Path(path), exc)
+    if "like or glob pattern" in text:
+        return QueryTooLarge(f"the reference prefix is too long for SQLite ({exc})",
+                             hint="use a shorter prefix: a few characters of the id are enough")
+    if primary == SQLITE_TOOBIG or any(m in text for m in _LIMIT_MESSAGES):
+        return QueryTooLarge(f"the filter is too large for SQLite ({exc})",
+                             hint="use fewer terms, or split it into several queries")
+    if primary == SQLITE_NOTADB or "not a database" in text:
+        return CatalogUnreadable(f"{path} is not an mltui catalog (not an SQLite file)",
+                                 hint="pass --catalog with a catalog made by `mltui init`")
+    if primary == SQLITE_CORRUPT or "malformed" in text:
+        return CatalogUnreadable(f"catalog {path} is damaged ({exc})",
+                                 hint="copy it aside first, then try `sqlite3 catalog.db .recover` "
+                                      "or restore a backup copy (catalog.db.bak-*)")
+    if primary == SQLITE_IOERR:
+        return StorageError(f"the disk failed reading or writing catalog {path} ({exc}); nothing "
+                            "was written", hint="check the disk and the file system")
+    return None
+
+
+def _open_failure(path: Path, exc: BaseException) -> MltuiError:
+    """Why a catalog file could not be opened: permission, missing folder, or other."""
+    target = path if path.exists() else path.parent
+    if target.exists() and not os.access(target, os.R_OK | (os.W_OK if target.is_dir() else 0)):
+        return StorageError(f"permission denied opening catalog {path}",
+                            hint="check the file's owner and mode (ls -l), or use --catalog")
+    if not path.parent.exists():
+        return NotFound(f"the folder of catalog {path} does not exist")
+    return StorageError(f"could not open catalog {path} ({exc})",
+                        hint="check the file's permissions and the disk")
+
+
+def unreadable(exc: sqlite3.Error, path: str | Path) -> MltuiError:
+    """The typed error for a file that could not be read as a catalog at all."""
+    return translate_error(exc, path) or CatalogUnreadable(
+        f"{path} is not an mltui catalog ({exc})",
+        hint="pass --catalog with the path of a catalog made by `mltui init`")
+
+
+class CatalogConnection(sqlite3.Connection):
+    """A connection whose SQLite errors come out as the core's typed errors.
+
+    Every statement of the core, the CLI and the app passes through ``execute``, so a full disk
+    or a too-large filter reads the same wherever it happens.  Lock errors stay raw: the write
+    transaction retries them (bounded) and turns them into :class:`CatalogLocked` itself.
+    """
+
+    catalog_path: str = ""
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:  # noqa: D102
+        try:
+            return super().execute(sql, parameters)
+        except sqlite3.Error as exc:
+            _reraise(exc, self.catalog_path)
+
+    def executemany(self, sql: str, parameters: Any, /) -> sqlite3.Cursor:  # noqa: D102
+        try:
+            return super().executemany(sql, parameters)
+        except sqlite3.Error as exc:
+            _reraise(exc, self.catalog_path)
+
+
+def _reraise(exc: sqlite3.Error, path: str) -> NoReturn:
+    typed = None if is_locked_error(exc) else translate_error(exc, path)
+    if typed is None:
+        raise exc
+    raise typed from exc
+
+
+def connect(path: Path, *, readonly: bool = False, memory: str | None = None) -> sqlite3.Connection:
     """Open a connection with the catalog's pragmas.
 
     Autocommit mode (``isolation_level=None``): transactions are explicit, opened by
     :func:`write_transaction`, so a read never holds a lock longer than its statement.
+    ``memory`` names a shared in-memory database to open instead of the file.
     """
+    if memory is not None:  # a shared in-memory catalog (see Catalog: create on first write)
+        target, uri = f"file:{memory}?mode=memory&cache=shared", True
+    elif readonly:
+        target, uri = f"file:{path}?mode=ro", True
+    else:
+        target, uri = str(path), False
     try:
-        if readonly:
-            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None,
-                                   check_same_thread=False, timeout=busy_timeout())
-        else:
-            conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False,
-                                   timeout=busy_timeout())
+        conn = sqlite3.connect(target, uri=uri, isolation_level=None, check_same_thread=False,
+                               timeout=busy_timeout(), factory=CatalogConnection)
+        conn.catalog_path = str(path)
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout() * 1000)}")
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA temp_store = MEMORY")
         conn.execute("PRAGMA cache_size = -65536")  # 64 MB page cache
+    except MltuiError:
+        raise
     except sqlite3.DatabaseError as exc:
-        if is_locked_error(exc):
-            raise locked_error(path) from None
-        raise InvalidInput(f"{path} is not an mltui catalog ({exc})",
-                           hint="pass --catalog with the path of a catalog made by `mltui init`") from None
+        raise unreadable(exc, path) from None
     return conn
 
 
@@ -129,10 +236,11 @@ class ConnectionPool:
     the live-refresh poller each get their own.
     """
 
-    def __init__(self, path: Path, *, readonly: bool = False,
+    def __init__(self, path: Path, *, readonly: bool = False, memory: str | None = None,
                  on_connect: Callable[[sqlite3.Connection], None] | None = None):
         self.path = path
         self.readonly = readonly
+        self.memory = memory
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
@@ -142,7 +250,7 @@ class ConnectionPool:
         """This thread's connection, opened on first use."""
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = connect(self.path, readonly=self.readonly)
+            conn = connect(self.path, readonly=self.readonly, memory=self.memory)
             if self._on_connect:
                 self._on_connect(conn)
             self._local.conn = conn
@@ -161,15 +269,42 @@ class ConnectionPool:
 
 
 def backup_before_migration(conn: sqlite3.Connection, path: Path, from_version: int) -> Path | None:
-    """Copy the catalog (with its WAL folded in) before a migration; returns the copy's path."""
+    """Copy the catalog (with its WAL folded in) before a migration; returns the copy's path.
+
+    ``conn`` holds the write lock, and SQLite refuses a backup read through a connection that
+    is writing (SQLITE_LOCKED, which Python's backup loop retries forever).  So the copy is read
+    through a second, read-only connection: it may read while we hold the write lock, and the
+    lock keeps every other writer out, so the copy is exactly the catalog being migrated.  The
+    copy is written under a temporary name and renamed when complete, so a kill midway never
+    leaves a half backup that looks whole; the retry loop is bounded by the busy timeout.
+    """
     if from_version == 0 or str(path) == ":memory:":
         return None
-    target = path.with_name(f"{path.name}.bak-v{from_version}-{time.strftime('%Y%m%d%H%M%S')}")
-    dest = sqlite3.connect(str(target))
+    stamp = time.strftime("%Y%m%d%H%M%S")
+    target = path.with_name(f"{path.name}.bak-v{from_version}-{stamp}")
+    partial = target.with_name(target.name + ".partial")
+    deadline = time.monotonic() + busy_timeout()
+
+    def give_up_when_stuck(status: int, remaining: int, total: int) -> None:
+        if time.monotonic() > deadline:
+            raise locked_error(path)
+
+    source = connect(path, readonly=True)
+    dest = sqlite3.connect(str(partial))
     try:
-        conn.backup(dest)
-    finally:
+        source.backup(dest, pages=1024, progress=give_up_when_stuck, sleep=0.05)
         dest.close()
+        with open(partial, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(partial, target)
+    except BaseException:
+        dest.close()
+        with contextlib.suppress(OSError):
+            partial.unlink()
+        raise
+    finally:
+        source.close()
+    fault_point("after-backup")
     return target
 
 

@@ -11,6 +11,7 @@ import difflib
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
+from . import audit
 from .errors import Conflict, InvalidInput, NotFound
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -131,9 +132,10 @@ class DocsMixin:
                   *, author: str, message: str | None = None) -> int:
         rev = conn.execute("SELECT COALESCE(MAX(rev), 0) + 1 FROM doc_revisions WHERE "
                            "target_kind = ? AND target_id = ?", (kind, target_id)).fetchone()[0]
-        conn.execute("INSERT INTO doc_revisions (target_kind, target_id, rev, text, author, at, "
-                     "message) VALUES (?,?,?,?,?,?,?)",
-                     (kind, target_id, rev, text, author, self.now(), message))
+        who, when, note = self._provenance(author)
+        audit.append(conn, "doc_revisions", {
+            "target_kind": kind, "target_id": target_id, "rev": rev, "text": text,
+            "author": who, "at": when, "message": message, "override": note})
         if kind == "version":
             self._index_version(conn, target_id)
             label = self.ref_of(target_id)

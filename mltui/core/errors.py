@@ -80,3 +80,26 @@ class ImportFailed(InvalidInput):
         self.line = line
         self.field = field
         self.reason = message
+
+
+class CatalogUnreadable(InvalidInput):
+    """The catalog file cannot be used as it is: empty, not a catalog, or damaged.
+
+    Raised with a message that says which, so the advice fits: only a damaged file is a reason
+    to reach for a backup.
+    """
+
+
+class StorageError(MltuiError):
+    """The operating system refused the write or the read: disk full, permission denied,
+    read-only file or file system.  The catalog itself is intact."""
+
+
+class QueryTooLarge(InvalidInput):
+    """User input (a filter, a reference prefix) exceeds one of SQLite's limits."""
+
+
+class HistoryBroken(MltuiError):
+    """The audit trail's hash chain does not hold: a row was rewritten, removed or inserted."""
+
+    exit_code = 1

@@ -13,7 +13,6 @@ import json
 import math
 import os
 import re
-import signal
 import sqlite3
 import uuid
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 from .errors import ImportFailed, InvalidInput
 from .records import (ArtifactRecord, DatasetRecord, ImportBatch, MetricPoint,
                       RegistryModelRecord, RunRecord)
+from .schema import fault_point
 from .series import encode, encode_columns
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -111,14 +111,6 @@ def _summarise_columns(values: list[float | None], steps: list[int | None],
     low, high = min(pairs), max(pairs, key=lambda pair: pair[0])
     return (values[last], last_raw, steps[last], low[0], None if low[1] == -1 else low[1],
             high[0], None if high[1] == -1 else high[1], count)
-
-
-def _fault_point(point: str, count: int) -> None:
-    """Crash-test hook (docs/testing.md): with ``MLTUI_FAULT=import-row:N`` the process kills
-    itself (SIGKILL: no cleanup, no rollback) right after the Nth run of an import is written,
-    so tests can prove the import is all-or-nothing at a chosen point instead of by timing."""
-    if os.environ.get("MLTUI_FAULT") == f"{point}:{count}":
-        os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
 
 
 def _finite(value: Any) -> float | None:
@@ -211,7 +203,7 @@ class IngestMixin:
                 unchanged_before = summary.runs_unchanged
                 run_id = self._write_run(conn, run, summary)
                 written += 1
-                _fault_point("import-row", written)
+                fault_point(f"import-row:{written}")  # crash tests: kill after the Nth run
                 uid_to_id[run.uid] = run_id
                 if summary.runs_unchanged == unchanged_before:
                     new_runs.append((run, run_id))

@@ -12,8 +12,9 @@ import sqlite3
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from . import audit
 from . import refs as refs_mod
-from .errors import Conflict, GateFailed, InvalidInput, NotFound
+from .errors import Conflict, GateFailed, HistoryBroken, InvalidInput, NotFound
 from .gates import GateResult, evaluate, parse_rule
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -339,18 +340,18 @@ class RegistryMixin:
                     from_id: int | None, to_id: int | None, action: str, reason: str | None,
                     gate_results: list[dict] | None, forced: bool, actor: str | None,
                     at: float | None = None) -> None:
-        when = at or self.now()
+        who, when, note = self._provenance(actor, at)
         if to_id is None:
             conn.execute("DELETE FROM stages WHERE model_id = ? AND stage = ?", (mid, stage))
         else:
             conn.execute("INSERT INTO stages (model_id, stage, version_id, since) VALUES (?,?,?,?) "
                          "ON CONFLICT(model_id, stage) DO UPDATE SET version_id = excluded.version_id,"
                          " since = excluded.since", (mid, stage, to_id, when))
-        conn.execute(
-            "INSERT INTO stage_history (model_id, stage, from_version_id, to_version_id, action, "
-            "reason, actor, at, gate_results, forced) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (mid, stage, from_id, to_id, action, reason, actor or self.actor, when,
-             json.dumps(gate_results) if gate_results else None, int(forced)))
+        audit.append(conn, "stage_history", {
+            "model_id": mid, "stage": stage, "from_version_id": from_id, "to_version_id": to_id,
+            "action": action, "reason": reason, "actor": who, "at": when,
+            "gate_results": json.dumps(gate_results) if gate_results else None,
+            "forced": int(forced), "override": note})
         name = conn.execute("SELECT name FROM models WHERE id = ?", (mid,)).fetchone()[0]
         def label(vid: int | None) -> str | None:
             if vid is None:
@@ -371,6 +372,13 @@ class RegistryMixin:
         reason = (reason or "").strip() or None
         mid = self.model_id(model)
         with self._write() as conn:
+            # Rollback replays the stage history: an edited history would restore the wrong
+            # version, so it must be the one mltui wrote.
+            broken = audit.verify_table(conn, "stage_history")
+            if broken:
+                raise HistoryBroken(f"refusing to roll back {model}@{stage}: {broken['reason']}",
+                                    hint="promote the version you want explicitly, and see "
+                                         "`mltui verify --history`")
             stack = self._stack(conn, mid, stage)
             if not stack:
                 known = [row[0] for row in conn.execute(

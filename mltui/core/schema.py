@@ -10,6 +10,8 @@ clustering for the metric points, append-only triggers) are plain SQL.
 
 from __future__ import annotations
 
+import os
+import signal
 import sqlite3
 from typing import TYPE_CHECKING, Callable
 
@@ -17,6 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
     # sqlite-utils imports pandas and numpy (~0.5 s): only a migration may pay for it.
     import sqlite_utils
 
+from . import audit
 from .errors import MltuiError
 
 TEXT, INT, REAL = str, int, float
@@ -160,12 +163,76 @@ def _v1_core(db: sqlite_utils.Database) -> None:
                                  tokenize="unicode61")
 
 
-MIGRATIONS: list[Callable[["sqlite_utils.Database"], None]] = [_v1_core]
+def _append_only_triggers(conn: sqlite3.Connection, table: str) -> None:
+    """Refuse INSERT OR REPLACE (which deletes the old row without firing the delete trigger)
+    and rows without a chain hash, i.e. rows not appended through :func:`audit.append`."""
+    keys = "id = NEW.id"
+    if table == "doc_revisions":  # its unique (target, rev) key would be replaced just the same
+        keys += (" OR (target_kind = NEW.target_kind AND target_id = NEW.target_id "
+                 "AND rev = NEW.rev)")
+    conn.execute(f"""
+        CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table}
+        WHEN EXISTS (SELECT 1 FROM {table} WHERE {keys})
+        BEGIN SELECT RAISE(ABORT, '{table} is append-only: a row cannot be replaced'); END""")
+    conn.execute(f"""
+        CREATE TRIGGER {table}_needs_hash BEFORE INSERT ON {table}
+        WHEN NEW.hash IS NULL OR NEW.prev_hash IS NULL
+        BEGIN SELECT RAISE(ABORT, '{table} rows are appended by mltui only (no chain hash)'); END""")
+
+
+def _v2_audit_chain(db: sqlite_utils.Database) -> None:
+    """Hash-chain the audit trail (see core/audit.py) and seal the rows already there."""
+    conn = db.conn
+    for table in audit.CHAINED_TABLES:
+        for column in ("override", "prev_hash", "hash"):
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
+        # Sealing writes the new columns of existing rows: lift the no-update guard for it,
+        # inside this same transaction, so no other writer ever sees the table unguarded.
+        conn.execute(f"DROP TRIGGER {table}_no_update")
+        audit.seal(conn, table)
+        fault_point("mid-migration")
+        conn.execute(f"""
+            CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table}
+            BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END""")
+        _append_only_triggers(conn, table)
+
+
+MIGRATIONS: list[Callable[["sqlite_utils.Database"], None]] = [_v1_core, _v2_audit_chain]
 SCHEMA_VERSION = len(MIGRATIONS)
+
+FAULT_ENV = "MLTUI_FAULT"
+
+
+def fault_point(name: str) -> None:
+    """Test hook: kill this process (SIGKILL, no cleanup) when ``$MLTUI_FAULT`` names ``name``.
+
+    Lets the crash tests prove that a kill at a chosen point leaves the catalog either as it
+    was or fully changed: ``before-backup``, ``after-backup``, ``mid-migration``,
+    ``before-commit`` (migrations) and ``import-row:N`` (after the Nth run of an import).
+    """
+    if os.environ.get(FAULT_ENV) == name:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 class SchemaTooNew(MltuiError):
     """The catalog was written by a newer mltui than this one."""
+
+
+class SchemaUnknown(MltuiError):
+    """The catalog's schema version is not one any mltui writes (e.g. negative)."""
+
+
+def check_version(version: int, path: object) -> None:
+    """Refuse a schema version this mltui cannot open or migrate, with a one-line reason."""
+    if version > SCHEMA_VERSION:
+        raise SchemaTooNew(f"catalog {path} was made by a newer mltui (schema {version}, this "
+                           f"one knows {SCHEMA_VERSION}): upgrade mltui",
+                           hint="pip install -U mltui")
+    if version < 0:
+        raise SchemaUnknown(f"catalog {path} has schema version {version}, which no mltui "
+                            "writes; it was changed by another program",
+                            hint="restore the catalog from a backup copy (catalog.db.bak-*), "
+                                 "or set PRAGMA user_version back if you know its version")
 
 
 def schema_version(conn: sqlite3.Connection) -> int:
@@ -173,19 +240,17 @@ def schema_version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
-def migrate(conn: sqlite3.Connection, from_version: int) -> int:
+def migrate(conn: sqlite3.Connection, from_version: int, path: object = "in memory") -> int:
     """Apply every step after ``from_version`` in one transaction; returns the new version.
 
     The caller holds the write lock (``BEGIN IMMEDIATE``) and has made a backup copy.
     """
-    if from_version > SCHEMA_VERSION:
-        raise SchemaTooNew(
-            f"catalog schema version {from_version} is newer than this mltui understands "
-            f"({SCHEMA_VERSION})", hint="upgrade mltui: pip install -U mltui")
-    import sqlite_utils
+    check_version(from_version, path)
+    import sqlite_utils  # only a migration pays for it (it imports pandas and numpy)
 
     db = sqlite_utils.Database(conn, recursive_triggers=False, execute_plugins=False)
     for number in range(from_version, SCHEMA_VERSION):
         MIGRATIONS[number](db)
         conn.execute(f"PRAGMA user_version = {number + 1}")
+    fault_point("before-commit")
     return SCHEMA_VERSION

@@ -45,17 +45,6 @@ def test_missing_catalog_is_not_found(tmp_path, monkeypatch) -> None:
         open_catalog(tmp_path / "nope.db")
 
 
-def test_migrates_an_empty_file(tmp_path) -> None:
-    path = tmp_path / "empty.db"
-    path.write_bytes(b"")
-    with open_catalog(path) as cat:
-        assert cat.summary()["schema_version"] == schema.SCHEMA_VERSION
-    conn = sqlite3.connect(str(path))
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION
-    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    conn.close()
-
-
 @pytest.mark.parametrize("start", range(0, schema.SCHEMA_VERSION))
 def test_migrates_from_every_earlier_version_with_a_backup(tmp_path, start) -> None:
     path = tmp_path / "old.db"

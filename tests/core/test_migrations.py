@@ -1,0 +1,205 @@
+"""Upgrading catalogs: from every released schema (fixture files), with the backup written
+first, surviving a kill at any point, and refusing schemas this code does not know.
+
+Opening runs in a subprocess where the old code could hang (the backup used to retry forever),
+so a regression fails the test instead of stalling the suite.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mltui.core import schema
+from mltui.core.catalog import init_catalog, open_catalog
+from mltui.core.errors import CatalogLocked, CatalogUnreadable, NotFound
+from tests.conftest import snapshot_tables
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "catalogs"
+RELEASED = list(range(1, schema.SCHEMA_VERSION))  # every schema before the current one
+REPO = Path(__file__).resolve().parents[2]
+
+OPEN_SCRIPT = ("import sys; from mltui.core.catalog import open_catalog; "
+               "open_catalog(sys.argv[1]).close()")
+
+
+def fixture_copy(version: int, tmp_path: Path) -> Path:
+    """A private copy of the fixture catalog of a released schema."""
+    target = tmp_path / f"v{version}" / "catalog.db"
+    target.parent.mkdir()
+    shutil.copy(FIXTURES / f"schema-v{version}.db", target)
+    return target
+
+
+def open_in_subprocess(path: Path, **env: str) -> subprocess.CompletedProcess:
+    """Open (and so migrate) the catalog in a fresh interpreter, bounded by a timeout."""
+    full_env = {**os.environ, "PYTHONPATH": str(REPO), **env}
+    return subprocess.run([sys.executable, "-c", OPEN_SCRIPT, str(path)], env=full_env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def user_version(path: Path) -> int:
+    conn = sqlite3.connect(str(path))
+    try:
+        return conn.execute("PRAGMA user_version").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def audit_rows(path: Path) -> dict[str, list[tuple]]:
+    """The audit tables' rows without the columns a migration adds (comparable across versions)."""
+    columns = {"stage_history": "id, model_id, stage, from_version_id, to_version_id, action, "
+                                "reason, actor, at, gate_results, forced",
+               "events": "id, at, actor, action, entity_kind, entity_id, ref, before, after, detail",
+               "doc_revisions": "id, target_kind, target_id, rev, text, author, at, message"}
+    conn = sqlite3.connect(str(path))
+    try:
+        return {t: conn.execute(f"SELECT {c} FROM {t} ORDER BY id").fetchall()
+                for t, c in columns.items()}
+    finally:
+        conn.close()
+
+
+def test_a_fixture_catalog_exists_for_every_released_schema() -> None:
+    for version in RELEASED:
+        assert user_version(FIXTURES / f"schema-v{version}.db") == version
+
+
+@pytest.mark.parametrize("version", RELEASED)
+def test_upgrades_a_released_catalog_after_a_backup(tmp_path, version) -> None:
+    path = fixture_copy(version, tmp_path)
+    before = snapshot_tables(path)
+    rows_before = audit_rows(path)
+    result = open_in_subprocess(path)
+    assert result.returncode == 0, result.stderr
+    assert user_version(path) == schema.SCHEMA_VERSION
+    backups = list(path.parent.glob("catalog.db.bak-v*"))
+    assert [b.name.split("-")[1] for b in backups] == [f"v{version}"]
+    assert user_version(backups[0]) == version
+    assert snapshot_tables(backups[0]) == before  # the backup is the catalog as it was
+    assert not list(path.parent.glob("*.partial"))
+    assert audit_rows(path) == rows_before  # nothing of the audit trail lost or changed
+    with open_catalog(path) as cat:
+        assert cat.warnings == []
+        assert cat.verify_history()["ok"]
+        assert cat.rollback_target("fraud") is not None
+        assert cat.stage_holder("fraud", "production") == cat.resolve("fraud@2")
+        cat.promote("fraud@1", reason="after the upgrade")  # the chain continues
+        assert cat.verify_history()["ok"]
+
+
+@pytest.mark.parametrize("point", ["before-backup", "after-backup", "mid-migration",
+                                   "before-commit"])
+def test_a_kill_during_migration_leaves_the_old_or_the_migrated_catalog(tmp_path, point) -> None:
+    version = RELEASED[-1]
+    path = fixture_copy(version, tmp_path)
+    before = snapshot_tables(path)
+    rows_before = audit_rows(path)
+    result = open_in_subprocess(path, MLTUI_FAULT=point)
+    assert result.returncode == -9, (result.returncode, result.stderr)  # it really was killed
+    # A reader that knows nothing of mltui sees one consistent state: the old catalog, whole.
+    assert user_version(path) == version
+    assert snapshot_tables(path) == before
+    assert not list(path.parent.glob("*.partial"))
+    with open_catalog(path) as cat:  # the next open migrates it properly
+        assert cat.verify_history()["ok"]
+        conn = cat._conn()
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert user_version(path) == schema.SCHEMA_VERSION
+    assert audit_rows(path) == rows_before
+
+
+def test_a_catalog_from_a_newer_mltui_is_refused_in_one_line(tmp_path) -> None:
+    path = fixture_copy(RELEASED[-1], tmp_path)
+    conn = sqlite3.connect(str(path))
+    conn.execute(f"PRAGMA user_version = {schema.SCHEMA_VERSION + 3}")
+    conn.close()
+    content = path.read_bytes()
+    with pytest.raises(schema.SchemaTooNew) as info:
+        open_catalog(path)
+    assert f"made by a newer mltui (schema {schema.SCHEMA_VERSION + 3}, this one knows " \
+           f"{schema.SCHEMA_VERSION}): upgrade mltui" in info.value.one_line()
+    assert path.read_bytes() == content
+    assert not list(path.parent.glob("catalog.db.bak-*"))
+
+
+def test_a_schema_version_no_mltui_writes_is_refused_without_hanging(tmp_path) -> None:
+    path = fixture_copy(RELEASED[-1], tmp_path)
+    conn = sqlite3.connect(str(path))
+    conn.execute("PRAGMA user_version = -1")
+    conn.close()
+    result = open_in_subprocess(path)
+    assert result.returncode == 1 and "SchemaUnknown" in result.stderr
+    with pytest.raises(schema.SchemaUnknown, match="schema version -1"):
+        open_catalog(path)
+    assert user_version(path) == -1
+
+
+def test_a_migration_waits_for_a_writer_for_a_bounded_time(tmp_path) -> None:
+    path = fixture_copy(RELEASED[-1], tmp_path)
+    blocker = sqlite3.connect(str(path), isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(CatalogLocked) as info:
+            open_catalog(path)
+        assert info.value.one_line().count("\n") == 0
+        assert "locked by another process" in info.value.one_line()
+        assert "try again" in info.value.one_line()
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert user_version(path) == RELEASED[-1]
+
+
+def test_an_empty_file_is_refused_not_recreated(tmp_path) -> None:
+    path = tmp_path / ".mltui" / "catalog.db"
+    path.parent.mkdir()
+    path.write_bytes(b"")
+    with pytest.raises(CatalogUnreadable) as info:
+        open_catalog(path, create=True)
+    assert "is empty (0 bytes)" in info.value.one_line()
+    assert "init --force" in info.value.one_line()
+    assert path.read_bytes() == b""
+    with pytest.raises(CatalogUnreadable):
+        init_catalog(tmp_path)
+    cat, created = init_catalog(tmp_path, force=True)
+    with cat:
+        assert created and cat.models() == []
+    assert user_version(path) == schema.SCHEMA_VERSION
+
+
+def test_force_never_replaces_a_catalog_with_content(tmp_path) -> None:
+    cat, _ = init_catalog(tmp_path)
+    with cat:
+        cat.log_run("kept", metrics={"f1": 0.5})
+    cat, created = init_catalog(tmp_path, force=True)
+    with cat:
+        assert not created
+        assert len(cat.run_ids()) == 1
+
+
+def test_a_catalog_created_on_write_leaves_nothing_behind_until_a_write_commits(tmp_path) -> None:
+    path = tmp_path / "new" / ".mltui" / "catalog.db"
+    with open_catalog(path, create="on-write") as cat:
+        assert cat.models() == [] and cat.run_ids() == []
+    assert not (tmp_path / "new").exists()
+    with open_catalog(path, create="on-write") as cat:
+        with pytest.raises(RuntimeError):
+            with cat._write():
+                cat._event(cat._conn(), "probe", None, None, None)
+                raise RuntimeError("the first write fails")
+        assert not (tmp_path / "new").exists()
+        cat.log_run("first", metrics={"f1": 0.5})
+        assert path.is_file()
+        cat.log_run("second", metrics={"f1": 0.6})
+    with pytest.raises(NotFound):
+        open_catalog(tmp_path / "other.db")
+    with open_catalog(path) as cat:
+        assert len(cat.run_ids()) == 2
+        assert cat.verify_history()["ok"]
