@@ -62,7 +62,8 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     sys.exit(code)
 
 
-def _open(ctx: click.Context, *, create: bool = False):
+def _open(ctx: click.Context, *, create: bool | str = False):
+    """Open the command's catalog; ``create="on-write"`` makes the file only when a write commits."""
     from ..core.catalog import open_catalog
 
     cat = open_catalog(ctx.obj.get("catalog"), create=create)

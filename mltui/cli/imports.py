@@ -11,13 +11,15 @@ from .base import _console, _open, _run_app, cli, emit_json, info
 
 @cli.command()
 @click.argument("folder", required=False, type=click.Path(file_okay=False))
+@click.option("--force", is_flag=True,
+              help="Start over an empty (0-byte) catalog file; one with content is never replaced.")
 @click.pass_context
-def init(ctx: click.Context, folder: str | None) -> None:
+def init(ctx: click.Context, folder: str | None, force: bool) -> None:
     """Create a catalog in FOLDER/.mltui/catalog.db (default: here)."""
     from ..core.catalog import init_catalog
 
     target = ctx.obj.get("catalog") or folder
-    cat, created = init_catalog(target)
+    cat, created = init_catalog(target, force=force)
     with cat:
         info(f"{'created' if created else 'already exists:'} catalog {cat.path}")
         click.echo(str(cat.path))
@@ -49,7 +51,8 @@ def import_(ctx: click.Context, paths: tuple[str, ...], fmt: str | None, dataset
     """
     from ..services.ingest import import_paths  # readers and YAML only when importing
 
-    with _open(ctx, create=True) as cat:
+    # The file is made on the first write: an import that fails leaves no empty catalog behind.
+    with _open(ctx, create="on-write") as cat:
         progress = None
         show_progress = sys.stderr.isatty() and not as_json and not quiet
         say = (lambda line: None) if quiet else info

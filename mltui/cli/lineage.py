@@ -66,10 +66,19 @@ def lineage_tree(graph: dict[str, Any]):
 
 @cli.command()
 @click.argument("ref", required=False)
+@click.option("--history", "audit", is_flag=True,
+              help="Check the audit trail's hash chain instead (stage history, events, docs).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def verify(ctx: click.Context, ref: str | None, as_json: bool) -> None:
-    """Recompute dataset and artifact hashes on disk; exit 1 when one changed or is missing."""
+def verify(ctx: click.Context, ref: str | None, audit: bool, as_json: bool) -> None:
+    """Recompute dataset and artifact hashes on disk; exit 1 when one changed or is missing.
+
+    \b
+    mltui verify fraud@production
+    mltui verify --history      # exit 1 at the first rewritten or removed audit row
+    """
+    if audit:
+        return _verify_history(ctx, as_json)
     with _open(ctx) as cat:
         results = cat.verify(ref)
     bad = [r for r in results if r["status"] in ("changed", "missing")]
@@ -80,4 +89,20 @@ def verify(ctx: click.Context, ref: str | None, as_json: bool) -> None:
             click.echo(f"{item['status']:12}  {item['label']}  {item['detail']}")
         info(f"{len(results)} checked, {len(bad)} changed or missing")
     if bad:
+        sys.exit(EXIT_FAILED)
+
+
+def _verify_history(ctx: click.Context, as_json: bool) -> None:
+    with _open(ctx) as cat:
+        result = cat.verify_history()
+    if as_json:
+        emit_json(result)
+    else:
+        for table, count in result["rows"].items():
+            _console().print(_text(f"{table:16}  {count} rows  "
+                              + next((f"BROKEN: {b['reason']}" for b in result["broken"]
+                                      if b["table"] == table), "ok")))
+        info("audit trail intact" if result["ok"] else
+             f"audit trail broken: {result['first']['reason']}")
+    if not result["ok"]:
         sys.exit(EXIT_FAILED)

@@ -45,10 +45,23 @@ def import_lock(catalog_path: Path, roots: Iterable[Path], *, wait: float,
         return
     folder = Path(catalog_path).parent / "locks"
     keys = sorted({str(Path(root).resolve()) for root in roots})
-    with ExitStack() as stack:
-        for key in keys:
-            stack.enter_context(_hold(folder, key, wait, on_wait))
-        yield
+    # Folders this lock creates; removed again if the import wrote no catalog, so a failed
+    # first import leaves nothing behind (the catalog itself is made on its first write).
+    created = [d for d in (folder, *folder.parents) if not d.exists()]
+    try:
+        with ExitStack() as stack:
+            for key in keys:
+                stack.enter_context(_hold(folder, key, wait, on_wait))
+            yield
+    finally:
+        if created and not Path(catalog_path).exists():
+            for lock in folder.glob("import-*.lock"):
+                lock.unlink(missing_ok=True)
+            for directory in created:  # innermost first
+                try:
+                    directory.rmdir()
+                except OSError:
+                    break  # not empty: another process is using it
 
 
 @contextmanager
