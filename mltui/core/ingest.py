@@ -43,6 +43,8 @@ class ImportSummary:
     dry_run: bool = False
     formats: dict[str, int] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)  # one line per invalid log skipped
+    # One line per source merged into another's run or left out for a better one, with why.
+    merged: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     run_ids: list[int] = field(default_factory=list)
 
@@ -60,6 +62,8 @@ class ImportSummary:
                 f"in {self.seconds:.2f}s")
         if self.skipped:
             text += f"; skipped {len(self.skipped)} invalid"
+        if self.merged:
+            text += f"; merged or left out {len(self.merged)} duplicate source(s)"
         return text
 
 

@@ -171,3 +171,6 @@ class ImportBatch:
     models: list[RegistryModelRecord] = field(default_factory=list)
     # Files this importer read, so the walk does not offer them to another format.
     consumed_paths: list[str] = field(default_factory=list)
+    # Other sources of the same runs that the reader merged or left out, one line each with
+    # the reason (an events file holding float32 copies of metrics.json, say).
+    merged: list[str] = field(default_factory=list)

@@ -46,7 +46,8 @@ def import_paths(cat: "Catalog", paths: Iterable[str | Path] | str | Path, *,
             raise InvalidInput(f"--dataset {path}: no such file or directory")
         user_datasets.append(dataset_for(path))
     result = read_paths(paths, forced=format, on_progress=on_progress)
-    summary = ImportSummary(dry_run=dry_run, warnings=list(result.warnings))
+    summary = ImportSummary(dry_run=dry_run, warnings=list(result.warnings),
+                            merged=list(result.merged))
     if result.failures and not skip_invalid:
         first = result.failures[0]
         more = len(result.failures) - 1
