@@ -215,6 +215,8 @@ def test_session_log_start_discards_the_points_it_replaces():
 def test_add_scalars_sub_runs_keep_tensorboards_names():
     runs, _ = read(FIXTURES / "scalars" / "run-a")
     assert sorted(r.name for r in runs) == ["run-a", "run-a/acc_train", "run-a/acc_val"]
+    runs, _ = read(FIXTURES / "scalars" / "run-b")  # tensorboardX: <main_tag>/<key> dirs
+    assert sorted(r.name for r in runs) == ["run-b", "run-b/acc/train", "run-b/acc/val"]
 
 
 def test_secret_values_are_redacted_and_ordinary_token_params_kept():

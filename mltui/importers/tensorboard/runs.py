@@ -61,9 +61,21 @@ def detect(path: Path) -> bool:
     path = Path(path)
     if not path.is_dir():
         return False
-    if event_files(path):
-        return True
-    return any(event_files(path / sub) for sub in SPLIT_SUBDIRS if (path / sub).is_dir())
+    return bool(event_files(path)) or bool(split_dirs(path))
+
+
+def split_dirs(path: Path) -> list[str]:
+    """The Keras callback's split writers of a log dir (``train``, ``validation``).
+
+    Only when no other subdir holds event files: tensorboardX's ``add_scalars("acc", {"train":
+    …, "val": …})`` writes ``acc/train/`` and ``acc/val/``, which TensorBoard shows as runs of
+    their own (``acc/train``), not as one split run ``acc``.
+    """
+    splits = [name for name in SPLIT_SUBDIRS if event_files(path / name)]
+    if splits and any(event_files(sub) for sub in _subdirs(path)
+                      if sub.name not in SPLIT_SUBDIRS and not _FLOAT_NAME.match(sub.name)):
+        return []
+    return splits
 
 
 @dataclass
@@ -161,10 +173,8 @@ def _run_groups(log_dir: Path) -> list[tuple[str, list[Path]]]:
     for sub in hparams_dirs:
         direct.extend(sorted(event_files(sub), key=_file_order))
     groups = [("", direct)]
-    for name in SPLIT_SUBDIRS:
-        files = sorted(event_files(log_dir / name), key=_file_order)
-        if files:
-            groups.append((name, files))
+    for name in split_dirs(log_dir):
+        groups.append((name, sorted(event_files(log_dir / name), key=_file_order)))
     return groups
 
 
@@ -185,7 +195,8 @@ def nested_log_dirs(root: Path) -> list[Path]:
             found.append(here)
         # A run's own parts are not runs: train/ and validation/ of a run, add_hparams dirs.
         if here == root or detect(here):
-            subdirs[:] = [d for d in subdirs if d not in SPLIT_SUBDIRS and not _FLOAT_NAME.match(d)]
+            parts = set(split_dirs(here))
+            subdirs[:] = [d for d in subdirs if d not in parts and not _FLOAT_NAME.match(d)]
         subdirs[:] = sorted(d for d in subdirs if d not in _WALK_SKIP)
     return found
 
