@@ -62,20 +62,23 @@ def _claim(modules: list[ModuleType], accepts: Callable[[ModuleType], bool]
     """The format that reads a folder several formats accept, and the ones it displaces.
 
     Priority order decides, except that an exact text source (detectron2's ``metrics.json``)
-    wins over a lossy copy of the same run (its TensorBoard events file).  Lower-priority
-    formats are only asked when the first claimant is lossy, so the walk stays cheap.
+    wins over a lossy copy of the same run (its TensorBoard events file).  Once an exact format
+    has claimed the folder only the lossy formats are still asked, so that the copy it leaves
+    out can be reported, and the walk stays cheap.
     """
-    first = None
+    claimants: list[ModuleType] = []
+    exact = None
     for module in modules:
-        if not accepts(module):
+        if exact is not None and _is_exact(module):
             continue
-        if first is None:
-            first = module
-            if _is_exact(module):
-                return module, []
-        elif _is_exact(module):
-            return module, [first]
-    return first, []
+        if accepts(module):
+            claimants.append(module)
+            if exact is None and _is_exact(module):
+                exact = module
+    if not claimants:
+        return None, []
+    winner = exact or claimants[0]
+    return winner, [module for module in claimants if module is not winner]
 
 
 def _left_out(path: Path, winner: ModuleType, losers: list[ModuleType]) -> list[str]:
