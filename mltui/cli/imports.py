@@ -80,6 +80,8 @@ def import_(ctx: click.Context, paths: tuple[str, ...], fmt: str | None, dataset
         else:
             for line in summary.skipped:
                 say(f"skipped: {line}")
+            for line in summary.merged:
+                say(f"merged: {line}")
             for line in summary.warnings[:20]:
                 say(f"warning: {line}")
             for line in summary.not_ready:

@@ -47,6 +47,8 @@ class ImportSummary:
     formats: dict[str, int] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)  # one line per invalid log skipped
     not_ready: list[str] = field(default_factory=list)  # logs caught mid-write: next time
+    # One line per source merged into another's run or left out for a better one, with why.
+    merged: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     run_ids: list[int] = field(default_factory=list)
 
@@ -79,6 +81,8 @@ class ImportSummary:
             text += f"; skipped {len(self.skipped)} invalid"
         if self.not_ready:
             text += f"; {len(self.not_ready)} not ready yet (read again next time)"
+        if self.merged:
+            text += f"; merged or left out {len(self.merged)} duplicate source(s)"
         return text
 
 

@@ -174,3 +174,6 @@ class ImportBatch:
     # True when source_path is a folder this reader read whole: an earlier run of another
     # format from inside it is a leftover the new runs replace (see core/ingest.py).
     claims_folder: bool = False
+    # Other sources of the same runs that the reader merged or left out, one line each with
+    # the reason (an events file holding float32 copies of metrics.json, say).
+    merged: list[str] = field(default_factory=list)

@@ -9,6 +9,16 @@ Each format module exposes:
 ``detect(path)``      cheap sniffing: does this folder/file hold this format?
 ``read(path, ctx)``   read it into an :class:`~mltui.core.records.ImportBatch` of plain records
 
+and optionally:
+
+``EXACT``             False when values are lossy copies (TensorBoard's float32): a folder that an
+                      exact text format also claims (detectron2's ``metrics.json``) goes to that one
+``owns(file)``        (dir formats) True for a file of the format's folder (``metrics.json``,
+                      ``trainer_state.json``): a file named on the command line reads its folder
+
+A reader that merges another source of the same run into it, or leaves one out for a better
+one, says so in ``ImportBatch.merged`` (shown by the import summary and ``--json``).
+
 Importers never touch the catalog. Finding logs, choosing the reader and writing what they
 read in one transaction is :mod:`mltui.services.ingest`'s job, a floor above both.
 """

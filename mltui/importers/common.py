@@ -13,14 +13,13 @@ import hashlib
 import io
 import json
 import math
-import os
 import re
 import subprocess
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterator
 
 import yaml
 
@@ -411,6 +410,50 @@ def scrub_pii(value: str | None) -> str | None:
 def looks_like_email(value: Any) -> bool:
     """True when a value is (or holds) an e-mail address."""
     return isinstance(value, str) and bool(_EMAIL_RE.search(value))
+
+
+# Secret parameters, judged by the words of the last dotted segment of the name, so
+# ``average_tokens_across_devices`` or ``include_num_input_tokens_seen`` stay ordinary params.
+_SECRET_WORDS = {"password", "passwd", "secret", "credential", "credentials", "apikey"}
+_SECRET_PAIRS = {("api", "key"), ("access", "key"), ("secret", "key"), ("private", "key")}
+# ``pad_token``, ``eos_token`` … in tokenizer configs name special tokens, not credentials.
+_SPECIAL_TOKENS = {"pad", "bos", "eos", "unk", "sep", "cls", "mask", "start", "end", "image",
+                   "audio", "video", "boi", "eoi"}
+REDACTED = "<redacted>"
+
+
+def is_secret_param(key: str) -> bool:
+    """True for a parameter name that holds a credential (``hub_token``, ``wandb_api_key``,
+    ``password``, ``token``), not for names that merely contain such a word."""
+    words = [w for w in re.split(r"[_\-\s]+|(?<=[a-z])(?=[A-Z])",
+                                 str(key).rsplit(".", 1)[-1]) if w]
+    words = [w.lower() for w in words]
+    if not words:
+        return False
+    if words[-1] in _SECRET_WORDS or tuple(words[-2:]) in _SECRET_PAIRS:
+        return True
+    return words[-1] == "token" and (len(words) == 1 or words[-2] not in _SPECIAL_TOKENS)
+
+
+def redact_secret(key: str, value: Any) -> Any:
+    """``value``, or ``REDACTED`` when ``key`` names a credential and the value could be one.
+
+    The key is kept, so parameter sets stay comparable across runs; empty values, booleans
+    (``use_auth_token: true``) and the writers' own placeholders (``<HUB_TOKEN>``) are no
+    secret and are kept as written.
+    """
+    if not is_secret_param(key) or value is None or isinstance(value, bool):
+        return value
+    text = str(value).strip()
+    if text in ("", "None", "null", "True", "False") or (text.startswith("<") and
+                                                         text.endswith(">")):
+        return value
+    return REDACTED
+
+
+def redact_secret_params(params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` with the values of credential parameters replaced by ``REDACTED``."""
+    return {key: redact_secret(key, value) for key, value in params.items()}
 
 
 @contextmanager

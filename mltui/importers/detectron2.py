@@ -6,6 +6,11 @@
 Evaluation results land on the line of their iteration (``bbox/AP``, ``bbox/AP-<class name>``
 where class names may hold spaces or dots, ``segm/...``); ``NaN`` is written bare.  A DVC
 ``metrics.json`` is one JSON object (often pretty-printed), not lines with ``iteration``.
+
+Every line is imported as written, repeated iterations of an appended or aborted launch
+included.  The default trainer's ``TensorboardXWriter`` writes the same scalars, as float32, to
+an ``events.out.tfevents.*`` file in the same folder: ``metrics.json`` is the exact source and
+wins the folder; the events file only adds the run's start and end time.
 """
 
 from __future__ import annotations
@@ -16,8 +21,9 @@ from typing import Any
 
 from ..core.errors import ImportFailed
 from ..core.records import ArtifactRecord, DatasetRecord, ImportBatch, MetricPoint, RunRecord
-from .common import (ImportContext, artifact_for, as_param_text, dedupe_points, fingerprint,
-                     flatten, iter_jsonl, load_yaml, point, read_text, resolve_foreign_path,
+from . import tensorboard
+from .common import (ImportContext, artifact_for, as_param_text, fingerprint, flatten,
+                     iter_jsonl, load_yaml, point, read_text, redact_secret, resolve_foreign_path,
                      stable_uid)
 
 FORMAT = "detectron2"
@@ -55,6 +61,11 @@ def detect(path: Path) -> bool:
     return len(lines) > 1 or companions
 
 
+def owns(file: Path) -> bool:
+    """True for the files of an output dir: named on the command line, the dir is read."""
+    return Path(file).name in (METRICS_FILE, CONFIG_FILE, LAST_CHECKPOINT_FILE)
+
+
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -81,7 +92,7 @@ def read(path: Path, ctx: ImportContext) -> ImportBatch:
         if not isinstance(config, dict):
             raise ImportFailed(str(config_file), "expected a mapping (a CfgNode dump)", line=1)
         for key, value in flatten(config).items():
-            run.params[key] = as_param_text(value)
+            run.params[key] = as_param_text(redact_secret(key, value))
         datasets = config.get("DATASETS") if isinstance(config.get("DATASETS"), dict) else {}
         for name in _names(datasets.get("TRAIN")):
             run.datasets.append(DatasetRecord(name=name))
@@ -100,10 +111,31 @@ def read(path: Path, ctx: ImportContext) -> ImportBatch:
     files_read += checkpoint_files
     if artifact is not None:
         run.artifacts.append(artifact)
+    merged, event_files = _event_times(path, run, ctx)
+    files_read += event_files
     run.fingerprint = fingerprint(files_read)
     run.warnings = list(ctx.warnings)
     return ImportBatch(source_format=FORMAT, source_path=str(path), runs=[run],
-                       consumed_paths=[str(p.resolve()) for p in files_read])
+                       consumed_paths=[str(p.resolve()) for p in files_read], merged=merged)
+
+
+def _event_times(path: Path, run: RunRecord, ctx: ImportContext
+                 ) -> tuple[list[str], list[Path]]:
+    """Start and end time from the TensorBoard copy of the run (metrics.json has no clock)."""
+    files = sorted(tensorboard.event_files(path))
+    if not files:
+        return [], []
+    notes = [f"{file}: merged into the {FORMAT} run of {path}: start/end time taken; its "
+             f"scalars are float32 copies of {METRICS_FILE}, which is imported instead"
+             for file in files]
+    try:
+        events_run, _ = tensorboard.read_run(path, path, ctx)
+    except ImportFailed as exc:
+        ctx.warn(f"{path}: events file unreadable ({exc.reason}); run times unknown")
+        return notes, files
+    if events_run is not None:
+        run.start_time, run.end_time = events_run.start_time, events_run.end_time
+    return notes, files
 
 
 def _names(value: Any) -> list[str]:
@@ -142,7 +174,7 @@ def _metric_points(file: Path, ctx: ImportContext) -> tuple[list[MetricPoint], i
             _add(points, key, value, iteration, file, line, skipped)
     for key in sorted(skipped):
         ctx.warn(f"{file}: skipped non-numeric values of {key!r}")
-    return dedupe_points(points), restarts
+    return points, restarts
 
 
 def _add(points: list[MetricPoint], key: str, value: Any, iteration: int, file: Path, line: int,

@@ -7,9 +7,17 @@ one run: when only checkpoints hold a state, the latest checkpoint's state is us
 the whole log history up to that step), never one run per checkpoint.
 
 ``training_args.bin`` is a pickle and is never loaded.  Params come from the TrainingArguments
-JSON of a TensorBoard ``args/text_summary`` when ``runs/`` holds event files (read here with a
-minimal record walk, independent of the TensorBoard reader), the model card's "Training
-hyperparameters" list, and the trainer_state fields.
+JSON of a TensorBoard ``args/text_summary`` when ``runs/`` holds event files, then the model
+card's "Training hyperparameters" list.  trainer_state's own fields (``num_train_epochs`` is the
+*computed* epoch count, 2 where the argument said 3.0) are state: tags ``trainer_state.<field>``;
+only without TrainingArguments do they stand in as params.
+
+Metrics are log_history as the writer wrote it: every entry's numbers, in order, repeated steps
+kept, so point counts equal ``trainer_state.json``.  The ``save_metrics`` files
+(``eval_results.json`` …) hold the post-training evaluation: recorded once per key as
+``final/<key>`` (axis ``final``), never as another point of the training curve.  The TensorBoard
+files under ``runs/`` are float32 copies of log_history: only the arguments are taken from them,
+and the import summary says so.
 """
 
 from __future__ import annotations
@@ -22,8 +30,9 @@ from typing import Any
 from ..core.errors import ImportFailed
 from ..core.records import ArtifactRecord, DatasetRecord, ImportBatch, MetricPoint, RunRecord
 from . import tensorboard
-from .common import (ImportContext, artifact_for, as_param_text, dedupe_points, fingerprint,
-                     flatten, is_number_like, load_json, load_yaml, point, read_text,
+from .hf_card import ModelCard, read_model_card
+from .common import (ImportContext, artifact_for, as_param_text, fingerprint, flatten,
+                     is_number_like, load_json, point, read_text, redact_secret_params,
                      resolve_foreign_path, stable_uid)
 
 FORMAT = "hf"
@@ -43,6 +52,8 @@ STATE_PARAM_FIELDS = ("train_batch_size", "num_train_epochs", "max_steps", "logg
                       "eval_steps", "save_steps", "is_hyper_param_search")
 # Counts that save_metrics writes next to the metrics; they describe the data, not the model.
 SAMPLE_COUNT_KEYS = ("train_samples", "eval_samples", "test_samples", "predict_samples")
+FINAL_PREFIX = "final/"  # keys of the post-training results (save_metrics files)
+STATE_TAG_PREFIX = "trainer_state."
 _HEAD_BYTES = 1 << 16
 
 
@@ -60,6 +71,11 @@ def detect(path: Path) -> bool:
         return state is not None and _looks_like_state(state)
     except OSError:
         return False
+
+
+def owns(file: Path) -> bool:
+    """True for the Trainer's own files: named on the command line, the output dir is read."""
+    return Path(file).name in (STATE_FILE, *RESULT_FILES)
 
 
 def _looks_like_state(file: Path) -> bool:
@@ -136,17 +152,16 @@ def read(path: Path, ctx: ImportContext) -> ImportBatch:
 
     results_points, sample_counts, results_files = _results_points(
         path, global_step, final_epoch, start_seq=len(run.metrics), ctx=ctx)
-    run.metrics = dedupe_points(run.metrics + results_points)
+    run.metrics += results_points
     files_read += results_files
 
-    card = _read_model_card(path, ctx)
+    card = read_model_card(path, ctx)
     if card is not None:
         files_read.append(path / "README.md")
         run.params.update(card.params)
         run.datasets.extend(DatasetRecord(name=name) for name in card.datasets)
-    for key in STATE_PARAM_FIELDS:
-        if state.get(key) is not None:
-            run.params[key] = as_param_text(state[key])
+    state_config = {key: as_param_text(state[key]) for key in STATE_PARAM_FIELDS
+                    if state.get(key) is not None}
     trial_params = state.get("trial_params")
     if isinstance(trial_params, dict):
         for key, value in flatten(trial_params).items():
@@ -159,10 +174,16 @@ def read(path: Path, ctx: ImportContext) -> ImportBatch:
     if global_step is not None:
         run.tags["global_step"] = str(global_step)
 
-    tb_args, tb_files = _tensorboard_args(path, ctx)
+    tb_args, tb_files, merged = _tensorboard_args(path, ctx)
     files_read += tb_files
-    # TrainingArguments are the most complete; the card and trainer_state refine them.
-    run.params = {**tb_args, **run.params}
+    # TrainingArguments are what the user asked for; the card's list is a rendering of them.
+    run.params = redact_secret_params({**run.params, **tb_args})
+    for key, value in state_config.items():
+        if tb_args:
+            run.tags[STATE_TAG_PREFIX + key] = value
+        else:
+            run.params.setdefault(key, value)
+    merged += _older_states(path, state_path)
 
     base_model, base_files = _base_model(path, card, state, ctx)
     files_read += base_files
@@ -173,7 +194,15 @@ def read(path: Path, ctx: ImportContext) -> ImportBatch:
     run.fingerprint = fingerprint(files_read)
     run.warnings = list(ctx.warnings)
     return ImportBatch(source_format=FORMAT, source_path=str(path), runs=[run],
-                       consumed_paths=[str(p.resolve()) for p in files_read])
+                       consumed_paths=[str(p.resolve()) for p in files_read], merged=merged)
+
+
+def _older_states(path: Path, used: Path) -> list[str]:
+    """Checkpoints' trainer_state.json files: earlier prefixes of the log_history we read."""
+    return [f"{checkpoint / STATE_FILE}: merged into the {FORMAT} run of {path}: an earlier "
+            f"copy of the log history in {used.relative_to(path)}"
+            for _, checkpoint in _checkpoints(path)
+            if (checkpoint / STATE_FILE).is_file() and checkpoint / STATE_FILE != used]
 
 
 def _optional_int(mapping: dict, key: str, file: Path) -> int | None:
@@ -265,12 +294,13 @@ def _entry_line(text: str, index: int) -> int | None:
 def _results_points(path: Path, global_step: int | None, final_epoch: float | None, *,
                     start_seq: int, ctx: ImportContext
                     ) -> tuple[list[MetricPoint], dict[str, Any], list[Path]]:
-    """Final metrics from the ``save_metrics`` files, at step = global_step.
+    """The post-training results of the ``save_metrics`` files as one ``final/<key>`` point
+    per key, at step = global_step.
 
-    ``all_results.json`` merges the split files, so the same value usually appears twice; the
-    caller drops exact repeats.  Sample counts are returned apart: they describe the data.
+    ``all_results.json`` merges the split files, so a key usually appears in two files: it is
+    recorded once.  Sample counts are returned apart: they describe the data.
     """
-    points: list[MetricPoint] = []
+    by_key: dict[str, MetricPoint] = {}
     counts: dict[str, Any] = {}
     files: list[Path] = []
     for name in RESULT_FILES:
@@ -294,84 +324,13 @@ def _results_points(path: Path, global_step: int | None, final_epoch: float | No
             if isinstance(value, bool) or not is_number_like(value):
                 ctx.warn(f"{file}: skipped non-numeric value of {key!r}")
                 continue
-            points.append(point(key, value, step=global_step, epoch=epoch, axis="step",
-                                seq=start_seq + len(points)))
+            # Later files are the per-split ones, which all_results.json only copies.
+            by_key[FINAL_PREFIX + key] = point(FINAL_PREFIX + key, value, step=global_step,
+                                               epoch=epoch, axis="final")
+    points = list(by_key.values())
+    for index, metric in enumerate(points):
+        metric.seq = start_seq + index
     return points, counts, files
-
-
-# ---------------------------------------------------------------------------------------------
-# Model card
-
-
-class ModelCard:
-    """What the generated README.md says: front-matter fields and the hyperparameter list."""
-
-    def __init__(self, front: dict, params: dict[str, str]):
-        self.front = front
-        self.params = params
-
-    @property
-    def datasets(self) -> list[str]:
-        """Dataset names from the front-matter ``datasets:`` (a list or one string)."""
-        return _names(self.front.get("datasets"))
-
-    @property
-    def base_model(self) -> str | None:
-        """The front-matter ``base_model`` (the first one when it is a list)."""
-        names = _names(self.front.get("base_model"))
-        return names[0] if names else None
-
-
-def _names(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value] if value.strip() else []
-    if isinstance(value, list):
-        return [str(item) for item in value if isinstance(item, (str, int, float)) and str(item).strip()]
-    return []
-
-
-_HYPER_HEADING = re.compile(r"^#+\s*Training hyperparameters\s*$", re.IGNORECASE)
-_HYPER_ITEM = re.compile(r"^\s*[-*]\s+([A-Za-z0-9_.\- ]+?)\s*:\s*(.*?)\s*$")
-
-
-def _read_model_card(path: Path, ctx: ImportContext) -> ModelCard | None:
-    """Parse README.md's YAML front-matter and its "Training hyperparameters" list."""
-    file = path / "README.md"
-    if not file.is_file():
-        return None
-    text = read_text(file)
-    front: dict = {}
-    lines = text.split("\n")
-    body_start = 0
-    if lines and lines[0].strip() == "---":
-        for index in range(1, len(lines)):
-            if lines[index].strip() == "---":
-                block = "\n".join(lines[1:index])
-                try:
-                    loaded = load_yaml(file, block)
-                except ImportFailed as exc:
-                    # Line numbers of the block are off by the opening '---'.
-                    raise ImportFailed(str(file), f"model card front-matter: {exc.reason}",
-                                       line=(exc.line + 1) if exc.line else None) from None
-                if isinstance(loaded, dict):
-                    front = loaded
-                body_start = index + 1
-                break
-    params: dict[str, str] = {}
-    in_list = False
-    for line in lines[body_start:]:
-        if _HYPER_HEADING.match(line.strip()):
-            in_list = True
-            continue
-        if in_list:
-            if line.lstrip().startswith("#"):
-                break
-            match = _HYPER_ITEM.match(line)
-            if match:
-                params[match.group(1).strip()] = match.group(2)
-    if not front and not params:
-        ctx.warn(f"{file}: not a Trainer model card (no front-matter, no hyperparameters)")
-    return ModelCard(front, params)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -496,22 +455,29 @@ def _tensorboard_start_time(path: Path, ctx: ImportContext) -> float | None:
 _PII_KEYS = ("logging_dir",)  # runs/<date>_<hostname>: the host name is personal data
 
 
-def _tensorboard_args(path: Path, ctx: ImportContext) -> tuple[dict[str, str], list[Path]]:
-    """Params from the first ``args/text_summary`` found under ``runs/``, else ``{}``.
+def _tensorboard_args(path: Path, ctx: ImportContext
+                      ) -> tuple[dict[str, str], list[Path], list[str]]:
+    """Params from the first ``args/text_summary`` found under ``runs/``, else ``{}``; also the
+    event files read and one "merged" line per event file.
 
     The TrainingArguments JSON in the TensorBoard text summary is the only readable copy of
-    the arguments (``training_args.bin`` is a pickle we never open); the scalars are in
-    log_history already, so only that record is read.
+    the arguments (``training_args.bin`` is a pickle we never open); the scalars are float32
+    copies of log_history, so only that record is read.
     """
     runs = path / "runs"
     if not runs.is_dir():
-        return {}, []
-    for file in sorted(runs.glob("**/events.out.tfevents.*")):
-        if not file.is_file():
-            continue
+        return {}, [], []
+    files = [f for f in sorted(runs.glob("**/events.out.tfevents.*")) if f.is_file()]
+    params: dict[str, str] = {}
+    source = None
+    for file in files:
         params = tensorboard.hf_training_args(file, ctx)
-        params = {k: v for k, v in params.items()
-                  if k not in _PII_KEYS and "token" not in k.lower()}  # hub_token & co
+        params = {k: v for k, v in params.items() if k not in _PII_KEYS}
         if params:
-            return params, [file]
-    return {}, []
+            source = file
+            break
+    merged = [f"{file}: merged into the {FORMAT} run of {path}: "
+              + ("TrainingArguments taken as params; " if file == source else "")
+              + "its scalars are float32 copies of trainer_state.json's log_history, which is "
+                "imported instead" for file in files]
+    return params, files, merged

@@ -17,7 +17,8 @@ from typing import Callable, Iterable
 from ..core.errors import ImportFailed, InvalidInput
 from ..core.records import ImportBatch
 from ..importers import format_modules, module_for
-from ..importers.common import ImportContext, NotReady, gc_paused, git_info, read_scope
+from ..importers.common import (ImportContext, NotReady, gc_paused, git_info, read_scope,
+                               redact_secret_params)
 
 # Folders that never hold run logs and can be huge.
 _SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", "node_modules", ".venv", "venv", ".tox",
@@ -38,12 +39,14 @@ class Failure:
 
 @dataclass
 class ReadResult:
-    """What a walk read: batches of records, logs that failed, logs caught mid-write, warnings."""
+    """What a walk read: batches of records, logs that failed, logs caught mid-write, warnings,
+    and the sources that were merged into another's run or left out for a better one."""
 
     batches: list[ImportBatch] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     not_ready: list[str] = field(default_factory=list)  # one line each; read again next time
     warnings: list[str] = field(default_factory=list)
+    merged: list[str] = field(default_factory=list)
 
 
 def discover(paths: Iterable[Path], forced: str | None = None) -> list[tuple[ModuleType, Path]]:
@@ -51,45 +54,77 @@ def discover(paths: Iterable[Path], forced: str | None = None) -> list[tuple[Mod
     return [(module, path) for module, path, _ in _walk(paths, forced)]
 
 
-def _walk(paths: Iterable[Path], forced: str | None = None) -> list[tuple[ModuleType, Path, Path]]:
+def _is_exact(module: ModuleType) -> bool:
+    # A format whose values are lossy copies (TensorBoard's float32) says EXACT = False.
+    return getattr(module, "EXACT", True)
+
+
+def _claim(modules: list[ModuleType], accepts: Callable[[ModuleType], bool]
+           ) -> tuple[ModuleType | None, list[ModuleType]]:
+    """The format that reads a folder several formats accept, and the ones it displaces.
+
+    Priority order decides, except that an exact text source (detectron2's ``metrics.json``)
+    wins over a lossy copy of the same run (its TensorBoard events file).  Once an exact format
+    has claimed the folder only the lossy formats are still asked, so that the copy it leaves
+    out can be reported, and the walk stays cheap.
+    """
+    claimants: list[ModuleType] = []
+    exact = None
+    for module in modules:
+        if exact is not None and _is_exact(module):
+            continue
+        if accepts(module):
+            claimants.append(module)
+            if exact is None and _is_exact(module):
+                exact = module
+    if not claimants:
+        return None, []
+    winner = exact or claimants[0]
+    return winner, [module for module in claimants if module is not winner]
+
+
+def _left_out(path: Path, winner: ModuleType, losers: list[ModuleType]) -> list[str]:
+    return [f"{path}: read as {winner.FORMAT}, not as {loser.FORMAT}: the same run's exact "
+            f"text log wins over the {loser.FORMAT} copy" for loser in losers]
+
+
+def _walk(paths: Iterable[Path], forced: str | None = None,
+          displaced: dict[Path, list[str]] | None = None) -> list[tuple[ModuleType, Path, Path]]:
     """Like :func:`discover`, with the root each log was found under: ``(module, path, root)``.
 
     ``root`` is the folder the user named (a named file's folder): paths found inside logs are
-    resolved within it and never outside.
+    resolved within it and never outside.  A named file that belongs to a folder format
+    (detectron2's ``metrics.json``, HF's ``trainer_state.json``) is read as its folder.
 
     A folder claimed by a ``CONSUMES_SUBTREE`` format is not descended into; files inside a
-    claimed folder are not offered to the file formats.
+    claimed folder are not offered to the file formats.  Formats displaced from a folder by a
+    better source of the same run are noted in ``displaced``, by the path that was claimed.
     """
     modules = [module_for(forced)] if forced else format_modules()
     dir_modules = [m for m in modules if m.KIND == "dir"]
     file_modules = [m for m in modules if m.KIND == "file"]
     found: list[tuple[ModuleType, Path, Path]] = []
+    displaced = displaced if displaced is not None else {}
     for root in paths:
         root = Path(root)
         if not root.exists():
             raise InvalidInput(f"{root}: no such file or directory",
                                hint="check the path you passed to mltui import")
         if root.is_file():
-            for module in modules:
-                if module.detect(root):
-                    found.append((module, root, root.parent))
-                    break
-            else:
-                if forced:
-                    found.append((modules[0], root, root.parent))
+            module, path, folder = _named_file(root, modules, dir_modules, forced, displaced)
+            if module is not None:
+                found.append((module, path, folder))
             continue
         for directory, subdirs, files in os.walk(root):
             subdirs[:] = sorted(d for d in subdirs if d not in _SKIP_DIRS)
             here = Path(directory)
-            claimed = False
-            for module in dir_modules:
-                if module.detect(here):
-                    found.append((module, here, root))
-                    claimed = True
-                    if getattr(module, "CONSUMES_SUBTREE", True):
-                        subdirs[:] = []
-                    break
-            if claimed:
+            module, losers = _claim(dir_modules, lambda m: m.detect(here))
+            if module is not None:
+                found.append((module, here, root))
+                if losers:
+                    displaced[here] = _left_out(here, module, losers)
+                if getattr(module, "CONSUMES_SUBTREE", True):
+                    subdirs[:] = []
                 continue
             for name in sorted(files):
                 file = here / name
@@ -100,6 +135,23 @@ def _walk(paths: Iterable[Path], forced: str | None = None) -> list[tuple[Module
     return found
 
 
+def _named_file(file: Path, modules: list[ModuleType], dir_modules: list[ModuleType],
+                forced: str | None, displaced: dict[Path, list[str]]
+                ) -> tuple[ModuleType | None, Path, Path]:
+    """The format and path that read a file named on the command line."""
+    folder = file.parent
+    module, losers = _claim(dir_modules, lambda m: getattr(m, "owns", None) is not None
+                            and m.owns(file) and (forced is not None or m.detect(folder)))
+    if module is not None:
+        if losers:
+            displaced[folder] = _left_out(folder, module, losers)
+        return module, folder, folder
+    for module in modules:
+        if module.detect(file):
+            return module, file, folder
+    return (modules[0] if forced else None), file, folder
+
+
 def read_paths(paths: Iterable[Path], *, forced: str | None = None,
                on_progress: Callable[[int, int, str], None] | None = None) -> ReadResult:
     """Read every log under ``paths`` into records; failures are collected, not raised.
@@ -108,7 +160,8 @@ def read_paths(paths: Iterable[Path], *, forced: str | None = None,
     later file format.  Runs without a git commit get the one of the log's work tree.
     """
     result = ReadResult()
-    found = _walk(paths, forced)
+    displaced: dict[Path, list[str]] = {}
+    found = _walk(paths, forced, displaced)
     consumed: set[str] = set()
     total = len(found)
     for index, (module, path, root) in enumerate(found):
@@ -137,7 +190,11 @@ def read_paths(paths: Iterable[Path], *, forced: str | None = None,
         # A folder this reader claims whole: runs another reader made of parts of it earlier
         # (before the writer left the files that let this reader claim it) are leftovers.
         batch.claims_folder = module.KIND == "dir" and getattr(module, "CONSUMES_SUBTREE", True)
+        # The reader's own account of what it merged is more precise than the walk's.
+        result.merged.extend(batch.merged or displaced.get(path, ()))
         for run in batch.runs:
+            # Every format's params pass the same credential filter (keys kept, values hidden).
+            run.params = redact_secret_params(run.params)
             if run.git_commit is None:
                 source = Path(run.source_path)
                 folder = source if source.is_dir() else source.parent

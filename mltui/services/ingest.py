@@ -65,7 +65,7 @@ def _import(cat: "Catalog", paths: list[Path], format: str | None, user_datasets
             on_progress: Callable[[int, int, str], None] | None, started: float) -> ImportSummary:
     result = read_paths(paths, forced=format, on_progress=on_progress)
     summary = ImportSummary(dry_run=dry_run, warnings=list(result.warnings),
-                            not_ready=list(result.not_ready))
+                            not_ready=list(result.not_ready), merged=list(result.merged))
     if result.failures and not skip_invalid:
         first = result.failures[0]
         more = len(result.failures) - 1

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+
+from mltui.cli import cli
+from mltui.services.discovery import read_paths
+from mltui.services.ingest import import_paths
 
 from mltui.core.errors import ImportFailed
 from mltui.importers import detectron2
@@ -170,3 +176,56 @@ def test_reading_twice_gives_identical_records_and_growth_changes_fingerprint(ou
         handle.write('{"iteration": 59, "total_loss": 1.0}\n')
     grown, _ = read(output)
     assert grown.uid == first.uid and grown.fingerprint != first.fingerprint
+
+
+# --- metrics.json next to the events file the default trainer writes (make_fixture.py) -------
+
+WITH_EVENTS = OUTPUT.parent / "with_events"
+EXPECTED = json.loads((OUTPUT.parent / "expected.json").read_text())
+
+
+def _lines_of(run) -> dict[str, list]:
+    """Points per key as ``[iteration, value or raw]`` in file order."""
+    out: dict[str, list] = {}
+    for p in sorted(run.metrics, key=lambda p: p.seq):
+        out.setdefault(p.key, []).append([p.step, p.value if p.raw is None else p.raw])
+    return out
+
+
+def test_output_dir_with_events_is_read_from_metrics_json_exactly():
+    """Every line as json.loads reads it: float64 values, the killed launch's lines too."""
+    result = read_paths([WITH_EVENTS])
+    assert [b.source_format for b in result.batches] == ["detectron2"]
+    (run,) = result.batches[0].runs
+    assert _lines_of(run) == EXPECTED["metrics_json"]
+    # As many points as TensorBoard's reader finds in the events copy (whose writer turned the
+    # spaces of "bbox/AP-traffic light" into underscores).
+    assert (sorted(len(v) for v in _lines_of(run).values())
+            == sorted(len(v) for v in EXPECTED["events"].values()))
+    assert (run.start_time, run.end_time) == (EXPECTED["start_time"], EXPECTED["end_time"])
+    events = sorted(p.name for p in WITH_EVENTS.glob("events.out.tfevents.*"))
+    assert len(result.merged) == len(events) == 2
+    for name, note in zip(events, sorted(result.merged)):
+        assert name in note and "float32 copies of metrics.json" in note
+
+
+def test_metrics_json_named_on_the_command_line_is_read_as_its_output_dir():
+    whole = read_paths([WITH_EVENTS]).batches[0].runs[0]
+    result = read_paths([WITH_EVENTS / "metrics.json"])
+    assert [b.source_format for b in result.batches] == ["detectron2"]
+    assert result.batches[0].runs[0].uid == whole.uid
+    assert _lines_of(result.batches[0].runs[0]) == EXPECTED["metrics_json"]
+
+
+def test_import_summary_and_json_report_the_merged_events_file(catalog):
+    summary = import_paths(catalog, [WITH_EVENTS / "metrics.json"])
+    assert summary.formats == {"detectron2": 1} and len(summary.merged) == 2
+    assert "merged or left out 2" in summary.one_line()
+    (uid,) = [r["uid"] for r in catalog.runs(catalog.run_ids())]
+    detail = catalog.run_detail(catalog.resolve_run(f"run:{uid}"))
+    counts = {m["key"]: m["count"] for m in detail["metrics"]}
+    assert counts["total_loss"] == len(EXPECTED["metrics_json"]["total_loss"]) == 8
+    result = CliRunner().invoke(cli, ["--catalog", str(catalog.path), "import", "--json",
+                                      str(WITH_EVENTS)])
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.stdout)["merged"]) == 2

@@ -12,9 +12,11 @@ import pytest
 
 from mltui.core.errors import ImportFailed
 from mltui.importers import hf_trainer
-from mltui.importers.common import ImportContext
+from mltui.importers.common import ImportContext, as_param_text, flatten
+from mltui.services.ingest import import_paths
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "hf"
+EXPECTED = json.loads((FIXTURES / "expected.json").read_text())
 
 
 def copy_fixture(name: str, tmp_path: Path) -> Path:
@@ -50,7 +52,7 @@ def test_real_output_dir_is_detected_and_read_as_one_run(tmp_path):
     state = json.loads((path / "trainer_state.json").read_text())
     train_losses = [(e["step"], e["epoch"], e["loss"]) for e in state["log_history"] if "loss" in e]
     assert [(s, e, v) for s, e, v, _ in values(run, "loss")] == train_losses
-    assert {p.axis for p in run.metrics} == {"step"}
+    assert {p.axis for p in run.metrics if not p.key.startswith("final/")} == {"step"}
 
 
 def test_real_eval_and_summary_entries_share_steps_with_train_entries(tmp_path):
@@ -134,8 +136,8 @@ def test_v4_nan_loss_and_eval_loss_are_kept_as_raw(tmp_path):
     run, _ = read(copy_fixture("v4_rounded", tmp_path))
     assert (500, 1.0, None, "nan") in values(run, "loss")
     assert (1000, 2.0, None, "nan") in values(run, "eval_loss")
-    # The results files give the final (finite) eval_loss at global_step too.
-    assert (1000, 2.0, 0.3693925142288208, None) in values(run, "eval_loss")
+    # The results files give the final (finite) eval_loss at global_step, as its own key.
+    assert values(run, "final/eval_loss") == [(1000, 2.0, 0.3693925142288208, None)]
 
 
 def test_v4_missing_optional_state_fields_are_not_invented(tmp_path):
@@ -355,7 +357,7 @@ def test_tensorboard_args_drop_host_name_and_credentials(tmp_path):
     run, _ = read(path)
     host_dir = events_file(path).parent.name
     assert "logging_dir" not in run.params
-    assert not any("token" in key for key in run.params)
+    assert run.params["hub_token"] == "<HUB_TOKEN>"  # the writer's placeholder, no secret
     assert not any(host_dir in value for value in run.params.values())
     assert run.start_time == float(events_file(path).name.split(".")[3])
 
@@ -372,3 +374,49 @@ def test_truncated_or_garbage_events_file_only_loses_the_arguments(tmp_path):
     run, ctx = read(path)
     assert "per_device_train_batch_size" not in run.params and run.metrics
     assert any("unreadable TensorBoard data" in w for w in ctx.warnings)
+
+
+# ---------------------------------------------------------------------------------------------
+# Against the writers' own readers (expected.json, made by make_expected.py)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_points_are_log_history_as_the_trainer_wrote_it(name, tmp_path):
+    """Every numeric log_history value, in order, repeated steps kept; nothing else on the
+    training curve (the save_metrics results are final/<key>)."""
+    run, _ = read(copy_fixture(name, tmp_path))
+    curve: dict[str, list] = {}
+    for p in sorted(run.metrics, key=lambda p: p.seq):
+        if not p.key.startswith("final/"):
+            curve.setdefault(p.key, []).append([p.step, p.value if p.raw is None else p.raw])
+    assert curve == EXPECTED[name]["log_history"]
+
+
+def test_post_training_evaluation_is_the_final_evaluation_not_a_curve_point(tmp_path):
+    path = copy_fixture("real_v5", tmp_path)
+    run, _ = read(path)
+    results = json.loads((path / "all_results.json").read_text())
+    final = {p.key: (p.step, p.value, p.axis) for p in run.metrics if p.key.startswith("final/")}
+    assert final == {f"final/{k}": (8, float(v), "final") for k, v in results.items()
+                     if k not in ("epoch", "train_samples", "eval_samples")}
+    assert len(values(run, "eval_accuracy")) == len(EXPECTED["real_v5"]["log_history"]["eval_accuracy"])
+
+
+def test_params_are_the_training_arguments_and_state_fields_are_state(tmp_path):
+    """num_train_epochs is the argument (3.0), not trainer_state's computed epochs (1)."""
+    run, _ = read(copy_fixture("real_v5_tb", tmp_path))
+    args = EXPECTED["real_v5_tb"]["training_args"]
+    state = EXPECTED["real_v5_tb"]["state"]
+    assert run.params["num_train_epochs"] == "3.0" == repr(args["num_train_epochs"])
+    assert run.tags["trainer_state.num_train_epochs"] == str(state["num_train_epochs"]) == "1"
+    for key in ("average_tokens_across_devices", "include_num_input_tokens_seen"):
+        assert run.params[key] == as_param_text(args[key])  # not mistaken for credentials
+    flat = {k: as_param_text(v) for k, v in flatten(args).items() if k != "logging_dir"}
+    assert {k: run.params[k] for k in flat} == flat
+
+
+def test_import_reports_the_tensorboard_copy_as_merged(catalog):
+    summary = import_paths(catalog, [FIXTURES / "real_v5_tb" / "trainer_state.json"])
+    assert summary.formats == {"hf": 1}
+    (note,) = summary.merged
+    assert "TrainingArguments taken as params" in note and "float32 copies" in note

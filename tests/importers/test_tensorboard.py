@@ -148,21 +148,21 @@ def test_detect_rejects_look_alikes(tmp_path):
 
 
 @pytest.mark.parametrize("rel", sorted(EXPECTED))
-def test_runs_match_what_the_writer_logged(rel):
+def test_runs_match_what_tensorboards_own_reader_returns(rel):
+    """Every point EventAccumulator returns, in its order, repeated steps included; run times
+    from the first and last event (expected.json is made by make_fixture.py with tensorboard)."""
     expected = EXPECTED[rel]
-    run, warnings = read_one(FIXTURES / rel)
-    assert warnings == []
+    runs, warnings = read(FIXTURES / expected["read_from"])
+    (run,) = [r for r in runs if r.source_path == str(FIXTURES / rel)]
+    assert [w for w in warnings if "restart" not in w] == []
     assert run.name == expected["name"]
     assert run.params == expected["params"]
     assert run.tags == expected["tags"]
-    got = series(run)
-    assert sorted(got) == sorted(expected["metrics"])
-    for key, points in expected["metrics"].items():
-        assert sorted(got[key], key=lambda p: p[0]) == points, key
+    assert series(run) == expected["metrics"]
+    assert (run.start_time, run.end_time) == (expected["start_time"], expected["end_time"])
     assert all(p.axis == "step" for p in run.metrics)
     assert [p.seq for p in run.metrics] == sorted(p.seq for p in run.metrics)
     assert run.source_format == "tensorboard"
-    assert run.source_path == str(FIXTURES / rel)
     assert run.git_commit is None
 
 
@@ -187,7 +187,8 @@ def test_hf_run_has_no_hostname_email_or_token():
     assert "fixture-host" not in text
     assert "alice@example.com" not in text
     assert "hf_should_not_be_imported" not in text
-    assert run.start_time == 1_700_000_000.0 and run.end_time == 1_700_000_040.5
+    # The last event is the histogram logged after eval/loss, with an earlier wall time.
+    assert run.start_time == 1_700_000_000.0 and run.end_time == 1_700_000_040.0
 
 
 def test_histograms_are_not_metrics():
@@ -195,14 +196,35 @@ def test_histograms_are_not_metrics():
     assert not any(p.key.startswith("weights") for p in run.metrics)
 
 
-def test_restart_merges_by_tag_and_step_later_file_wins():
+def test_restart_keeps_both_files_points_as_tensorboard_does():
     run, _ = read_one(FIXTURES / "restart")
-    loss = {p.step: p for p in run.metrics if p.key == "loss"}
-    assert sorted(loss) == list(range(15))
-    assert loss[7].value == pytest.approx(0.9 - 7 * 0.04, rel=1e-6)  # second file's value
-    assert loss[7].wall_time == 1_700_000_207.0
-    assert loss[2].value == pytest.approx(1.0 - 2 * 0.05, rel=1e-6)  # only in the first file
-    assert loss[7].seq > loss[2].seq
+    loss = [(p.step, p.wall_time) for p in run.metrics if p.key == "loss"]
+    assert len(loss) == 20  # 10 from the first file, 10 from the resumed one
+    assert [s for s, _ in loss] == list(range(10)) + list(range(5, 15))
+    assert [s for s, w in loss if s == 7] == [7, 7]
+
+
+def test_session_log_start_discards_the_points_it_replaces():
+    run, warnings = read_one(FIXTURES / "session_restart")
+    loss = [(p.step, p.wall_time) for p in run.metrics if p.key == "loss"]
+    assert [s for s, _ in loss] == list(range(5)) + list(range(5, 12))
+    assert all(w >= 1_700_000_700 for s, w in loss if s >= 5)
+    assert any("5 points discarded by a restart" in w for w in warnings)
+
+
+def test_add_scalars_sub_runs_keep_tensorboards_names():
+    runs, _ = read(FIXTURES / "scalars" / "run-a")
+    assert sorted(r.name for r in runs) == ["run-a", "run-a/acc_train", "run-a/acc_val"]
+    runs, _ = read(FIXTURES / "scalars" / "run-b")  # tensorboardX: <main_tag>/<key> dirs
+    assert sorted(r.name for r in runs) == ["run-b", "run-b/acc/train", "run-b/acc/val"]
+
+
+def test_secret_values_are_redacted_and_ordinary_token_params_kept():
+    run, _ = read_one(FIXTURES / HF_RUN)
+    assert run.params["push_to_hub_token"] == "<redacted>"
+    assert run.params["hub_token"] == "<HUB_TOKEN>"  # the writer's own placeholder
+    assert run.params["average_tokens_across_devices"] == "True"
+    assert run.params["include_num_input_tokens_seen"] == "no"
 
 
 def test_keras_split_prefixes_only_colliding_tags():
@@ -262,7 +284,7 @@ def test_truncated_final_record_is_a_warning(tmp_path):
     run, warnings = read_one(run_dir)
     assert len(warnings) == 1 and "truncated record" in warnings[0]
     loss = [p for p in run.metrics if p.key == "loss"]
-    assert len(loss) == 14 and max(p.step for p in loss) == 13
+    assert len(loss) == 19 and max(p.step for p in loss) == 13
 
 
 def test_truncated_inside_a_record_header_is_a_warning(tmp_path):
@@ -333,7 +355,7 @@ def test_empty_file_next_to_a_real_one_is_skipped(tmp_path):
     run_dir = copy_run(tmp_path, "restart")
     (run_dir / "events.out.tfevents.1700000300.host").write_bytes(b"")
     run, warnings = read_one(run_dir)
-    assert len(run.metrics) == 25 and len(warnings) == 1
+    assert len(run.metrics) == 30 and len(warnings) == 1
 
 
 LFS_POINTER = (b"version https://git-lfs.github.com/spec/v1\n"
@@ -345,7 +367,7 @@ def test_lfs_pointer_is_skipped_with_a_warning(tmp_path):
     run_dir = copy_run(tmp_path, "restart")
     (run_dir / "events.out.tfevents.1600000000.host.1.0").write_bytes(LFS_POINTER)
     run, warnings = read_one(run_dir)
-    assert len(run.metrics) == 25
+    assert len(run.metrics) == 30
     assert len(warnings) == 1 and "LFS pointer" in warnings[0]
 
 
@@ -398,14 +420,15 @@ def test_crc32c_known_vector():
 def test_walk_finds_each_run_once(monkeypatch, tmp_path):
     monkeypatch.setattr(importers, "FORMAT_MODULES", ["tensorboard"])
     found = discovery.discover([FIXTURES])
-    assert sorted(str(path.relative_to(FIXTURES)) for _, path in found) == sorted(EXPECTED)
+    assert (sorted(str(path.relative_to(FIXTURES)) for _, path in found)
+            == sorted({run["read_from"] for run in EXPECTED.values()}))
 
 
 def test_nested_log_dir_inside_a_run_is_its_own_run(tmp_path):
     run_dir = copy_run(tmp_path, "restart")
     shutil.copytree(FIXTURES / "lightning_logs" / "version_0", run_dir / "eval")
     runs, _ = read(run_dir)
-    assert [r.name for r in runs] == ["restart", "eval"]
+    assert [r.name for r in runs] == ["restart", "restart/eval"]
     assert runs[0].uid != runs[1].uid
-    assert len(runs[0].metrics) == 25
+    assert len(runs[0].metrics) == 30
     assert not any(math.isnan(p.value or 0) for p in runs[1].metrics)
