@@ -26,13 +26,34 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def _console(stderr: bool = False):
+    """The one Rich console every human-readable output goes through.
+
+    Its ``render`` makes control characters visible in every text segment it draws (Rich's
+    own style codes are separate control segments), so catalog data that reached a table or a
+    tree unescaped still cannot move the cursor, retitle the window or clear the screen.
+    """
     from rich.console import Console
+    from rich.segment import Segment
+
+    from ..display import has_unsafe, safe
+
+    class SafeConsole(Console):
+        def render(self, renderable, options=None):  # noqa: D102 - Rich's render, filtered
+            for segment in super().render(renderable, options):
+                if segment.control or not has_unsafe(segment.text):
+                    yield segment
+                else:
+                    yield Segment(safe(segment.text, keep_newlines=True), segment.style)
 
     stream = sys.stderr if stderr else sys.stdout
     is_tty = stream.isatty()
-    width = None if is_tty else int(os.environ.get("COLUMNS", "0") or 0) or 160
-    return Console(file=stream, width=width, highlight=False, soft_wrap=False,
-                   no_color=bool(os.environ.get("NO_COLOR")) or None)
+    try:
+        columns = int(os.environ.get("COLUMNS", "0") or 0)
+    except ValueError:
+        columns = 0
+    width = None if is_tty else (columns if 0 < columns < 10_000 else 160)
+    return SafeConsole(file=stream, width=width, highlight=False, soft_wrap=False,
+                       no_color=bool(os.environ.get("NO_COLOR")) or None)
 
 
 def _text(value: Any, style: str = ""):
@@ -45,10 +66,18 @@ def _text(value: Any, style: str = ""):
 
 
 def info(message: str) -> None:
-    """A message for the human on stderr (plain text, never markup)."""
-    from rich.text import Text
+    """A message for the human on stderr (plain text, never markup, controls visible)."""
+    _console(stderr=True).print(_text(message))
 
-    _console(stderr=True).print(Text(message))
+
+def out(message: str, *, multiline: bool = False) -> None:
+    """A plain line of human-readable data on stdout, control characters made visible.
+
+    ``multiline`` keeps line breaks (documentation text); Rich is not needed for a plain line.
+    """
+    from ..display import safe
+
+    click.echo(safe(message, keep_newlines=multiline))
 
 
 def emit_json(data: Any) -> None:
@@ -57,9 +86,16 @@ def emit_json(data: Any) -> None:
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    """Print one error line on stderr and exit."""
-    click.echo(f"mltui: error: {message}", err=True)
+    """Print one error line on stderr (controls visible) and exit."""
+    _error_line(f"mltui: error: {message}")
     sys.exit(code)
+
+
+def _error_line(line: str) -> None:
+    """One error line on stderr: file names and values in it are data, made safe to show."""
+    from ..display import safe
+
+    click.echo(safe(line), err=True)
 
 
 def _open(ctx: click.Context, *, create: bool = False):
@@ -88,7 +124,7 @@ class MltuiGroup(click.Group):
         except click.exceptions.Exit as exc:
             sys.exit(exc.exit_code)
         except click.ClickException as exc:
-            click.echo(f"mltui: error: {exc.format_message()}", err=True)
+            _error_line(f"mltui: error: {exc.format_message()}")
             if isinstance(exc, click.UsageError) and exc.ctx is not None:
                 click.echo(f"Try '{exc.ctx.command_path} --help' for help.", err=True)
             sys.exit(EXIT_USAGE)
@@ -98,7 +134,7 @@ class MltuiGroup(click.Group):
         except MltuiError as exc:
             if os.environ.get("MLTUI_DEBUG"):
                 raise
-            click.echo(f"mltui: error: {exc.one_line()}", err=True)
+            _error_line(f"mltui: error: {exc.one_line()}")
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("mltui: interrupted", err=True)
@@ -114,14 +150,14 @@ class MltuiGroup(click.Group):
                 click.echo("mltui: error: the catalog is locked by another process; wait for it "
                            "to finish and try again, or raise MLTUI_BUSY_TIMEOUT", err=True)
             else:
-                click.echo(f"mltui: error: the catalog could not be read ({exc}); check the file "
-                           "with `mltui --catalog PATH ls`, or restore its backup", err=True)
+                _error_line(f"mltui: error: the catalog could not be read ({exc}); check the file "
+                            "with `mltui --catalog PATH ls`, or restore its backup")
             sys.exit(EXIT_USAGE)
         except Exception as exc:  # noqa: BLE001 - last line of defence: one line, no traceback
             if os.environ.get("MLTUI_DEBUG"):
                 raise
-            click.echo(f"mltui: internal error: {type(exc).__name__}: {exc} (run with "
-                       "MLTUI_DEBUG=1 for the traceback and report it)", err=True)
+            _error_line(f"mltui: internal error: {type(exc).__name__}: {exc} (run with "
+                        "MLTUI_DEBUG=1 for the traceback and report it)")
             sys.exit(EXIT_USAGE)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .base import _open, cli, emit_json, info
+from .base import _open, cli, emit_json, info, out
 
 
 @cli.command()
@@ -53,16 +53,17 @@ def doc(ctx: click.Context, ref: str, set_file: str | None, edit: bool, is_model
             from ..display import fmt_time
 
             for row in rows:
-                click.echo(f"rev {row['rev']:>3}  {fmt_time(row['at'])}  {row['author']}  "
-                           f"{row['chars']} chars  {row['message'] or ''}")
+                out(f"rev {row['rev']:>3}  {fmt_time(row['at'])}  {row['author']}  "
+                    f"{row['chars']} chars  {row['message'] or ''}")
             return
         if diff:
-            return click.echo(cat.doc_diff(ref, diff[0], diff[1], kind=kind), nl=False)
+            patch = cat.doc_diff(ref, diff[0], diff[1], kind=kind)
+            return out(patch[:-1] if patch.endswith("\n") else patch, multiline=True) if patch else None
         current = cat.get_doc(ref, kind=kind, rev=rev)
     if as_json:
         return emit_json(current)
     text = current["text"]
-    click.echo(text if text.endswith("\n") else text + "\n", nl=False)
+    out(text[:-1] if text.endswith("\n") else text, multiline=True)
     if current["is_template"]:
         info("(no documentation yet: this is the template; save one with --set or --edit)")
 

@@ -7,7 +7,7 @@ import sys
 import click
 
 from ..services.ingest import import_paths
-from .base import _console, _open, _run_app, cli, emit_json, info
+from .base import _console, _open, _run_app, cli, emit_json, info, out
 
 
 @cli.command()
@@ -21,7 +21,7 @@ def init(ctx: click.Context, folder: str | None) -> None:
     cat, created = init_catalog(target)
     with cat:
         info(f"{'created' if created else 'already exists:'} catalog {cat.path}")
-        click.echo(str(cat.path))
+        out(str(cat.path))
 
 
 @cli.command("import")
@@ -96,7 +96,7 @@ def demo(ctx: click.Context, rebuild: bool, no_app: bool) -> None:
     if no_app:
         with cat:
             summary = cat.summary()
-        click.echo(str(path))
+        out(str(path))
         info(", ".join(f"{k}: {v}" for k, v in summary.items() if k not in ("path", "schema_version")))
         return
     _run_app(cat)
