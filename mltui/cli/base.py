@@ -116,6 +116,8 @@ class MltuiGroup(click.Group):
 
     def main(self, *args: Any, **kwargs: Any) -> Any:  # noqa: D102 - click entry point
         kwargs.setdefault("standalone_mode", False)
+        argv = kwargs.get("args", args[0] if args else None)
+        _check_environment(sys.argv[1:] if argv is None else argv)
         try:
             result = super().main(*args, **kwargs)
             if isinstance(result, int):
@@ -141,6 +143,19 @@ class MltuiGroup(click.Group):
             sys.exit(130)
         except BrokenPipeError:
             sys.exit(0)
+        except OSError as exc:
+            # A path the system refused (export --out /proc/x, a catalog under a file, a FIFO).
+            if os.environ.get("MLTUI_DEBUG"):
+                raise
+            name = getattr(exc, "path", "") or exc.filename
+            reason = exc.strerror or str(exc)
+            _error_line(f"mltui: error: {name}: {reason}" if name else f"mltui: error: {reason}")
+            sys.exit(EXIT_USAGE)
+        except RecursionError:
+            if os.environ.get("MLTUI_DEBUG"):
+                raise
+            _error_line("mltui: error: the input is nested too deeply to process")
+            sys.exit(EXIT_USAGE)
         except sqlite3.DatabaseError as exc:
             if os.environ.get("MLTUI_DEBUG"):
                 raise
@@ -159,6 +174,26 @@ class MltuiGroup(click.Group):
             _error_line(f"mltui: internal error: {type(exc).__name__}: {exc} (run with "
                         "MLTUI_DEBUG=1 for the traceback and report it)")
             sys.exit(EXIT_USAGE)
+
+
+def _check_environment(argv: list[str]) -> None:
+    """Refuse what no command can work with, before any runs: one line, exit 2.
+
+    Arguments that are not UTF-8 (the shell passed raw bytes) cannot be stored or matched;
+    a working directory that was deleted makes every relative path meaningless.
+    """
+    from ..display import safe
+
+    for arg in argv:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            fail(f"argument {safe(shown)!r} is not valid UTF-8 text")
+    try:
+        os.getcwd()
+    except OSError:
+        fail("the current folder no longer exists; cd into an existing folder and try again")
 
 
 @click.group(cls=MltuiGroup, invoke_without_command=True,

@@ -16,7 +16,7 @@ from .base import _console, _open, _text, cli, emit_json, info, out
 @click.option("--model", "-m", metavar="NAME", help="Only this model's versions.")
 @click.option("--filter", "-f", "filter_", metavar="EXPR", help="e.g. \"metrics.f1 > 0.8 and params.lr = '0.01'\"")
 @click.option("--sort", "-s", metavar="KEY", help="e.g. metrics.loss, -metrics.f1, created")
-@click.option("--limit", "-n", type=click.IntRange(1), default=50, show_default=True)
+@click.option("--limit", "-n", type=click.IntRange(1, 2**63 - 1), default=50, show_default=True)
 @click.option("--metrics", "metric_keys", metavar="K1,K2", help="Metric columns to show.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context

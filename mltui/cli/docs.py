@@ -15,9 +15,9 @@ from .base import _open, cli, emit_json, info, out
 @click.option("--set", "set_file", metavar="FILE", help="Save FILE ('-' for stdin) as a new revision.")
 @click.option("--edit", is_flag=True, help="Edit in $EDITOR and save a revision.")
 @click.option("--model", "is_model", is_flag=True, help="REF is a model: its own documentation.")
-@click.option("--rev", type=int, help="Print this revision.")
+@click.option("--rev", type=click.IntRange(-2**63, 2**63 - 1), help="Print this revision.")
 @click.option("--revisions", is_flag=True, help="List the revisions.")
-@click.option("--diff", nargs=2, type=int, metavar="A B", help="Diff two revisions.")
+@click.option("--diff", nargs=2, type=click.IntRange(-2**63, 2**63 - 1), metavar="A B", help="Diff two revisions.")
 @click.option("--message", "-m", help="A note for the revision.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
@@ -34,7 +34,7 @@ def doc(ctx: click.Context, ref: str, set_file: str | None, edit: bool, is_model
     kind = "model" if is_model else "version"
     with _open(ctx) as cat:
         if set_file is not None:
-            text = sys.stdin.read() if set_file == "-" else _read_doc_file(set_file)
+            text = _read_doc_file(set_file)
             result = cat.set_doc(ref, text, base_rev=None, kind=kind, message=message)
             return emit_json(result) if as_json else info(
                 f"saved {result['target']} documentation revision {result['rev']}"
@@ -69,13 +69,16 @@ def doc(ctx: click.Context, ref: str, set_file: str | None, edit: bool, is_model
 
 
 def _read_doc_file(path: str) -> str:
+    """The documentation in FILE ('-': stdin) as text; a FIFO, device or non-UTF-8 is refused."""
     from ..core.errors import InvalidInput
+    from ..core.safefile import read_bytes
 
     try:
-        data = Path(path).read_bytes()
+        data = sys.stdin.buffer.read() if path == "-" else read_bytes(path)
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}") from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InvalidInput(f"{path} is not UTF-8 text", hint="documentation is Markdown text") from None
+        raise InvalidInput(f"{'stdin' if path == '-' else path} is not UTF-8 text",
+                           hint="documentation is Markdown text") from None

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
 
 import click
 
@@ -43,7 +47,13 @@ def import_(ctx: click.Context, paths: tuple[str, ...], fmt: str | None, dataset
     mltui import mlruns/ --model fraud
     mltui import runs/detect/train --dataset data/coco.yaml
     """
-    with _open(ctx, create=True) as cat:
+    from ..core.errors import InvalidInput
+
+    for label, path in [("", p) for p in paths] + [("--dataset ", d) for d in datasets]:
+        if not os.path.lexists(path):  # checked before the catalog is opened (and created)
+            raise InvalidInput(f"{label}{path}: no such file or directory",
+                               hint="check the path you passed to mltui import")
+    with _removed_if_failed(ctx), _open(ctx, create=True) as cat:
         progress = None
         show_progress = sys.stderr.isatty() and not as_json
         if show_progress:
@@ -73,6 +83,37 @@ def import_(ctx: click.Context, paths: tuple[str, ...], fmt: str | None, dataset
             for line in summary.warnings[:20]:
                 info(f"warning: {line}")
             info(summary.one_line())
+
+
+@contextmanager
+def _removed_if_failed(ctx: click.Context) -> Iterator[None]:
+    """A catalog this import creates is removed again when the import fails: nothing is left.
+
+    Only files that did not exist before are removed (the database, its WAL and shared-memory
+    files, and an empty ``.mltui`` folder made for it).
+    """
+    from ..core.catalog import catalog_path
+    from ..core.errors import NotFound
+
+    try:
+        target = catalog_path(ctx.obj.get("catalog"))
+    except NotFound:
+        target = None
+    if target is None or target.exists():
+        yield
+        return
+    made_dir = not target.parent.exists()
+    try:
+        yield
+    except BaseException:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{target}{suffix}").unlink(missing_ok=True)
+        if made_dir:
+            try:
+                target.parent.rmdir()
+            except OSError:
+                pass  # something else was put there meanwhile: leave it
+        raise
 
 
 def _short(path: str, width: int = 50) -> str:

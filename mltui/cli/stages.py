@@ -113,7 +113,7 @@ def check(ctx: click.Context, ref: str, stage: str, fmt: str) -> None:
 @click.option("--action", "-a", type=click.Choice(["promote", "rollback", "clear", "import"]))
 @click.option("--stage", "-s", help="Only this stage.")
 @click.option("--events", "show_events", is_flag=True, help="The full audit log of every write.")
-@click.option("--limit", "-n", type=click.IntRange(1), default=50, show_default=True)
+@click.option("--limit", "-n", type=click.IntRange(1, 2**63 - 1), default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def history(ctx: click.Context, model: str | None, action: str | None, stage: str | None,

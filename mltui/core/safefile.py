@@ -35,7 +35,14 @@ _REFUSED: ContextVar[dict[str, str] | None] = ContextVar("mltui_refused", defaul
 
 
 class UnsafeFile(OSError):
-    """A file mltui refuses to open: outside the imported folder, not a regular file, too big."""
+    """A file mltui refuses to open: outside the imported folder, not a regular file, too big.
+
+    ``str()`` is the reason; ``path`` names the file.
+    """
+
+    def __init__(self, reason: str, path: str = ""):
+        super().__init__(reason)
+        self.path = path
 
 
 def max_file_bytes() -> int:
@@ -74,7 +81,7 @@ def _refuse(path: Path | str, reason: str) -> UnsafeFile:
     refused = _REFUSED.get()
     if refused is not None:
         refused.setdefault(os.fspath(path), reason)
-    return UnsafeFile(reason)
+    return UnsafeFile(reason, os.fspath(path))
 
 
 def _inside(real: str, roots: tuple[str, ...]) -> bool:

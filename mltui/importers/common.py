@@ -29,7 +29,7 @@ from ..core.hashing import (LFS_HEADER, artifact_for, dataset_for, hash_path,  #
                             lfs_pointer, sha256_file)
 from ..core.records import MetricPoint
 from ..core.safefile import open_regular as open_log  # noqa: F401 - the importers' one opener
-from ..core.safefile import read_bytes
+from ..core.safefile import checked_path, read_bytes  # noqa: F401 - for the importers
 
 _EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _NUMBER_RE = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")

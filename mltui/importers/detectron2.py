@@ -16,7 +16,7 @@ from typing import Any
 
 from ..core.errors import ImportFailed
 from ..core.records import ArtifactRecord, DatasetRecord, ImportBatch, MetricPoint, RunRecord
-from .common import (ImportContext, artifact_for, as_param_text, dedupe_points, fingerprint,
+from .common import (ImportContext, open_log, artifact_for, as_param_text, dedupe_points, fingerprint,
                      flatten, iter_jsonl, load_yaml, point, read_text, resolve_foreign_path,
                      stable_uid)
 
@@ -38,7 +38,7 @@ def detect(path: Path) -> bool:
         metrics = path / METRICS_FILE
         if not metrics.is_file():
             return False
-        with open(metrics, "rb") as handle:
+        with open_log(metrics) as handle:
             head = handle.read(_HEAD_BYTES)
     except OSError:
         return False

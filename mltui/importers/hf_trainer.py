@@ -22,7 +22,7 @@ from typing import Any
 from ..core.errors import ImportFailed
 from ..core.records import ArtifactRecord, DatasetRecord, ImportBatch, MetricPoint, RunRecord
 from . import tensorboard
-from .common import (ImportContext, artifact_for, as_param_text, dedupe_points, fingerprint,
+from .common import (ImportContext, open_log, artifact_for, as_param_text, dedupe_points, fingerprint,
                      flatten, is_number_like, load_json, load_yaml, point, read_text,
                      resolve_foreign_path, stable_uid)
 
@@ -64,7 +64,7 @@ def detect(path: Path) -> bool:
 
 def _looks_like_state(file: Path) -> bool:
     try:
-        with open(file, "rb") as handle:
+        with open_log(file) as handle:
             head = handle.read(_HEAD_BYTES)
     except OSError:
         return False

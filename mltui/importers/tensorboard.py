@@ -36,7 +36,7 @@ from typing import Any, Iterator
 from ..core.errors import ImportFailed
 from ..core.records import ImportBatch, MetricPoint, RunRecord
 from .common import (ImportContext, as_param_text, fingerprint, flatten, lfs_pointer,
-                     looks_like_email, scrub_pii, stable_uid)
+                     looks_like_email, read_bytes, scrub_pii, stable_uid)
 
 FORMAT = "tensorboard"
 KIND = "dir"
@@ -717,7 +717,7 @@ def _read_event_file(file: Path, ctx: ImportContext) -> Iterator[tuple] | None:
                  "run `git lfs pull` to import it")
         return None
     try:
-        data = file.read_bytes()
+        data = read_bytes(file)  # inside the imported folder, a regular file, bounded
     except OSError as exc:
         raise ImportFailed(str(file), f"cannot read: {exc.strerror or exc}") from None
     if not data:

@@ -8,7 +8,9 @@ Failures are collected as values, one per log, so ``--skip-invalid`` can go on w
 
 from __future__ import annotations
 
+import math
 import os
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -16,8 +18,19 @@ from typing import Callable, Iterable
 
 from ..core.errors import ImportFailed, InvalidInput
 from ..core.records import ImportBatch
+from ..core.safefile import contained_in, noting_refusals
 from ..importers import format_modules, module_for
 from ..importers.common import ImportContext, gc_paused, git_info
+
+# What a reader may raise on hostile input beyond ImportFailed: each becomes one skipped log.
+# (RecursionError: nesting deeper than the stack; OverflowError: a number past float or
+# datetime range; MemoryError: a log that does not fit; sqlite3.Error: a broken store.)
+_READER_ERRORS = (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError,
+                  ArithmeticError, RecursionError, MemoryError, UnicodeError, sqlite3.Error)
+# SQLite stores integers up to 2^63 - 1; a stored time must also be a date Python can show.
+_INT_MAX = 2 ** 63 - 1
+_TIME_MAX = 253_402_300_799.0  # 9999-12-31 23:59:59 UTC, the last second datetime can show
+
 
 # Folders that never hold run logs and can be huge.
 _SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", "node_modules", ".venv", "venv", ".tox",
@@ -47,56 +60,86 @@ class ReadResult:
 
 def discover(paths: Iterable[Path], forced: str | None = None) -> list[tuple[ModuleType, Path]]:
     """Find every recognised log under ``paths``: ``[(module, path)]`` in walk order."""
-    return [(module, path) for module, path, _ in _walk(paths, forced)]
+    return [(module, path) for module, path, _ in _walk(paths, forced)[0]]
 
 
-def _walk(paths: Iterable[Path], forced: str | None = None) -> list[tuple[ModuleType, Path, Path]]:
+def _walk(paths: Iterable[Path], forced: str | None = None
+          ) -> tuple[list[tuple[ModuleType, Path, Path]], dict[str, str]]:
     """Like :func:`discover`, with the root each log was found under: ``(module, path, root)``.
 
     ``root`` is the folder the user named (a named file's folder): paths found inside logs are
-    resolved within it and never outside.
+    resolved within it and never outside, and detection opens nothing outside it either.
+    Also returns the candidates detection could not open (``{path: reason}``), unreadable or
+    refused (a symlink out of the folder, a FIFO), that no format claimed otherwise.
 
     A folder claimed by a ``CONSUMES_SUBTREE`` format is not descended into; files inside a
     claimed folder are not offered to the file formats.
     """
     modules = [module_for(forced)] if forced else format_modules()
+    found: list[tuple[ModuleType, Path, Path]] = []
+    with noting_refusals() as refused:
+        _walk_roots(paths, modules, found)
+    claimed = [str(path) for _, path, _ in found]
+    unread = {path: reason for path, reason in refused.items()
+              if not any(path == c or path.startswith(c.rstrip(os.sep) + os.sep) for c in claimed)}
+    return found, unread
+
+
+def _walk_roots(paths: Iterable[Path], modules: list[ModuleType],
+                found: list[tuple[ModuleType, Path, Path]]) -> None:
     dir_modules = [m for m in modules if m.KIND == "dir"]
     file_modules = [m for m in modules if m.KIND == "file"]
-    found: list[tuple[ModuleType, Path, Path]] = []
     for root in paths:
         root = Path(root)
         if not root.exists():
             raise InvalidInput(f"{root}: no such file or directory",
                                hint="check the path you passed to mltui import")
         if root.is_file():
-            for module in modules:
-                if module.detect(root):
-                    found.append((module, root, root.parent))
-                    break
-            else:
-                if forced:
-                    found.append((modules[0], root, root.parent))
-            continue
-        for directory, subdirs, files in os.walk(root):
-            subdirs[:] = sorted(d for d in subdirs if d not in _SKIP_DIRS)
-            here = Path(directory)
-            claimed = False
-            for module in dir_modules:
-                if module.detect(here):
-                    found.append((module, here, root))
-                    claimed = True
-                    if getattr(module, "CONSUMES_SUBTREE", True):
-                        subdirs[:] = []
-                    break
-            if claimed:
-                continue
-            for name in sorted(files):
-                file = here / name
-                for module in file_modules:
-                    if module.detect(file):
-                        found.append((module, file, root))
+            with contained_in(*_roots_of(root)):
+                for module in modules:
+                    if module.detect(root):
+                        found.append((module, root, root.parent))
                         break
-    return found
+                else:
+                    if forced:
+                        found.append((modules[0], root, root.parent))
+            continue
+        with contained_in(root):
+            _walk_folder(root, dir_modules, file_modules, found)
+
+
+def _roots_of(named: Path) -> tuple[Path, ...]:
+    """Where reading a log found under ``named`` may go: its folder, and a file the user named.
+
+    A file the user named is read even when it is a symlink to elsewhere: the user chose it.
+    """
+    if named.is_file():
+        return (named.parent, named)
+    return (named,)
+
+
+def _walk_folder(root: Path, dir_modules: list[ModuleType], file_modules: list[ModuleType],
+                 found: list[tuple[ModuleType, Path, Path]]) -> None:
+    """Let the formats claim folders and files under ``root`` (see :func:`_walk`)."""
+    for directory, subdirs, files in os.walk(root):
+        subdirs[:] = sorted(d for d in subdirs if d not in _SKIP_DIRS)
+        here = Path(directory)
+        claimed = False
+        for module in dir_modules:
+            if module.detect(here):
+                found.append((module, here, root))
+                claimed = True
+                if getattr(module, "CONSUMES_SUBTREE", True):
+                    subdirs[:] = []
+                break
+        if claimed:
+            continue
+        for name in sorted(files):
+            file = here / name
+            for module in file_modules:
+                if module.detect(file):
+                    found.append((module, file, root))
+                    break
 
 
 def read_paths(paths: Iterable[Path], *, forced: str | None = None,
@@ -107,7 +150,11 @@ def read_paths(paths: Iterable[Path], *, forced: str | None = None,
     later file format.  Runs without a git commit get the one of the log's work tree.
     """
     result = ReadResult()
-    found = _walk(paths, forced)
+    paths = [Path(p) for p in paths]
+    named_files = {p for p in paths if p.is_file()}
+    found, unread = _walk(paths, forced)
+    for path, reason in unread.items():
+        result.failures.append(Failure(path, ImportFailed(path, reason)))
     consumed: set[str] = set()
     total = len(found)
     for index, (module, path, root) in enumerate(found):
@@ -117,15 +164,18 @@ def read_paths(paths: Iterable[Path], *, forced: str | None = None,
             continue
         ctx = ImportContext(root=root.resolve())
         try:
-            with gc_paused():  # readers build many small records and no cycles
+            # gc paused: readers build many small records and no cycles.
+            with gc_paused(), contained_in(root, *([path] if path in named_files else [])):
                 batch = module.read(path, ctx)
+            _check_values(batch, ctx)
         except ImportFailed as exc:
             result.failures.append(Failure(str(path), exc))
             continue
-        except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
+        except _READER_ERRORS as exc:
             # A reader bug or a shape we did not foresee must still be one line, not a traceback.
             result.failures.append(Failure(str(path), ImportFailed(
-                str(path), f"cannot read as {module.FORMAT}: {type(exc).__name__}: {exc}",
+                str(path), f"cannot read as {module.FORMAT}: {type(exc).__name__}: "
+                           f"{str(exc)[:200]}",
                 hint="pass --format to choose another reader, or --skip-invalid")))
             continue
         consumed.update(getattr(batch, "consumed_paths", ()) or ())
@@ -142,3 +192,38 @@ def read_paths(paths: Iterable[Path], *, forced: str | None = None,
     if on_progress:
         on_progress(total, total, "")
     return result
+
+
+def _check_values(batch: ImportBatch, ctx: ImportContext) -> None:
+    """Refuse integers SQLite cannot store; clear times no calendar can show (with a warning).
+
+    Logs are hostile input: a 400-digit step would end the write transaction, and a start time
+    in the year 10^12 would be stored and then break every screen that shows it.
+    """
+    for run in batch.runs:
+        for name in ("start_time", "end_time"):
+            value = getattr(run, name)
+            if value is not None and not (math.isfinite(value) and 0 <= value <= _TIME_MAX):
+                setattr(run, name, None)
+                ctx.warn(f"{run.source_path}: {name} {str(value)[:40]} is not a date; not stored")
+        steps = [p.step for p in run.metrics if p.step is not None]
+        for columns in run.metric_columns:
+            steps.extend(step for step in columns.steps if step is not None)
+        sizes = [r.size for r in (*run.datasets, *run.artifacts) if r.size is not None]
+        sizes += [r.row_count for r in run.datasets if r.row_count is not None]
+        for value in (*steps, *sizes):
+            if abs(value) > _INT_MAX:
+                raise ImportFailed(run.source_path, f"number {str(value)[:30]}… is too large to "
+                                                    "store (over 2^63)")
+    for model in batch.models:
+        model.created_at = _clear_time(model.created_at)
+        for version in model.versions:
+            version.created_at = _clear_time(version.created_at)
+            if abs(version.source_version) > _INT_MAX:
+                raise ImportFailed(batch.source_path, "model version number too large to store")
+
+
+def _clear_time(value: float | None) -> float | None:
+    if value is None or (math.isfinite(value) and 0 <= value <= _TIME_MAX):
+        return value
+    return None

@@ -44,7 +44,10 @@ def import_paths(cat: "Catalog", paths: Iterable[str | Path] | str | Path, *,
         path = Path(path)
         if not path.exists():
             raise InvalidInput(f"--dataset {path}: no such file or directory")
-        user_datasets.append(dataset_for(path))
+        try:
+            user_datasets.append(dataset_for(path))
+        except OSError as exc:  # a FIFO, a device, an unreadable file: refused, never hung on
+            raise InvalidInput(f"--dataset {path}: {exc.strerror or exc}") from None
     result = read_paths(paths, forced=format, on_progress=on_progress)
     summary = ImportSummary(dry_run=dry_run, warnings=list(result.warnings))
     if result.failures and not skip_invalid:
