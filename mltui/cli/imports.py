@@ -102,17 +102,21 @@ def _removed_if_failed(ctx: click.Context) -> Iterator[None]:
     if target is None or target.exists():
         yield
         return
-    made_dir = not target.parent.exists()
+    made = []  # the folders opening the catalog will create, innermost first
+    folder = target.parent
+    while not folder.exists() and folder != folder.parent:
+        made.append(folder)
+        folder = folder.parent
     try:
         yield
     except BaseException:
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(f"{target}{suffix}").unlink(missing_ok=True)
-        if made_dir:
+        for folder in made:
             try:
-                target.parent.rmdir()
+                folder.rmdir()
             except OSError:
-                pass  # something else was put there meanwhile: leave it
+                break  # something else was put there meanwhile: leave it
         raise
 
 

@@ -18,7 +18,7 @@ from typing import Callable, Iterable
 
 from ..core.errors import ImportFailed, InvalidInput
 from ..core.records import ImportBatch
-from ..core.safefile import contained_in, noting_refusals
+from ..core.safefile import checked_path, contained_in, noting_refusals
 from ..importers import format_modules, module_for
 from ..importers.common import ImportContext, gc_paused, git_info
 
@@ -94,6 +94,11 @@ def _walk_roots(paths: Iterable[Path], modules: list[ModuleType],
         if not root.exists():
             raise InvalidInput(f"{root}: no such file or directory",
                                hint="check the path you passed to mltui import")
+        if not root.is_dir() and not root.is_file():
+            try:
+                checked_path(root)  # a FIFO, a device: say so rather than find nothing
+            except OSError as exc:
+                raise InvalidInput(f"{root}: {exc}") from None
         if root.is_file():
             with contained_in(*_roots_of(root)):
                 for module in modules:
