@@ -185,10 +185,12 @@ def _check_environment(argv: list[str]) -> None:
     from ..display import safe
 
     for arg in argv:
+        if "\x00" in arg:  # no shell passes one, but an API caller can: no path holds it
+            fail(f"argument {safe(arg)!r} holds a NUL character")
         try:
             arg.encode("utf-8")
         except UnicodeEncodeError:
-            shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            shown = arg.encode("utf-8", "backslashreplace").decode("utf-8")  # \udcff for byte ff
             fail(f"argument {safe(shown)!r} is not valid UTF-8 text")
     try:
         os.getcwd()
