@@ -36,10 +36,18 @@ from tests.conftest import TickingClock, seed_fraud
 from tests.security.hostile import EVIL
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-FAST = settings(max_examples=25, deadline=None, derandomize=True,
+FAST = settings(max_examples=10, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,
                                        HealthCheck.too_slow])
 SLOW = settings(FAST, max_examples=400, derandomize=False)
+# Each property runs in two sizes: a few derandomized examples by default, many under `slow`.
+SIZES = [pytest.param(1, id="fast"), pytest.param(16, id="slow", marks=pytest.mark.slow)]
+
+
+def _check(examples: int, scale: int, test, **strategies) -> None:
+    """Run ``test`` as a Hypothesis property with ``examples`` × ``scale`` examples."""
+    base = FAST if scale == 1 else SLOW
+    settings(base, max_examples=examples * scale)(given(**strategies)(test))()
 
 # Text that has broken parsers before: every Unicode category (surrogates too), markup,
 # escapes, deep nesting, numbers beyond every range.
@@ -74,17 +82,9 @@ def _filter_case(path: Path, text: str) -> None:
                 assert "\n" not in exc.one_line()
 
 
-@FAST
-@given(text=hostile_text)
-def test_filter_sort_and_reference_parsers_take_any_text(seeded, text) -> None:
-    _filter_case(seeded, text)
-
-
-@pytest.mark.slow
-@SLOW
-@given(text=hostile_text)
-def test_filter_sort_and_reference_parsers_take_any_text_slow(seeded, text) -> None:
-    _filter_case(seeded, text)
+@pytest.mark.parametrize("scale", SIZES)
+def test_filter_sort_and_reference_parsers_take_any_text(seeded, scale) -> None:
+    _check(25, scale, lambda text: _filter_case(seeded, text), text=hostile_text)
 
 
 @pytest.mark.parametrize("depth", [65, 5000])
@@ -163,19 +163,11 @@ def _show_every_run(case: dict) -> None:
         assert "internal error" not in result.stderr
 
 
+@pytest.mark.parametrize("scale", SIZES)
 @pytest.mark.parametrize("fmt", sorted(FORMAT_FIXTURES))
-@settings(FAST, max_examples=8)
-@given(how=st.sampled_from(MUTATIONS), seed=st.integers(0, 2 ** 32))
-def test_every_importer_survives_hostile_files(tmp_path, fmt, how, seed) -> None:
-    _show_every_run(_importer_case(tmp_path, fmt, how, seed))
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("fmt", sorted(FORMAT_FIXTURES))
-@settings(SLOW, max_examples=150)
-@given(how=st.sampled_from(MUTATIONS), seed=st.integers(0, 2 ** 32))
-def test_every_importer_survives_hostile_files_slow(tmp_path, fmt, how, seed) -> None:
-    _show_every_run(_importer_case(tmp_path, fmt, how, seed))
+def test_every_importer_survives_hostile_files(tmp_path, fmt, scale) -> None:
+    _check(8, scale, lambda how, seed: _show_every_run(_importer_case(tmp_path, fmt, how, seed)),
+           how=st.sampled_from(MUTATIONS), seed=st.integers(0, 2 ** 32))
 
 
 @pytest.mark.parametrize("column,value", [
@@ -222,7 +214,9 @@ CLI_TEMPLATES = [
 
 @contextmanager
 def _in_folder(folder: Path) -> Iterator[None]:
+    """Relative paths (export --out, import .) land in the test's own folder."""
     before = os.getcwd()
+    os.chdir(folder)
     try:
         yield
     finally:
@@ -230,7 +224,6 @@ def _in_folder(folder: Path) -> Iterator[None]:
 
 
 def _cli_case(seeded: Path, tmp: Path, template: list[str], text: str) -> None:
-    os.chdir(tmp)  # relative paths (export --out, import .) land in the test's own folder
     args = [text if part == "{}" else part for part in template]
     if template[0] != "--catalog":
         args = ["--catalog", str(seeded), *args]
@@ -242,21 +235,12 @@ def _cli_case(seeded: Path, tmp: Path, template: list[str], text: str) -> None:
         assert result.stderr.startswith("mltui:"), (args, result.stderr)
 
 
+@pytest.mark.parametrize("scale", SIZES)
 @pytest.mark.parametrize("template", CLI_TEMPLATES, ids=lambda t: "-".join(t[:2]))
-@settings(FAST, max_examples=6)
-@given(text=hostile_text)
-def test_every_cli_argument_takes_any_text(seeded, tmp_path, template, text) -> None:
+def test_every_cli_argument_takes_any_text(seeded, tmp_path, template, scale) -> None:
     with _in_folder(tmp_path):
-        _cli_case(seeded, tmp_path, template, text)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("template", CLI_TEMPLATES, ids=lambda t: "-".join(t[:2]))
-@settings(SLOW, max_examples=100)
-@given(text=hostile_text)
-def test_every_cli_argument_takes_any_text_slow(seeded, tmp_path, template, text) -> None:
-    with _in_folder(tmp_path):
-        _cli_case(seeded, tmp_path, template, text)
+        _check(6, scale, lambda text: _cli_case(seeded, tmp_path, template, text),
+               text=hostile_text)
 
 
 @pytest.mark.parametrize("env,value", [("MLTUI_BUSY_TIMEOUT", "inf"),
