@@ -77,6 +77,11 @@ def noting_refusals() -> Iterator[dict[str, str]]:
         _REFUSED.reset(token)
 
 
+def current_refusals() -> dict[str, str] | None:
+    """The ``{path: reason}`` being collected by :func:`noting_refusals`, if any."""
+    return _REFUSED.get()
+
+
 def _refuse(path: Path | str, reason: str) -> UnsafeFile:
     refused = _REFUSED.get()
     if refused is not None:

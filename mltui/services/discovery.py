@@ -18,7 +18,7 @@ from typing import Callable, Iterable
 
 from ..core.errors import ImportFailed, InvalidInput
 from ..core.records import ImportBatch
-from ..core.safefile import checked_path, contained_in, noting_refusals
+from ..core.safefile import checked_path, contained_in, current_refusals, noting_refusals
 from ..importers import format_modules, module_for
 from ..importers.common import ImportContext, gc_paused, git_info
 
@@ -102,7 +102,7 @@ def _walk_roots(paths: Iterable[Path], modules: list[ModuleType],
         if root.is_file():
             with contained_in(*_roots_of(root)):
                 for module in modules:
-                    if module.detect(root):
+                    if _detects(module, root):
                         found.append((module, root, root.parent))
                         break
                 else:
@@ -123,6 +123,18 @@ def _roots_of(named: Path) -> tuple[Path, ...]:
     return (named,)
 
 
+def _detects(module: ModuleType, path: Path) -> bool:
+    """``module.detect(path)``; a sniffing failure on hostile content is noted, not raised."""
+    try:
+        return module.detect(path)
+    except _READER_ERRORS as exc:
+        noted = current_refusals()
+        if noted is not None:
+            noted.setdefault(str(path), f"cannot tell whether this is {module.FORMAT}: "
+                                        f"{type(exc).__name__}: {str(exc)[:120]}")
+        return False
+
+
 def _walk_folder(root: Path, dir_modules: list[ModuleType], file_modules: list[ModuleType],
                  found: list[tuple[ModuleType, Path, Path]]) -> None:
     """Let the formats claim folders and files under ``root`` (see :func:`_walk`)."""
@@ -131,7 +143,7 @@ def _walk_folder(root: Path, dir_modules: list[ModuleType], file_modules: list[M
         here = Path(directory)
         claimed = False
         for module in dir_modules:
-            if module.detect(here):
+            if _detects(module, here):
                 found.append((module, here, root))
                 claimed = True
                 if getattr(module, "CONSUMES_SUBTREE", True):
@@ -142,7 +154,7 @@ def _walk_folder(root: Path, dir_modules: list[ModuleType], file_modules: list[M
         for name in sorted(files):
             file = here / name
             for module in file_modules:
-                if module.detect(file):
+                if _detects(module, file):
                     found.append((module, file, root))
                     break
 

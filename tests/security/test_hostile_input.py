@@ -243,6 +243,18 @@ def test_every_cli_argument_takes_any_text(seeded, tmp_path, template, scale) ->
                text=hostile_text)
 
 
+KNOWN_HOSTILE_ARGUMENTS = [EVIL, "\udcff", "\ud800", "fraud@" + "9" * 25, "9" * 25,
+                           "(" * 5000 + "x" + ")" * 5000, "not " * 3000 + "x", "٣"]
+
+
+@pytest.mark.parametrize("template", CLI_TEMPLATES, ids=lambda t: "-".join(t[:2]))
+def test_known_hostile_arguments(seeded, tmp_path, template) -> None:
+    """The cases that once ended in "internal error", for every argument, every run."""
+    with _in_folder(tmp_path):
+        for text in KNOWN_HOSTILE_ARGUMENTS:
+            _cli_case(seeded, tmp_path, template, text)
+
+
 @pytest.mark.parametrize("env,value", [("MLTUI_BUSY_TIMEOUT", "inf"),
                                        ("MLTUI_BUSY_TIMEOUT", "nan"), ("COLUMNS", "abc")])
 def test_hostile_environment_is_one_line(seeded, monkeypatch, env, value) -> None:
