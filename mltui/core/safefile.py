@@ -19,6 +19,7 @@ importer here: the core uses it for hashing.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from contextlib import contextmanager
@@ -27,9 +28,13 @@ from pathlib import Path
 from typing import BinaryIO, Iterator
 
 _DEFAULT_MAX = 512 * 1024 * 1024
+_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 # The folders the current import may read from (None: no containment, the user named the file).
 _ROOTS: ContextVar[tuple[str, ...] | None] = ContextVar("mltui_read_roots", default=None)
+# The limit, read from the environment once per import (a lookup costs as much as a stat).
+_CAP: ContextVar[int | None] = ContextVar("mltui_read_cap", default=None)
 # Files refused while noting: {path as given: reason}.
 _REFUSED: ContextVar[dict[str, str] | None] = ContextVar("mltui_refused", default=None)
 
@@ -47,6 +52,11 @@ class UnsafeFile(OSError):
 
 def max_file_bytes() -> int:
     """The per-file read limit in bytes (``MLTUI_MAX_FILE_BYTES``, default 512 MiB)."""
+    cap = _CAP.get()
+    return cap if cap is not None else _cap_from_env()
+
+
+def _cap_from_env() -> int:
     raw = os.environ.get("MLTUI_MAX_FILE_BYTES", "")
     try:
         value = int(raw)
@@ -59,11 +69,15 @@ def max_file_bytes() -> int:
 def contained_in(*roots: Path | str) -> Iterator[None]:
     """While active, :func:`checked_path` refuses files whose real path is outside ``roots``."""
     real = tuple(os.path.realpath(os.fspath(r)) for r in roots)
-    token = _ROOTS.set(real)
+    real += tuple(r.rstrip(os.sep) + os.sep for r in real)
+    _REAL_DIRS.clear()
+    _RAW_DIRS.clear()
+    token, cap_token = _ROOTS.set(real), _CAP.set(_cap_from_env())
     try:
         yield
     finally:
         _ROOTS.reset(token)
+        _CAP.reset(cap_token)
 
 
 @contextmanager
@@ -90,19 +104,56 @@ def _refuse(path: Path | str, reason: str) -> UnsafeFile:
 
 
 def _inside(real: str, roots: tuple[str, ...]) -> bool:
-    return any(real == root or real.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
+    # roots holds each folder twice: as itself and with a trailing separator (see contained_in).
+    return real in roots or real.startswith(roots)
+
+
+_REAL_DIRS: dict[str, str] = {}
+_RAW_DIRS: dict[str, str] = {}  # folders as readers spell them → real path with a separator
+
+
+def _real_dir(folder: str) -> str:
+    # Resolving every file's full path costs a system call per path component, per file; a
+    # folder is resolved once per import from its parent's cached real path (one lstat).
+    real = _REAL_DIRS.get(folder)
+    if real is None:
+        parent, name = os.path.split(folder)
+        if not name or parent == folder:
+            real = os.path.realpath(folder)
+        else:
+            try:
+                is_link = stat.S_ISLNK(os.lstat(folder).st_mode)
+            except OSError:
+                is_link = True  # let realpath say what it can
+            real = os.path.realpath(folder) if is_link else os.path.join(_real_dir(parent), name)
+        _REAL_DIRS[folder] = real
+    return real
+
+
+def _contained(path: Path | str) -> str:
+    """``path`` made absolute and checked against the import's folders (when inside one)."""
+    text = os.path.abspath(os.fspath(path))
+    roots = _ROOTS.get()
+    if roots is None:
+        return text
+    folder, name = os.path.split(text)
+    try:
+        is_link = stat.S_ISLNK(os.lstat(text).st_mode)
+    except OSError as exc:
+        raise _refuse(path, f"cannot read: {exc.strerror or exc}") from None
+    real = os.path.realpath(text) if is_link else os.path.join(_real_dir(folder), name)
+    if not _inside(real, roots):
+        raise _refuse(path, "a symlink to a file outside the imported folder; not read")
+    return real
 
 
 def checked_path(path: Path | str) -> str:
-    """The real path of ``path`` after checking it may be read; raises :class:`UnsafeFile`.
+    """The absolute path of ``path`` after checking it may be read; raises :class:`UnsafeFile`.
 
     Checks containment (during an import) and that it is a regular file, without opening it;
     callers that hand the path to another library (SQLite) use this.
     """
-    real = os.path.realpath(os.fspath(path))
-    roots = _ROOTS.get()
-    if roots is not None and not _inside(real, roots):
-        raise _refuse(path, "a symlink to a file outside the imported folder; not read")
+    real = _contained(path)
     try:
         mode = os.stat(real).st_mode
     except OSError as exc:
@@ -112,32 +163,81 @@ def checked_path(path: Path | str) -> str:
     return real
 
 
-def open_regular(path: Path | str) -> BinaryIO:
-    """Open ``path`` for binary reading after :func:`checked_path`; never blocks on a FIFO."""
-    real = checked_path(path)
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+def _open_fd(path: Path | str) -> tuple[int, int]:
+    """An open descriptor of a regular file and its size; never blocks on a FIFO."""
+    roots = _ROOTS.get()
+    if roots is None:
+        real, flags = os.fspath(path), _FLAGS
+    elif not _NOFOLLOW:  # no O_NOFOLLOW on this system: check every path in full
+        real, flags = _contained(path), _FLAGS
+    else:
+        # The common case costs no extra system call: the folder's real path is cached and
+        # O_NOFOLLOW fails (ELOOP) on a symlinked file, which then takes the full check.
+        real, flags = _fast_real(os.fspath(path)), _FLAGS | _NOFOLLOW
+        if not _inside(real, roots):
+            raise _refuse(path, "a symlink to a file outside the imported folder; not read")
     try:
         fd = os.open(real, flags)
     except OSError as exc:
-        raise _refuse(path, f"cannot read: {exc.strerror or exc}") from None
-    # Checked again on the open descriptor: the path may have been swapped since the stat.
-    mode = os.fstat(fd).st_mode
-    if not stat.S_ISREG(mode):
+        if not (flags & _NOFOLLOW and exc.errno == errno.ELOOP):
+            raise _refuse(path, f"cannot read: {exc.strerror or exc}") from None
+        fd = _open_symlink(path)
+    # The type is checked on the open descriptor, so a swap after any earlier check is caught.
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
         os.close(fd)
-        raise _refuse(path, f"not a regular file ({_kind(mode)}); not read")
-    return os.fdopen(fd, "rb")
+        raise _refuse(path, f"not a regular file ({_kind(info.st_mode)}); not read")
+    return fd, info.st_size
+
+
+def _fast_real(text: str) -> str:
+    """``text`` with its folder replaced by that folder's cached real path."""
+    folder, sep, name = text.rpartition(os.sep)
+    if not sep or name in ("", ".", ".."):
+        folder, name = os.path.split(os.path.abspath(text))
+        return os.path.join(_real_dir(folder), name)
+    real = _RAW_DIRS.get(folder)
+    if real is None:
+        real = _RAW_DIRS[folder] = _real_dir(os.path.abspath(folder or os.sep)).rstrip(os.sep) + os.sep
+    return real + name
+
+
+def _open_symlink(path: Path | str) -> int:
+    real = _contained(path)
+    try:
+        return os.open(real, _FLAGS)
+    except OSError as exc:
+        raise _refuse(path, f"cannot read: {exc.strerror or exc}") from None
+
+
+def open_regular(path: Path | str) -> BinaryIO:
+    """Open ``path`` for binary reading: contained, a regular file, never blocking."""
+    return os.fdopen(_open_fd(path)[0], "rb")
 
 
 def read_bytes(path: Path | str, limit: int | None = None) -> bytes:
     """The bytes of a regular file (the first ``limit`` when given), at most the file limit."""
     cap = max_file_bytes()
-    with open_regular(path) as handle:
-        if limit is not None and limit <= cap:
-            return handle.read(limit)
-        data = handle.read(cap + 1)
-    if len(data) > cap:
+    bounded = limit is not None and limit <= cap
+    want = limit if bounded else cap + 1
+    fd, size = _open_fd(path)
+    chunks = []
+    try:
+        while want > 0:
+            # Sized from the file, so a small file is one read and no huge buffer is allocated;
+            # a short read of a regular file is its end.
+            ask = min(want, max(size + 1, 1 << 16))
+            chunk = os.read(fd, ask)
+            chunks.append(chunk)
+            want -= len(chunk)
+            if len(chunk) < ask:
+                break
+    finally:
+        os.close(fd)
+    data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    if not bounded and len(data) > cap:
         raise _refuse(path, f"larger than {cap} bytes, the per-file limit; raise "
-                         "MLTUI_MAX_FILE_BYTES to read it")
+                            "MLTUI_MAX_FILE_BYTES to read it")
     return data
 
 

@@ -223,13 +223,12 @@ def _check_values(batch: ImportBatch, ctx: ImportContext) -> None:
             if value is not None and not (math.isfinite(value) and 0 <= value <= _TIME_MAX):
                 setattr(run, name, None)
                 ctx.warn(f"{run.source_path}: {name} {str(value)[:40]} is not a date; not stored")
-        steps = [p.step for p in run.metrics if p.step is not None]
-        for columns in run.metric_columns:
-            steps.extend(step for step in columns.steps if step is not None)
-        sizes = [r.size for r in (*run.datasets, *run.artifacts) if r.size is not None]
-        sizes += [r.row_count for r in run.datasets if r.row_count is not None]
-        for value in (*steps, *sizes):
-            if abs(value) > _INT_MAX:
+        numbers = [_extreme([p.step for p in run.metrics])]
+        numbers += [_extreme(columns.steps) for columns in run.metric_columns]
+        numbers += [r.size for r in (*run.datasets, *run.artifacts)]
+        numbers += [r.row_count for r in run.datasets]
+        for value in numbers:
+            if value is not None and abs(value) > _INT_MAX:
                 raise ImportFailed(run.source_path, f"number {str(value)[:30]}… is too large to "
                                                     "store (over 2^63)")
     for model in batch.models:
@@ -238,6 +237,20 @@ def _check_values(batch: ImportBatch, ctx: ImportContext) -> None:
             version.created_at = _clear_time(version.created_at)
             if abs(version.source_version) > _INT_MAX:
                 raise ImportFailed(batch.source_path, "model version number too large to store")
+
+
+def _extreme(values: list) -> int | float | None:
+    """The value of largest magnitude in ``values`` (Nones ignored), or None."""
+    try:
+        low, high = min(values), max(values)  # C speed for the usual list without None
+    except TypeError:
+        present = [v for v in values if v is not None]
+        if not present:
+            return None
+        low, high = min(present), max(present)
+    except ValueError:
+        return None  # empty
+    return low if abs(low) > abs(high) else high
 
 
 def _clear_time(value: float | None) -> float | None:
