@@ -27,6 +27,11 @@ def _visible(match: re.Match[str]) -> str:
     return f"\\u{ord(ch):04x}" if ord(ch) > 0xff else f"\\x{ord(ch):02x}"
 
 
+def has_unsafe(text: str) -> bool:
+    """True when ``text`` holds a character :func:`safe` would make visible (besides newlines)."""
+    return _UNSAFE.search(text.replace("\n", "")) is not None
+
+
 def safe(value: Any, *, keep_newlines: bool = False) -> str:
     """``value`` as text with control characters shown as visible escapes (``␛``, ``\\x07``).
 
@@ -68,14 +73,23 @@ def fmt_time(timestamp: float | None) -> str:
     """An absolute UTC time, ``2026-11-26 16:29``."""
     if timestamp is None:
         return "—"
-    return datetime.fromtimestamp(timestamp, tz=timezone.utc).strftime("%Y-%m-%d %H:%M")
+    try:
+        return datetime.fromtimestamp(timestamp, tz=timezone.utc).strftime("%Y-%m-%d %H:%M")
+    except (OverflowError, OSError, ValueError, TypeError):
+        # A stored time beyond the calendar (a huge or hostile log value) is shown as it is.
+        return f"@{timestamp}"
 
 
 def fmt_age(timestamp: float | None, now: float | None = None) -> str:
     """How long ago: ``45s``, ``12m``, ``3h``, ``5d``, ``7w``, ``2y``."""
     if timestamp is None:
         return "—"
-    seconds = max(0.0, (now if now is not None else time.time()) - timestamp)
+    try:
+        seconds = max(0.0, float((now if now is not None else time.time()) - timestamp))
+    except (OverflowError, TypeError):
+        return "—"
+    if not math.isfinite(seconds):
+        return "—"
     for unit, size in (("y", 31_536_000), ("w", 604_800), ("d", 86_400), ("h", 3_600), ("m", 60)):
         if seconds >= size:
             return f"{int(seconds // size)}{unit}"

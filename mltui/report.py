@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .display import fmt_delta, fmt_number, short_hash
+from .display import fmt_delta, fmt_number, safe, short_hash
 
 if TYPE_CHECKING:  # pragma: no cover
     from .core.catalog import Catalog
@@ -21,6 +21,23 @@ def _md(value: Any) -> str:
     text = text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("\r", " ")
     for ch in "*_`[]<>":
         text = text.replace(ch, "\\" + ch)
+    return safe(text)  # control characters visible: a report is often printed to a terminal
+
+
+def _csv_cell(value: Any) -> Any:
+    """A CSV text cell: control characters made visible, formulas kept as text.
+
+    CSV has no escape for control characters, and spreadsheets run a cell that starts with
+    ``=``, ``+``, ``-`` or ``@`` as a formula; such text gets a leading ``'`` (numbers stay).
+    """
+    if not isinstance(value, str):
+        return value
+    text = safe(value)
+    if text[:1] in ("=", "+", "-", "@"):
+        try:
+            float(text)
+        except ValueError:
+            return "'" + text
     return text
 
 
@@ -64,8 +81,10 @@ def comparison_frame(data: dict[str, Any]):
 
 
 def comparison_csv(data: dict[str, Any]) -> str:
-    """A comparison as CSV."""
-    return comparison_frame(data).to_csv(index=False)
+    """A comparison as CSV (text cells and headers made safe by :func:`_csv_cell`)."""
+    frame = comparison_frame(data)
+    frame.columns = [_csv_cell(str(c)) for c in frame.columns]
+    return frame.map(_csv_cell).to_csv(index=False)
 
 
 def check_markdown(result: dict[str, Any]) -> str:
@@ -75,7 +94,8 @@ def check_markdown(result: dict[str, Any]) -> str:
              "| rule | result | value | expected |", "|---|---|---:|---|"]
     for item in result["results"]:
         mark = "skipped" if item.get("skipped") else ("pass" if item["passed"] else "**FAIL**")
-        lines.append(f"| `{item['rule'].replace('|', '/')}` | {mark} | {fmt_number(item['actual'])} | "
+        rule = safe(item["rule"].replace("|", "/").replace("`", "'"))
+        lines.append(f"| `{rule}` | {mark} | {fmt_number(item['actual'])} | "
                      f"{_md(item['expected'])} |")
     if not result["results"]:
         lines.append("| (no gates) | | | |")

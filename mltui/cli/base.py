@@ -26,13 +26,34 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def _console(stderr: bool = False):
+    """The one Rich console every human-readable output goes through.
+
+    Its ``render`` makes control characters visible in every text segment it draws (Rich's
+    own style codes are separate control segments), so catalog data that reached a table or a
+    tree unescaped still cannot move the cursor, retitle the window or clear the screen.
+    """
     from rich.console import Console
+    from rich.segment import Segment
+
+    from ..display import has_unsafe, safe
+
+    class SafeConsole(Console):
+        def render(self, renderable, options=None):  # noqa: D102 - Rich's render, filtered
+            for segment in super().render(renderable, options):
+                if segment.control or not has_unsafe(segment.text):
+                    yield segment
+                else:
+                    yield Segment(safe(segment.text, keep_newlines=True), segment.style)
 
     stream = sys.stderr if stderr else sys.stdout
     is_tty = stream.isatty()
-    width = None if is_tty else int(os.environ.get("COLUMNS", "0") or 0) or 160
-    return Console(file=stream, width=width, highlight=False, soft_wrap=False,
-                   no_color=bool(os.environ.get("NO_COLOR")) or None)
+    try:
+        columns = int(os.environ.get("COLUMNS", "0") or 0)
+    except ValueError:
+        columns = 0
+    width = None if is_tty else (columns if 0 < columns < 10_000 else 160)
+    return SafeConsole(file=stream, width=width, highlight=False, soft_wrap=False,
+                       no_color=bool(os.environ.get("NO_COLOR")) or None)
 
 
 def _text(value: Any, style: str = ""):
@@ -45,10 +66,18 @@ def _text(value: Any, style: str = ""):
 
 
 def info(message: str) -> None:
-    """A message for the human on stderr (plain text, never markup)."""
-    from rich.text import Text
+    """A message for the human on stderr (plain text, never markup, controls visible)."""
+    _console(stderr=True).print(_text(message))
 
-    _console(stderr=True).print(Text(message))
+
+def out(message: str, *, multiline: bool = False) -> None:
+    """A plain line of human-readable data on stdout, control characters made visible.
+
+    ``multiline`` keeps line breaks (documentation text); Rich is not needed for a plain line.
+    """
+    from ..display import safe
+
+    click.echo(safe(message, keep_newlines=multiline))
 
 
 def emit_json(data: Any) -> None:
@@ -57,9 +86,16 @@ def emit_json(data: Any) -> None:
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    """Print one error line on stderr and exit."""
-    click.echo(f"mltui: error: {message}", err=True)
+    """Print one error line on stderr (controls visible) and exit."""
+    _error_line(f"mltui: error: {message}")
     sys.exit(code)
+
+
+def _error_line(line: str) -> None:
+    """One error line on stderr: file names and values in it are data, made safe to show."""
+    from ..display import safe
+
+    click.echo(safe(line), err=True)
 
 
 def _open(ctx: click.Context, *, create: bool | str = False):
@@ -81,6 +117,8 @@ class MltuiGroup(click.Group):
 
     def main(self, *args: Any, **kwargs: Any) -> Any:  # noqa: D102 - click entry point
         kwargs.setdefault("standalone_mode", False)
+        argv = kwargs.get("args", args[0] if args else None)
+        _check_environment(sys.argv[1:] if argv is None else argv)
         try:
             result = super().main(*args, **kwargs)
             if isinstance(result, int):
@@ -89,7 +127,7 @@ class MltuiGroup(click.Group):
         except click.exceptions.Exit as exc:
             sys.exit(exc.exit_code)
         except click.ClickException as exc:
-            click.echo(f"mltui: error: {exc.format_message()}", err=True)
+            _error_line(f"mltui: error: {exc.format_message()}")
             if isinstance(exc, click.UsageError) and exc.ctx is not None:
                 click.echo(f"Try '{exc.ctx.command_path} --help' for help.", err=True)
             sys.exit(EXIT_USAGE)
@@ -99,31 +137,69 @@ class MltuiGroup(click.Group):
         except MltuiError as exc:
             if os.environ.get("MLTUI_DEBUG"):
                 raise
-            click.echo(f"mltui: error: {exc.one_line()}", err=True)
+            _error_line(f"mltui: error: {exc.one_line()}")
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("mltui: interrupted", err=True)
             sys.exit(130)
         except BrokenPipeError:
             sys.exit(0)
+        except OSError as exc:
+            # A path the system refused (export --out /proc/x, a catalog under a file, a FIFO).
+            if os.environ.get("MLTUI_DEBUG"):
+                raise
+            name = getattr(exc, "path", "") or exc.filename
+            reason = exc.strerror or str(exc)
+            _error_line(f"mltui: error: {name}: {reason}" if name else f"mltui: error: {reason}")
+            sys.exit(EXIT_USAGE)
+        except RecursionError:
+            if os.environ.get("MLTUI_DEBUG"):
+                raise
+            _error_line("mltui: error: the input is nested too deeply to process")
+            sys.exit(EXIT_USAGE)
         except sqlite3.DatabaseError as exc:
             if os.environ.get("MLTUI_DEBUG"):
                 raise
-            from ..core.db import is_locked_error
+            from ..core.db import is_locked_error, translate_error
 
             if is_locked_error(exc):
                 click.echo("mltui: error: the catalog is locked by another process; wait for it "
                            "to finish and try again, or raise MLTUI_BUSY_TIMEOUT", err=True)
-            else:
-                click.echo(f"mltui: error: the catalog could not be read ({exc}); check the file "
-                           "with `mltui --catalog PATH ls`, or restore its backup", err=True)
-            sys.exit(EXIT_USAGE)
+                sys.exit(EXIT_USAGE)
+            # Say what happened (disk full, read-only, permission, filter too large); only a
+            # damaged file earns advice about backups.
+            typed = translate_error(exc, "the catalog")
+            _error_line(f"mltui: error: {typed.one_line()}" if typed is not None else
+                        f"mltui: error: the catalog could not be used: {exc}")
+            sys.exit(typed.exit_code if typed is not None else EXIT_USAGE)
         except Exception as exc:  # noqa: BLE001 - last line of defence: one line, no traceback
             if os.environ.get("MLTUI_DEBUG"):
                 raise
-            click.echo(f"mltui: internal error: {type(exc).__name__}: {exc} (run with "
-                       "MLTUI_DEBUG=1 for the traceback and report it)", err=True)
+            _error_line(f"mltui: internal error: {type(exc).__name__}: {exc} (run with "
+                        "MLTUI_DEBUG=1 for the traceback and report it)")
             sys.exit(EXIT_USAGE)
+
+
+def _check_environment(argv: list[str]) -> None:
+    """Refuse what no command can work with, before any runs: one line, exit 2.
+
+    Arguments that are not UTF-8 (the shell passed raw bytes) cannot be stored or matched;
+    a working directory that was deleted makes every relative path meaningless.
+    """
+    from ..display import safe
+
+    for arg in argv:
+        if "\x00" in arg:  # no shell passes one, but an API caller can: no path holds it
+            fail(f"argument {safe(arg)!r} holds a NUL character")
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = arg.encode("utf-8", "backslashreplace").decode("utf-8")  # \udcff for byte ff
+            fail(f"argument {safe(shown)!r} is not valid UTF-8 text")
+    try:
+        os.getcwd()
+    except OSError:
+        fail("the current folder no longer exists; cd into an existing folder and try again")
 
 
 @click.group(cls=MltuiGroup, invoke_without_command=True,

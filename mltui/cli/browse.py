@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from .base import _console, _open, _text, cli, emit_json, info
+from .base import _console, _open, _text, cli, emit_json, info, out
 
 
 @cli.command("ls")
@@ -16,7 +16,7 @@ from .base import _console, _open, _text, cli, emit_json, info
 @click.option("--model", "-m", metavar="NAME", help="Only this model's versions.")
 @click.option("--filter", "-f", "filter_", metavar="EXPR", help="e.g. \"metrics.f1 > 0.8 and params.lr = '0.01'\"")
 @click.option("--sort", "-s", metavar="KEY", help="e.g. metrics.loss, -metrics.f1, created")
-@click.option("--limit", "-n", type=click.IntRange(1), default=50, show_default=True)
+@click.option("--limit", "-n", type=click.IntRange(1, 2**63 - 1), default=50, show_default=True)
 @click.option("--metrics", "metric_keys", metavar="K1,K2", help="Metric columns to show.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
@@ -40,7 +40,7 @@ def ls(ctx: click.Context, what: str, model: str | None, filter_: str | None, so
                 return emit_json(rows)
             table = Table(box=None, pad_edge=False)
             for column in ("model", "versions", "latest", "stages", "description"):
-                table.add_column(column)
+                table.add_column(_text(column))
             for row in rows:
                 stages = " ".join(f"{s}=v{v}" for s, v in row["stages"].items())
                 table.add_row(_text(row["name"]), str(row["versions"]), f"v{row['latest'] or '—'}",
@@ -52,7 +52,7 @@ def ls(ctx: click.Context, what: str, model: str | None, filter_: str | None, so
                 return emit_json(rows)
             table = Table(box=None, pad_edge=False)
             for column in ("dataset", "hash", "rows", "size", "runs", "path"):
-                table.add_column(column)
+                table.add_column(_text(column))
             for row in rows:
                 table.add_row(_text(f"data:{row['name']}@{row['version']}"),
                               _text(f"{row['hash_algo'] or ''}:{short_hash(row['hash'])}"),
@@ -68,7 +68,7 @@ def ls(ctx: click.Context, what: str, model: str | None, filter_: str | None, so
                 return emit_json(rows)
             table = Table(box=None, pad_edge=False)
             for column in ("run", "name", "project", "format", "status", "age", *keys, "versions"):
-                table.add_column(column, justify="right" if column in keys else "left")
+                table.add_column(_text(column), justify="right" if column in keys else "left")
             for row in rows:
                 table.add_row(_text(row["uid"][:12]), _text(row["name"] or ""),
                               _text(row["project"] or ""), _text(row["source_format"]),
@@ -83,7 +83,7 @@ def ls(ctx: click.Context, what: str, model: str | None, filter_: str | None, so
             return emit_json(rows)
         table = Table(box=None, pad_edge=False)
         for column in ("version", "name", "age", "stages", *keys, "data", "commit"):
-            table.add_column(column, justify="right" if column in keys else "left")
+            table.add_column(_text(column), justify="right" if column in keys else "left")
         for row in rows:
             # An archived version says so where its stages are: it can no longer be promoted.
             state = row["stages"] + (["(archived)"] if row["status"] == "archived" else [])
@@ -152,7 +152,7 @@ def show(ctx: click.Context, ref: str, as_json: bool) -> None:
         if metrics:
             table = Table(title="metrics", box=None, pad_edge=False, title_justify="left")
             for column in ("key", "last", "step", "min", "max", "points"):
-                table.add_column(column, justify="left" if column == "key" else "right")
+                table.add_column(_text(column), justify="left" if column == "key" else "right")
             for m in metrics:
                 table.add_row(_text(m["key"]), fmt_number(m["last"] if m["last"] is not None else m["last_raw"]),
                               fmt_number(m["last_step"]), fmt_number(m["min"]), fmt_number(m["max"]),
@@ -259,4 +259,4 @@ def export(ctx: click.Context, tables: tuple[str, ...], fmt: str, out_dir: str) 
     with _open(ctx) as cat:
         written = export_tables(cat, Path(out_dir), list(tables) or None, fmt)
     for path, rows in written:
-        click.echo(f"{path}\t{rows} rows")
+        out(f"{path}\t{rows} rows")

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
-from .base import _open, cli, emit_json, info
+from .base import _open, cli, emit_json, info, out
 
 
 @cli.command()
@@ -15,9 +14,9 @@ from .base import _open, cli, emit_json, info
 @click.option("--set", "set_file", metavar="FILE", help="Save FILE ('-' for stdin) as a new revision.")
 @click.option("--edit", is_flag=True, help="Edit in $EDITOR and save a revision.")
 @click.option("--model", "is_model", is_flag=True, help="REF is a model: its own documentation.")
-@click.option("--rev", type=int, help="Print this revision.")
+@click.option("--rev", type=click.IntRange(-2**63, 2**63 - 1), help="Print this revision.")
 @click.option("--revisions", is_flag=True, help="List the revisions.")
-@click.option("--diff", nargs=2, type=int, metavar="A B", help="Diff two revisions.")
+@click.option("--diff", nargs=2, type=click.IntRange(-2**63, 2**63 - 1), metavar="A B", help="Diff two revisions.")
 @click.option("--message", "-m", help="A note for the revision.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
@@ -34,7 +33,7 @@ def doc(ctx: click.Context, ref: str, set_file: str | None, edit: bool, is_model
     kind = "model" if is_model else "version"
     with _open(ctx) as cat:
         if set_file is not None:
-            text = sys.stdin.read() if set_file == "-" else _read_doc_file(set_file)
+            text = _read_doc_file(set_file)
             result = cat.set_doc(ref, text, base_rev=None, kind=kind, message=message)
             return emit_json(result) if as_json else info(
                 f"saved {result['target']} documentation revision {result['rev']}"
@@ -53,28 +52,32 @@ def doc(ctx: click.Context, ref: str, set_file: str | None, edit: bool, is_model
             from ..display import fmt_time
 
             for row in rows:
-                click.echo(f"rev {row['rev']:>3}  {fmt_time(row['at'])}  {row['author']}  "
-                           f"{row['chars']} chars  {row['message'] or ''}")
+                out(f"rev {row['rev']:>3}  {fmt_time(row['at'])}  {row['author']}  "
+                    f"{row['chars']} chars  {row['message'] or ''}")
             return
         if diff:
-            return click.echo(cat.doc_diff(ref, diff[0], diff[1], kind=kind), nl=False)
+            patch = cat.doc_diff(ref, diff[0], diff[1], kind=kind)
+            return out(patch[:-1] if patch.endswith("\n") else patch, multiline=True) if patch else None
         current = cat.get_doc(ref, kind=kind, rev=rev)
     if as_json:
         return emit_json(current)
     text = current["text"]
-    click.echo(text if text.endswith("\n") else text + "\n", nl=False)
+    out(text[:-1] if text.endswith("\n") else text, multiline=True)
     if current["is_template"]:
         info("(no documentation yet: this is the template; save one with --set or --edit)")
 
 
 def _read_doc_file(path: str) -> str:
+    """The documentation in FILE ('-': stdin) as text; a FIFO, device or non-UTF-8 is refused."""
     from ..core.errors import InvalidInput
+    from ..core.safefile import read_bytes
 
     try:
-        data = Path(path).read_bytes()
+        data = sys.stdin.buffer.read() if path == "-" else read_bytes(path)
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}") from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InvalidInput(f"{path} is not UTF-8 text", hint="documentation is Markdown text") from None
+        raise InvalidInput(f"{'stdin' if path == '-' else path} is not UTF-8 text",
+                           hint="documentation is Markdown text") from None

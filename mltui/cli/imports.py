@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from .base import _console, _open, _run_app, cli, emit_json, info
+from .base import _console, _open, _run_app, cli, emit_json, info, out
 
 
 @cli.command()
@@ -22,7 +22,7 @@ def init(ctx: click.Context, folder: str | None, force: bool) -> None:
     cat, created = init_catalog(target, force=force)
     with cat:
         info(f"{'created' if created else 'already exists:'} catalog {cat.path}")
-        click.echo(str(cat.path))
+        out(str(cat.path))
 
 
 @cli.command("import")
@@ -89,6 +89,7 @@ def import_(ctx: click.Context, paths: tuple[str, ...], fmt: str | None, dataset
             say(summary.one_line())
 
 
+
 def _short(path: str, width: int = 50) -> str:
     return path if len(path) <= width else "…" + path[-(width - 1):]
 
@@ -110,7 +111,7 @@ def demo(ctx: click.Context, rebuild: bool, no_app: bool) -> None:
     if no_app:
         with cat:
             summary = cat.summary()
-        click.echo(str(path))
+        out(str(path))
         info(", ".join(f"{k}: {v}" for k, v in summary.items() if k not in ("path", "schema_version")))
         return
     _run_app(cat)

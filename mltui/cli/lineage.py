@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from .base import EXIT_FAILED, _console, _open, _text, cli, emit_json, info
+from .base import EXIT_FAILED, _console, _open, _text, cli, emit_json, info, out
 
 
 @cli.command()
@@ -86,7 +86,7 @@ def verify(ctx: click.Context, ref: str | None, audit: bool, as_json: bool) -> N
         emit_json(results)
     else:
         for item in results:
-            click.echo(f"{item['status']:12}  {item['label']}  {item['detail']}")
+            out(f"{item['status']:12}  {item['label']}  {item['detail']}")
         info(f"{len(results)} checked, {len(bad)} changed or missing")
     if bad:
         sys.exit(EXIT_FAILED)

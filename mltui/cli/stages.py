@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from ..core.errors import GateFailed
-from .base import EXIT_FAILED, _console, _open, _text, cli, emit_json, fail, info
+from .base import EXIT_FAILED, _console, _open, _text, cli, emit_json, fail, info, out
 
 
 def _print_gates(results: list[dict[str, Any]]) -> None:
@@ -94,14 +94,14 @@ def check(ctx: click.Context, ref: str, stage: str, fmt: str) -> None:
     if fmt == "json":
         emit_json(result)
     elif fmt == "markdown":
-        click.echo(check_markdown(result), nl=False)
+        click.echo(check_markdown(result), nl=False)  # Markdown escapes its own cells
     else:
         for item in result["results"]:
             mark = "skip" if item.get("skipped") else ("pass" if item["passed"] else "FAIL")
-            click.echo(f"{mark:4}  {item['rule']}  ({item['detail']})")
+            out(f"{mark:4}  {item['rule']}  ({item['detail']})")
         if not result["results"]:
-            click.echo(f"{result['ref']} has no gates (add one: mltui gate add MODEL RULE)")
-        click.echo(f"{result['ref']}: {'passed' if result['passed'] else 'FAILED'}")
+            out(f"{result['ref']} has no gates (add one: mltui gate add MODEL RULE)")
+        out(f"{result['ref']}: {'passed' if result['passed'] else 'FAILED'}")
     if not result["passed"]:
         sys.exit(EXIT_FAILED)
 
@@ -113,7 +113,7 @@ def check(ctx: click.Context, ref: str, stage: str, fmt: str) -> None:
 @click.option("--action", "-a", type=click.Choice(["promote", "rollback", "clear", "import"]))
 @click.option("--stage", "-s", help="Only this stage.")
 @click.option("--events", "show_events", is_flag=True, help="The full audit log of every write.")
-@click.option("--limit", "-n", type=click.IntRange(1), default=50, show_default=True)
+@click.option("--limit", "-n", type=click.IntRange(1, 2**63 - 1), default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def history(ctx: click.Context, model: str | None, action: str | None, stage: str | None,
@@ -130,7 +130,7 @@ def history(ctx: click.Context, model: str | None, action: str | None, stage: st
                 return emit_json(rows)
             table = Table(box=None, pad_edge=False)
             for column in ("when", "who", "action", "what", "change"):
-                table.add_column(column)
+                table.add_column(_text(column))
             for row in rows:
                 change = ""
                 if row["before"] or row["after"]:
@@ -143,7 +143,7 @@ def history(ctx: click.Context, model: str | None, action: str | None, stage: st
         return emit_json(rows)
     table = Table(box=None, pad_edge=False)
     for column in ("when", "model", "stage", "action", "from", "to", "who", "reason"):
-        table.add_column(column)
+        table.add_column(_text(column))
     for row in rows:
         action_text = row["action"] + (" (forced)" if row["forced"] else "")
         table.add_row(fmt_time(row["at"]), _text(row["model"]), _text(row["stage"]), action_text,
@@ -176,7 +176,7 @@ def gate_list(ctx: click.Context, model: str, as_json: bool) -> None:
     if as_json:
         return emit_json(rows)
     for row in rows:
-        click.echo(f"{row['id']:>4}  {row['guards']:<12}  {row['rule']}")
+        out(f"{row['id']:>4}  {row['guards']:<12}  {row['rule']}")
     if not rows:
         info(f"{model} has no gates")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .base import _open, cli, emit_json, fail, info
+from .base import _open, cli, emit_json, fail, info, out
 
 
 @cli.command()
@@ -38,7 +38,7 @@ def register(ctx: click.Context, model: str, run_ref: str | None, artifact: str 
     if as_json:
         return emit_json(row)
     info(f"registered {row['model']}@{row['version']} ({row['canonical_name']})")
-    click.echo(f"{row['model']}@{row['version']}")
+    out(f"{row['model']}@{row['version']}")
 
 
 

@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterator, NoReturn
 
-from .errors import CatalogLocked, CatalogUnreadable, MltuiError, NotFound, QueryTooLarge, \
-    StorageError
+from .errors import (CatalogLocked, CatalogUnreadable, InvalidInput, MltuiError, NotFound,
+                     QueryTooLarge, StorageError)
 from .schema import fault_point
 
 DEFAULT_BUSY_TIMEOUT = 5.0  # seconds; MLTUI_BUSY_TIMEOUT overrides (tests use a short one)
@@ -26,9 +26,13 @@ DEFAULT_BUSY_TIMEOUT = 5.0  # seconds; MLTUI_BUSY_TIMEOUT overrides (tests use a
 def busy_timeout() -> float:
     """The busy timeout in seconds (``MLTUI_BUSY_TIMEOUT`` or 5 s)."""
     try:
-        return max(0.0, float(os.environ.get("MLTUI_BUSY_TIMEOUT", DEFAULT_BUSY_TIMEOUT)))
+        value = float(os.environ.get("MLTUI_BUSY_TIMEOUT", DEFAULT_BUSY_TIMEOUT))
     except ValueError:
         return DEFAULT_BUSY_TIMEOUT
+    if not value <= 86_400:  # inf, nan or more than a day cannot be a wait in ms
+        raise InvalidInput(f"MLTUI_BUSY_TIMEOUT={os.environ.get('MLTUI_BUSY_TIMEOUT')!r} is not "
+                           "a number of seconds up to 86400")
+    return max(0.0, value)
 
 
 def is_locked_error(exc: BaseException) -> bool:

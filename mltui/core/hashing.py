@@ -11,6 +11,7 @@ import hashlib
 from pathlib import Path
 
 from .records import ArtifactRecord, DatasetRecord
+from .safefile import open_regular, read_bytes
 
 LFS_HEADER = b"version https://git-lfs.github.com/spec/v1"
 
@@ -22,7 +23,7 @@ def lfs_pointer(path: Path) -> tuple[str, int] | None:
     try:
         if path.stat().st_size > 1024:
             return None
-        data = path.read_bytes()
+        data = read_bytes(path, 1025)  # a regular file only: /dev/zero reports size 0
     except OSError:
         return None
     if not data.startswith(LFS_HEADER):
@@ -42,9 +43,9 @@ def lfs_pointer(path: Path) -> tuple[str, int] | None:
 
 
 def sha256_file(path: Path) -> str:
-    """sha256 of a file's bytes, streamed."""
+    """sha256 of a file's bytes, streamed (a regular file only: a FIFO or device is refused)."""
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
+    with open_regular(path) as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
@@ -53,7 +54,8 @@ def sha256_file(path: Path) -> str:
 def hash_path(path: Path) -> tuple[str, str, int, int]:
     """Content hash of a file or directory: ``(algo, hash, size, file count)``.
 
-    A file gives ``sha256`` of its bytes, or ``sha256-lfs`` with the pointer's oid when it is a
+    Only regular files are read (:mod:`.safefile`), so a FIFO or a device raises ``OSError``
+    instead of hanging.  A file gives ``sha256`` of its bytes, or ``sha256-lfs`` with the pointer's oid when it is a
     Git LFS pointer.  A directory gives ``sha256-dir``: the sha256 of a sorted manifest of
     ``relative path, sha256`` lines, so renaming or changing any file changes the hash.
     """

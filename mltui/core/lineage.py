@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -199,23 +200,43 @@ class LineageMixin:
                                                f"{expected[:12]}…"}
 
 
+# Control characters (C0, C1, bidi overrides): never written raw into a diagram, which may be
+# printed to a terminal.
+_CONTROL = "\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069"
+# In a Mermaid label these also end the label or open HTML; all become entity codes (#35;).
+_MERMAID_UNSAFE = re.compile(f'[{_CONTROL}"#<>&|\\[\\]{{}}`]')
+_DOT_CONTROL = re.compile(f"[{_CONTROL}]")
+
+
+def _mermaid_text(text: Any) -> str:
+    return _MERMAID_UNSAFE.sub(lambda m: f"#{ord(m.group())};", str(text))
+
+
 def to_mermaid(graph: dict[str, Any]) -> str:
-    """The lineage graph as a Mermaid flowchart (left to right: data → model)."""
+    """The lineage graph as a Mermaid flowchart (left to right: data → model).
+
+    User text is written with Mermaid's entity codes for control characters, quotes, brackets
+    and HTML, so a name can neither end its label nor reach a terminal as an escape sequence.
+    """
     ids = {key: f"n{index}" for index, key in enumerate(graph["nodes"])}
     lines = ["flowchart LR"]
     for key, node in graph["nodes"].items():
-        label = node["label"] + (f"<br/>{node['detail']}" if node.get("detail") else "")
-        label = label.replace('"', "#quot;")
+        label = _mermaid_text(node["label"])
+        if node.get("detail"):
+            label += "<br/>" + _mermaid_text(node["detail"])
         lines.append(f'    {ids[key]}["{label}"]')
     for edge in graph["edges"]:
-        lines.append(f"    {ids[edge['src']]} -->|{edge['role']}| {ids[edge['dst']]}")
+        lines.append(f"    {ids[edge['src']]} -->|{_mermaid_text(edge['role'])}| "
+                     f"{ids[edge['dst']]}")
     return "\n".join(lines) + "\n"
 
 
 def to_dot(graph: dict[str, Any]) -> str:
     """The lineage graph in Graphviz DOT."""
     def quote(text: str) -> str:
-        return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+        # Backslash, quote and newline per DOT's rules; other control characters as U+XXXX.
+        text = str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+        return '"' + _DOT_CONTROL.sub(lambda m: f"U+{ord(m.group()):04X}", text) + '"'
 
     shapes = {"dataset": "cylinder", "run": "box", "version": "component", "commit": "note",
               "stage": "ellipse"}

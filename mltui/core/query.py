@@ -225,11 +225,23 @@ DATASET_FIELDS = {"name": ("dv.name", "text"), "version": ("dv.version", "number
                   "rows": ("dv.row_count", "number")}
 
 
+# Nested parentheses and `not`s past this are refused: the parser and compiler recurse once per
+# level, and no real filter comes near it (5,000 parentheses would exhaust Python's stack).
+MAX_FILTER_DEPTH = 64
+
+
 class _Parser:
     def __init__(self, text: str):
         self.text = text
         self.tokens = tokenize(text)
         self.i = 0
+        self.depth = 0
+
+    def nest(self, token: Token) -> None:
+        """One level deeper (a '(' or a 'not'); refuses a filter nested past the limit."""
+        self.depth += 1
+        if self.depth > MAX_FILTER_DEPTH:
+            raise self.error(token, f"filter too deeply nested (max {MAX_FILTER_DEPTH})")
 
     # helpers
     def peek(self, offset: int = 0) -> Token:
@@ -280,14 +292,16 @@ class _Parser:
 
     def not_expr(self) -> Any:
         if self.is_kw(self.peek(), "not"):
-            self.take()
-            return Not(self.not_expr())
+            self.nest(self.take())
+            node = Not(self.not_expr())
+            self.depth -= 1
+            return node
         return self.atom()
 
     def atom(self) -> Any:
         token = self.peek()
         if token.kind == "LPAREN":
-            self.take()
+            self.nest(self.take())
             if self.peek().kind == "RPAREN":
                 raise self.error(self.peek(), "empty parentheses")
             node = self.or_expr()
@@ -295,6 +309,7 @@ class _Parser:
                 raise self.error(self.peek(), "missing ')'" if self.peek().kind == "END"
                                  else f"expected ')' but found {self.peek().text!r}")
             self.take()
+            self.depth -= 1
             return node
         if token.kind == "STRING":  # a quoted phrase on its own: full-text
             self.take()

@@ -65,8 +65,8 @@ def parse_ref(text: str) -> Ref:
         _check_model(name, raw)
         if not selector or selector.lower() == "latest":
             return Ref("version", raw, model=name, selector=None)
-        if selector.isdigit():
-            return Ref("version", raw, model=name, selector=int(selector))
+        if selector.isascii() and selector.isdigit():
+            return Ref("version", raw, model=name, selector=_version_number(selector, raw))
         return Ref("version", raw, model=name, selector=_stage(selector, raw))
     if "@" in raw:
         name, _, selector = raw.partition("@")
@@ -91,8 +91,11 @@ def _check_model(name: str, raw: str) -> None:
 
 def _version_number(text: str, raw: str) -> int:
     digits = text[1:] if text[:1] in "vV" else text
-    if not digits.isdigit() or int(digits) < 1:
+    if not (digits.isascii() and digits.isdigit()) or int(digits) < 1:
         raise InvalidInput(f"bad version number in reference {raw!r}", hint="versions start at 1")
+    if len(digits) > 18:  # SQLite integers stop at 2^63; no catalog holds that many versions
+        raise InvalidInput(f"version number too large in reference {raw[:40]!r}",
+                           hint="versions are numbered from 1 up to 18 digits")
     return int(digits)
 
 

@@ -456,7 +456,8 @@ class RegistryMixin:
         """Remove a gate by its id or its exact text."""
         mid = self.model_id(model)
         with self._write() as conn:
-            if isinstance(rule, int) or str(rule).isdigit():
+            text = str(rule)  # an id is ASCII digits that fit SQLite; anything else is rule text
+            if isinstance(rule, int) or (text.isascii() and text.isdigit() and len(text) <= 18):
                 row = conn.execute("SELECT id, rule FROM gates WHERE model_id = ? AND id = ?",
                                    (mid, int(rule))).fetchone()
             else:

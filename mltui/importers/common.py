@@ -29,6 +29,8 @@ from ..core.hashing import (LFS_HEADER, artifact_for, dataset_for, hash_path,  #
 from ..core.records import MetricPoint
 from .readstate import (NotReady, cut_short, fingerprint, note_read,  # noqa: F401
                         read_scope, without_partial_row)
+from ..core.safefile import open_regular as open_log  # noqa: F401 - the importers' one opener
+from ..core.safefile import checked_path, read_bytes  # noqa: F401 - for the importers
 
 _EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _NUMBER_RE = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
@@ -77,7 +79,10 @@ def to_float(value: Any) -> tuple[float | None, str | None]:
     if isinstance(value, bool):
         return float(value), None
     if isinstance(value, (int, float)):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer beyond float range (a 400-digit JSON number)
+            number = math.inf if value > 0 else -math.inf
         if math.isfinite(number):
             return number, None
         return None, _raw_nonfinite(number)
@@ -158,7 +163,9 @@ def flatten(mapping: Any, prefix: str = "", sep: str = ".") -> dict[str, Any]:
 def read_text(path: Path | str, *, limit: int | None = None) -> str:
     """Read a text file as UTF-8 (BOM tolerated); binary content is an ImportFailed.
 
-    Takes a plain string too: stores of thousands of tiny files skip a Path per file.
+    Takes a plain string too: stores of thousands of tiny files skip a Path per file.  Read
+    through :mod:`mltui.core.safefile`: inside the imported folder, regular files only, at most
+    the per-file limit; a refused file is an ImportFailed like any unreadable one.
     """
     try:
         data = _read_head(path, limit)
@@ -176,8 +183,7 @@ def read_text(path: Path | str, *, limit: int | None = None) -> str:
 
 
 def _read_head(path: Path | str, limit: int | None) -> bytes:
-    with open(path, "rb") as handle:
-        return handle.read() if limit is None else handle.read(limit)
+    return read_bytes(path, limit)
 
 
 def load_json(path: Path, text: str | None = None) -> Any:
@@ -216,6 +222,8 @@ def iter_jsonl(path: Path, text: str | None = None) -> Iterator[tuple[int, Any]]
             continue
         try:
             yield index + 1, json.loads(stripped)
+        except RecursionError:
+            raise ImportFailed(str(path), "JSON nested too deeply", line=index + 1) from None
         except json.JSONDecodeError as exc:
             if index == last_index and not text.endswith("\n"):
                 return  # a writer killed mid-line leaves a partial last record
@@ -306,6 +314,8 @@ def load_yaml(path: Path, text: str | None = None) -> Any:
         text = read_text(path)
     try:
         return yaml.load(text, Loader=_LenientLoader)  # noqa: S506 - a SafeLoader subclass
+    except RecursionError:
+        raise ImportFailed(str(path), "YAML nested too deeply") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]

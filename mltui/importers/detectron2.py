@@ -22,7 +22,7 @@ from typing import Any
 from ..core.errors import ImportFailed
 from ..core.records import ArtifactRecord, DatasetRecord, ImportBatch, MetricPoint, RunRecord
 from . import tensorboard
-from .common import (ImportContext, artifact_for, as_param_text, fingerprint, flatten,
+from .common import (ImportContext, open_log, artifact_for, as_param_text, fingerprint, flatten,
                      iter_jsonl, load_yaml, point, read_text, redact_secret, resolve_foreign_path,
                      stable_uid)
 
@@ -44,7 +44,7 @@ def detect(path: Path) -> bool:
         metrics = path / METRICS_FILE
         if not metrics.is_file():
             return False
-        with open(metrics, "rb") as handle:
+        with open_log(metrics) as handle:
             head = handle.read(_HEAD_BYTES)
     except OSError:
         return False

@@ -21,7 +21,7 @@ from typing import Any
 
 from ..core.errors import ImportFailed
 from ..core.records import ImportBatch, MetricPoint, RunRecord
-from .common import (ImportContext, dedupe_points, fingerprint, flatten, is_number_like,
+from .common import (ImportContext, open_log, dedupe_points, fingerprint, flatten, is_number_like,
                      iter_jsonl, read_csv_rows, read_text, stable_uid, to_float)
 
 FORMAT = "generic"
@@ -54,7 +54,7 @@ def detect(path: Path) -> bool:
             return False
         if not path.is_file():
             return False
-        with open(path, "rb") as handle:
+        with open_log(path) as handle:
             head = handle.read(_HEAD_BYTES)
     except OSError:
         return False

@@ -31,7 +31,7 @@ from ..core.errors import ImportFailed
 from ..core.records import ArtifactRecord, DatasetRecord, ImportBatch, MetricPoint, RunRecord
 from . import tensorboard
 from .hf_card import ModelCard, read_model_card
-from .common import (ImportContext, artifact_for, as_param_text, fingerprint, flatten,
+from .common import (ImportContext, open_log, artifact_for, as_param_text, fingerprint, flatten,
                      is_number_like, load_json, point, read_text, redact_secret_params,
                      resolve_foreign_path, stable_uid)
 
@@ -80,7 +80,7 @@ def owns(file: Path) -> bool:
 
 def _looks_like_state(file: Path) -> bool:
     try:
-        with open(file, "rb") as handle:
+        with open_log(file) as handle:
             head = handle.read(_HEAD_BYTES)
     except OSError:
         return False

@@ -21,7 +21,7 @@ from typing import Any
 
 from ..core.errors import ImportFailed
 from ..core.records import ArtifactRecord, ImportBatch, MetricPoint, RunRecord
-from .common import (ImportContext, artifact_for, dedupe_points, fingerprint, load_json,
+from .common import (ImportContext, open_log, artifact_for, dedupe_points, fingerprint, load_json,
                      read_csv_rows, read_text, stable_uid, to_float)
 
 FORMAT = "keras"
@@ -78,7 +78,7 @@ def _keras_header(header: list[str]) -> bool:
 
 
 def _detect_csv(path: Path) -> bool:
-    with open(path, "rb") as handle:
+    with open_log(path) as handle:
         head = handle.read(_HEAD_BYTES)
     if b"\x00" in head:
         return False
@@ -96,7 +96,7 @@ def _detect_csv(path: Path) -> bool:
 def _detect_json(path: Path) -> bool:
     if path.stat().st_size > _MAX_JSON_BYTES:
         return False
-    with open(path, "rb") as handle:
+    with open_log(path) as handle:
         if not handle.read(_HEAD_BYTES).lstrip().startswith(b"{"):
             return False
     try:

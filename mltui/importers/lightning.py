@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..core.errors import ImportFailed
 from ..core.records import ArtifactRecord, ImportBatch, MetricPoint, RunRecord
-from .common import (ImportContext, NotReady, artifact_for, as_param_text, dedupe_points,
+from .common import (ImportContext, open_log, NotReady, artifact_for, as_param_text, dedupe_points,
                      fingerprint, flatten, is_number_like, load_yaml, read_text, stable_uid,
                      to_float, without_partial_row)
 
@@ -40,7 +40,7 @@ def detect(path: Path) -> bool:
             return False
         if not ((path / HPARAMS_FILE).is_file() or _VERSION_RE.match(path.name)):
             return False
-        with open(metrics, "rb") as handle:
+        with open_log(metrics) as handle:
             first_line = handle.readline(65536).decode("utf-8-sig", "replace")
     except OSError:
         return False

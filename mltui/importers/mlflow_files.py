@@ -42,6 +42,7 @@ from ..core.records import (
 )
 from .common import (
     ImportContext,
+    open_log,
     fingerprint,
     read_text,
     artifact_for,
@@ -91,7 +92,7 @@ def detect(path: Path) -> bool:
 
 def _head(path: Path, limit: int = 4096) -> str:
     try:
-        with open(path, "rb") as handle:
+        with open_log(path) as handle:
             return handle.read(limit).decode("utf-8", "replace")
     except OSError:
         return ""

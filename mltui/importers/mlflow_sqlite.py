@@ -24,7 +24,7 @@ from urllib.parse import quote
 
 from ..core.errors import ImportFailed
 from ..core.records import ImportBatch, MetricPoint, RegistryModelRecord, RunRecord
-from .common import ImportContext
+from .common import ImportContext, checked_path, open_log
 from .mlflow_files import (
     SQL_INF,
     ArtifactResolver,
@@ -51,7 +51,8 @@ _SUFFIXES = {".db", ".sqlite", ".sqlite3", ".db3"}
 
 def connect_read_only(path: Path) -> sqlite3.Connection:
     """Open a SQLite file read-only (never creates, never writes, never takes a write lock)."""
-    return sqlite3.connect(f"file:{quote(str(Path(path).resolve()))}?mode=ro", uri=True)
+    # checked_path: SQLite must not follow a symlink out of the imported folder or open a FIFO.
+    return sqlite3.connect(f"file:{quote(checked_path(path))}?mode=ro", uri=True)
 
 
 def table_names(connection: sqlite3.Connection) -> set[str]:
@@ -65,7 +66,7 @@ def detect(path: Path) -> bool:
     try:
         if not path.is_file() or path.suffix.lower() not in _SUFFIXES:
             return False
-        with open(path, "rb") as handle:
+        with open_log(path) as handle:
             if handle.read(16) != SQLITE_HEADER:
                 return False
         with closing(connect_read_only(path)) as connection:
@@ -78,7 +79,7 @@ def read(path: Path, ctx: ImportContext) -> ImportBatch:
     """Read every active run and the model registry of an MLflow SQLite store."""
     path = Path(path)
     try:
-        with open(path, "rb") as handle:
+        with open_log(path) as handle:
             header = handle.read(16)
     except OSError as exc:
         raise ImportFailed(str(path), f"cannot read: {exc.strerror or exc}") from None

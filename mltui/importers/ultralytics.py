@@ -17,7 +17,7 @@ from typing import Any
 
 from ..core.errors import ImportFailed
 from ..core.records import ArtifactRecord, DatasetRecord, ImportBatch, MetricPoint, RunRecord
-from .common import (ImportContext, artifact_for, as_param_text, dataset_for, dedupe_points,
+from .common import (ImportContext, open_log, artifact_for, as_param_text, dataset_for, dedupe_points,
                      fingerprint, flatten, load_yaml, point, read_csv_rows, read_text,
                      resolve_foreign_path, scrub_pii, stable_uid)
 
@@ -41,7 +41,7 @@ def detect(path: Path) -> bool:
         results = path / RESULTS_FILE
         if not results.is_file():
             return False
-        with open(results, "rb") as handle:
+        with open_log(results) as handle:
             head = handle.read(8192)
     except OSError:
         return False

@@ -8,7 +8,9 @@ Failures are collected as values, one per log, so ``--skip-invalid`` can go on w
 
 from __future__ import annotations
 
+import math
 import os
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -16,9 +18,20 @@ from typing import Callable, Iterable
 
 from ..core.errors import ImportFailed, InvalidInput
 from ..core.records import ImportBatch
+from ..core.safefile import checked_path, contained_in, current_refusals, noting_refusals
 from ..importers import format_modules, module_for
 from ..importers.common import (ImportContext, NotReady, gc_paused, git_info, read_scope,
                                redact_secret_params)
+
+# What a reader may raise on hostile input beyond ImportFailed: each becomes one skipped log.
+# (RecursionError: nesting deeper than the stack; OverflowError: a number past float or
+# datetime range; MemoryError: a log that does not fit; sqlite3.Error: a broken store.)
+_READER_ERRORS = (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError,
+                  ArithmeticError, RecursionError, MemoryError, UnicodeError, sqlite3.Error)
+# SQLite stores integers up to 2^63 - 1; a stored time must also be a date Python can show.
+_INT_MAX = 2 ** 63 - 1
+_TIME_MAX = 253_402_300_799.0  # 9999-12-31 23:59:59 UTC, the last second datetime can show
+
 
 # Folders that never hold run logs and can be huge.
 _SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", "node_modules", ".venv", "venv", ".tox",
@@ -51,7 +64,7 @@ class ReadResult:
 
 def discover(paths: Iterable[Path], forced: str | None = None) -> list[tuple[ModuleType, Path]]:
     """Find every recognised log under ``paths``: ``[(module, path)]`` in walk order."""
-    return [(module, path) for module, path, _ in _walk(paths, forced)]
+    return [(module, path) for module, path, _ in _walk(paths, forced)[0]]
 
 
 def _is_exact(module: ModuleType) -> bool:
@@ -89,50 +102,100 @@ def _left_out(path: Path, winner: ModuleType, losers: list[ModuleType]) -> list[
 
 
 def _walk(paths: Iterable[Path], forced: str | None = None,
-          displaced: dict[Path, list[str]] | None = None) -> list[tuple[ModuleType, Path, Path]]:
+          displaced: dict[Path, list[str]] | None = None
+          ) -> tuple[list[tuple[ModuleType, Path, Path]], dict[str, str]]:
     """Like :func:`discover`, with the root each log was found under: ``(module, path, root)``.
 
     ``root`` is the folder the user named (a named file's folder): paths found inside logs are
-    resolved within it and never outside.  A named file that belongs to a folder format
-    (detectron2's ``metrics.json``, HF's ``trainer_state.json``) is read as its folder.
+    resolved within it and never outside, and detection opens nothing outside it either.  A
+    named file that belongs to a folder format (detectron2's ``metrics.json``, HF's
+    ``trainer_state.json``) is read as its folder.  Also returns the candidates detection could
+    not open (``{path: reason}``), unreadable or refused (a symlink out of the folder, a FIFO),
+    that no format claimed otherwise.
 
     A folder claimed by a ``CONSUMES_SUBTREE`` format is not descended into; files inside a
     claimed folder are not offered to the file formats.  Formats displaced from a folder by a
     better source of the same run are noted in ``displaced``, by the path that was claimed.
     """
     modules = [module_for(forced)] if forced else format_modules()
-    dir_modules = [m for m in modules if m.KIND == "dir"]
-    file_modules = [m for m in modules if m.KIND == "file"]
     found: list[tuple[ModuleType, Path, Path]] = []
     displaced = displaced if displaced is not None else {}
+    with noting_refusals() as refused:
+        _walk_roots(paths, modules, forced, found, displaced)
+    claimed = [str(path) for _, path, _ in found]
+    unread = {path: reason for path, reason in refused.items()
+              if not any(path == c or path.startswith(c.rstrip(os.sep) + os.sep) for c in claimed)}
+    return found, unread
+
+
+def _walk_roots(paths: Iterable[Path], modules: list[ModuleType], forced: str | None,
+                found: list[tuple[ModuleType, Path, Path]],
+                displaced: dict[Path, list[str]]) -> None:
+    dir_modules = [m for m in modules if m.KIND == "dir"]
+    file_modules = [m for m in modules if m.KIND == "file"]
     for root in paths:
         root = Path(root)
         if not root.exists():
             raise InvalidInput(f"{root}: no such file or directory",
                                hint="check the path you passed to mltui import")
+        if not root.is_dir() and not root.is_file():
+            try:
+                checked_path(root)  # a FIFO, a device: say so rather than find nothing
+            except OSError as exc:
+                raise InvalidInput(f"{root}: {exc}") from None
         if root.is_file():
-            module, path, folder = _named_file(root, modules, dir_modules, forced, displaced)
+            with contained_in(*_roots_of(root)):
+                module, path, folder = _named_file(root, modules, dir_modules, forced, displaced)
             if module is not None:
                 found.append((module, path, folder))
             continue
-        for directory, subdirs, files in os.walk(root):
-            subdirs[:] = sorted(d for d in subdirs if d not in _SKIP_DIRS)
-            here = Path(directory)
-            module, losers = _claim(dir_modules, lambda m: m.detect(here))
-            if module is not None:
-                found.append((module, here, root))
-                if losers:
-                    displaced[here] = _left_out(here, module, losers)
-                if getattr(module, "CONSUMES_SUBTREE", True):
-                    subdirs[:] = []
-                continue
-            for name in sorted(files):
-                file = here / name
-                for module in file_modules:
-                    if module.detect(file):
-                        found.append((module, file, root))
-                        break
-    return found
+        with contained_in(root):
+            _walk_folder(root, dir_modules, file_modules, found, displaced)
+
+
+def _roots_of(named: Path) -> tuple[Path, ...]:
+    """Where reading a log found under ``named`` may go: its folder, and a file the user named.
+
+    A file the user named is read even when it is a symlink to elsewhere: the user chose it.
+    """
+    if named.is_file():
+        return (named.parent, named)
+    return (named,)
+
+
+def _detects(module: ModuleType, path: Path) -> bool:
+    """``module.detect(path)``; a sniffing failure on hostile content is noted, not raised."""
+    try:
+        return module.detect(path)
+    except _READER_ERRORS as exc:
+        noted = current_refusals()
+        if noted is not None:
+            noted.setdefault(str(path), f"cannot tell whether this is {module.FORMAT}: "
+                                        f"{type(exc).__name__}: {str(exc)[:120]}")
+        return False
+
+
+def _walk_folder(root: Path, dir_modules: list[ModuleType], file_modules: list[ModuleType],
+                 found: list[tuple[ModuleType, Path, Path]],
+                 displaced: dict[Path, list[str]]) -> None:
+    """Let the formats claim folders and files under ``root`` (see :func:`_walk`)."""
+    for directory, subdirs, files in os.walk(root):
+        subdirs[:] = sorted(d for d in subdirs if d not in _SKIP_DIRS)
+        here = Path(directory)
+        module, losers = _claim(dir_modules, lambda m: _detects(m, here))
+        if module is not None:
+            found.append((module, here, root))
+            if losers:
+                displaced[here] = _left_out(here, module, losers)
+            if getattr(module, "CONSUMES_SUBTREE", True):
+                subdirs[:] = []
+            continue
+        for name in sorted(files):
+            file = here / name
+            for module in file_modules:
+                if _detects(module, file):
+                    found.append((module, file, root))
+                    break
 
 
 def _named_file(file: Path, modules: list[ModuleType], dir_modules: list[ModuleType],
@@ -141,13 +204,13 @@ def _named_file(file: Path, modules: list[ModuleType], dir_modules: list[ModuleT
     """The format and path that read a file named on the command line."""
     folder = file.parent
     module, losers = _claim(dir_modules, lambda m: getattr(m, "owns", None) is not None
-                            and m.owns(file) and (forced is not None or m.detect(folder)))
+                            and m.owns(file) and (forced is not None or _detects(m, folder)))
     if module is not None:
         if losers:
             displaced[folder] = _left_out(folder, module, losers)
         return module, folder, folder
     for module in modules:
-        if module.detect(file):
+        if _detects(module, file):
             return module, file, folder
     return (modules[0] if forced else None), file, folder
 
@@ -160,8 +223,12 @@ def read_paths(paths: Iterable[Path], *, forced: str | None = None,
     later file format.  Runs without a git commit get the one of the log's work tree.
     """
     result = ReadResult()
+    paths = [Path(p) for p in paths]
+    named_files = {p for p in paths if p.is_file()}
     displaced: dict[Path, list[str]] = {}
-    found = _walk(paths, forced, displaced)
+    found, unread = _walk(paths, forced, displaced)
+    for path, reason in unread.items():
+        result.failures.append(Failure(path, ImportFailed(path, reason)))
     consumed: set[str] = set()
     total = len(found)
     for index, (module, path, root) in enumerate(found):
@@ -171,19 +238,23 @@ def read_paths(paths: Iterable[Path], *, forced: str | None = None,
             continue
         ctx = ImportContext(root=root.resolve())
         try:
-            # read_scope: the fingerprints describe the bytes this read consumed.
-            with gc_paused(), read_scope():  # readers build many small records and no cycles
+            # read_scope: the fingerprints describe the bytes this read consumed; gc paused:
+            # readers build many small records and no cycles; contained: nothing outside root.
+            with gc_paused(), read_scope(), \
+                    contained_in(root, *([path] if path in named_files else [])):
                 batch = module.read(path, ctx)
+            _check_values(batch, ctx)
         except NotReady as exc:
             result.not_ready.append(exc.one_line())
             continue
         except ImportFailed as exc:
             result.failures.append(Failure(str(path), exc))
             continue
-        except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
+        except _READER_ERRORS as exc:
             # A reader bug or a shape we did not foresee must still be one line, not a traceback.
             result.failures.append(Failure(str(path), ImportFailed(
-                str(path), f"cannot read as {module.FORMAT}: {type(exc).__name__}: {exc}",
+                str(path), f"cannot read as {module.FORMAT}: {type(exc).__name__}: "
+                           f"{str(exc)[:200]}",
                 hint="pass --format to choose another reader, or --skip-invalid")))
             continue
         consumed.update(getattr(batch, "consumed_paths", ()) or ())
@@ -207,3 +278,51 @@ def read_paths(paths: Iterable[Path], *, forced: str | None = None,
     if on_progress:
         on_progress(total, total, "")
     return result
+
+
+def _check_values(batch: ImportBatch, ctx: ImportContext) -> None:
+    """Refuse integers SQLite cannot store; clear times no calendar can show (with a warning).
+
+    Logs are hostile input: a 400-digit step would end the write transaction, and a start time
+    in the year 10^12 would be stored and then break every screen that shows it.
+    """
+    for run in batch.runs:
+        for name in ("start_time", "end_time"):
+            value = getattr(run, name)
+            if value is not None and not (math.isfinite(value) and 0 <= value <= _TIME_MAX):
+                setattr(run, name, None)
+                ctx.warn(f"{run.source_path}: {name} {str(value)[:40]} is not a date; not stored")
+        numbers = [_extreme([p.step for p in run.metrics])]
+        numbers += [_extreme(columns.steps) for columns in run.metric_columns]
+        numbers += [r.size for r in (*run.datasets, *run.artifacts)]
+        numbers += [r.row_count for r in run.datasets]
+        for value in numbers:
+            if value is not None and abs(value) > _INT_MAX:
+                raise ImportFailed(run.source_path, f"number {str(value)[:30]}… is too large to "
+                                                    "store (over 2^63)")
+    for model in batch.models:
+        model.created_at = _clear_time(model.created_at)
+        for version in model.versions:
+            version.created_at = _clear_time(version.created_at)
+            if abs(version.source_version) > _INT_MAX:
+                raise ImportFailed(batch.source_path, "model version number too large to store")
+
+
+def _extreme(values: list) -> int | float | None:
+    """The value of largest magnitude in ``values`` (Nones ignored), or None."""
+    try:
+        low, high = min(values), max(values)  # C speed for the usual list without None
+    except TypeError:
+        present = [v for v in values if v is not None]
+        if not present:
+            return None
+        low, high = min(present), max(present)
+    except ValueError:
+        return None  # empty
+    return low if abs(low) > abs(high) else high
+
+
+def _clear_time(value: float | None) -> float | None:
+    if value is None or (math.isfinite(value) and 0 <= value <= _TIME_MAX):
+        return value
+    return None

@@ -51,7 +51,10 @@ def import_paths(cat: "Catalog", paths: Iterable[str | Path] | str | Path, *,
         path = Path(path)
         if not path.exists():
             raise InvalidInput(f"--dataset {path}: no such file or directory")
-        user_datasets.append(dataset_for(path))
+        try:
+            user_datasets.append(dataset_for(path))
+        except OSError as exc:  # a FIFO, a device, an unreadable file: refused, never hung on
+            raise InvalidInput(f"--dataset {path}: {exc.strerror or exc}") from None
     if dry_run:  # reads only: nothing to protect
         return _import(cat, paths, format, user_datasets, model, skip_invalid, dry_run,
                        on_progress, started)

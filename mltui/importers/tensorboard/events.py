@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ...core.errors import ImportFailed
-from ..common import ImportContext, lfs_pointer
+from ..common import ImportContext, lfs_pointer, read_bytes
 
 # ---------------------------------------------------------------------------------------------
 # CRC32C (Castagnoli), as TFRecord framing uses it.  zlib's crc32 is a different polynomial.
@@ -419,7 +419,7 @@ def read_event_file(file: Path, ctx: ImportContext) -> Iterator[Event] | None:
                  "run `git lfs pull` to import it")
         return None
     try:
-        data = file.read_bytes()
+        data = read_bytes(file)  # inside the imported folder, a regular file, bounded
     except OSError as exc:
         raise ImportFailed(str(file), f"cannot read: {exc.strerror or exc}") from None
     if not data:
