@@ -32,6 +32,9 @@ sys.path.insert(0, str(HERE))
 
 import generate  # noqa: E402
 import make_mlruns  # noqa: E402
+import scale  # noqa: E402
+import shapes  # noqa: E402
+import startup  # noqa: E402
 import terminal  # noqa: E402
 from mlflow_side import SEARCH_FILTER, SEARCH_ORDER  # noqa: E402
 
@@ -400,6 +403,34 @@ def bench_mlflow(report: Report, work: Path, python: str, runs: int, mltui_page_
                           note="MLflow on its runs, mltui on 100k versions"))
 
 
+def bench_whole_process(report: Report, args, catalog: Path, work: Path, repeat: int) -> None:
+    """What a user waits for: processes from exec, import shapes, cost growth with size."""
+    from mltui.demo import build_demo_catalog
+
+    demo = build_demo_catalog(progress=lambda *_: None)
+    startup.bench_app_start(report, Result, demo, work, repeat, label="demo catalog", target=1.3)
+    startup.bench_read_commands(report, Result, demo, work, repeat)
+    shapes.bench_shapes(report, Result, work, scale=0.01 if args.smoke else 1.0,
+                        repeat=1 if args.smoke else 3)
+    if args.smoke:
+        small = work / "smaller.db"
+        generate.generate(small, versions=200, models=4, steps=5, curve_steps=50,
+                          progress=lambda *_: None)
+        catalogs = {200: small, 400: catalog}
+    else:
+        catalogs = {10_000: args.data / "scale-10000.db", 100_000: catalog}
+        if args.million:
+            catalogs[1_000_000] = args.data / "scale-1000000.db"
+        for versions, path in catalogs.items():
+            if not path.exists():
+                print(f"generating the {versions:,}-version catalog (once)…")
+                generate.generate(path, versions=versions)
+        if args.million:  # every query figure on the big one too
+            bench_queries(report, catalogs[1_000_000], repeat)
+            bench_compare(report, catalogs[1_000_000], repeat)
+    scale.bench_scale(report, Result, median_time, catalogs, work, repeat)
+
+
 # -- main -----------------------------------------------------------------------------------------
 
 
@@ -429,6 +460,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mlflow-python", default=None,
                         help="a Python with mlflow installed (default: this one, if it has mlflow)")
     parser.add_argument("--json", type=Path, help="also write the results as JSON")
+    parser.add_argument("--million", action="store_true",
+                        help="also 1,000,000 versions (generated once into --data; long)")
     args = parser.parse_args(argv)
 
     info = machine()
@@ -453,6 +486,7 @@ def main(argv: list[str] | None = None) -> int:
         bench_compare(report, catalog, 1 if args.smoke else 5)
         bench_cli(report, 1 if args.smoke else 5)
         bench_terminal(report, catalog, work, moves, sizes)
+        bench_whole_process(report, args, catalog, work, 1 if args.smoke else 5)
         python = args.mlflow_python
         if python is not None and not Path(python).exists():
             print(f"  ({python} does not exist: MLflow side skipped)")
