@@ -84,6 +84,7 @@ class Report:
     failures: list[str] = field(default_factory=list)
     search_page: list[str] | None = None  # run names of mltui's search page (vs MLflow's)
     import_runs: int = 0
+    import_bytes: int = 0  # the catalog file after importing the MLflow store
 
     def add(self, result: Result) -> Result:
         print(result.line(), flush=True)
@@ -147,6 +148,8 @@ def bench_import(report: Report, work: Path, runs: int, repeat: int) -> None:
             report.check(page == [r["id"] for r in expected], "run search page holds the wrong runs")
             report.search_page = [r["name"] for r in cat.runs(page)]
         cat.close()
+        if attempt == 0:  # closed: the WAL is checkpointed into the file
+            report.import_bytes = sum(p.stat().st_size for p in work.glob(path.name + "*"))
     seconds = statistics.median(times)
     rate = expected_points / seconds
     report.add(Result(f"import mlruns/ ({runs:,} runs, {expected_points:,} points)",
@@ -352,18 +355,6 @@ def bench_compare(report: Report, catalog: Path, repeat: int) -> None:
                       "ms", 150))
 
 
-def bench_cli(report: Report, repeat: int) -> None:
-    """``mltui --help`` and ``mltui import --help`` as processes."""
-    for args in (["--help"], ["import", "--help"]):
-        times = []
-        for _ in range(repeat):
-            started = time.perf_counter()
-            result = subprocess.run([sys.executable, "-m", "mltui", *args], capture_output=True)
-            times.append(time.perf_counter() - started)
-            report.check(result.returncode == 0 and b"Usage" in result.stdout, f"mltui {args} failed")
-        report.add(Result(f"mltui {' '.join(args)}", statistics.median(times), "s", 0.3))
-
-
 # -- MLflow side by side ---------------------------------------------------------------------------
 
 
@@ -392,6 +383,12 @@ def bench_mlflow(report: Report, work: Path, python: str, runs: int, mltui_page_
                           "×", 30, higher_is_better=True, note="MLflow's fastest path"))
         report.add(Result("ratio: mltui import / MLflow per-step logging",
                           imported[0].value / data["fluent_rate"], "×", 30, higher_is_better=True))
+    if report.import_bytes and data.get("store_bytes") and runs == report.import_runs:
+        per_million = 1e6 / data["values"] / 1e6  # MB per million points, from bytes
+        report.add(Result("catalog file per million points, mltui", report.import_bytes * per_million,
+                          "MB", note=f"the same {runs:,} runs imported"))
+        report.add(Result("MLflow SQLite store per million points", data["store_bytes"] * per_million,
+                          "MB", note="after log_batch of the same runs"))
     same = next((r.value for r in report.results if r.name.startswith("run search, first page")),
                 None)
     if same:
@@ -484,7 +481,7 @@ def main(argv: list[str] | None = None) -> int:
         bench_import(report, work, import_runs, 1 if args.smoke else 3)
         bench_queries(report, catalog, repeat)
         bench_compare(report, catalog, 1 if args.smoke else 5)
-        bench_cli(report, 1 if args.smoke else 5)
+        startup.bench_cli(report, Result, 1 if args.smoke else 5)
         bench_terminal(report, catalog, work, moves, sizes)
         bench_whole_process(report, args, catalog, work, 1 if args.smoke else 5)
         python = args.mlflow_python

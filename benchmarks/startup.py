@@ -160,3 +160,15 @@ def bench_read_commands(report, Result, catalog: Path, work: Path, repeat: int) 
                           note="median of paired runs"))
     report.add(Result("python -c pass", statistics.median(floors), "s",
                       note="the floor, measured beside each command"))
+
+
+def bench_cli(report, Result, repeat: int) -> None:
+    """``mltui --help`` and ``mltui import --help`` as processes."""
+    for args in (["--help"], ["import", "--help"]):
+        times = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            result = subprocess.run([sys.executable, "-m", "mltui", *args], capture_output=True)
+            times.append(time.perf_counter() - started)
+            report.check(result.returncode == 0 and b"Usage" in result.stdout, f"mltui {args} failed")
+        report.add(Result(f"mltui {' '.join(args)}", statistics.median(times), "s", 0.3))

@@ -24,7 +24,7 @@ def test_benchmark_smoke_run_gets_every_answer_right() -> None:
                    "import mlflow: full-precision random floats, no git tags",
                    "import lightning CSV, sparse rows", "import tensorboard event files",
                    "import hf trainer_state.json", "ratio: fastest shape / slowest shape",
-                   "cost growth", "app memory after first rows"):
+                   "cost growth", "app memory, all versions listed"):
         assert figure in output, f"{figure!r} was not measured:\n{output}"
 
 
