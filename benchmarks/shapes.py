@@ -230,6 +230,18 @@ class _CountForks:
         subprocess.Popen.__init__ = self._original
 
 
+def cold_caches() -> None:
+    """Empty the readers' in-process caches (git answers per folder, …): every attempt starts
+    as a fresh ``mltui import`` process does, so repeats are not served from memory."""
+    import sys
+
+    for name, module in list(sys.modules.items()):
+        if name.startswith(("mltui.importers", "mltui.services")):
+            for value in vars(module).values():
+                if callable(getattr(value, "cache_clear", None)):
+                    value.cache_clear()
+
+
 def bench_shapes(report, Result, work: Path, *, scale: float, repeat: int) -> None:
     """Import every shape, checked, beside its parse floor; the spread between shapes."""
     from mltui.core.catalog import open_catalog
@@ -243,6 +255,7 @@ def bench_shapes(report, Result, work: Path, *, scale: float, repeat: int) -> No
         for attempt in range(repeat):
             path = work / f"shape-{number}-{attempt}.db"
             cat = open_catalog(path, create=True)
+            cold_caches()
             with _CountForks() as forked:
                 started = time.perf_counter()
                 summary = import_paths(cat, [root])
