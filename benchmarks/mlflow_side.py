@@ -61,6 +61,7 @@ def main() -> None:
         client.set_terminated(run.info.run_id)
         values += len(metrics)
     log_seconds = time.perf_counter() - started
+    batch_bytes = (args.folder / "mlflow.db").stat().st_size  # the store holding these runs only
 
     # The way training loops usually log: the fluent API, once per step (5 metrics a call),
     # and one log_metric call per value.  Fewer runs: these paths are slow.
@@ -90,6 +91,7 @@ def main() -> None:
         times.append(time.perf_counter() - started)
     print(json.dumps({"mlflow_version": mlflow.__version__, "values": values,
                       "log_seconds": log_seconds, "log_rate": values / log_seconds,
+                      "store_bytes": batch_bytes,
                       "fluent_rate": fluent_values / fluent_seconds,
                       "per_call_rate": per_call_values / per_call_seconds,
                       "search_ms": statistics.median(times) * 1000,

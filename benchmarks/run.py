@@ -32,6 +32,9 @@ sys.path.insert(0, str(HERE))
 
 import generate  # noqa: E402
 import make_mlruns  # noqa: E402
+import scale  # noqa: E402
+import shapes  # noqa: E402
+import startup  # noqa: E402
 import terminal  # noqa: E402
 from mlflow_side import SEARCH_FILTER, SEARCH_ORDER  # noqa: E402
 
@@ -81,6 +84,7 @@ class Report:
     failures: list[str] = field(default_factory=list)
     search_page: list[str] | None = None  # run names of mltui's search page (vs MLflow's)
     import_runs: int = 0
+    import_bytes: int = 0  # the catalog file after importing the MLflow store
 
     def add(self, result: Result) -> Result:
         print(result.line(), flush=True)
@@ -144,6 +148,8 @@ def bench_import(report: Report, work: Path, runs: int, repeat: int) -> None:
             report.check(page == [r["id"] for r in expected], "run search page holds the wrong runs")
             report.search_page = [r["name"] for r in cat.runs(page)]
         cat.close()
+        if attempt == 0:  # closed: the WAL is checkpointed into the file
+            report.import_bytes = sum(p.stat().st_size for p in work.glob(path.name + "*"))
     seconds = statistics.median(times)
     rate = expected_points / seconds
     report.add(Result(f"import mlruns/ ({runs:,} runs, {expected_points:,} points)",
@@ -349,18 +355,6 @@ def bench_compare(report: Report, catalog: Path, repeat: int) -> None:
                       "ms", 150))
 
 
-def bench_cli(report: Report, repeat: int) -> None:
-    """``mltui --help`` and ``mltui import --help`` as processes."""
-    for args in (["--help"], ["import", "--help"]):
-        times = []
-        for _ in range(repeat):
-            started = time.perf_counter()
-            result = subprocess.run([sys.executable, "-m", "mltui", *args], capture_output=True)
-            times.append(time.perf_counter() - started)
-            report.check(result.returncode == 0 and b"Usage" in result.stdout, f"mltui {args} failed")
-        report.add(Result(f"mltui {' '.join(args)}", statistics.median(times), "s", 0.3))
-
-
 # -- MLflow side by side ---------------------------------------------------------------------------
 
 
@@ -389,6 +383,12 @@ def bench_mlflow(report: Report, work: Path, python: str, runs: int, mltui_page_
                           "×", 30, higher_is_better=True, note="MLflow's fastest path"))
         report.add(Result("ratio: mltui import / MLflow per-step logging",
                           imported[0].value / data["fluent_rate"], "×", 30, higher_is_better=True))
+    if report.import_bytes and data.get("store_bytes") and runs == report.import_runs:
+        per_million = 1e6 / data["values"] / 1e6  # MB per million points, from bytes
+        report.add(Result("catalog file per million points, mltui", report.import_bytes * per_million,
+                          "MB", note=f"the same {runs:,} runs imported"))
+        report.add(Result("MLflow SQLite store per million points", data["store_bytes"] * per_million,
+                          "MB", note="after log_batch of the same runs"))
     same = next((r.value for r in report.results if r.name.startswith("run search, first page")),
                 None)
     if same:
@@ -398,6 +398,34 @@ def bench_mlflow(report: Report, work: Path, python: str, runs: int, mltui_page_
         report.add(Result("ratio: MLflow search / mltui filter+sort page",
                           data["search_ms"] / mltui_page_ms, "×",
                           note="MLflow on its runs, mltui on 100k versions"))
+
+
+def bench_whole_process(report: Report, args, catalog: Path, work: Path, repeat: int) -> None:
+    """What a user waits for: processes from exec, import shapes, cost growth with size."""
+    from mltui.demo import build_demo_catalog
+
+    demo = build_demo_catalog(progress=lambda *_: None)
+    startup.bench_app_start(report, Result, demo, work, repeat, label="demo catalog", target=1.3)
+    startup.bench_read_commands(report, Result, demo, work, repeat)
+    shapes.bench_shapes(report, Result, work, scale=0.01 if args.smoke else 1.0,
+                        repeat=1 if args.smoke else 3)
+    if args.smoke:
+        small = work / "smaller.db"
+        generate.generate(small, versions=200, models=4, steps=5, curve_steps=50,
+                          progress=lambda *_: None)
+        catalogs = {200: small, 400: catalog}
+    else:
+        catalogs = {10_000: args.data / "scale-10000.db", 100_000: catalog}
+        if args.million:
+            catalogs[1_000_000] = args.data / "scale-1000000.db"
+        for versions, path in catalogs.items():
+            if not path.exists():
+                print(f"generating the {versions:,}-version catalog (once)…")
+                generate.generate(path, versions=versions)
+        if args.million:  # every query figure on the big one too
+            bench_queries(report, catalogs[1_000_000], repeat)
+            bench_compare(report, catalogs[1_000_000], repeat)
+    scale.bench_scale(report, Result, median_time, catalogs, work, repeat)
 
 
 # -- main -----------------------------------------------------------------------------------------
@@ -429,6 +457,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mlflow-python", default=None,
                         help="a Python with mlflow installed (default: this one, if it has mlflow)")
     parser.add_argument("--json", type=Path, help="also write the results as JSON")
+    parser.add_argument("--million", action="store_true",
+                        help="also 1,000,000 versions (generated once into --data; long)")
     args = parser.parse_args(argv)
 
     info = machine()
@@ -451,8 +481,9 @@ def main(argv: list[str] | None = None) -> int:
         bench_import(report, work, import_runs, 1 if args.smoke else 3)
         bench_queries(report, catalog, repeat)
         bench_compare(report, catalog, 1 if args.smoke else 5)
-        bench_cli(report, 1 if args.smoke else 5)
+        startup.bench_cli(report, Result, 1 if args.smoke else 5)
         bench_terminal(report, catalog, work, moves, sizes)
+        bench_whole_process(report, args, catalog, work, 1 if args.smoke else 5)
         python = args.mlflow_python
         if python is not None and not Path(python).exists():
             print(f"  ({python} does not exist: MLflow side skipped)")

@@ -18,7 +18,13 @@ def test_benchmark_smoke_run_gets_every_answer_right() -> None:
     assert "WRONG ANSWER" not in output and "all answers right" in output
     for figure in ("import mlruns/", "filter + sort, first page", "lineage of one version",
                    "promote, committed", "rollback, committed", "mltui --help", "app first screen",
-                   "key press to screen update", "bytes per cursor move"):
+                   "key press to screen update", "bytes per cursor move",
+                   "ratio: app start / minimal Textual app, demo catalog",
+                   "ratio: mltui ls / python -c pass", "ratio: mltui --version / python -c pass",
+                   "import mlflow: full-precision random floats, no git tags",
+                   "import lightning CSV, sparse rows", "import tensorboard event files",
+                   "import hf trainer_state.json", "ratio: fastest shape / slowest shape",
+                   "cost growth", "app memory, all versions listed"):
         assert figure in output, f"{figure!r} was not measured:\n{output}"
 
 

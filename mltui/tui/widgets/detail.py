@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Group
-from rich.markdown import Markdown
 from rich.table import Table
 from rich.text import Text
 
@@ -85,6 +84,10 @@ def render_version_detail(detail: dict[str, Any], trend: list[dict[str, Any]],
         parts.append(preview)
     elif doc_lines is None:
         # The whole document, rendered as Markdown (Markdown syntax, never Rich markup).
+        # Imported here: rich.markdown pulls in markdown-it and Pygments (~0.1 s), and the
+        # first screen shows only the first lines of a document.
+        from rich.markdown import Markdown
+
         preview.append(f"rev {doc['rev']}", style="dim")
         parts.extend([Text(""), preview, Markdown(safe(doc["text"], keep_newlines=True))])
     else:
