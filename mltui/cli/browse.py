@@ -62,10 +62,11 @@ def ls(ctx: click.Context, what: str, model: str | None, filter_: str | None, so
         keys = [k.strip() for k in metric_keys.split(",") if k.strip()] if metric_keys else None
         if what == "runs":
             ids = cat.run_ids(filter=filter_, sort=sort, limit=limit)
+            if as_json:  # every metric key: the table's three columns are a display choice
+                rows = cat.runs(ids, metric_keys=keys or "all")
+                return emit_json([_public_row(row) for row in rows])
             keys = keys or cat.metric_keys(limit=3)
             rows = cat.runs(ids, metric_keys=keys)
-            if as_json:
-                return emit_json(rows)
             table = Table(box=None, pad_edge=False)
             for column in ("run", "name", "project", "format", "status", "age", *keys, "versions"):
                 table.add_column(column, justify="right" if column in keys else "left")
@@ -77,10 +78,11 @@ def ls(ctx: click.Context, what: str, model: str | None, filter_: str | None, so
                               _text(", ".join(row["versions"])))
             return _console().print(table)
         ids = cat.version_ids(model=model, filter=filter_, sort=sort, limit=limit)
+        if as_json:
+            rows = cat.versions(ids, metric_keys=keys or "all")
+            return emit_json([_public_row(row) for row in rows])
         keys = keys or (cat.key_metrics(model) if model else cat.metric_keys(limit=3))
         rows = cat.versions(ids, metric_keys=keys)
-        if as_json:
-            return emit_json(rows)
         table = Table(box=None, pad_edge=False)
         for column in ("version", "name", "age", "stages", *keys, "data", "commit"):
             table.add_column(column, justify="right" if column in keys else "left")
@@ -92,6 +94,21 @@ def ls(ctx: click.Context, what: str, model: str | None, filter_: str | None, so
         _console().print(table)
         if not rows:
             info("no versions match" + (f" the filter {filter_!r}" if filter_ else ""))
+
+
+def _public_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A run or version row as ``--json`` prints it: references, never the catalog's row ids.
+
+    ``run:<uid prefix>`` is the one way to name a run, so a numeric ``id`` next to the ``uid``
+    would invite ``run:8`` meaning the wrong run (issue 8, item 5).
+    """
+    out = {k: v for k, v in row.items() if k not in ("id", "run_id")}
+    if "uid" in row:
+        out["ref"] = f"run:{row['uid']}"
+    elif "model" in row:
+        out["ref"] = f"{row['model']}@{row['version']}"
+        out["run_ref"] = f"run:{row['run_uid']}" if row.get("run_uid") else None
+    return out
 
 
 @cli.command()

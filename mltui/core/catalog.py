@@ -364,8 +364,9 @@ class Catalog(RegistryMixin, IngestMixin, LineageMixin, DocsMixin):
                 raise InvalidInput(f"bad full-text words in filter {text!r}: {exc}") from None
             raise
 
-    def versions(self, ids: list[int], *, metric_keys: list[str] | None = None) -> list[dict[str, Any]]:
-        """Rows for versions by id, in the given order, with their stages, data and metrics."""
+    def versions(self, ids: list[int], *, metric_keys: list[str] | str | None = None) -> list[dict[str, Any]]:
+        """Rows for versions by id, in the given order, with their stages, data and metrics
+        (``metric_keys="all"``: every metric of each version's run)."""
         if not ids:
             return []
         by_id: dict[int, dict[str, Any]] = {}
@@ -406,18 +407,21 @@ class Catalog(RegistryMixin, IngestMixin, LineageMixin, DocsMixin):
                 version["metrics"] = values
         return [by_id[i] for i in ids if i in by_id]
 
-    def _last_values(self, run_ids: list[int], keys: list[str] | None
+    def _last_values(self, run_ids: list[int], keys: list[str] | str | None
                      ) -> dict[int, dict[str, Any]]:
-        """``{run_id: {key: last value (or its raw text when NaN/inf)}}`` for some keys."""
+        """``{run_id: {key: last value (or its raw text when NaN/inf)}}`` for some keys
+        (``keys="all"``: every key each run has)."""
         out: dict[int, dict[str, Any]] = {}
         if not keys:
             return out
-        key_marks = ",".join("?" * len(keys))
+        every = keys == "all"
+        key_where = "" if every else f" AND key IN ({','.join('?' * len(keys))})"
         for chunk in _chunks(list(run_ids)):
             marks = ",".join("?" * len(chunk))
             for row in self._read(
                     f"SELECT run_id, key, last, last_raw FROM metric_summary WHERE run_id IN "
-                    f"({marks}) AND key IN ({key_marks})", chunk + list(keys)):
+                    f"({marks}){key_where} ORDER BY run_id, key",
+                    chunk + ([] if every else list(keys))):
                 out.setdefault(row["run_id"], {})[row["key"]] = \
                     row["last"] if row["last"] is not None else row["last_raw"]
         return out
@@ -458,8 +462,9 @@ class Catalog(RegistryMixin, IngestMixin, LineageMixin, DocsMixin):
                                  parse_sort(sort, "runs") or parse_sort("-start_time", "runs"),
                                  limit, offset, filter)
 
-    def runs(self, ids: list[int], *, metric_keys: list[str] | None = None) -> list[dict[str, Any]]:
-        """Rows for runs by id, in order, with the versions registered from each."""
+    def runs(self, ids: list[int], *, metric_keys: list[str] | str | None = None) -> list[dict[str, Any]]:
+        """Rows for runs by id, in order, with the versions registered from each
+        (``metric_keys="all"``: every metric of each run)."""
         if not ids:
             return []
         by_id: dict[int, dict[str, Any]] = {}
