@@ -90,10 +90,16 @@ def ls(ctx: click.Context, what: str, model: str | None, filter_: str | None, so
             table.add_row(_text(f"{row['model']}@{row['version']}"), _text(row["canonical_name"]),
                           fmt_age(row["created_at"], cat.now()), _text(" ".join(row["stages"])),
                           *[fmt_number(row["metrics"].get(k)) for k in keys],
-                          _text(", ".join(row["datasets"])), short_hash(row["git_commit"]))
+                          _text(", ".join(row["datasets"])),
+                          short_hash(row["git_commit"]) + (" inferred" if row["git_commit_inferred"] else ""))
         _console().print(table)
         if not rows:
             info("no versions match" + (f" the filter {filter_!r}" if filter_ else ""))
+
+
+def _commit(commit: str | None, inferred: Any) -> str | None:
+    """A run's commit as shown: an inferred one (not in the log, see services/git) says so."""
+    return f"{commit} (inferred: not in the log)" if commit and inferred else commit
 
 
 def _public_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -144,7 +150,8 @@ def show(ctx: click.Context, ref: str, as_json: bool) -> None:
             head = [("run", data["uid"]), ("name", data["name"]), ("project", data["project"]),
                     ("format", data["source_format"]), ("source", data["source_path"]),
                     ("status", data["status"]), ("started", fmt_time(data["start_time"])),
-                    ("commit", data["git_commit"]), ("versions", ", ".join(data["versions"]))]
+                    ("commit", _commit(data["git_commit"], data["git_commit_inferred"])),
+                    ("versions", ", ".join(data["versions"]))]
             metrics, params, tags, datasets = data["metrics"], data["params"], data["tags"], data["datasets"]
         else:
             run = data.get("run") or {}
@@ -152,7 +159,7 @@ def show(ctx: click.Context, ref: str, as_json: bool) -> None:
                     ("stages", " ".join(data["stages"]) or "—"), ("status", data["status"]),
                     ("created", f"{fmt_time(data['created_at'])} by {data['created_by']}"),
                     ("run", f"run:{(data['run_uid'] or '—')[:12]} {run.get('name') or ''}"),
-                    ("commit", data["git_commit"]),
+                    ("commit", _commit(data["git_commit"], data["git_commit_inferred"])),
                     ("artifact", data["artifact_path_raw"] or data["artifact_path"]),
                     ("hash", f"{data['artifact_hash_algo'] or ''}:{data['artifact_hash'] or '—'}"),
                     ("base", ", ".join(data["base_versions"]) or data["base_model"] or "—")]

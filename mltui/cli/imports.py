@@ -70,6 +70,8 @@ def import_(ctx: click.Context, paths: tuple[str, ...], fmt: str | None, dataset
         else:
             for line in summary.skipped:
                 info(f"skipped: {line}")
+            for line in summary.merged:
+                info(f"registry: {line}")
             for line in summary.warnings[:20]:
                 info(f"warning: {line}")
             info(summary.one_line())

@@ -376,7 +376,8 @@ class Catalog(RegistryMixin, IngestMixin, LineageMixin, DocsMixin):
                     "SELECT v.id, mo.name AS model, v.version, v.canonical_name, v.created_at, "
                     "v.created_by, v.status, v.run_id, v.artifact_path, v.artifact_path_raw, v.artifact_hash, "
                     "v.artifact_hash_algo, v.artifact_size, v.base_model, r.uid AS run_uid, "
-                    "r.name AS run_name, r.git_commit, r.status AS run_status, r.project "
+                    "r.name AS run_name, r.git_commit, r.git_commit_inferred, r.status AS run_status, "
+                    "r.project "
                     f"FROM model_versions v JOIN models mo ON mo.id = v.model_id "
                     f"LEFT JOIN runs r ON r.id = v.run_id WHERE v.id IN ({marks})", chunk):
                 row.update(stages=[], datasets=[], metrics={}, tags={})
@@ -472,7 +473,7 @@ class Catalog(RegistryMixin, IngestMixin, LineageMixin, DocsMixin):
             marks = ",".join("?" * len(chunk))
             for row in self._read(
                     "SELECT id, uid, name, project, source_format, source_path, status, start_time,"
-                    " end_time, git_commit, git_branch, created_at FROM runs "
+                    " end_time, git_commit, git_commit_inferred, git_branch, created_at FROM runs "
                     f"WHERE id IN ({marks})", chunk):
                 row.update(versions=[], metrics={})
                 by_id[row["id"]] = row
@@ -534,7 +535,8 @@ class Catalog(RegistryMixin, IngestMixin, LineageMixin, DocsMixin):
             run = self.run_detail(row["run_id"])
             row["run"] = {k: run[k] for k in ("uid", "name", "project", "source_format",
                                                "source_path", "status", "start_time", "end_time",
-                                               "git_commit", "git_branch", "git_dirty", "user")}
+                                               "git_commit", "git_commit_inferred", "git_branch",
+                                               "git_dirty", "user")}
             row["params"], row["run_tags"] = run["params"], run["tags"]
             row["metric_summary"], row["data"] = run["metrics"], run["datasets"]
         else:

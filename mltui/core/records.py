@@ -113,6 +113,7 @@ class RunRecord:
     user: str | None = None
     host: str | None = None
     git_commit: str | None = None
+    git_commit_inferred: bool = False  # not in the log: its work tree's HEAD, see services/git
     git_branch: str | None = None
     git_dirty: bool | None = None
     params: dict[str, str] = field(default_factory=dict)

@@ -158,7 +158,13 @@ def _v1_core(db: sqlite_utils.Database) -> None:
                                  tokenize="unicode61")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1_core]
+def _v2_git_commit_inferred(db: sqlite_utils.Database) -> None:
+    # 1 when the run's log named no commit and the import gave it its work tree's HEAD
+    # (services/git.py): a guess every front end marks as such.  Self-contained step.
+    db["runs"].add_column("git_commit_inferred", INT)
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1_core, _v2_git_commit_inferred]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -2,7 +2,8 @@
 
 This is the first half of an import (the second, writing, is the catalog's): walk the folders,
 let each format's ``detect`` claim what it recognises in priority order, read every claimed log
-into plain records, and fill in what the log does not say (the git commit of its work tree).
+into plain records, and fill in what the log does not say (the git commit of its work tree,
+marked inferred).
 Failures are collected as values, one per log, so ``--skip-invalid`` can go on without them.
 """
 
@@ -17,7 +18,8 @@ from typing import Callable, Iterable
 from ..core.errors import ImportFailed, InvalidInput
 from ..core.records import ImportBatch
 from ..importers import format_modules, module_for
-from ..importers.common import ImportContext, gc_paused, git_info
+from ..importers.common import ImportContext, gc_paused
+from .git import CommitInference
 
 # Folders that never hold run logs and can be huge.
 _SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", "node_modules", ".venv", "venv", ".tox",
@@ -104,17 +106,21 @@ def read_paths(paths: Iterable[Path], *, forced: str | None = None,
     """Read every log under ``paths`` into records; failures are collected, not raised.
 
     Paths that a batch lists as consumed (e.g. DVC metrics files) are not read again by a
-    later file format.  Runs without a git commit get the one of the log's work tree.
+    later file format.  Runs without a git commit get their work tree's HEAD when they are not
+    older than it, marked inferred (:mod:`.git`).
     """
     result = ReadResult()
+    commits = CommitInference()  # one per import: git is asked once per repository
     found = _walk(paths, forced)
     consumed: set[str] = set()
     total = len(found)
     for index, (module, path, root) in enumerate(found):
         if on_progress:
             on_progress(index, total, str(path))
-        if str(path.resolve()) in consumed:
-            continue
+        resolved = path.resolve()
+        if consumed and (str(resolved) in consumed
+                         or any(str(parent) in consumed for parent in resolved.parents)):
+            continue  # read already as part of another log (a DVC stage's plots, DVCLive dir)
         ctx = ImportContext(root=root.resolve())
         try:
             with gc_paused():  # readers build many small records and no cycles
@@ -130,13 +136,7 @@ def read_paths(paths: Iterable[Path], *, forced: str | None = None,
             continue
         consumed.update(getattr(batch, "consumed_paths", ()) or ())
         for run in batch.runs:
-            if run.git_commit is None:
-                source = Path(run.source_path)
-                folder = source if source.is_dir() else source.parent
-                commit, branch, dirty = git_info(str(folder.resolve()))
-                run.git_commit, run.git_branch = commit, run.git_branch or branch
-                if run.git_dirty is None:
-                    run.git_dirty = dirty
+            commits.fill(run)
         result.batches.append(batch)
         result.warnings.extend(ctx.warnings)
     if on_progress:
