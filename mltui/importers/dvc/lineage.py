@@ -31,8 +31,24 @@ class LineageMixin(_ReaderBase):
                     return out
             return None
 
+        artifacts = self._artifacts(run, stages, order, artifacts_decl, tracked)
+        artifact_keys = {key for key, _ in artifacts}
+        run.artifacts = [artifact for _, artifact in artifacts]
+        model_stages = {out.stage for _, out in producers
+                        if out.key in artifact_keys or _is_modelish(out)}
+
+        def is_product(entry: _Entry) -> bool:
+            """A dep made by a stage that makes the model: the run's product, not its data.
+
+            Only true inputs (from outside the pipeline, or outputs of a data stage) are
+            datasets; the model an evaluate stage reads is the artifact it evaluates.
+            """
+            source = producer_of(entry.key, entry.stage)
+            return source is not None and (source.stage in model_stages
+                                           or any(_inside_key(entry.key, k) for k in artifact_keys))
+
         def data_deps(stage: _Stage) -> list[_Entry]:
-            return [d for d in stage.deps if not self._is_code(d, stage)]
+            return [d for d in stage.deps if not self._is_code(d, stage) and not is_product(d)]
 
         def record_for(entry: _Entry) -> DatasetRecord:
             if entry.key in memo:
@@ -57,14 +73,12 @@ class LineageMixin(_ReaderBase):
                 if self._is_code(dep, stage):
                     code_deps[dep.key] = dep.hash
                     continue
+                if is_product(dep):
+                    continue
                 record = record_for(dep)
                 if id(record) not in listed:  # one record per path, however many stages use it
                     listed.add(id(record))
                     run.datasets.append(record)
-
-        artifacts = self._artifacts(run, stages, order, artifacts_decl, tracked)
-        artifact_keys = {key for key, _ in artifacts}
-        run.artifacts = [artifact for _, artifact in artifacts]
 
         consumed = {d.key for s in stages.values() for d in s.deps}
         here = self.folder.resolve()

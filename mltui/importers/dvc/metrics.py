@@ -119,6 +119,58 @@ class MetricsMixin(_ReaderBase):
                 self._add_point(run, f"{rel}:{k}" if counts[k] > 1 else k, v, None, None)
         for live_dir in live_dirs:
             self._dvclive(run, live_dir)
+        self._plot_tables(run, live_dirs)
+
+    def _plot_tables(self, run: RunRecord, live_dirs: list[Path]) -> None:
+        """Plot files of the pipeline's stages: the run's curves, never runs of their own.
+
+        Every declared plot and metrics file is consumed (the walk does not offer it to the
+        CSV/JSON readers).  A CSV/TSV/JSON table with a ``step`` or ``epoch`` column becomes
+        stepped series (key: the column, or ``<file>:<column>`` when the run has it already);
+        other plots (images, PR curves over thresholds) are kept only as the ``dvc.plots`` tag.
+        """
+        names: list[str] = []
+        for key in sorted(self.declared_plots | self.declared_metrics):
+            local = self._local(key)
+            if local is None:
+                continue
+            files = [local] if local.is_file() else sorted(p for p in local.rglob("*") if p.is_file())
+            for file in files:
+                self.consumed.append(file)
+                if any(_below(file, d) for d in live_dirs) or key not in self.declared_plots:
+                    continue
+                names.append(os.path.relpath(file, self.folder.resolve()).replace(os.sep, "/"))
+                if file.suffix.lower() in (".csv", ".tsv", ".json"):
+                    self._plot_table(run, file, names[-1])
+        if names:
+            run.tags["dvc.plots"] = ",".join(names)
+
+    def _plot_table(self, run: RunRecord, file: Path, rel: str) -> None:
+        if file.suffix.lower() == ".json":
+            data = self._load(file)
+            if isinstance(data, dict) and len(data) == 1 and isinstance(next(iter(data.values())), list):
+                data = next(iter(data.values()))  # {"<plot>": [rows]}, as sklearn plots write it
+            rows = [(index + 1, row) for index, row in enumerate(data or [])
+                    if isinstance(row, dict)] if isinstance(data, list) else []
+            header = list(rows[0][1]) if rows else []
+        else:
+            text = read_text(file)
+            self.files_read.append(file)
+            header, rows = read_csv_rows(file, text, delimiter="\t" if file.suffix.lower() == ".tsv" else ",")
+        x = next((h for h in ("step", "epoch") if h in header), None)
+        if x is None:
+            return  # not a history over steps: a curve over thresholds, a confusion matrix ...
+        known = {m.key for m in run.metrics}
+        columns = [h for h in header if h not in (x, "timestamp")]
+        for line, row in rows:
+            step = _int_or_none(row.get(x))
+            if step is None:
+                raise ImportFailed(str(file), f"{x} {row.get(x)!r} is not an integer", line=line,
+                                   field=x)
+            for column in columns:
+                if _is_metric(row.get(column)):
+                    key = f"{rel}:{column}" if column in known else column
+                    self._add_point(run, key, row[column], step, None)
 
     def _add_point(self, run: RunRecord, key: str, value: Any, step: int | None,
                    wall_time: float | None) -> None:
