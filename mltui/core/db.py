@@ -165,11 +165,16 @@ def backup_before_migration(conn: sqlite3.Connection, path: Path, from_version: 
     if from_version == 0 or str(path) == ":memory:":
         return None
     target = path.with_name(f"{path.name}.bak-v{from_version}-{time.strftime('%Y%m%d%H%M%S')}")
+    # Copied through a second connection: the caller's holds the write lock, and backing up
+    # from a connection inside its own write transaction retries SQLITE_LOCKED forever.  In
+    # WAL mode the second connection reads the last committed state, the one to keep.
+    source = sqlite3.connect(str(path))
     dest = sqlite3.connect(str(target))
     try:
-        conn.backup(dest)
+        source.backup(dest)
     finally:
         dest.close()
+        source.close()
     return target
 
 

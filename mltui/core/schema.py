@@ -161,7 +161,7 @@ def _v1_core(db: sqlite_utils.Database) -> None:
 def _v2_git_commit_inferred(db: sqlite_utils.Database) -> None:
     # 1 when the run's log named no commit and the import gave it its work tree's HEAD
     # (services/git.py): a guess every front end marks as such.  Self-contained step.
-    db["runs"].add_column("git_commit_inferred", INT)
+    db.execute("ALTER TABLE runs ADD COLUMN git_commit_inferred INTEGER")
 
 
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1_core, _v2_git_commit_inferred]
