@@ -399,7 +399,7 @@ class Catalog(RegistryMixin, IngestMixin, LineageMixin, DocsMixin):
             for row in self._read(
                     "SELECT l.dst_id AS run_id, dv.name, dv.version FROM lineage l "
                     "JOIN dataset_versions dv ON dv.id = l.src_id WHERE l.src_kind = 'dataset' "
-                    f"AND l.dst_kind = 'run' AND l.role = 'input' AND l.dst_id IN ({marks}) "
+                    f"AND l.dst_kind = 'run' AND l.role != 'output' AND l.dst_id IN ({marks}) "
                     "ORDER BY dv.name", chunk):
                 for version in run_to_versions[row["run_id"]]:
                     version["datasets"].append(f"{row['name']}@{row['version']}")

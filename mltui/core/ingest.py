@@ -291,8 +291,7 @@ class IngestMixin:
                 " max, max_step, count) VALUES (?,?,?,?,?,?,?,?,?,?)", summaries)
         for dataset in run.datasets:
             dv_id = self._dataset_version(conn, dataset, summary)
-            self._edge(conn, "dataset", dv_id, "run", run_id,
-                       "output" if dataset.role == "output" else "input")
+            self._edge(conn, "dataset", dv_id, "run", run_id, dataset.role or "input")
         body = "\n".join(str(p) for p in (run.name, run.project, run.uid, *(
             f"{k} {v}" for k, v in run.tags.items())) if p)
         conn.execute("INSERT OR REPLACE INTO search_text (kind, ref_id, body) VALUES ('run', ?, ?)",

@@ -63,11 +63,13 @@ def build_run_record(*, run_id: str, name: str | None, project: str | None, stat
 
 def dataset_record(*, name: str, digest: str | None, source_type: str | None,
                    source: str | None, schema: str | None, profile: str | None,
-                   resolver: ArtifactResolver) -> DatasetRecord:
+                   resolver: ArtifactResolver, context: str | None = None) -> DatasetRecord:
     """A DatasetRecord from an MLflow dataset entity (name, digest, source JSON, schema, profile).
 
     The digest is MLflow's own (``mlflow-digest``), so it compares only with other MLflow
     digests; the source URI is kept raw and resolved inside the imported tree when local.
+    ``context`` (``mlflow.data.context``: training, evaluation ...) becomes the dataset's role
+    in the run's lineage.
     """
     uri = source_uri(source)
     local = resolver.resolve(uri, None) if uri and source_type in (None, "local", "") else None
@@ -81,7 +83,7 @@ def dataset_record(*, name: str, digest: str | None, source_type: str | None,
                    if isinstance(col, dict) and col.get("name") is not None] or None
     return DatasetRecord(name=name, hash_algo="mlflow-digest" if digest else None, hash=digest,
                          uri_raw=uri, path=str(local) if local else None, row_count=rows,
-                         columns=columns)
+                         columns=columns, role=context.strip().lower() if context else "input")
 
 
 def source_uri(source: str | None) -> str | None:

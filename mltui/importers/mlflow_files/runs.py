@@ -272,5 +272,18 @@ class _FileStoreReader:
                 name=name, digest=text_or_none(meta.get("digest")),
                 source_type=text_or_none(meta.get("source_type")),
                 source=text_or_none(meta.get("source")), schema=text_or_none(meta.get("schema")),
-                profile=text_or_none(meta.get("profile")), resolver=self.resolver))
+                profile=text_or_none(meta.get("profile")), resolver=self.resolver,
+                context=_context(link)))
         return datasets
+
+
+def _context(link: dict) -> str | None:
+    """``mlflow.data.context`` of a dataset input (``training``, ``evaluation`` ...)."""
+    tags = link.get("tags")
+    if isinstance(tags, dict):
+        return text_or_none(tags.get("mlflow.data.context"))
+    if isinstance(tags, list):  # older writers: [{key, value}]
+        for tag in tags:
+            if isinstance(tag, dict) and tag.get("key") == "mlflow.data.context":
+                return text_or_none(tag.get("value"))
+    return None
