@@ -81,7 +81,7 @@ def verify(ctx: click.Context, ref: str | None, as_json: bool) -> None:
             click.echo(f"{item['status']:12}  {item['label']}  {item['detail']}")
         info(f"{len(checked)} checked, {len(bad)} changed or missing, "
              f"{len(results) - len(checked)} unverifiable")
-        if not checked:
+        if results and not checked:
             info("nothing could be verified: no item has a hash and a local file to check")
-    if bad or not checked:  # passing with nothing checked would vouch for nothing
+    if bad or (results and not checked):  # passing with nothing checked would vouch for nothing
         sys.exit(EXIT_FAILED)

@@ -125,9 +125,10 @@ class MetricsMixin(_ReaderBase):
         """Plot files of the pipeline's stages: the run's curves, never runs of their own.
 
         Every declared plot and metrics file is consumed (the walk does not offer it to the
-        CSV/JSON readers).  A CSV/TSV/JSON table with a ``step`` or ``epoch`` column becomes
-        stepped series (key: the column, or ``<file>:<column>`` when the run has it already);
-        other plots (images, PR curves over thresholds) are kept only as the ``dvc.plots`` tag.
+        CSV/JSON readers).  A CSV/TSV/JSON table becomes stepped series as ``dvc plots show``
+        reads it: x is its ``step`` column, else the row index; every other numeric column is
+        a series (key: the column, or ``<file>:<column>`` when the run has it already).  Every
+        plot file (images too) is named in the ``dvc.plots`` tag.
         """
         names: list[str] = []
         for key in sorted(self.declared_plots | self.declared_metrics):
@@ -157,16 +158,15 @@ class MetricsMixin(_ReaderBase):
             text = read_text(file)
             self.files_read.append(file)
             header, rows = read_csv_rows(file, text, delimiter="\t" if file.suffix.lower() == ".tsv" else ",")
-        x = next((h for h in ("step", "epoch") if h in header), None)
-        if x is None:
-            return  # not a history over steps: a curve over thresholds, a confusion matrix ...
+        has_step = "step" in header
         known = {m.key for m in run.metrics}
-        columns = [h for h in header if h not in (x, "timestamp")]
-        for line, row in rows:
-            step = _int_or_none(row.get(x))
+        columns = [h for h in header if h not in ("step", "timestamp")]
+        for index, (line, row) in enumerate(rows):
+            # DVC's own rule: x is the ``step`` column, else the row's index.
+            step = _int_or_none(row.get("step")) if has_step else index
             if step is None:
-                raise ImportFailed(str(file), f"{x} {row.get(x)!r} is not an integer", line=line,
-                                   field=x)
+                raise ImportFailed(str(file), f"step {row.get('step')!r} is not an integer",
+                                   line=line, field="step")
             for column in columns:
                 if _is_metric(row.get(column)):
                     key = f"{rel}:{column}" if column in known else column
