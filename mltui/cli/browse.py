@@ -254,7 +254,9 @@ def _comparison_table(data: dict[str, Any]):
         table.add_row(_text(f"params.{row['key']}" + (" ≠" if row["differs"] else ""), style),
                       *[_text(v if v is not None else "—", style) for v in row["values"]])
     table.add_row(_text("data"), *[_text(d or "—") for d in data["datasets"]])
-    table.add_row(_text("commit"), *[short_hash(c) for c in data["commits"]])
+    table.add_row(_text("commit"), *[short_hash(c) + (" (inferred)" if inferred else "")
+                                     for c, inferred in zip(data["commits"],
+                                                            data["commits_inferred"])])
     return table
 
 

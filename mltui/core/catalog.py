@@ -631,6 +631,8 @@ class Catalog(RegistryMixin, IngestMixin, LineageMixin, DocsMixin):
             "datasets": [", ".join(f"{x['name']}@{x['version']}" for x in d["data"]) or None
                          for d in details],
             "commits": [d["git_commit"] for d in details],
+            # True where the commit was not in the log but inferred at import (services/git)
+            "commits_inferred": [bool(d["git_commit_inferred"]) for d in details],
             "runs": [d["run_uid"] for d in details],
             "run_ids": [d["run_id"] for d in details],
             "created": [d["created_at"] for d in details],

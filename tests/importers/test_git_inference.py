@@ -104,3 +104,4 @@ def test_inferred_commit_is_marked_everywhere(tmp_path: Path) -> None:
     assert "inferred" in cli_out("ls", "-m", "m")
     assert json.loads(cli_out("ls", "runs", "--json"))[0]["git_commit_inferred"] == 1
     assert "code (inferred)" in cli_out("lineage", "m@1")
+    assert "(inferred)" in cli_out("compare", "m@1", "m@1")
