@@ -59,7 +59,9 @@ def comparison_markdown(data: dict[str, Any]) -> str:
         lines.append(f"| {_md('params.' + row['key'])}{mark} | "
                      + " | ".join(_md(v if v is not None else "—") for v in row["values"]) + " |")
     lines.append("| data | " + " | ".join(_md(d or "—") for d in data["datasets"]) + " |")
-    lines.append("| commit | " + " | ".join(_md(short_hash(c)) for c in data["commits"]) + " |")
+    lines.append("| commit | " + " | ".join(
+        _md(short_hash(c) + (" (inferred)" if inferred else ""))
+        for c, inferred in zip(data["commits"], data["commits_inferred"])) + " |")
     return "\n".join(lines) + "\n"
 
 

@@ -62,10 +62,11 @@ def ls(ctx: click.Context, what: str, model: str | None, filter_: str | None, so
         keys = [k.strip() for k in metric_keys.split(",") if k.strip()] if metric_keys else None
         if what == "runs":
             ids = cat.run_ids(filter=filter_, sort=sort, limit=limit)
+            if as_json:  # every metric key: the table's three columns are a display choice
+                rows = cat.runs(ids, metric_keys=keys or "all")
+                return emit_json([_public_row(row) for row in rows])
             keys = keys or cat.metric_keys(limit=3)
             rows = cat.runs(ids, metric_keys=keys)
-            if as_json:
-                return emit_json(rows)
             table = Table(box=None, pad_edge=False)
             for column in ("run", "name", "project", "format", "status", "age", *keys, "versions"):
                 table.add_column(_text(column), justify="right" if column in keys else "left")
@@ -77,10 +78,11 @@ def ls(ctx: click.Context, what: str, model: str | None, filter_: str | None, so
                               _text(", ".join(row["versions"])))
             return _console().print(table)
         ids = cat.version_ids(model=model, filter=filter_, sort=sort, limit=limit)
+        if as_json:
+            rows = cat.versions(ids, metric_keys=keys or "all")
+            return emit_json([_public_row(row) for row in rows])
         keys = keys or (cat.key_metrics(model) if model else cat.metric_keys(limit=3))
         rows = cat.versions(ids, metric_keys=keys)
-        if as_json:
-            return emit_json(rows)
         table = Table(box=None, pad_edge=False)
         for column in ("version", "name", "age", "stages", *keys, "data", "commit"):
             table.add_column(_text(column), justify="right" if column in keys else "left")
@@ -90,10 +92,31 @@ def ls(ctx: click.Context, what: str, model: str | None, filter_: str | None, so
             table.add_row(_text(f"{row['model']}@{row['version']}"), _text(row["canonical_name"]),
                           fmt_age(row["created_at"], cat.now()), _text(" ".join(state)),
                           *[fmt_number(row["metrics"].get(k)) for k in keys],
-                          _text(", ".join(row["datasets"])), short_hash(row["git_commit"]))
+                          _text(", ".join(row["datasets"])),
+                          short_hash(row["git_commit"]) + (" inferred" if row["git_commit_inferred"] else ""))
         _console().print(table)
         if not rows:
             info("no versions match" + (f" the filter {filter_!r}" if filter_ else ""))
+
+
+def _commit(commit: str | None, inferred: Any) -> str | None:
+    """A run's commit as shown: an inferred one (not in the log, see services/git) says so."""
+    return f"{commit} (inferred: not in the log)" if commit and inferred else commit
+
+
+def _public_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A run or version row as ``--json`` prints it: references, never the catalog's row ids.
+
+    ``run:<uid prefix>`` is the one way to name a run, so a numeric ``id`` next to the ``uid``
+    would invite ``run:8`` meaning the wrong run (issue 8, item 5).
+    """
+    out = {k: v for k, v in row.items() if k not in ("id", "run_id")}
+    if "uid" in row:
+        out["ref"] = f"run:{row['uid']}"
+    elif "model" in row:
+        out["ref"] = f"{row['model']}@{row['version']}"
+        out["run_ref"] = f"run:{row['run_uid']}" if row.get("run_uid") else None
+    return out
 
 
 @cli.command()
@@ -129,7 +152,8 @@ def show(ctx: click.Context, ref: str, as_json: bool) -> None:
             head = [("run", data["uid"]), ("name", data["name"]), ("project", data["project"]),
                     ("format", data["source_format"]), ("source", data["source_path"]),
                     ("status", data["status"]), ("started", fmt_time(data["start_time"])),
-                    ("commit", data["git_commit"]), ("versions", ", ".join(data["versions"]))]
+                    ("commit", _commit(data["git_commit"], data["git_commit_inferred"])),
+                    ("versions", ", ".join(data["versions"]))]
             metrics, params, tags, datasets = data["metrics"], data["params"], data["tags"], data["datasets"]
         else:
             run = data.get("run") or {}
@@ -137,7 +161,7 @@ def show(ctx: click.Context, ref: str, as_json: bool) -> None:
                     ("stages", " ".join(data["stages"]) or "—"), ("status", data["status"]),
                     ("created", f"{fmt_time(data['created_at'])} by {data['created_by']}"),
                     ("run", f"run:{(data['run_uid'] or '—')[:12]} {run.get('name') or ''}"),
-                    ("commit", data["git_commit"]),
+                    ("commit", _commit(data["git_commit"], data["git_commit_inferred"])),
                     ("artifact", data["artifact_path_raw"] or data["artifact_path"]),
                     ("hash", f"{data['artifact_hash_algo'] or ''}:{data['artifact_hash'] or '—'}"),
                     ("base", ", ".join(data["base_versions"]) or data["base_model"] or "—")]
@@ -232,7 +256,9 @@ def _comparison_table(data: dict[str, Any]):
         table.add_row(_text(f"params.{row['key']}" + (" ≠" if row["differs"] else ""), style),
                       *[_text(v if v is not None else "—", style) for v in row["values"]])
     table.add_row(_text("data"), *[_text(d or "—") for d in data["datasets"]])
-    table.add_row(_text("commit"), *[short_hash(c) for c in data["commits"]])
+    table.add_row(_text("commit"), *[short_hash(c) + (" (inferred)" if inferred else "")
+                                     for c, inferred in zip(data["commits"],
+                                                            data["commits_inferred"])])
     return table
 
 

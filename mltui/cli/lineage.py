@@ -82,13 +82,17 @@ def verify(ctx: click.Context, ref: str | None, audit: bool, as_json: bool) -> N
     with _open(ctx) as cat:
         results = cat.verify(ref)
     bad = [r for r in results if r["status"] in ("changed", "missing")]
+    checked = [r for r in results if r["status"] != "unverifiable"]
     if as_json:
         emit_json(results)
     else:
         for item in results:
             out(f"{item['status']:12}  {item['label']}  {item['detail']}")
-        info(f"{len(results)} checked, {len(bad)} changed or missing")
-    if bad:
+        info(f"{len(checked)} checked, {len(bad)} changed or missing, "
+             f"{len(results) - len(checked)} unverifiable")
+        if results and not checked:
+            info("nothing could be verified: no item has a hash and a local file to check")
+    if bad or (results and not checked):  # passing with nothing checked would vouch for nothing
         sys.exit(EXIT_FAILED)
 
 

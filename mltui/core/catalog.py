@@ -28,6 +28,7 @@ from .db import ConnectionPool, is_locked_error, locked_error, network_filesyste
 from .docs import DocsMixin
 from .errors import InvalidInput, NotFound
 from .ingest import IngestMixin
+from .registry_import import RegistryImportMixin
 from .lineage import LineageMixin
 from .query import base_from, compile_filter, parse_sort, sort_sql
 from .registry import RegistryMixin
@@ -133,7 +134,7 @@ def _chunks(items: list[Any], size: int = 500) -> Iterator[list[Any]]:
         yield items[start:start + size]
 
 
-class Catalog(AuditMixin, RegistryMixin, IngestMixin, LineageMixin, DocsMixin):
+class Catalog(AuditMixin, RegistryMixin, IngestMixin, RegistryImportMixin, LineageMixin, DocsMixin):
     """A handle on one catalog file; safe to use from several threads (one connection each)."""
 
     def __init__(self, path: Path, *, clock: Callable[[], float] | None = None,
@@ -369,8 +370,9 @@ class Catalog(AuditMixin, RegistryMixin, IngestMixin, LineageMixin, DocsMixin):
                 raise InvalidInput(f"bad full-text words in filter {text!r}: {exc}") from None
             raise
 
-    def versions(self, ids: list[int], *, metric_keys: list[str] | None = None) -> list[dict[str, Any]]:
-        """Rows for versions by id, in the given order, with their stages, data and metrics."""
+    def versions(self, ids: list[int], *, metric_keys: list[str] | str | None = None) -> list[dict[str, Any]]:
+        """Rows for versions by id, in the given order, with their stages, data and metrics
+        (``metric_keys="all"``: every metric of each version's run)."""
         if not ids:
             return []
         by_id: dict[int, dict[str, Any]] = {}
@@ -380,7 +382,8 @@ class Catalog(AuditMixin, RegistryMixin, IngestMixin, LineageMixin, DocsMixin):
                     "SELECT v.id, mo.name AS model, v.version, v.canonical_name, v.created_at, "
                     "v.created_by, v.status, v.run_id, v.artifact_path, v.artifact_path_raw, v.artifact_hash, "
                     "v.artifact_hash_algo, v.artifact_size, v.base_model, r.uid AS run_uid, "
-                    "r.name AS run_name, r.git_commit, r.status AS run_status, r.project "
+                    "r.name AS run_name, r.git_commit, r.git_commit_inferred, r.status AS run_status, "
+                    "r.project "
                     f"FROM model_versions v JOIN models mo ON mo.id = v.model_id "
                     f"LEFT JOIN runs r ON r.id = v.run_id WHERE v.id IN ({marks})", chunk):
                 row.update(stages=[], datasets=[], metrics={}, tags={})
@@ -402,7 +405,7 @@ class Catalog(AuditMixin, RegistryMixin, IngestMixin, LineageMixin, DocsMixin):
             for row in self._read(
                     "SELECT l.dst_id AS run_id, dv.name, dv.version FROM lineage l "
                     "JOIN dataset_versions dv ON dv.id = l.src_id WHERE l.src_kind = 'dataset' "
-                    f"AND l.dst_kind = 'run' AND l.role = 'input' AND l.dst_id IN ({marks}) "
+                    f"AND l.dst_kind = 'run' AND l.role != 'output' AND l.dst_id IN ({marks}) "
                     "ORDER BY dv.name", chunk):
                 for version in run_to_versions[row["run_id"]]:
                     version["datasets"].append(f"{row['name']}@{row['version']}")
@@ -411,18 +414,21 @@ class Catalog(AuditMixin, RegistryMixin, IngestMixin, LineageMixin, DocsMixin):
                 version["metrics"] = values
         return [by_id[i] for i in ids if i in by_id]
 
-    def _last_values(self, run_ids: list[int], keys: list[str] | None
+    def _last_values(self, run_ids: list[int], keys: list[str] | str | None
                      ) -> dict[int, dict[str, Any]]:
-        """``{run_id: {key: last value (or its raw text when NaN/inf)}}`` for some keys."""
+        """``{run_id: {key: last value (or its raw text when NaN/inf)}}`` for some keys
+        (``keys="all"``: every key each run has)."""
         out: dict[int, dict[str, Any]] = {}
         if not keys:
             return out
-        key_marks = ",".join("?" * len(keys))
+        every = keys == "all"
+        key_where = "" if every else f" AND key IN ({','.join('?' * len(keys))})"
         for chunk in _chunks(list(run_ids)):
             marks = ",".join("?" * len(chunk))
             for row in self._read(
                     f"SELECT run_id, key, last, last_raw FROM metric_summary WHERE run_id IN "
-                    f"({marks}) AND key IN ({key_marks})", chunk + list(keys)):
+                    f"({marks}){key_where} ORDER BY run_id, key",
+                    chunk + ([] if every else list(keys))):
                 out.setdefault(row["run_id"], {})[row["key"]] = \
                     row["last"] if row["last"] is not None else row["last_raw"]
         return out
@@ -463,8 +469,9 @@ class Catalog(AuditMixin, RegistryMixin, IngestMixin, LineageMixin, DocsMixin):
                                  parse_sort(sort, "runs") or parse_sort("-start_time", "runs"),
                                  limit, offset, filter)
 
-    def runs(self, ids: list[int], *, metric_keys: list[str] | None = None) -> list[dict[str, Any]]:
-        """Rows for runs by id, in order, with the versions registered from each."""
+    def runs(self, ids: list[int], *, metric_keys: list[str] | str | None = None) -> list[dict[str, Any]]:
+        """Rows for runs by id, in order, with the versions registered from each
+        (``metric_keys="all"``: every metric of each run)."""
         if not ids:
             return []
         by_id: dict[int, dict[str, Any]] = {}
@@ -472,7 +479,7 @@ class Catalog(AuditMixin, RegistryMixin, IngestMixin, LineageMixin, DocsMixin):
             marks = ",".join("?" * len(chunk))
             for row in self._read(
                     "SELECT id, uid, name, project, source_format, source_path, status, start_time,"
-                    " end_time, git_commit, git_branch, created_at FROM runs "
+                    " end_time, git_commit, git_commit_inferred, git_branch, created_at FROM runs "
                     f"WHERE id IN ({marks})", chunk):
                 row.update(versions=[], metrics={})
                 by_id[row["id"]] = row
@@ -534,7 +541,8 @@ class Catalog(AuditMixin, RegistryMixin, IngestMixin, LineageMixin, DocsMixin):
             run = self.run_detail(row["run_id"])
             row["run"] = {k: run[k] for k in ("uid", "name", "project", "source_format",
                                                "source_path", "status", "start_time", "end_time",
-                                               "git_commit", "git_branch", "git_dirty", "user")}
+                                               "git_commit", "git_commit_inferred", "git_branch",
+                                               "git_dirty", "user")}
             row["params"], row["run_tags"] = run["params"], run["tags"]
             row["metric_summary"], row["data"] = run["metrics"], run["datasets"]
         else:
@@ -629,6 +637,8 @@ class Catalog(AuditMixin, RegistryMixin, IngestMixin, LineageMixin, DocsMixin):
             "datasets": [", ".join(f"{x['name']}@{x['version']}" for x in d["data"]) or None
                          for d in details],
             "commits": [d["git_commit"] for d in details],
+            # True where the commit was not in the log but inferred at import (services/git)
+            "commits_inferred": [bool(d["git_commit_inferred"]) for d in details],
             "runs": [d["run_uid"] for d in details],
             "run_ids": [d["run_id"] for d in details],
             "created": [d["created_at"] for d in details],

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 import sqlite3
 import uuid
 from dataclasses import dataclass, field
@@ -20,8 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
 from .errors import ImportFailed, InvalidInput
-from .records import (ArtifactRecord, DatasetRecord, ImportBatch, MetricPoint,
-                      RegistryModelRecord, RunRecord)
+from .records import (DatasetRecord, ImportBatch, MetricPoint,
+                      RunRecord)
 from .schema import fault_point
 from .series import encode, encode_columns
 
@@ -47,7 +46,9 @@ class ImportSummary:
     formats: dict[str, int] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)  # one line per invalid log skipped
     not_ready: list[str] = field(default_factory=list)  # logs caught mid-write: next time
-    # One line per source merged into another's run or left out for a better one, with why.
+    # One line per source merged into another's run or left out for a better one, and per
+    # registry version or stage not taken as it was (a second store's fraud v1 kept as
+    # fraud@4, a stage another source's version holds), each with why.
     merged: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     run_ids: list[int] = field(default_factory=list)
@@ -82,7 +83,7 @@ class ImportSummary:
         if self.not_ready:
             text += f"; {len(self.not_ready)} not ready yet (read again next time)"
         if self.merged:
-            text += f"; merged or left out {len(self.merged)} duplicate source(s)"
+            text += f"; merged or left out {len(self.merged)} source(s), renumbered or kept (listed above)"
         return text
 
 
@@ -213,7 +214,8 @@ class IngestMixin:
                     new_runs.append((run, run_id))
         for batch in batches:
             for registry_model in batch.models:
-                self._write_registry_model(conn, registry_model, uid_to_id, summary)
+                self._write_registry_model(conn, registry_model, uid_to_id, summary,
+                                           store=batch.source_path)
         if model is not None:
             for run, run_id in sorted(new_runs, key=lambda item: item[0].start_time or 0):
                 if conn.execute("SELECT 1 FROM model_versions v JOIN models mo ON mo.id = "
@@ -296,13 +298,13 @@ class IngestMixin:
         columns = (run.name, run.project, run.source_format, run.source_path, run.status,
                    run.start_time, run.end_time, run.user, run.host, run.git_commit,
                    run.git_branch, None if run.git_dirty is None else int(run.git_dirty), env,
-                   run.fingerprint)
+                   run.fingerprint, 1 if run.git_commit_inferred else None)
         if existing:
             run_id = existing[0]
             conn.execute(
                 "UPDATE runs SET name=?, project=?, source_format=?, source_path=?, status=?, "
                 "start_time=?, end_time=?, user=?, host=?, git_commit=?, git_branch=?, git_dirty=?,"
-                " environment=?, fingerprint=?, updated_at=? WHERE id = ?", (*columns, now, run_id))
+                " environment=?, fingerprint=?, git_commit_inferred=?, updated_at=? WHERE id = ?", (*columns, now, run_id))
             for table in ("metric_series", "metric_summary", "params", "run_tags",
                           "run_artifacts"):
                 conn.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
@@ -311,7 +313,8 @@ class IngestMixin:
             run_id = conn.execute(
                 "INSERT INTO runs (name, project, source_format, source_path, status, start_time, "
                 "end_time, user, host, git_commit, git_branch, git_dirty, environment, fingerprint,"
-                " uid, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " git_commit_inferred, uid, created_at, updated_at) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (*columns, run.uid, now, now)).lastrowid
             summary.runs_new += 1
         summary.run_ids.append(run_id)
@@ -360,8 +363,7 @@ class IngestMixin:
                 " max, max_step, count) VALUES (?,?,?,?,?,?,?,?,?,?)", summaries)
         for dataset in run.datasets:
             dv_id = self._dataset_version(conn, dataset, summary)
-            self._edge(conn, "dataset", dv_id, "run", run_id,
-                       "output" if dataset.role == "output" else "input")
+            self._edge(conn, "dataset", dv_id, "run", run_id, dataset.role or "input")
         body = "\n".join(str(p) for p in (run.name, run.project, run.uid, *(
             f"{k} {v}" for k, v in run.tags.items())) if p)
         conn.execute("INSERT OR REPLACE INTO search_text (kind, ref_id, body) VALUES ('run', ?, ?)",
@@ -427,69 +429,6 @@ class IngestMixin:
                     return None
         return None
 
-    def _write_registry_model(self: "Catalog", conn: sqlite3.Connection,
-                              record: RegistryModelRecord, uid_to_id: dict[str, int],
-                              summary: ImportSummary) -> None:
-        """Bring a source registry's model in: versions (by source id), stages and aliases.
-
-        Stage and alias assignments that differ from the catalog's are recorded in the stage
-        history as ``import`` actions, so they show up in ``mltui history`` and roll back.
-        """
-        from .refs import MODEL_NAME_RE
-
-        name = record.name if MODEL_NAME_RE.match(record.name) else \
-            _SAFE_MODEL.sub("-", record.name).strip("-.") or "model"
-        if not conn.execute("SELECT 1 FROM models WHERE name = ?", (name,)).fetchone():
-            summary.models_new += 1
-        mid = self._ensure_model(conn, name, description=record.description,
-                                 created_at=record.created_at)
-        if record.description:
-            conn.execute("UPDATE models SET description = ? WHERE id = ? AND description IS NULL",
-                         (record.description, mid))
-        for key, value in record.tags.items():
-            conn.execute("INSERT OR REPLACE INTO model_tags (model_id, key, value) VALUES (?,?,?)",
-                         (mid, key, value))
-        source_to_vid: dict[int, int] = {}
-        for version in sorted(record.versions, key=lambda v: v.source_version):
-            source_uid = f"{record.source}:{record.name}/{version.source_version}"
-            row = conn.execute("SELECT id FROM model_versions WHERE source_uid = ?",
-                               (source_uid,)).fetchone()
-            if row:
-                source_to_vid[version.source_version] = row[0]
-                continue
-            run_id = uid_to_id.get(version.run_uid or "")
-            if run_id is None and version.run_uid:
-                found = conn.execute("SELECT id FROM runs WHERE uid = ?", (version.run_uid,)).fetchone()
-                run_id = found[0] if found else None
-            vid = self._register(conn, name, run_id=run_id,
-                                 artifact=_artifact_columns(version.artifact), tags=version.tags,
-                                 created_at=version.created_at, actor=version.created_by or "import",
-                                 source_uid=source_uid,
-                                 status="archived" if (version.stage or "").lower() == "archived"
-                                 else version.status, number=version.source_version)
-            summary.versions_new += 1
-            if version.description:
-                self._save_doc(conn, "version", vid, version.description, author="import",
-                               message=f"imported from {record.source}")
-            source_to_vid[version.source_version] = vid
-        wanted: dict[str, int] = {}
-        for version in record.versions:
-            stage = (version.stage or "").strip().lower()
-            if stage and stage not in ("none", "archived") and version.source_version in source_to_vid:
-                wanted[stage] = source_to_vid[version.source_version]
-        for alias, number in record.aliases.items():
-            if number in source_to_vid:
-                wanted[alias.strip().lower()] = source_to_vid[number]
-        for stage, vid in sorted(wanted.items()):
-            current = conn.execute("SELECT version_id FROM stages WHERE model_id = ? AND stage = ?",
-                                   (mid, stage)).fetchone()
-            current_id = current[0] if current else None
-            if current_id == vid:
-                continue
-            self._move_stage(conn, mid, stage, current_id, vid, "import",
-                             f"imported from {record.source} registry", None, False, "import")
-            summary.stages_set += 1
-
 
 def _owner(runs: list[RunRecord], source: str) -> RunRecord | None:
     """The run whose folder holds ``source`` most closely; the only run when none does."""
@@ -502,14 +441,3 @@ def _owner(runs: list[RunRecord], source: str) -> RunRecord | None:
 
 class _DryRun(Exception):
     """Raised inside the import transaction to roll a dry run back."""
-
-
-_SAFE_MODEL = re.compile(r"[^A-Za-z0-9_.-]+")
-
-
-def _artifact_columns(artifact: ArtifactRecord | None) -> dict[str, Any]:
-    if artifact is None:
-        return {}
-    return {"artifact_path": artifact.path, "artifact_path_raw": artifact.path_raw,
-            "artifact_hash_algo": artifact.hash_algo, "artifact_hash": artifact.hash,
-            "artifact_size": artifact.size, "base_model": artifact.base_model}

@@ -65,13 +65,14 @@ class LineageMixin:
                     "stages": stages, "at": row[8]}
         if kind == "run":
             row = conn.execute("SELECT uid, name, project, source_format, git_commit, git_branch, "
-                               "git_dirty, start_time, source_path FROM runs WHERE id = ?",
-                               (ident,)).fetchone()
+                               "git_dirty, start_time, source_path, git_commit_inferred FROM runs "
+                               "WHERE id = ?", (ident,)).fetchone()
             return {"key": node_key(kind, ident), "kind": kind, "id": ident,
                     "label": f"run:{row[0][:12]}", "ref": f"run:{row[0]}",
                     "detail": row[1] or row[2] or row[3],
                     "name": row[1], "project": row[2], "format": row[3], "commit": row[4],
-                    "branch": row[5], "dirty": row[6], "at": row[7], "source_path": row[8]}
+                    "branch": row[5], "dirty": row[6], "at": row[7], "source_path": row[8],
+                    "commit_inferred": bool(row[9])}
         if kind == "dataset":
             row = conn.execute("SELECT name, version, hash_algo, hash, uri_raw, path, size, "
                                "row_count FROM dataset_versions WHERE id = ?", (ident,)).fetchone()
@@ -94,9 +95,11 @@ class LineageMixin:
             "SELECT src_kind, src_id, role FROM lineage WHERE dst_kind = ? AND dst_id = ? "
             "ORDER BY role, src_kind, src_id", (kind, ident))]
         if kind == "run":
-            commit = conn.execute("SELECT git_commit FROM runs WHERE id = ?", (ident,)).fetchone()
+            commit = conn.execute("SELECT git_commit, git_commit_inferred FROM runs WHERE id = ?",
+                                  (ident,)).fetchone()
             if commit and commit[0]:
-                out.append(("commit", commit[0], "code"))
+                # An inferred commit is a guess (services/git.py): the edge says so.
+                out.append(("commit", commit[0], "code (inferred)" if commit[1] else "code"))
         return out
 
     def _children(self: "Catalog", kind: str, ident: Any) -> list[tuple[str, Any, str]]:

@@ -222,7 +222,9 @@ _ATTRIBUTE_ALIASES = {"run_uuid": "run_id", "experiment_name": "experiment", "cr
 DATASET_FIELDS = {"name": ("dv.name", "text"), "version": ("dv.version", "number"),
                   "digest": ("dv.hash", "text"), "hash": ("dv.hash", "text"),
                   "uri": ("dv.uri_raw", "text"), "path": ("dv.path", "text"),
-                  "rows": ("dv.row_count", "number")}
+                  "rows": ("dv.row_count", "number"),
+                  # how the run used it: input, output, or the source's context (training ...)
+                  "context": ("l.role", "text"), "role": ("l.role", "text")}
 
 
 # Nested parentheses and `not`s past this are refused: the parser and compiler recurse once per

@@ -73,7 +73,9 @@ class DatasetRecord:
     row_count: int | None = None
     columns: list[str] | None = None
     derived_from: list["DatasetRecord"] = field(default_factory=list)
-    role: str = "input"  # "input" (consumed by the run) or "output" (produced by it)
+    # "output" (produced by the run), else how the run consumed it: "input", or the source's
+    # own context such as MLflow's "training" / "evaluation" (the lineage edge's role).
+    role: str = "input"
 
 
 @dataclass(slots=True)
@@ -113,6 +115,7 @@ class RunRecord:
     user: str | None = None
     host: str | None = None
     git_commit: str | None = None
+    git_commit_inferred: bool = False  # not in the log: its work tree's HEAD, see services/git
     git_branch: str | None = None
     git_dirty: bool | None = None
     params: dict[str, str] = field(default_factory=dict)

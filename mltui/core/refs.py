@@ -2,7 +2,8 @@
 
 ``fraud`` (latest version), ``fraud@3`` / ``fraud@v3``, ``fraud@production`` (stage or alias),
 ``models:/fraud/3``, ``models:/fraud@champion``, ``models:/fraud/Production``, the canonical name
-(``proj_fraud_v3_20260101``), ``run:<id or unique prefix>``, ``data:<name>@2``.
+(``proj_fraud_v3_20260101``), ``run:<uid or unique uid prefix>`` (the uid the tables show,
+or a run's exact name; the catalog's numeric row ids are never references), ``data:<name>@2``.
 
 Parsing is pure; resolution reads the catalog through parameterised queries only.  An unknown
 or ambiguous reference raises :class:`NotFound` listing the closest matches.
@@ -79,7 +80,7 @@ def parse_ref(text: str) -> Ref:
     if MODEL_NAME_RE.match(raw):
         return Ref("name", raw, model=raw)
     raise InvalidInput(f"bad reference {raw!r}",
-                       hint="write a model name, model@3, model@production or run:<id>")
+                       hint="write a model name, model@3, model@production or run:<uid>")
 
 
 def _check_model(name: str, raw: str) -> None:
@@ -190,7 +191,11 @@ def resolve_version(conn: sqlite3.Connection, ref: Ref) -> int:
 
 
 def resolve_run(conn: sqlite3.Connection, ref: Ref) -> int:
-    """The runs id of ``run:<id or unique prefix>`` (also matches a run's name exactly)."""
+    """The runs row id of ``run:<uid or unique uid prefix>`` (also a run's exact name).
+
+    One meaning only: the selector is compared with run uids (the ``run`` column of
+    ``mltui ls runs``, the ``uid`` of ``--json``), never with the catalog's numeric row ids.
+    """
     prefix = str(ref.selector)
     row = conn.execute("SELECT id FROM runs WHERE uid = ?", (prefix,)).fetchone()
     if row:
@@ -209,8 +214,11 @@ def resolve_run(conn: sqlite3.Connection, ref: Ref) -> int:
         return rows[0][0]
     names = [r[0] for r in conn.execute("SELECT name FROM runs WHERE name IS NOT NULL LIMIT 20000")]
     candidates = _closest(prefix, names)
-    raise NotFound(f"no run matches {prefix!r}",
-                   hint=_did_you_mean(candidates) or "list runs with: mltui ls runs",
+    hint = _did_you_mean(candidates) or "list runs with: mltui ls runs"
+    if prefix.isdigit():
+        hint = ("run:<x> names a run by its uid as `mltui ls runs` shows it, not by a row "
+                "number; " + hint)
+    raise NotFound(f"no run matches {prefix!r}", hint=hint,
                    candidates=candidates)
 
 

@@ -197,7 +197,15 @@ def _v2_audit_chain(db: sqlite_utils.Database) -> None:
         _append_only_triggers(conn, table)
 
 
-MIGRATIONS: list[Callable[["sqlite_utils.Database"], None]] = [_v1_core, _v2_audit_chain]
+
+def _v3_git_commit_inferred(db: sqlite_utils.Database) -> None:
+    # 1 when the run's log named no commit and the import gave it its work tree's HEAD
+    # (services/git.py): a guess every front end marks as such.  Self-contained step.
+    db.execute("ALTER TABLE runs ADD COLUMN git_commit_inferred INTEGER")
+
+
+MIGRATIONS: list[Callable[["sqlite_utils.Database"], None]] = [_v1_core, _v2_audit_chain,
+                                                             _v3_git_commit_inferred]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 FAULT_ENV = "MLTUI_FAULT"

@@ -2,7 +2,7 @@
 
 Everything here is pure reading: lenient JSON (NaN/Infinity), YAML with 1.2 floats and unknown
 Python tags, Git LFS pointers, content hashes of files and directories, foreign absolute paths,
-git work-tree lookups and personal-data scrubbing.  See ``shared/FORMATS.md`` §0.2.
+and personal-data scrubbing (git inference is services/git.py).  See ``shared/FORMATS.md`` §0.2.
 """
 
 from __future__ import annotations
@@ -14,10 +14,8 @@ import io
 import json
 import math
 import re
-import subprocess
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -388,26 +386,7 @@ def stable_uid(source_format: str, path: Path) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# git and personal data
-
-
-@lru_cache(maxsize=256)
-def git_info(directory: str) -> tuple[str | None, str | None, bool | None]:
-    """``(commit, branch, dirty)`` of the git work tree holding ``directory``, or Nones."""
-    def git(*args: str) -> str | None:
-        try:
-            result = subprocess.run(["git", "-C", directory, *args], capture_output=True,
-                                    text=True, timeout=10)
-        except (OSError, subprocess.SubprocessError):
-            return None
-        return result.stdout.strip() if result.returncode == 0 else None
-
-    commit = git("rev-parse", "HEAD")
-    if not commit:
-        return None, None, None
-    branch = git("rev-parse", "--abbrev-ref", "HEAD")
-    status = git("status", "--porcelain", "--untracked-files=no")
-    return commit, (branch if branch and branch != "HEAD" else None), bool(status)
+# personal data
 
 
 def scrub_pii(value: str | None) -> str | None:

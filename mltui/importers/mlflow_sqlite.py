@@ -232,9 +232,14 @@ class _SqliteReader:
         datasets = {row[0]: row[1:] for row in self.select(
             "datasets", ["dataset_uuid", "name", "digest", "dataset_source_type",
                          "dataset_source", "dataset_schema", "dataset_profile"])}
+        contexts: dict[str, str] = {}  # input_uuid -> mlflow.data.context (training, ...)
+        if "input_tags" in self.tables:
+            contexts = {row[0]: row[1] for row in self.select(
+                "input_tags", ["input_uuid", "value"], "WHERE name = 'mlflow.data.context'")}
         out: dict[str, list] = {}
-        for source_type, source_id, destination_type, run_id in self.select(
-                "inputs", ["source_type", "source_id", "destination_type", "destination_id"]):
+        for source_type, source_id, destination_type, run_id, input_uuid in self.select(
+                "inputs", ["source_type", "source_id", "destination_type", "destination_id",
+                           "input_uuid"]):
             if source_type != "DATASET" or destination_type != "RUN" or run_id not in active:
                 continue
             found = datasets.get(source_id)
@@ -246,7 +251,8 @@ class _SqliteReader:
             out.setdefault(run_id, []).append(dataset_record(
                 name=str(name), digest=text_or_none(digest), source_type=text_or_none(source_kind),
                 source=text_or_none(source), schema=text_or_none(schema),
-                profile=text_or_none(profile), resolver=self.resolver))
+                profile=text_or_none(profile), resolver=self.resolver,
+                context=text_or_none(contexts.get(input_uuid))))
         return out
 
     def _logged_models(self, active: dict) -> dict[str, list[LoggedModel]]:

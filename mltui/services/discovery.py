@@ -2,7 +2,8 @@
 
 This is the first half of an import (the second, writing, is the catalog's): walk the folders,
 let each format's ``detect`` claim what it recognises in priority order, read every claimed log
-into plain records, and fill in what the log does not say (the git commit of its work tree).
+into plain records, and fill in what the log does not say (the git commit of its work tree,
+marked inferred).
 Failures are collected as values, one per log, so ``--skip-invalid`` can go on without them.
 """
 
@@ -20,8 +21,9 @@ from ..core.errors import ImportFailed, InvalidInput
 from ..core.records import ImportBatch
 from ..core.safefile import checked_path, contained_in, current_refusals, noting_refusals
 from ..importers import format_modules, module_for
-from ..importers.common import (ImportContext, NotReady, gc_paused, git_info, read_scope,
+from ..importers.common import (ImportContext, NotReady, gc_paused, read_scope,
                                redact_secret_params)
+from .git import CommitInference
 
 # What a reader may raise on hostile input beyond ImportFailed: each becomes one skipped log.
 # (RecursionError: nesting deeper than the stack; OverflowError: a number past float or
@@ -220,9 +222,11 @@ def read_paths(paths: Iterable[Path], *, forced: str | None = None,
     """Read every log under ``paths`` into records; failures are collected, not raised.
 
     Paths that a batch lists as consumed (e.g. DVC metrics files) are not read again by a
-    later file format.  Runs without a git commit get the one of the log's work tree.
+    later file format.  Runs without a git commit get their work tree's HEAD when they are not
+    older than it, marked inferred (:mod:`.git`).
     """
     result = ReadResult()
+    commits = CommitInference()  # one per import: git is asked once per repository
     paths = [Path(p) for p in paths]
     named_files = {p for p in paths if p.is_file()}
     displaced: dict[Path, list[str]] = {}
@@ -234,8 +238,10 @@ def read_paths(paths: Iterable[Path], *, forced: str | None = None,
     for index, (module, path, root) in enumerate(found):
         if on_progress:
             on_progress(index, total, str(path))
-        if str(path.resolve()) in consumed:
-            continue
+        resolved = path.resolve()
+        if consumed and (str(resolved) in consumed
+                         or any(str(parent) in consumed for parent in resolved.parents)):
+            continue  # read already as part of another log (a DVC stage's plots, DVCLive dir)
         ctx = ImportContext(root=root.resolve())
         try:
             # read_scope: the fingerprints describe the bytes this read consumed; gc paused:
@@ -266,13 +272,7 @@ def read_paths(paths: Iterable[Path], *, forced: str | None = None,
         for run in batch.runs:
             # Every format's params pass the same credential filter (keys kept, values hidden).
             run.params = redact_secret_params(run.params)
-            if run.git_commit is None:
-                source = Path(run.source_path)
-                folder = source if source.is_dir() else source.parent
-                commit, branch, dirty = git_info(str(folder.resolve()))
-                run.git_commit, run.git_branch = commit, run.git_branch or branch
-                if run.git_dirty is None:
-                    run.git_dirty = dirty
+            commits.fill(run)
         result.batches.append(batch)
         result.warnings.extend(ctx.warnings)
     if on_progress:

@@ -98,3 +98,14 @@ def test_dataset_references(catalog, tmp_path) -> None:
     with pytest.raises(NotFound) as info:
         catalog.resolve_dataset("data:review")
     assert "did you mean data:reviews" in info.value.one_line()
+
+
+def test_run_reference_is_a_uid_prefix_never_a_row_id(catalog) -> None:
+    """Issue 8 item 5: ``run:2`` means the run whose uid starts with 2, not row 2."""
+    first = catalog.log_run("first", uid="2f0c0ffee")  # row id 1, uid starts with "2"
+    second = catalog.log_run("second", uid="a1b2c3")    # row id 2
+    assert second["id"] == 2
+    assert catalog.resolve_run("run:2") == first["id"]
+    with pytest.raises(NotFound, match="no run matches '1'") as info:
+        catalog.resolve_run("run:1")  # row 1 exists, but no uid starts with 1
+    assert "not by a row number" in (info.value.hint or "")

@@ -138,6 +138,8 @@ def node_detail(node: dict[str, Any] | None, role: str | None,
         commit = node.get("commit")
         if commit and node.get("branch"):
             commit = f"{commit} ({node['branch']}{', dirty' if node.get('dirty') else ''})"
+        if commit and node.get("commit_inferred"):
+            commit = f"{commit} inferred"
         pairs += [("name", node.get("name")), ("project", node.get("project")),
                   ("format", node.get("format")), ("commit", commit),
                   ("started", fmt_time(node.get("at"))), ("source", node.get("source_path"))]

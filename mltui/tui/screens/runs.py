@@ -68,7 +68,7 @@ def render_run_detail(run: dict[str, Any]) -> Group:
         ("started", fmt_time(run["start_time"])),
         ("ended", fmt_time(run["end_time"])),
         ("user", run.get("user")),
-        ("commit", run["git_commit"]),
+        ("commit", f"{run['git_commit']} (inferred)" if run.get("git_commit_inferred") else run["git_commit"]),
         ("branch", run["git_branch"]),
         ("versions", ", ".join(run["versions"]) or "not registered — n registers it"),
         ("data", ", ".join(f"data:{d['name']}@{d['version']}" for d in run["datasets"]) or "—"),

@@ -30,7 +30,7 @@ def render_version_detail(detail: dict[str, Any], trend: list[dict[str, Any]],
         ("run", Text.assemble(lit(f"run:{(detail['run_uid'] or '—')[:12]}"), "  ",
                               lit(run.get("name") or "", "dim"))),
         ("source", f"{run.get('source_format') or '—'}  {safe(run.get('source_path') or '')}"),
-        ("commit", detail["git_commit"]),
+        ("commit", f"{detail['git_commit']} (inferred)" if detail.get("git_commit_inferred") else detail["git_commit"]),
         ("data", ", ".join(f"data:{d['name']}@{d['version']}" for d in detail["data"]) or "—"),
         ("artifact", f"{detail['artifact_hash_algo']}:{detail['artifact_hash'][:16]}  "
                      f"{safe(detail['artifact_path_raw'] or detail['artifact_path'] or '')}"

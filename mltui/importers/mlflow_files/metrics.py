@@ -1,0 +1,121 @@
+"""MLflow metric files (``metrics/<key>``): the hot loop of a file store import."""
+
+from __future__ import annotations
+
+from itertools import repeat
+from pathlib import Path
+
+from ...core.errors import ImportFailed
+from ...core.records import MetricColumns, MetricPoint
+from ..common import read_text
+
+
+
+def read_metric_file(path: Path | str, key: str, warnings: list[str]
+                     ) -> list[MetricPoint] | MetricColumns:
+    """Parse one ``metrics/<key>`` file (identical repeated lines dropped): columns when the
+    file has MLflow's usual shape (the fast path), else points.
+
+    Lines are ``<ts_ms> <value> <step>``; legacy 2-field lines have step 0, and MLflow 3 adds
+    ``<dataset_name> <dataset_digest>`` (5 fields), where field 3 is still the step (MLflow's own
+    reader then reports step 0, a bug we do not copy).  ``nan``/``inf`` values are kept as raw
+    text.  A line that cannot be parsed is an ImportFailed naming the line and field, except a
+    torn last line without a newline (a writer killed mid-append), which is skipped.
+    """
+    text = read_text(path)
+    fast = _parse_canonical_metric_text(text, key)
+    if fast is not None:
+        return fast
+    points: list[MetricPoint] = []
+    append = points.append
+    seen: set[str] = set()
+    lines = text.split("\n")
+    last = len(lines) - 1
+    seq = 0
+    for index, line in enumerate(lines):
+        parts = line.split()
+        count = len(parts)
+        if count == 3:
+            signature = line
+        elif count == 0:
+            continue
+        else:
+            signature = " ".join(parts[:3])
+        if signature in seen:
+            continue  # an identical duplicate point (MLflow appends, never rewrites)
+        try:
+            wall = int(parts[0]) / 1000.0
+            value = float(parts[1])
+            step = int(parts[2]) if count >= 3 else 0
+        except (ValueError, IndexError):
+            if index == last:
+                warnings.append(f"{path}:{index + 1}: torn last line {line!r} skipped")
+                break
+            raise _metric_line_error(path, index + 1, parts) from None
+        seen.add(signature)
+        if value - value == 0.0:  # finite (inf - inf and nan - nan are nan)
+            append(MetricPoint(key, value, step, None, "step", wall, None, seq))
+        else:
+            raw = "nan" if value != value else ("inf" if value > 0 else "-inf")
+            append(MetricPoint(key, None, step, None, "step", wall, raw, seq))
+        seq += 1
+    return points
+
+
+def _parse_canonical_metric_text(text: str, key: str) -> MetricColumns | None:
+    """Points of a metric file in MLflow's usual shape, as columns; None otherwise.
+
+    The usual shape: every line ``<int> <float> <int>`` with single spaces, a final newline and
+    no repeated line.  Checking that costs a few C-level passes; converting whole columns with
+    ``map`` then avoids a Python-level loop per line, which is most of the import time for big
+    stores.  Any other shape (legacy 2-field or 5-field lines, duplicates, a torn last line,
+    garbage) returns None and the line-by-line parser handles it, with exact error positions.
+    """
+    if not text.endswith("\n"):
+        return None
+    lines = text[:-1].split("\n")
+    count = len(lines)
+    if set(map(str.count, lines, repeat(" ", count))) != {2} or len(set(lines)) != count:
+        return None
+    tokens = text.split()
+    if len(tokens) != 3 * count:
+        return None
+    try:
+        walls = [stamp / 1000.0 for stamp in map(int, tokens[0::3])]
+        values = list(map(float, tokens[1::3]))
+        steps = list(map(int, tokens[2::3]))
+    except ValueError:
+        return None
+    total = sum(values)
+    if total - total == 0.0:  # every value finite (a nan/inf anywhere makes the sum non-finite)
+        return MetricColumns(key, values, steps, walls)
+    raws: dict[int, str] = {}
+    for index, value in enumerate(values):
+        if value - value != 0.0:
+            raws[index] = "nan" if value != value else ("inf" if value > 0 else "-inf")
+            values[index] = None
+    return MetricColumns(key, values, steps, walls, raws)
+
+
+def _metric_line_error(path: Path | str, line: int, parts: list[str]) -> ImportFailed:
+    if len(parts) < 2:
+        return ImportFailed(str(path), f"expected '<timestamp> <value> [<step>]', got {len(parts)}"
+                                       f" field(s)", line=line, field="value")
+    try:
+        int(parts[0])
+    except ValueError:
+        try:
+            float(parts[0])
+            # A float timestamp: MLflow never writes one, and int() below would lose it.
+            return ImportFailed(str(path), f"timestamp {parts[0]!r} is not integer milliseconds",
+                                line=line, field="timestamp")
+        except ValueError:
+            return ImportFailed(str(path), f"timestamp {parts[0]!r} is not a number", line=line,
+                                field="timestamp")
+    try:
+        float(parts[1])
+    except ValueError:
+        return ImportFailed(str(path), f"value {parts[1]!r} is not a number", line=line,
+                            field="value")
+    return ImportFailed(str(path), f"step {parts[2]!r} is not an integer", line=line,
+                        field="step")
