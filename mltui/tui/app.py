@@ -142,6 +142,28 @@ class MltuiApp(App):
 
     # -- actions ----------------------------------------------------------------------------------
 
+    async def action_quit(self) -> None:
+        """Quit (``q``, ``ctrl+q``, the palette) — but never silently over unsaved docs."""
+        from .screens.confirm import ConfirmDialog
+
+        unsaved = [screen for screen in self.screen_stack if getattr(screen, "modified", False)]
+        if not unsaved:
+            self.exit()
+            return
+        if isinstance(self.screen, ConfirmDialog):
+            return  # already asking something: answer that first
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                for screen in unsaved:
+                    screen.discard_draft()
+                self.exit()
+
+        names = ", ".join(str(getattr(screen, "target", "")) for screen in unsaved)
+        self.push_screen(ConfirmDialog(f"Quit and discard your unsaved changes to {names}?",
+                                       "y quits without saving · n goes back to the editor"),
+                         answered)
+
     def action_help(self) -> None:
         from .screens.help import HelpScreen
 

@@ -338,6 +338,7 @@ class RollbackDialog(CatalogModal[bool]):
 
     @on(Button.Pressed, "#rb-cancel")
     def action_cancel(self) -> None:
+        self.app.notify("rollback cancelled, nothing changed", markup=False)
         self.dismiss(False)
 
     @on(Button.Pressed, "#rb-confirm")
