@@ -8,7 +8,7 @@ holding an arrow key repaints two lines per step and not the whole pane.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from rich.text import Text
 from textual import on, work
@@ -26,39 +26,61 @@ from ..base import CatalogScreen
 from ..widgets.grid import Column, VirtualGrid
 from ..widgets.keybar import KeyBar
 from ..widgets.detail import render_version_detail
-from ..widgets.text import commit, lit, number, stage_badges
+from ..widgets.text import commit, lit, number, stage_label, stage_width
 
 FIRST_PAGE = 200
 ALL = "*"  # the "all versions" entry of the model list ('*' is never a model name)
 DETAIL_DELAY = 0.15  # seconds the cursor rests before the detail pane follows
+AGE_TICK = 20.0  # seconds between redraws of the age column (its finest unit is a minute)
 
 
-def version_columns(metric_keys: list[str], width: int, now: float, *,
-                    all_models: bool = False) -> list[Column]:
+def version_columns(metric_keys: list[str], width: int, now: Callable[[], float], *,
+                    all_models: bool = False, stage_sets: list[list[str]] | None = None
+                    ) -> list[Column]:
     """The versions table's columns for a screen ``width`` (narrow screens drop some).
 
-    Under "all versions" the first column names the model too (``fraud@3``).
+    Under "all versions" the first column names the model too (``fraud@3``).  The stages
+    column is as wide as the widest set of stages one version holds (never a cut name); metric
+    headers take their key's length when the name column can give the room.  Ages are
+    computed when a row is drawn, from ``now()``, so they tick.
     """
     first = Column("version", "version", lambda r: lit(f"{r['model']}@{r['version']}"), width=12) \
         if all_models else Column("version", "ver", lambda r: Text(f"v{r['version']}"), width=4)
+    stages = max(6, stage_width(stage_sets or []))
     columns = [
         # Plain cells (no per-cell styles) keep each repainted row to one escape sequence.
         first,
         Column("name", "name", lambda r: lit(r["canonical_name"]), width=0, min_width=12),
-        Column("age", "age", lambda r: Text(fmt_age(r["created_at"], now)), width=3,
+        Column("age", "age", lambda r: Text(fmt_age(r["created_at"], now())), width=3,
                justify="right"),
-        Column("stages", "stages", lambda r: stage_badges(r["stages"]),
-               width=12 if width >= 100 else 9),
+        Column("stages", "stages", lambda r: stage_label(r["stages"]), width=stages),
     ]
     shown = metric_keys if width >= 58 else metric_keys[:2]
+    extras = (16 + 1 if width >= 100 else 0) + (7 + 1 if width >= 90 else 0)
+    # What the name column can give: everything above its minimum, shared by the metrics.
+    fixed = sum(c.width + 1 for c in columns if c.width) + 1 + extras
+    spare = width - 1 - fixed - (12 + 1) - 8 * len(shown)
     for key in shown:
-        columns.append(Column(f"m:{key}", safe(key)[:7], (lambda k: lambda r: number(
-            r["metrics"].get(k)))(key), width=7, justify="right"))
+        label = safe(key)
+        grow = min(max(0, len(label) - 7), max(0, spare), 9)
+        spare -= grow
+        columns.append(Column(f"m:{key}", label, (lambda k: lambda r: number(
+            r["metrics"].get(k)))(key), width=7 + grow, justify="right"))
     if width >= 100:
         columns.append(Column("data", "data", lambda r: lit(", ".join(r["datasets"])), width=16))
     if width >= 90:
         columns.append(Column("commit", "commit", lambda r: commit(r["git_commit"]), width=7))
     return columns
+
+
+def stage_sets_of(models: list[dict[str, Any]], model: str | None) -> list[list[str]]:
+    """The stages each version holds (``{version: [stages]}``), for one model or all."""
+    sets: dict[tuple[str, int], list[str]] = {}
+    for item in models:
+        if model is None or item["name"] == model:
+            for stage, version in item["stages"].items():
+                sets.setdefault((item["name"], version), []).append(stage)
+    return list(sets.values())
 
 
 class BrowseScreen(CatalogScreen):
@@ -127,6 +149,11 @@ class BrowseScreen(CatalogScreen):
         self.grid.loader = lambda ids: self.catalog.versions(ids, metric_keys=self.metric_keys)
         self.grid.focus()
         self.load_models()
+        self.set_interval(AGE_TICK, self.tick_ages)
+
+    def tick_ages(self) -> None:
+        """Ages are "how long ago": redraw them as the clock moves (rows are not re-read)."""
+        self.grid.redraw()
 
     async def reload(self) -> None:
         """Another process wrote: re-read models, ids and visible rows; keep the cursor."""
@@ -154,9 +181,7 @@ class BrowseScreen(CatalogScreen):
             if model["stages"]:
                 prompt.append("\n")
                 prompt.append_text(Text(" ").join(
-                    Text.assemble((f"{_short(stage)}", "green" if stage == "production" else
-                                   "yellow" if stage == "staging" else "magenta"),
-                                  (f" v{version}", "dim"))
+                    Text.assemble(stage_label([stage]), (f" v{version}", "dim"))
                     for stage, version in model["stages"].items()))
             option_list.add_option(Option(prompt, id=model["name"]))
         if not models:
@@ -215,7 +240,8 @@ class BrowseScreen(CatalogScreen):
             self.trend_key = keys[0] if keys else None
         grid = self.grid
         grid.set_columns(version_columns(keys, grid.size.width or self.size.width - 20,
-                                         self.app.now(), all_models=model is None))
+                                         self.app.now, all_models=model is None,
+                                         stage_sets=stage_sets_of(self._models, model)))
         grid.set_ids(first, keep=grid.cursor_id if keep else None, clear_rows=True, reset=not keep)
         self._update_title(len(first), partial=len(first) == FIRST_PAGE)
         if len(first) == FIRST_PAGE:  # the rest of the ordered ids, after the first paint
@@ -384,6 +410,3 @@ class BrowseScreen(CatalogScreen):
         if changed:
             self.call_later(self.app.reload_screens)
 
-
-def _short(stage: str) -> str:
-    return {"production": "prod", "staging": "stg"}.get(stage, stage)

@@ -128,7 +128,7 @@ def history_detail(row: dict[str, Any] | None) -> Group | Text:
     gates = Text("gates", style="dim")
     if row["gate_results"]:
         gates.append("\n")
-        gates.append_text(gate_lines(row["gate_results"]))
+        gates.append_text(gate_lines(row["gate_results"], list_passing=True))
     else:
         gates.append("  none recorded", style="dim")
     return Group(head, reason, gates)

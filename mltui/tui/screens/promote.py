@@ -28,12 +28,14 @@ from ..widgets.text import lit, stage_badges
 COMMON_STAGES = ["production", "staging", "champion", "challenger", "canary"]
 
 
-def gate_lines(results: list[dict[str, Any]], limit: int | None = None) -> Text:
+def gate_lines(results: list[dict[str, Any]], limit: int | None = None, *,
+               list_passing: bool = False) -> Text:
     """Gate results, failing first (rule, then actual vs required), passing ones as a count.
 
     A failing gate is the reason a promotion is refused, so it comes first and is never hidden
     behind passing ones; ``limit`` caps the failing lines (the rest are counted) so the verdict
-    always fits the dialog.
+    always fits the dialog.  ``list_passing`` lists every passing rule too (the history's
+    record of what was checked).
     """
     if not results:
         return Text("no gates guard this stage", style="dim")
@@ -53,6 +55,15 @@ def gate_lines(results: list[dict[str, Any]], limit: int | None = None) -> Text:
         text.append("\n" if text else "")
         text.append(f"✗ … and {len(failed) - len(shown)} more failing", style="bold red")
     summary = []
+    if list_passing:
+        for result in passed + skipped:
+            text.append("\n" if text else "")
+            text.append(" – " if result.get("skipped") else " ✓ ",
+                        style="dim" if result.get("skipped") else "bold green")
+            text.append_text(lit(result["rule"]))
+            text.append("  ")
+            text.append_text(lit(result["detail"], "dim"))
+        passed = skipped = []
     if passed:
         summary.append(f"✓ {len(passed)} gate{'s' if len(passed) != 1 else ''} pass")
     if skipped:

@@ -52,16 +52,18 @@ def render_version_detail(detail: dict[str, Any], trend: list[dict[str, Any]],
     for key, value in list(detail["params"].items())[:limit]:
         params.add_row(lit(key), lit(value))
     tags = {**detail.get("run_tags", {}), **detail["tags"]}
-    parts: list[Any] = [head, meta]
+    # Most useful first: at 80×24 the pane shows about eight lines, so the trend and the key
+    # metrics come before the metadata, which is one `enter` away in full.
+    parts: list[Any] = [head]
     if trend:
         line = Text.assemble((f"trend {safe(trend_key)} ", "dim"))
         line.append_text(sparkline([t["value"] for t in trend],
                                    [bool(t["held_production"]) for t in trend]))
-        line.append("  (green: held production · t: next metric)", style="dim")
+        line.append("  green: held production · t: next metric", style="dim")
         parts.append(line)
     grid = Table.grid(padding=(0, 3))
     grid.add_row(metrics, params)
-    parts.append(grid)
+    parts.extend([grid, meta])
     if tags:
         parts.append(Text.assemble(("tags  ", "dim"), lit(", ".join(
             f"{k}={v}" for k, v in list(tags.items())[:10]))))
