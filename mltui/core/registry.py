@@ -200,6 +200,19 @@ class RegistryMixin:
             self._event(conn, "archive", "version", vid, self.ref_of(vid),
                         before={"status": before}, after={"status": "archived"}, detail=reason)
 
+    def unarchive(self: "Catalog", ref: str | int, *, reason: str | None = None) -> bool:
+        """Make an archived version ``ready`` again (recorded as an ``unarchive`` event);
+        False, and nothing written, when it was not archived."""
+        vid = self.resolve(ref)
+        with self._write() as conn:
+            before = conn.execute("SELECT status FROM model_versions WHERE id = ?", (vid,)).fetchone()[0]
+            if before != "archived":
+                return False
+            conn.execute("UPDATE model_versions SET status = 'ready' WHERE id = ?", (vid,))
+            self._event(conn, "unarchive", "version", vid, self.ref_of(vid),
+                        before={"status": before}, after={"status": "ready"}, detail=reason)
+        return True
+
     # -- stages ----------------------------------------------------------------------------
 
     def stage_holder(self: "Catalog", model: str, stage: str) -> int | None:

@@ -221,3 +221,13 @@ def test_registering_a_run_takes_its_model_file(catalog, tmp_path) -> None:
     explicit = catalog.register("fraud", run=run, artifact=str(other))  # an explicit file wins
     assert explicit["artifact_path"] == str(other.resolve())
     assert catalog.register("fraud", run=catalog.log_run("no-model"))["artifact_hash"] is None
+
+
+def test_unarchive_makes_a_version_promotable_again_and_is_recorded(seeded) -> None:
+    seeded.archive("fraud@1", reason="old")
+    assert seeded.unarchive("fraud@1", reason="needed for the A/B test") is True
+    assert seeded.versions([seeded.resolve("fraud@1")])[0]["status"] == "ready"
+    event = seeded.events(action="unarchive")[0]
+    assert (event["ref"], event["detail"]) == ("fraud@1", "needed for the A/B test")
+    assert seeded.promote("fraud@1", reason="back")["to"] == "fraud@1"
+    assert seeded.unarchive("fraud@1") is False  # not archived: nothing written
