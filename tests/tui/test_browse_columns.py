@@ -60,3 +60,13 @@ async def test_ages_tick_while_the_app_is_open(tui_catalog_path) -> None:
         row = next(line for line in table_lines(app) if line.startswith(" v5 "))
         assert " 1m " in row
     cat.close()
+
+
+async def test_first_promotion_reads_dash_to_version_in_the_detail(tui_catalog) -> None:
+    app = make_app(tui_catalog)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("down", "down", "enter")  # fraud@2: its first promotion had no holder
+        await settle(pilot)
+        text = screen_text(app)
+        assert "— → v2" in text and "v— → v2" not in text

@@ -46,14 +46,14 @@ def version_columns(metric_keys: list[str], width: int, now: Callable[[], float]
     """
     first = Column("version", "version", lambda r: lit(f"{r['model']}@{r['version']}"), width=12) \
         if all_models else Column("version", "ver", lambda r: Text(f"v{r['version']}"), width=4)
-    stages = max(6, stage_width(stage_sets or []))
+    stages = max(8, stage_width(stage_sets or []))  # 8: "archived"
     columns = [
         # Plain cells (no per-cell styles) keep each repainted row to one escape sequence.
         first,
         Column("name", "name", lambda r: lit(r["canonical_name"]), width=0, min_width=12),
         Column("age", "age", lambda r: Text(fmt_age(r["created_at"], now())), width=3,
                justify="right"),
-        Column("stages", "stages", lambda r: stage_label(r["stages"]), width=stages),
+        Column("stages", "stages", stages_cell, width=stages),
     ]
     shown = metric_keys if width >= 58 else metric_keys[:2]
     extras = (16 + 1 if width >= 100 else 0) + (7 + 1 if width >= 90 else 0)
@@ -71,6 +71,15 @@ def version_columns(metric_keys: list[str], width: int, now: Callable[[], float]
     if width >= 90:
         columns.append(Column("commit", "commit", lambda r: commit(r["git_commit"]), width=7))
     return columns
+
+
+def stages_cell(row: dict[str, Any]) -> Text:
+    """The stages a version holds, then ``archived`` when it is (it may still hold a stage)."""
+    cell = stage_label(row["stages"])
+    if row.get("status") == "archived":
+        cell.append(" " if cell else "")
+        cell.append("archived", style="italic")
+    return cell
 
 
 def stage_sets_of(models: list[dict[str, Any]], model: str | None) -> list[list[str]]:
@@ -97,6 +106,7 @@ class BrowseScreen(CatalogScreen):
         Binding("r", "rollback", "Rollback", id="browse.rollback"),
         Binding("h", "history", "History", id="browse.history"),
         Binding("R", "runs", "Runs", id="browse.runs"),
+        Binding("u", "unarchive", "Unarchive", id="browse.unarchive"),
         Binding("enter", "detail", "Detail", show=False, id="browse.detail"),
         Binding("t", "trend_metric", "Trend metric", show=False, id="browse.trend"),
         Binding("tab", "switch_pane", "Switch pane", show=False, id="browse.switch"),
@@ -125,6 +135,7 @@ class BrowseScreen(CatalogScreen):
         self._detail_timer: Timer | None = None
         self._models: list[dict[str, Any]] = []
         self._had_row = False
+        self._archived: str | None = None  # the ref under the cursor when it is archived
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -289,6 +300,13 @@ class BrowseScreen(CatalogScreen):
             self._detail_timer.stop()
         self._detail_timer = self.set_timer(DETAIL_DELAY, self.load_detail)
         has_row = event.row_id is not None
+        row = self.grid.row(event.row_id)
+        if row is not None:  # cached: promote's state follows at once, not after the detail
+            archived = f"{row['model']}@{row['version']}" if row.get("status") == "archived" \
+                else None
+            if archived != self._archived:
+                self._archived = archived
+                self.refresh_bindings()
         if has_row != self._had_row:  # key states depend only on whether a row is selected
             self._had_row = has_row
             self.refresh_bindings()
@@ -308,7 +326,12 @@ class BrowseScreen(CatalogScreen):
             self.report_error(exc)
             return
         if version_id == self.grid.cursor_id:
-            body.update(render_version_detail(detail, trend, self.trend_key))
+            body.update(render_version_detail(detail, trend, self.trend_key,
+                                              width=body.size.width or None))
+            archived = detail["ref"] if detail.get("status") == "archived" else None
+            if archived != self._archived:
+                self._archived = archived
+                self.refresh_bindings()
             if self.model is None:  # under "all versions" the model follows the cursor
                 await self._check_rollback()
 
@@ -323,7 +346,46 @@ class BrowseScreen(CatalogScreen):
             return None
         if action == "rollback" and not self._can_rollback:
             return None
+        if action == "promote" and self._archived:
+            return None
+        if action == "unarchive":
+            return True if self._archived else False  # shown only where it applies
         return True
+
+    def key_note(self) -> str:
+        """Why ``p`` is greyed out, in the key bar."""
+        if self._archived:
+            return f"p: {self._archived} is archived and cannot be promoted — u unarchives it"
+        return ""
+
+    def action_unarchive(self) -> None:
+        """``u``: make the archived version under the cursor ready again (asks first)."""
+        from .confirm import ConfirmDialog
+
+        ref = self._archived
+        if ref is None:
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.unarchive(ref)
+
+        self.app.push_screen(ConfirmDialog(f"Unarchive {ref}?",
+                                           "it can be promoted again; recorded in the history"),
+                             answered)
+
+    @work(group="unarchive", exit_on_error=False)
+    async def unarchive(self, ref: str) -> None:
+        """Write the unarchive, then reload what every screen shows."""
+        try:
+            await self.db(self.catalog.unarchive, ref, reason="unarchived in the app")
+        except Exception as exc:  # noqa: BLE001
+            self.report_error(exc)
+            return
+        self.app.notify(f"{ref} unarchived", markup=False)
+        self._archived = None
+        self.refresh_bindings()
+        await self.app.reload_screens()
 
     def action_switch_pane(self) -> None:
         option_list = self.query_one("#model-list", OptionList)

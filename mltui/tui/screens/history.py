@@ -33,7 +33,7 @@ PAGE = 200
 NEAR_END = 1  # rows before the end of what is loaded at which the next page is read
 STAGE_ACTIONS = [None, "promote", "rollback", "clear", "import"]
 EVENT_ACTIONS = [None, "import", "dataset", "create-model", "register", "promote", "rollback",
-                 "clear", "doc", "tag", "archive", "gate-add", "gate-remove"]
+                 "clear", "doc", "tag", "archive", "unarchive", "gate-add", "gate-remove"]
 ACTION_STYLES = {"promote": "green", "rollback": "yellow", "clear": "magenta", "import": "blue",
                  "register": "cyan", "doc": "cyan"}
 
