@@ -232,7 +232,7 @@ class CompareScreen(CatalogScreen):
         width = min(LABEL_WIDTH, max([len(safe(k)) + 2 for k in labels] + [9]))
         table.add_column(Text(""), key="label", width=width)
         for index, ref in enumerate(data["versions"]):
-            head = Text(safe(ref), style="bold")
+            head = lit(ref, "bold")
             if index == 0:
                 head.append(" base", style="dim")
             table.add_column(head, key=f"v{index}")

@@ -9,7 +9,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from ...display import safe
+from ..widgets.text import lit
 
 
 class ConfirmDialog(ModalScreen[bool]):
@@ -34,9 +34,9 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(Text(safe(self.question), style="bold"), classes="dialog-title")
+            yield Static(lit(self.question, "bold", multiline=True), classes="dialog-title")
             if self.detail:
-                yield Static(Text(safe(self.detail)))
+                yield Static(lit(self.detail, multiline=True))
             yield Static(Text.assemble(("y", "bold"), (" yes   ", "dim"), ("n", "bold"),
                                        (" no", "dim")))
 

@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Static
 
 from ...display import fmt_time, safe
 from ..base import CatalogScreen
+from ..widgets.text import lit
 from ..widgets.doctext import diff_text, unified_diff
 from ..widgets.keybar import KeyBar
 
@@ -91,10 +92,10 @@ class DocRevisionsScreen(CatalogScreen):
             table.add_row(
                 Text("●" if item["rev"] in self.marked else "", style="bold yellow"),
                 Text(str(item["rev"]), style="bold"),
-                Text(safe(item["author"] or "—")),
+                lit(item["author"] or "—"),
                 Text(fmt_time(item["at"]) if item["at"] else "—", style="dim"),
                 Text("" if item["chars"] is None else f"{item['chars']:,}", justify="right"),
-                Text(safe(item["message"] or ""), style="dim"),
+                lit(item["message"] or "", "dim"),
                 key=str(item["rev"]))
         revs = [item["rev"] for item in self.revisions]
         if keep in revs:

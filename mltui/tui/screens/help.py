@@ -13,7 +13,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
-from ...display import safe
+from ..widgets.text import lit
 
 GENERAL = [
     ("ctrl+p", "command palette: every action by name"),
@@ -72,7 +72,7 @@ class HelpScreen(ModalScreen[None]):
                 continue
             table.add_row(Text(name, style="bold"), Text(""), Text(""))
             for display, description, enabled in rows:
-                table.add_row(Text(safe(display)), Text(description),
+                table.add_row(lit(display), Text(description),
                               Text("" if enabled else "(not now)"))
             table.add_row(Text(""), Text(""), Text(""))
         for key, what in GENERAL:

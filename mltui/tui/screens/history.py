@@ -51,7 +51,7 @@ def _version(value: int | None) -> str:
 
 def action_cell(row: dict[str, Any]) -> Text:
     """The action, coloured; a forced promotion ends in a red ``!``."""
-    text = Text(safe(row["action"]), style=ACTION_STYLES.get(row["action"], ""))
+    text = lit(row["action"], ACTION_STYLES.get(row["action"], ""))
     if row.get("forced"):
         text.append("!", style="bold red")
     return text
@@ -123,7 +123,7 @@ def history_detail(row: dict[str, Any] | None) -> Group | Text:
     if row.get("forced"):
         head.append("  forced past failing gates", style="bold red")
     reason = Text.assemble(("reason  ", "dim"),
-                           Text(safe(row["reason"], keep_newlines=True)) if row["reason"]
+                           lit(row["reason"], multiline=True) if row["reason"]
                            else Text("—", style="dim"))
     gates = Text("gates", style="dim")
     if row["gate_results"]:
@@ -144,10 +144,10 @@ def event_detail(row: dict[str, Any] | None) -> Group | Text:
     lines: list[Any] = [head]
     for key in ("before", "after"):
         if row[key] is not None:
-            lines.append(Text.assemble((f"{key:>6}  ", "dim"), Text(safe(_compact(row[key])))))
+            lines.append(Text.assemble((f"{key:>6}  ", "dim"), lit(_compact(row[key]))))
     if row["detail"]:
         lines.append(Text.assemble(("detail  ", "dim"),
-                                   Text(safe(row["detail"], keep_newlines=True))))
+                                   lit(row["detail"], multiline=True)))
     return Group(*lines)
 
 

@@ -79,8 +79,8 @@ def metric_diff(candidate: dict[str, Any], holder: dict[str, Any] | None) -> Tab
     table = Table(box=None, pad_edge=False, show_edge=False)
     table.add_column("metric", style="dim")
     if holder is not None:
-        table.add_column(Text(safe(holder["ref"])), justify="right")
-    table.add_column(Text(safe(candidate["ref"]), style="bold"), justify="right")
+        table.add_column(lit(holder["ref"]), justify="right")
+    table.add_column(lit(candidate["ref"], "bold"), justify="right")
     if holder is not None:
         table.add_column("Δ", justify="right")
     theirs = {m["key"]: m["last"] for m in holder["metric_summary"]} if holder else {}

@@ -97,7 +97,7 @@ def render_version_detail(detail: dict[str, Any], trend: list[dict[str, Any]],
     else:
         first_lines = [line for line in doc["text"].splitlines() if line.strip()][:doc_lines]
         preview.append(f"rev {doc['rev']}\n", style="dim")
-        preview.append_text(Text(safe("\n".join(first_lines), keep_newlines=True)))
+        preview.append_text(lit("\n".join(first_lines), multiline=True))
         parts.append(preview)
     return Group(*parts)
 

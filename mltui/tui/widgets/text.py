@@ -22,8 +22,14 @@ STAGE_ORDER = {"production": 0, "staging": 1}
 SPARK = "▁▂▃▄▅▆▇█"
 
 
-def lit(value: Any, style: str = "") -> Text:
-    """User text as literal Text (markup not parsed, control characters visible)."""
+def lit(value: Any, style: str = "", *, multiline: bool = False) -> Text:
+    """User text as literal Text (markup not parsed, control characters visible).
+
+    The one path catalog text takes to the screen.  ``multiline`` keeps line breaks and lets
+    the text wrap (reasons, docs, dialog details); otherwise it is one line, cut by the caller.
+    """
+    if multiline:
+        return Text(safe(value, keep_newlines=True), style=style)
     return Text(safe(value), style=style, no_wrap=True)
 
 
