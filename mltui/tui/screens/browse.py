@@ -174,11 +174,7 @@ class BrowseScreen(CatalogScreen):
 
     @work(exclusive=True, group="models", exit_on_error=False)
     async def load_models(self, keep_model: bool = False) -> None:
-        try:
-            models = await self.db(self.catalog.models)
-        except Exception as exc:  # noqa: BLE001
-            self.report_error(exc)
-            return
+        models = await self.db(self.catalog.models)
         self._models = models
         option_list = self.query_one("#model-list", OptionList)
         highlighted = self.choice
@@ -236,14 +232,10 @@ class BrowseScreen(CatalogScreen):
             return
         choice, model = self.choice, self.model
         filter_text, sort_text = self.filter_text or None, self.sort_text or None
-        try:
-            keys = await self.db(self.catalog.key_metrics, model) if model else \
-                await self.db(self.catalog.metric_keys, limit=3)
-            first = await self.db(self.catalog.version_ids, model=model, filter=filter_text,
-                                  sort=sort_text, limit=FIRST_PAGE)
-        except Exception as exc:  # noqa: BLE001
-            self.report_error(exc)
-            return
+        keys = await self.db(self.catalog.key_metrics, model) if model else \
+            await self.db(self.catalog.metric_keys, limit=3)
+        first = await self.db(self.catalog.version_ids, model=model, filter=filter_text,
+                              sort=sort_text, limit=FIRST_PAGE)
         if choice != self.choice:
             return
         self.metric_keys = keys
@@ -256,12 +248,8 @@ class BrowseScreen(CatalogScreen):
         grid.set_ids(first, keep=grid.cursor_id if keep else None, clear_rows=True, reset=not keep)
         self._update_title(len(first), partial=len(first) == FIRST_PAGE)
         if len(first) == FIRST_PAGE:  # the rest of the ordered ids, after the first paint
-            try:
-                every = await self.db(self.catalog.version_ids, model=model, filter=filter_text,
-                                      sort=sort_text)
-            except Exception as exc:  # noqa: BLE001
-                self.report_error(exc)
-                return
+            every = await self.db(self.catalog.version_ids, model=model, filter=filter_text,
+                                  sort=sort_text)
             if choice == self.choice:
                 grid.set_ids(every, keep=grid.cursor_id)
                 self._update_title(len(every))
@@ -318,13 +306,9 @@ class BrowseScreen(CatalogScreen):
         if version_id is None:
             body.update(Text("no version selected", style="dim"))
             return
-        try:
-            detail = await self.db(self.catalog.version_detail, version_id)
-            trend = await self.db(self.catalog.trend, detail["model"], self.trend_key) \
-                if self.trend_key else []
-        except Exception as exc:  # noqa: BLE001
-            self.report_error(exc)
-            return
+        detail = await self.db(self.catalog.version_detail, version_id)
+        trend = await self.db(self.catalog.trend, detail["model"], self.trend_key) \
+            if self.trend_key else []
         if version_id == self.grid.cursor_id:
             body.update(render_version_detail(detail, trend, self.trend_key,
                                               width=body.size.width or None))
@@ -377,11 +361,7 @@ class BrowseScreen(CatalogScreen):
     @work(group="unarchive", exit_on_error=False)
     async def unarchive(self, ref: str) -> None:
         """Write the unarchive, then reload what every screen shows."""
-        try:
-            await self.db(self.catalog.unarchive, ref, reason="unarchived in the app")
-        except Exception as exc:  # noqa: BLE001
-            self.report_error(exc)
-            return
+        await self.db(self.catalog.unarchive, ref, reason="unarchived in the app")
         self.app.notify(f"{ref} unarchived", markup=False)
         self._archived = None
         self.refresh_bindings()

@@ -299,11 +299,7 @@ class CompareScreen(CatalogScreen):
                 return [clean_points(catalog.metric_history(run_id, key, max_points=MAX_POINTS))
                         if run_id is not None else [] for run_id in run_ids]
 
-            try:
-                curves = await self.db(fetch)
-            except Exception as exc:  # noqa: BLE001
-                self.report_error(exc)
-                return
+            curves = await self.db(fetch)
             self._curves[key] = curves
         if key != self.chart_key:
             return

@@ -77,11 +77,7 @@ class DocRevisionsScreen(CatalogScreen):
     @work(exclusive=True, group="revs", exit_on_error=False)
     async def load(self) -> None:
         """Load the latest revision (or the template, as rev 0) into the editor."""
-        try:
-            revisions = await self.db(self.catalog.doc_revisions, self.ref, kind=self.kind)
-        except Exception as exc:  # noqa: BLE001
-            self.report_error(exc)
-            return
+        revisions = await self.db(self.catalog.doc_revisions, self.ref, kind=self.kind)
         # rev 0 is the template every document started from (doc_diff accepts it).
         self.revisions = revisions + [{"rev": 0, "author": None, "at": None, "chars": None,
                                        "message": "the template"}]
@@ -136,22 +132,18 @@ class DocRevisionsScreen(CatalogScreen):
         """The diff between the two marked revisions, or one revision and the editor's text."""
         title = self.query_one("#revs-diff-title", Static)
         body = self.query_one("#revs-diff-body", Static)
-        try:
-            if len(self.marked) == 2:
-                old, new = sorted(self.marked)
-                diff = await self.db(self.catalog.doc_diff, self.ref, old, new, kind=self.kind)
-                heading = f"rev {old} → rev {new}"
-            else:
-                rev = self.marked[0] if self.marked else self._cursor_rev()
-                if rev is None:
-                    return
-                doc = await self.db(self.catalog.get_doc, self.ref, kind=self.kind, rev=rev)
-                diff = await asyncio.to_thread(unified_diff, doc["text"], self.editor_text,
-                                               f"rev {rev}", "your text")
-                heading = f"rev {rev} → your text (the editor)"
-        except Exception as exc:  # noqa: BLE001
-            self.report_error(exc)
-            return
+        if len(self.marked) == 2:
+            old, new = sorted(self.marked)
+            diff = await self.db(self.catalog.doc_diff, self.ref, old, new, kind=self.kind)
+            heading = f"rev {old} → rev {new}"
+        else:
+            rev = self.marked[0] if self.marked else self._cursor_rev()
+            if rev is None:
+                return
+            doc = await self.db(self.catalog.get_doc, self.ref, kind=self.kind, rev=rev)
+            diff = await asyncio.to_thread(unified_diff, doc["text"], self.editor_text,
+                                           f"rev {rev}", "your text")
+            heading = f"rev {rev} → your text (the editor)"
         title.update(Text.assemble(("diff  ", "dim"), (heading, "bold"),
                                    ("   + added  ", "green"), ("- removed", "red")))
         body.update(diff_text(diff))

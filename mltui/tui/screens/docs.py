@@ -119,11 +119,7 @@ class DocsScreen(CatalogScreen):
     @work(exclusive=True, group="load", exit_on_error=False)
     async def load(self) -> None:
         """Load the latest revision (or the template, as rev 0) into the editor."""
-        try:
-            doc = await self.db(self.catalog.get_doc, self.ref, kind=self.kind)
-        except Exception as exc:  # noqa: BLE001
-            self.report_error(exc)
-            return
+        doc = await self.db(self.catalog.get_doc, self.ref, kind=self.kind)
         await self._load_doc(doc)
         self.offer_draft()
 

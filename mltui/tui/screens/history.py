@@ -262,11 +262,7 @@ class HistoryScreen(CatalogScreen):
         """Read the first page (or, on reload, as many entries as were loaded)."""
         generation = self._generation
         limit = max(PAGE, len(self.order)) if keep else PAGE
-        try:
-            rows = await self._fetch(0, limit)
-        except Exception as exc:  # noqa: BLE001
-            self.report_error(exc)
-            return
+        rows = await self._fetch(0, limit)
         if generation != self._generation:
             return
         grid = self.grid
@@ -368,11 +364,7 @@ class HistoryScreen(CatalogScreen):
     @work(exclusive=True, group="pick", exit_on_error=False)
     async def pick_model(self) -> None:
         """Read the model names and open the picker."""
-        try:
-            models = [m["name"] for m in await self.db(self.catalog.models)]
-        except Exception as exc:  # noqa: BLE001
-            self.report_error(exc)
-            return
+        models = [m["name"] for m in await self.db(self.catalog.models)]
 
         def chosen(choice: list[str | None] | None) -> None:
             if choice is not None and choice[0] != self.model:

@@ -257,11 +257,7 @@ class LineageScreen(CatalogScreen):
     @work(exclusive=True, group="lineage", exit_on_error=False)
     async def load(self, keep: bool = False) -> None:
         """Read the lineage (three levels each way) and build the tree; ``keep`` keeps the view."""
-        try:
-            graph = await self.db(self.catalog.lineage, self.version_id, depth=DEPTH)
-        except Exception as exc:  # noqa: BLE001
-            self.report_error(exc)
-            return
+        graph = await self.db(self.catalog.lineage, self.version_id, depth=DEPTH)
         tree = self.tree
         restore = (self._expanded_paths(tree.root), self._path(tree.cursor_node)) if keep else None
         self.nodes = dict(graph["nodes"])
