@@ -382,9 +382,15 @@ class CompareScreen(CatalogScreen):
 
     @work(exclusive=True, group="export", exit_on_error=False)
     async def export(self, data: dict[str, Any]) -> None:
+        """``x``: the comparison as Markdown, as shown (differences only when ``d`` is on),
+        written into the catalog's project folder — not wherever the app was started."""
+        if self.differences_only:
+            data = {**data, "params": [row for row in data["params"] if row["differs"]]}
         text = comparison_markdown(data)
+        catalog_dir = self.catalog.path.parent
+        project = catalog_dir.parent if catalog_dir.name == ".mltui" else catalog_dir
         try:  # file I/O off the UI thread too
-            path = await asyncio.to_thread(write_new_file, Path.cwd(),
+            path = await asyncio.to_thread(write_new_file, project,
                                            export_name(data["versions"]), text)
         except OSError as exc:
             self.app.notify(f"export failed: {exc}", severity="error", markup=False)
