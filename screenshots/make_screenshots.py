@@ -26,6 +26,7 @@ FRAUD = ["tab", "down", "tab"]  # model list: all versions, churn (first selecte
 SHOTS = [
     ("browse", (120, 40), FRAUD + ["down", "down"]),
     ("browse-80x24", (80, 24), FRAUD + ["down", "down"]),
+    ("browse-60x20", (60, 20), FRAUD + ["down", "down"]),
     ("browse-all-versions", (120, 40), ["tab", "home", "tab"]),
     ("filter", (120, 40), FRAUD + ["slash", *"metrics.f1 > 0.5 and metrics.latency_ms < 15",
                                    "enter"]),
@@ -36,6 +37,8 @@ SHOTS = [
     ("docs", (120, 40), FRAUD + ["down", "down", "e"]),
     ("promote", (120, 40), FRAUD + ["down", "p"]),
     ("promote-blocked", (120, 40), FRAUD + ["end", "p"]),
+    ("promote-blocked-80x24", (80, 24), FRAUD + ["end", "p", *"try it", "enter"]),
+    ("promote-blocked-60x20", (60, 20), FRAUD + ["end", "p", *"try it", "enter"]),
     ("rollback", (120, 40), FRAUD + ["r"]),
     ("history", (120, 40), FRAUD + ["h"]),
     ("runs", (120, 40), FRAUD + ["R"]),

@@ -20,6 +20,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from ..core.errors import MltuiError
+from .catalog_file import file_identity, replaced_error
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..core.catalog import Catalog
@@ -61,11 +62,25 @@ class MltuiApp(App):
         self._data_version: int | None = None
         self._keymap_override = keymap
         self.sub_title = str(catalog.path)
+        self._identity = file_identity(catalog.path)  # see catalog_file: replaced or deleted
+        self._reopened: list["Catalog"] = []
 
     # -- database threads ------------------------------------------------------------------------
 
     async def run_db(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run a catalog call on a database thread and await its result."""
+        """Run a catalog call on a database thread and await its result.
+
+        Refused (one error line) when the catalog file is no longer the one the app opened, or
+        when ``function`` belongs to a catalog the app has since replaced.
+        """
+        identity = file_identity(self.catalog.path)
+        if identity != self._identity:
+            self.call_later(self.reopen_catalog)
+            raise replaced_error(self.catalog.path, identity)
+        owner = getattr(function, "__self__", None)
+        if owner is not None and owner is not self.catalog and \
+                type(owner).__name__ == type(self.catalog).__name__:
+            raise replaced_error(self.catalog.path, identity)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, functools.partial(function, *args, **kwargs))
 
@@ -91,8 +106,41 @@ class MltuiApp(App):
         if self.watch:
             self.set_interval(self.poll_seconds, self._poll)
 
+    async def reopen_catalog(self) -> bool:
+        """Follow a replaced catalog file: open the new one and reload every screen.
+
+        Returns True when the app now holds a catalog other than before.  A deleted file is
+        said once; calls stay refused until a file is back at the path.
+        """
+        old = self.catalog
+        identity = file_identity(old.path)
+        if identity == self._identity:
+            return False
+        if identity is None:
+            if self._identity is not None:
+                self._identity = None
+                self.notify(f"the catalog file {old.path} was deleted: nothing can be written "
+                            "until it is back", severity="error", markup=False, timeout=15)
+            return False
+        loop = asyncio.get_running_loop()
+        try:
+            new = await loop.run_in_executor(self._poll_executor, functools.partial(
+                type(old), old.path, clock=old.clock, actor=old.actor, readonly=old.readonly))
+        except MltuiError as exc:
+            self.notify(exc.one_line(), severity="error", markup=False, timeout=15)
+            return False
+        self.catalog, self._identity, self._data_version = new, identity, None
+        self._reopened.append(new)  # the app opened it, so the app closes it
+        self._executor.submit(old.close)
+        self.notify(f"the catalog file {old.path} was replaced: reopened", severity="warning",
+                    markup=False, timeout=10)
+        await self.reload_screens()
+        return True
+
     async def _poll(self) -> None:
         """Reload every open screen when another connection has committed."""
+        if await self.reopen_catalog():
+            return
         loop = asyncio.get_running_loop()
         try:
             version = await loop.run_in_executor(self._poll_executor, self.catalog.data_version)
@@ -119,8 +167,32 @@ class MltuiApp(App):
     def on_unmount(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
         self._poll_executor.shutdown(wait=False, cancel_futures=True)
+        for catalog in self._reopened:
+            catalog.close()
 
     # -- actions ----------------------------------------------------------------------------------
+
+    async def action_quit(self) -> None:
+        """Quit (``q``, ``ctrl+q``, the palette) — but never silently over unsaved docs."""
+        from .screens.confirm import ConfirmDialog
+
+        unsaved = [screen for screen in self.screen_stack if getattr(screen, "modified", False)]
+        if not unsaved:
+            self.exit()
+            return
+        if isinstance(self.screen, ConfirmDialog):
+            return  # already asking something: answer that first
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                for screen in unsaved:
+                    screen.discard_draft()
+                self.exit()
+
+        names = ", ".join(str(getattr(screen, "target", "")) for screen in unsaved)
+        self.push_screen(ConfirmDialog(f"Quit and discard your unsaved changes to {names}?",
+                                       "y quits without saving · n goes back to the editor"),
+                         answered)
 
     def action_help(self) -> None:
         from .screens.help import HelpScreen

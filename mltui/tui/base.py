@@ -2,7 +2,8 @@
 
 Screens never touch SQLite: they call the :class:`~mltui.core.catalog.Catalog` through
 :meth:`CatalogScreen.db`, which runs the call on the app's database threads and returns its
-result to the (async) worker that awaited it.  A typed core error becomes one notification;
+result to the (async) worker that awaited it.  A worker that fails is reported by one handler
+(``Worker.StateChanged`` in the ERROR state): a typed core error becomes one notification,
 anything else is logged and shown as one line too, never a traceback on the screen.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from textual.screen import ModalScreen, Screen
+from textual.worker import Worker, WorkerState
 
 from ..core.errors import MltuiError
 
@@ -43,6 +45,13 @@ class CatalogMixin:
             self.app.log.error(repr(error))
             message = f"{type(error).__name__}: {error}"
         self.app.notify(message, title=title, severity="error", timeout=8, markup=False)
+
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """One path for failures in background work: every worker of a screen runs with
+        ``exit_on_error=False``, and one that raised is reported here, the same way each time."""
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            self.report_error(event.worker.error)
 
 
 class CatalogScreen(CatalogMixin, Screen):

@@ -229,3 +229,12 @@ def test_rollback_of_a_stage_that_never_existed_names_the_stages(seeded) -> None
         seeded.rollback("fraud", "nosuchstage")
     assert "production" in info.value.one_line()
 
+
+def test_unarchive_makes_a_version_promotable_again_and_is_recorded(seeded) -> None:
+    seeded.archive("fraud@1", reason="old")
+    assert seeded.unarchive("fraud@1", reason="needed for the A/B test") ["changed"] is True
+    assert seeded.versions([seeded.resolve("fraud@1")])[0]["status"] == "ready"
+    event = seeded.events(action="unarchive")[0]
+    assert (event["ref"], event["detail"]) == ("fraud@1", "needed for the A/B test")
+    assert seeded.promote("fraud@1", reason="back")["to"] == "fraud@1"
+    assert seeded.unarchive("fraud@1")["changed"] is False  # not archived: nothing written

@@ -68,11 +68,19 @@ def _quote(value: str) -> str:
     return "'" + value.replace("'", "'\\''") + "'"
 
 
+def terminal_env(tmp_path: Path) -> dict[str, str]:
+    """A clean environment for the pane (PYTHONPATH kept: a worktree tests its own code)."""
+    env = {"MLTUI_USER": "e2e", "MLTUI_CONFIG": str(tmp_path / "none.yaml"),
+           "TERM": "xterm-256color", "HOME": str(tmp_path), "PATH": os.environ.get("PATH", "")}
+    if os.environ.get("PYTHONPATH"):
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+    return env
+
+
 def test_promote_and_rollback_with_keys_in_a_real_terminal(tmp_path: Path) -> None:
     assert MLTUI.exists(), f"the mltui console script is not installed next to {sys.executable}"
     catalog = build_tui_catalog(tmp_path / "proj" / ".mltui" / "catalog.db")
-    env = {"MLTUI_USER": "e2e", "MLTUI_CONFIG": str(tmp_path / "none.yaml"), "TERM": "xterm-256color",
-           "HOME": str(tmp_path), "PATH": os.environ.get("PATH", "")}
+    env = terminal_env(tmp_path)
     pane = Pane([str(MLTUI), "--catalog", str(catalog)], env)
     try:
         screen = pane.wait_for("versions of")
@@ -105,3 +113,34 @@ def test_promote_and_rollback_with_keys_in_a_real_terminal(tmp_path: Path) -> No
     table = subprocess.run([str(MLTUI), "--catalog", str(catalog), "history"], capture_output=True,
                            text=True, env={**os.environ, **env}, check=True).stdout
     assert "fixed the canary" in table and "canary errors" in table
+
+
+def test_a_failing_gate_is_on_screen_at_80x24_without_scrolling(tmp_path: Path) -> None:
+    """fraud@5 is compared on thirteen metrics and fails both production gates: after Enter,
+    the failing rule, its actual vs required value and the refusal are read straight from the
+    terminal, with no scrolling key pressed."""
+    from mltui.core.catalog import open_catalog
+    from tests.tui.test_promote_fit import add_many_metric_version
+
+    catalog = build_tui_catalog(tmp_path / "proj" / ".mltui" / "catalog.db")
+    with open_catalog(catalog, actor="ana") as cat:
+        add_many_metric_version(cat)
+    pane = Pane([str(MLTUI), "--catalog", str(catalog)], terminal_env(tmp_path))
+    try:
+        pane.wait_for("versions of")
+        pane.keys("p")  # the cursor starts on the newest version, fraud@5
+        pane.wait_for("Promote fraud@5")
+        pane.wait_for("FAIL")
+        pane.type("try it")
+        pane.keys("Enter")
+        screen = pane.wait_for("refused")
+        assert "metrics.f1 >= 0.8" in screen and "0.5 is not >= 0.8" in screen
+        assert "ctrl+f" in screen
+        assert len(screen.splitlines()) <= 24
+        pane.keys("Escape")
+        pane.wait_for("versions of")
+        pane.keys("q")
+    finally:
+        pane.close()
+    with open_catalog(catalog) as cat:
+        assert cat.ref_of(cat.stage_holder("fraud", "production")) == "fraud@3"

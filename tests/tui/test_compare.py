@@ -89,23 +89,39 @@ async def test_m_cycles_the_charted_metric(tui_catalog) -> None:
         assert "━━ fraud@4" in screen_text(app) and "━━ fraud@3" in screen_text(app)
 
 
-async def test_x_exports_markdown_without_overwriting(tui_catalog, tmp_path, monkeypatch) -> None:
-    monkeypatch.chdir(tmp_path)
+async def test_x_exports_markdown_into_the_project_without_overwriting(
+        tui_catalog, tui_catalog_path, tmp_path, monkeypatch) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # the app was started outside the project
+    project = tui_catalog_path.parent.parent
     app = make_app(tui_catalog)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_compare(pilot)
         await pilot.press("x")
         await settle(pilot)
-        first = tmp_path / "compare-fraud@4-fraud@3.md"
+        first = project / "compare-fraud@4-fraud@3.md"
         expected = comparison_markdown(tui_catalog.compare(screen.version_ids))
         assert first.read_text(encoding="utf-8") == expected
+        assert list(elsewhere.iterdir()) == []
         # the notification names the path (a toast wraps it, so read the notice itself)
         assert any(str(first) == n.message for n in app._notifications)
         first.write_text("kept", encoding="utf-8")
         await pilot.press("x")
         await settle(pilot)
         assert first.read_text(encoding="utf-8") == "kept"
-        assert (tmp_path / "compare-fraud@4-fraud@3-1.md").read_text(encoding="utf-8") == expected
+        assert (project / "compare-fraud@4-fraud@3-1.md").read_text(encoding="utf-8") == expected
+
+
+async def test_x_export_honours_differences_only(tui_catalog, tui_catalog_path) -> None:
+    app = make_app(tui_catalog)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_compare(pilot)
+        await pilot.press("d", "x")
+        await settle(pilot)
+        text = (tui_catalog_path.parent.parent / "compare-fraud@4-fraud@3.md").read_text()
+        assert "params.epochs" not in text  # equal in both: hidden, as on screen
+        assert "params.width" in text
 
 
 async def test_v_cycles_split_table_chart(tui_catalog) -> None:

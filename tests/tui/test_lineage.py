@@ -235,3 +235,31 @@ def test_long_details_are_cut_from_the_left_at_a_separator() -> None:
 def test_tree_bindings_have_ids() -> None:
     ids = {b.id for b in LineageTree.BINDINGS} | {b.id for b in LineageScreen.BINDINGS}
     assert {"lineage.open", "lineage.toggle", "lineage.verify", "lineage.back"} <= ids
+
+
+async def test_enter_on_a_run_opens_its_detail_and_on_data_says_why_not(tui_catalog) -> None:
+    from mltui.tui.screens.runs import RunDetailScreen
+
+    app = make_app(tui_catalog)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_lineage(pilot)
+        tree = screen.tree
+        by_kind = {}
+        for line in range(tree.last_line + 1):
+            node = tree.get_node_at_line(line)
+            graph = screen.nodes.get((node.data or {}).get("key")) if node else None
+            if graph is not None:
+                by_kind.setdefault(graph["kind"], (node, graph))
+        tree.move_cursor(by_kind["dataset"][0])
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is screen
+        assert any("a dataset has no screen of its own" in n.message for n in app._notifications)
+        run_node, run = by_kind["run"]
+        tree.move_cursor(run_node)
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, RunDetailScreen)
+        assert run["name"] in screen_text(app) and app.screen.run_id == run["id"]

@@ -10,6 +10,8 @@ import pytest
 from tests.tui.conftest import make_app, settle
 
 SIZES = [(80, 24), (120, 40)]
+# The screens a user acts on are also taken at 60×20 (a split pane over SSH).
+SMALL = [(80, 24), (120, 40), (60, 20)]
 
 
 def keys(*presses: str):
@@ -24,7 +26,7 @@ def keys(*presses: str):
     return run
 
 
-@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+@pytest.mark.parametrize("size", SMALL, ids=["80x24", "120x40", "60x20"])
 def test_browse(snap_compare, tui_catalog, size) -> None:
     assert snap_compare(make_app(tui_catalog), terminal_size=size, run_before=keys())
 
@@ -46,7 +48,7 @@ def test_detail_screen(snap_compare, tui_catalog, size) -> None:
     assert snap_compare(make_app(tui_catalog), terminal_size=size, run_before=keys("down", "enter"))
 
 
-@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+@pytest.mark.parametrize("size", SMALL, ids=["80x24", "120x40", "60x20"])
 def test_promote_dialog_passing(snap_compare, tui_catalog, size) -> None:
     tui_catalog.add_gate("fraud", "metrics.f1 >= 0.8", stage="staging")
     tui_catalog.add_gate("fraud", "metrics.latency_ms <= 20", stage="staging")
@@ -59,12 +61,12 @@ def test_promote_dialog_passing(snap_compare, tui_catalog, size) -> None:
     assert snap_compare(make_app(tui_catalog), terminal_size=size, run_before=run)
 
 
-@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+@pytest.mark.parametrize("size", SMALL, ids=["80x24", "120x40", "60x20"])
 def test_promote_dialog_blocked(snap_compare, tui_catalog, size) -> None:
     assert snap_compare(make_app(tui_catalog), terminal_size=size, run_before=keys("end", "p"))
 
 
-@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+@pytest.mark.parametrize("size", SMALL, ids=["80x24", "120x40", "60x20"])
 def test_rollback_dialog(snap_compare, tui_catalog, size) -> None:
     assert snap_compare(make_app(tui_catalog), terminal_size=size, run_before=keys("r"))
 

@@ -10,7 +10,7 @@ import pytest
 
 from tests.tui.conftest import make_app, settle
 
-SIZES = [(80, 24), (120, 40)]
+SIZES = [(80, 24), (120, 40), (60, 20)]
 
 # Keys from browse to each screen (browse lists fraud's versions newest first).
 FLOWS = {

@@ -11,7 +11,8 @@ import pytest
 from mltui.core.catalog import open_catalog
 from tests.tui.conftest import make_app, settle
 
-SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40"),
+         pytest.param((60, 20), id="60x20")]
 
 
 def keys(*pressed: str):

@@ -8,7 +8,7 @@ holding an arrow key repaints two lines per step and not the whole pane.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from rich.text import Text
 from textual import on, work
@@ -26,39 +26,70 @@ from ..base import CatalogScreen
 from ..widgets.grid import Column, VirtualGrid
 from ..widgets.keybar import KeyBar
 from ..widgets.detail import render_version_detail
-from ..widgets.text import commit, lit, number, stage_badges
+from ..widgets.text import commit, lit, number, stage_label, stage_width
 
 FIRST_PAGE = 200
 ALL = "*"  # the "all versions" entry of the model list ('*' is never a model name)
 DETAIL_DELAY = 0.15  # seconds the cursor rests before the detail pane follows
+AGE_TICK = 20.0  # seconds between redraws of the age column (its finest unit is a minute)
 
 
-def version_columns(metric_keys: list[str], width: int, now: float, *,
-                    all_models: bool = False) -> list[Column]:
+def version_columns(metric_keys: list[str], width: int, now: Callable[[], float], *,
+                    all_models: bool = False, stage_sets: list[list[str]] | None = None
+                    ) -> list[Column]:
     """The versions table's columns for a screen ``width`` (narrow screens drop some).
 
-    Under "all versions" the first column names the model too (``fraud@3``).
+    Under "all versions" the first column names the model too (``fraud@3``).  The stages
+    column is as wide as the widest set of stages one version holds (never a cut name); metric
+    headers take their key's length when the name column can give the room.  Ages are
+    computed when a row is drawn, from ``now()``, so they tick.
     """
     first = Column("version", "version", lambda r: lit(f"{r['model']}@{r['version']}"), width=12) \
         if all_models else Column("version", "ver", lambda r: Text(f"v{r['version']}"), width=4)
+    stages = max(8, stage_width(stage_sets or []))  # 8: "archived"
     columns = [
         # Plain cells (no per-cell styles) keep each repainted row to one escape sequence.
         first,
         Column("name", "name", lambda r: lit(r["canonical_name"]), width=0, min_width=12),
-        Column("age", "age", lambda r: Text(fmt_age(r["created_at"], now)), width=3,
+        Column("age", "age", lambda r: Text(fmt_age(r["created_at"], now())), width=3,
                justify="right"),
-        Column("stages", "stages", lambda r: stage_badges(r["stages"]),
-               width=12 if width >= 100 else 9),
+        Column("stages", "stages", stages_cell, width=stages),
     ]
     shown = metric_keys if width >= 58 else metric_keys[:2]
+    extras = (16 + 1 if width >= 100 else 0) + (7 + 1 if width >= 90 else 0)
+    # What the name column can give: everything above its minimum, shared by the metrics.
+    fixed = sum(c.width + 1 for c in columns if c.width) + 1 + extras
+    spare = width - 1 - fixed - (12 + 1) - 8 * len(shown)
     for key in shown:
-        columns.append(Column(f"m:{key}", safe(key)[:7], (lambda k: lambda r: number(
-            r["metrics"].get(k)))(key), width=7, justify="right"))
+        label = safe(key)
+        grow = min(max(0, len(label) - 7), max(0, spare), 9)
+        spare -= grow
+        columns.append(Column(f"m:{key}", label, (lambda k: lambda r: number(
+            r["metrics"].get(k)))(key), width=7 + grow, justify="right"))
     if width >= 100:
         columns.append(Column("data", "data", lambda r: lit(", ".join(r["datasets"])), width=16))
     if width >= 90:
         columns.append(Column("commit", "commit", lambda r: commit(r["git_commit"]), width=7))
     return columns
+
+
+def stages_cell(row: dict[str, Any]) -> Text:
+    """The stages a version holds, then ``archived`` when it is (it may still hold a stage)."""
+    cell = stage_label(row["stages"])
+    if row.get("status") == "archived":
+        cell.append(" " if cell else "")
+        cell.append("archived", style="italic")
+    return cell
+
+
+def stage_sets_of(models: list[dict[str, Any]], model: str | None) -> list[list[str]]:
+    """The stages each version holds (``{version: [stages]}``), for one model or all."""
+    sets: dict[tuple[str, int], list[str]] = {}
+    for item in models:
+        if model is None or item["name"] == model:
+            for stage, version in item["stages"].items():
+                sets.setdefault((item["name"], version), []).append(stage)
+    return list(sets.values())
 
 
 class BrowseScreen(CatalogScreen):
@@ -75,6 +106,7 @@ class BrowseScreen(CatalogScreen):
         Binding("r", "rollback", "Rollback", id="browse.rollback"),
         Binding("h", "history", "History", id="browse.history"),
         Binding("R", "runs", "Runs", id="browse.runs"),
+        Binding("u", "unarchive", "Unarchive", id="browse.unarchive"),
         Binding("enter", "detail", "Detail", show=False, id="browse.detail"),
         Binding("t", "trend_metric", "Trend metric", show=False, id="browse.trend"),
         Binding("tab", "switch_pane", "Switch pane", show=False, id="browse.switch"),
@@ -103,6 +135,7 @@ class BrowseScreen(CatalogScreen):
         self._detail_timer: Timer | None = None
         self._models: list[dict[str, Any]] = []
         self._had_row = False
+        self._archived: str | None = None  # the ref under the cursor when it is archived
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -127,6 +160,11 @@ class BrowseScreen(CatalogScreen):
         self.grid.loader = lambda ids: self.catalog.versions(ids, metric_keys=self.metric_keys)
         self.grid.focus()
         self.load_models()
+        self.set_interval(AGE_TICK, self.tick_ages)
+
+    def tick_ages(self) -> None:
+        """Ages are "how long ago": redraw them as the clock moves (rows are not re-read)."""
+        self.grid.redraw()
 
     async def reload(self) -> None:
         """Another process wrote: re-read models, ids and visible rows; keep the cursor."""
@@ -136,11 +174,7 @@ class BrowseScreen(CatalogScreen):
 
     @work(exclusive=True, group="models", exit_on_error=False)
     async def load_models(self, keep_model: bool = False) -> None:
-        try:
-            models = await self.db(self.catalog.models)
-        except Exception as exc:  # noqa: BLE001
-            self.report_error(exc)
-            return
+        models = await self.db(self.catalog.models)
         self._models = models
         option_list = self.query_one("#model-list", OptionList)
         highlighted = self.choice
@@ -154,9 +188,7 @@ class BrowseScreen(CatalogScreen):
             if model["stages"]:
                 prompt.append("\n")
                 prompt.append_text(Text(" ").join(
-                    Text.assemble((f"{_short(stage)}", "green" if stage == "production" else
-                                   "yellow" if stage == "staging" else "magenta"),
-                                  (f" v{version}", "dim"))
+                    Text.assemble(stage_label([stage]), (f" v{version}", "dim"))
                     for stage, version in model["stages"].items()))
             option_list.add_option(Option(prompt, id=model["name"]))
         if not models:
@@ -200,14 +232,10 @@ class BrowseScreen(CatalogScreen):
             return
         choice, model = self.choice, self.model
         filter_text, sort_text = self.filter_text or None, self.sort_text or None
-        try:
-            keys = await self.db(self.catalog.key_metrics, model) if model else \
-                await self.db(self.catalog.metric_keys, limit=3)
-            first = await self.db(self.catalog.version_ids, model=model, filter=filter_text,
-                                  sort=sort_text, limit=FIRST_PAGE)
-        except Exception as exc:  # noqa: BLE001
-            self.report_error(exc)
-            return
+        keys = await self.db(self.catalog.key_metrics, model) if model else \
+            await self.db(self.catalog.metric_keys, limit=3)
+        first = await self.db(self.catalog.version_ids, model=model, filter=filter_text,
+                              sort=sort_text, limit=FIRST_PAGE)
         if choice != self.choice:
             return
         self.metric_keys = keys
@@ -215,16 +243,13 @@ class BrowseScreen(CatalogScreen):
             self.trend_key = keys[0] if keys else None
         grid = self.grid
         grid.set_columns(version_columns(keys, grid.size.width or self.size.width - 20,
-                                         self.app.now(), all_models=model is None))
+                                         self.app.now, all_models=model is None,
+                                         stage_sets=stage_sets_of(self._models, model)))
         grid.set_ids(first, keep=grid.cursor_id if keep else None, clear_rows=True, reset=not keep)
         self._update_title(len(first), partial=len(first) == FIRST_PAGE)
         if len(first) == FIRST_PAGE:  # the rest of the ordered ids, after the first paint
-            try:
-                every = await self.db(self.catalog.version_ids, model=model, filter=filter_text,
-                                      sort=sort_text)
-            except Exception as exc:  # noqa: BLE001
-                self.report_error(exc)
-                return
+            every = await self.db(self.catalog.version_ids, model=model, filter=filter_text,
+                                  sort=sort_text)
             if choice == self.choice:
                 grid.set_ids(every, keep=grid.cursor_id)
                 self._update_title(len(every))
@@ -263,6 +288,13 @@ class BrowseScreen(CatalogScreen):
             self._detail_timer.stop()
         self._detail_timer = self.set_timer(DETAIL_DELAY, self.load_detail)
         has_row = event.row_id is not None
+        row = self.grid.row(event.row_id)
+        if row is not None:  # cached: promote's state follows at once, not after the detail
+            archived = f"{row['model']}@{row['version']}" if row.get("status") == "archived" \
+                else None
+            if archived != self._archived:
+                self._archived = archived
+                self.refresh_bindings()
         if has_row != self._had_row:  # key states depend only on whether a row is selected
             self._had_row = has_row
             self.refresh_bindings()
@@ -274,15 +306,16 @@ class BrowseScreen(CatalogScreen):
         if version_id is None:
             body.update(Text("no version selected", style="dim"))
             return
-        try:
-            detail = await self.db(self.catalog.version_detail, version_id)
-            trend = await self.db(self.catalog.trend, detail["model"], self.trend_key) \
-                if self.trend_key else []
-        except Exception as exc:  # noqa: BLE001
-            self.report_error(exc)
-            return
+        detail = await self.db(self.catalog.version_detail, version_id)
+        trend = await self.db(self.catalog.trend, detail["model"], self.trend_key) \
+            if self.trend_key else []
         if version_id == self.grid.cursor_id:
-            body.update(render_version_detail(detail, trend, self.trend_key))
+            body.update(render_version_detail(detail, trend, self.trend_key,
+                                              width=body.size.width or None))
+            archived = detail["ref"] if detail.get("status") == "archived" else None
+            if archived != self._archived:
+                self._archived = archived
+                self.refresh_bindings()
             if self.model is None:  # under "all versions" the model follows the cursor
                 await self._check_rollback()
 
@@ -297,7 +330,42 @@ class BrowseScreen(CatalogScreen):
             return None
         if action == "rollback" and not self._can_rollback:
             return None
+        if action == "promote" and self._archived:
+            return None
+        if action == "unarchive":
+            return True if self._archived else False  # shown only where it applies
         return True
+
+    def key_note(self) -> str:
+        """Why ``p`` is greyed out, in the key bar."""
+        if self._archived:
+            return f"p: {self._archived} is archived and cannot be promoted — u unarchives it"
+        return ""
+
+    def action_unarchive(self) -> None:
+        """``u``: make the archived version under the cursor ready again (asks first)."""
+        from .confirm import ConfirmDialog
+
+        ref = self._archived
+        if ref is None:
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.unarchive(ref)
+
+        self.app.push_screen(ConfirmDialog(f"Unarchive {ref}?",
+                                           "it can be promoted again; recorded in the history"),
+                             answered)
+
+    @work(group="unarchive", exit_on_error=False)
+    async def unarchive(self, ref: str) -> None:
+        """Write the unarchive, then reload what every screen shows."""
+        await self.db(self.catalog.unarchive, ref, reason="unarchived in the app")
+        self.app.notify(f"{ref} unarchived", markup=False)
+        self._archived = None
+        self.refresh_bindings()
+        await self.app.reload_screens()
 
     def action_switch_pane(self) -> None:
         option_list = self.query_one("#model-list", OptionList)
@@ -384,6 +452,3 @@ class BrowseScreen(CatalogScreen):
         if changed:
             self.call_later(self.app.reload_screens)
 
-
-def _short(stage: str) -> str:
-    return {"production": "prod", "staging": "stg"}.get(stage, stage)

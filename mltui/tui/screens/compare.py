@@ -232,7 +232,7 @@ class CompareScreen(CatalogScreen):
         width = min(LABEL_WIDTH, max([len(safe(k)) + 2 for k in labels] + [9]))
         table.add_column(Text(""), key="label", width=width)
         for index, ref in enumerate(data["versions"]):
-            head = Text(safe(ref), style="bold")
+            head = lit(ref, "bold")
             if index == 0:
                 head.append(" base", style="dim")
             table.add_column(head, key=f"v{index}")
@@ -299,11 +299,7 @@ class CompareScreen(CatalogScreen):
                 return [clean_points(catalog.metric_history(run_id, key, max_points=MAX_POINTS))
                         if run_id is not None else [] for run_id in run_ids]
 
-            try:
-                curves = await self.db(fetch)
-            except Exception as exc:  # noqa: BLE001
-                self.report_error(exc)
-                return
+            curves = await self.db(fetch)
             self._curves[key] = curves
         if key != self.chart_key:
             return
@@ -386,9 +382,15 @@ class CompareScreen(CatalogScreen):
 
     @work(exclusive=True, group="export", exit_on_error=False)
     async def export(self, data: dict[str, Any]) -> None:
+        """``x``: the comparison as Markdown, as shown (differences only when ``d`` is on),
+        written into the catalog's project folder — not wherever the app was started."""
+        if self.differences_only:
+            data = {**data, "params": [row for row in data["params"] if row["differs"]]}
         text = comparison_markdown(data)
+        catalog_dir = self.catalog.path.parent
+        project = catalog_dir.parent if catalog_dir.name == ".mltui" else catalog_dir
         try:  # file I/O off the UI thread too
-            path = await asyncio.to_thread(write_new_file, Path.cwd(),
+            path = await asyncio.to_thread(write_new_file, project,
                                            export_name(data["versions"]), text)
         except OSError as exc:
             self.app.notify(f"export failed: {exc}", severity="error", markup=False)

@@ -19,49 +19,22 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Container, Vertical, VerticalScroll
-from textual.screen import ModalScreen
+from textual.containers import Container, VerticalScroll
 from textual.timer import Timer
-from textual.widgets import DataTable, Static, TextArea
+from textual.widgets import Static, TextArea
 
 from ...core.errors import Conflict
-from ...display import fmt_time, safe
+from ...display import fmt_age, fmt_time, safe
 from ..widgets.keybar import KeyBar
 from ..base import CatalogScreen
+from ..drafts import draft_path, read_draft, remove_draft, write_draft
+from .confirm import ConfirmDialog
+from .docrevs import DocRevisionsScreen
 from ..widgets.doctext import (MARKDOWN_LANGUAGE, DocEditor, DocPreview, diff_text,
                                unified_diff)
 
 PREVIEW_DELAY = 0.3  # seconds of no typing before the preview follows
 WIDE = 100  # at this width and more the preview is shown by default
-
-
-class ConfirmDialog(ModalScreen[bool]):
-    """A yes/no question: ``y`` confirms, ``n`` or esc keeps things as they are."""
-
-    BINDINGS = [
-        Binding("y", "answer(True)", "Yes", id="confirm.yes"),
-        Binding("n,escape", "answer(False)", "No", id="confirm.no"),
-    ]
-    DEFAULT_CSS = """
-    ConfirmDialog > Vertical { width: 60; }
-    """
-
-    def __init__(self, question: str, detail: str = ""):
-        super().__init__()
-        self.question = question
-        self.detail = detail
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Static(Text(self.question, style="bold"), classes="dialog-title")
-            if self.detail:
-                yield Static(Text(self.detail))
-            yield Static(Text.assemble(("y", "bold"), (" yes   ", "dim"), ("n", "bold"),
-                                       (" no", "dim")))
-
-    def action_answer(self, answer: bool) -> None:
-        """Close the dialog with the answer."""
-        self.dismiss(answer)
 
 
 class DocsScreen(CatalogScreen):
@@ -146,12 +119,9 @@ class DocsScreen(CatalogScreen):
     @work(exclusive=True, group="load", exit_on_error=False)
     async def load(self) -> None:
         """Load the latest revision (or the template, as rev 0) into the editor."""
-        try:
-            doc = await self.db(self.catalog.get_doc, self.ref, kind=self.kind)
-        except Exception as exc:  # noqa: BLE001
-            self.report_error(exc)
-            return
+        doc = await self.db(self.catalog.get_doc, self.ref, kind=self.kind)
         await self._load_doc(doc)
+        self.offer_draft()
 
     async def _load_doc(self, doc: dict[str, Any]) -> None:
         self.doc = doc
@@ -184,6 +154,61 @@ class DocsScreen(CatalogScreen):
             self.newer_rev = doc["rev"]
             self._update_title()
 
+    # -- drafts (unsaved text survives a crash) ------------------------------------------------
+
+    @property
+    def draft_file(self):
+        """The draft file of this document (None before it is loaded or for in-memory catalogs)."""
+        if not self.target:
+            return None
+        return draft_path(self.catalog.path, self.kind, self.target)
+
+    def sync_draft(self) -> None:
+        """Keep the draft file equal to the unsaved text: written while modified, else removed."""
+        path = self.draft_file
+        if path is None:
+            return
+        try:
+            if self.modified:
+                write_draft(path, kind=self.kind, target=self.target, base_rev=self.base_rev,
+                            text=self.editor.text, at=self.app.now())
+            else:
+                remove_draft(path)
+        except OSError as exc:  # a read-only folder: say so once, keep editing
+            if not getattr(self, "_draft_warned", False):
+                self._draft_warned = True
+                self.app.notify(f"unsaved text is not kept on disk: {exc}", severity="warning",
+                                markup=False)
+
+    def discard_draft(self) -> None:
+        """The user chose to drop the unsaved text."""
+        remove_draft(self.draft_file)
+
+    def offer_draft(self) -> None:
+        """A draft left by a crash or a lost session: offer it back (y) or drop it (n)."""
+        draft = read_draft(self.draft_file)
+        if draft is None:
+            return
+        if draft["text"] == self.editor.text:  # nothing unsaved in it after all
+            self.discard_draft()
+            return
+        rev = draft.get("base_rev")
+
+        def answered(restore: bool | None) -> None:
+            if not restore:
+                self.discard_draft()
+                return
+            if isinstance(rev, int) and rev != self.base_rev:
+                # Edited on top of an older revision: saving it goes through the conflict view.
+                self.newer_rev, self.base_rev = self.base_rev, rev
+            self.editor.load_text(draft["text"])
+            self._update_title()
+
+        when = fmt_age(draft.get("at"), self.app.now()) if draft.get("at") else "?"
+        self.app.push_screen(ConfirmDialog(
+            f"Restore unsaved text of {safe(self.target)}?",
+            f"left {when} ago on top of rev {rev} · y restores it · n discards it"), answered)
+
     def _update_title(self) -> None:
         # What needs attention first (modified, conflict), then which revision this is: at 80
         # columns the end of the line is what gets cut.
@@ -210,8 +235,9 @@ class DocsScreen(CatalogScreen):
 
     @on(TextArea.Changed, "#docs-editor")
     def text_changed(self) -> None:
-        """Typing: update the title's state and the preview after a pause."""
+        """Typing: update the title's state, the draft on disk, and the preview after a pause."""
         self._update_title()
+        self.sync_draft()
         if self.editor.text != self._previewed:  # not for the load that was just previewed
             self._schedule_preview(PREVIEW_DELAY)
 
@@ -273,6 +299,7 @@ class DocsScreen(CatalogScreen):
         self.newer_rev = None
         self._clear_conflict()
         self._update_title()
+        self.sync_draft()  # removed, unless more was typed while saving
         self.refresh_bindings()
         message = f"saved revision {result['rev']}" if result["changed"] else \
             f"nothing changed since revision {result['rev']}"
@@ -316,6 +343,7 @@ class DocsScreen(CatalogScreen):
 
         def answered(discard: bool | None) -> None:
             if discard and self.conflict is conflict:
+                self.discard_draft()
                 self._clear_conflict()
                 self.load()
                 self.refresh_bindings()
@@ -339,150 +367,9 @@ class DocsScreen(CatalogScreen):
 
         def answered(discard: bool | None) -> None:
             if discard:
+                self.discard_draft()
                 self.app.pop_screen()
 
         self.app.push_screen(ConfirmDialog("Discard your unsaved changes?",
                                            "y leaves without saving · n stays in the editor"),
                              answered)
-
-
-class DocRevisionsScreen(CatalogScreen):
-    """Every revision of a document; the diff between two marked ones, or one vs the editor."""
-
-    BINDINGS = [
-        Binding("space", "mark", "Mark", id="docrevs.mark"),
-        Binding("escape", "back", "Back", id="docrevs.back"),
-    ]
-
-    DEFAULT_CSS = """
-    DocRevisionsScreen #revs-table { height: auto; max-height: 40%; }
-    DocRevisionsScreen #revs-diff-title { height: 1; padding: 0 1; background: $boost; }
-    DocRevisionsScreen #revs-diff { height: 1fr; padding: 0 1; }
-    """
-
-    def __init__(self, ref: int | str, *, kind: str = "version", target: str = "",
-                 editor_text: str = ""):
-        super().__init__()
-        self.ref = ref
-        self.kind = kind
-        self.target = target
-        self.editor_text = editor_text
-        self.revisions: list[dict[str, Any]] = []
-        self.marked: list[int] = []  # revs, in the order they were marked (at most two)
-
-    def compose(self) -> ComposeResult:
-        yield Static(Text.assemble(("revisions of ", "dim"), (safe(self.target), "bold"),
-                                   ("   space marks two · otherwise: this rev vs your text",
-                                    "dim")),
-                     id="revs-title", classes="screen-title")
-        yield DataTable(id="revs-table", cursor_type="row", zebra_stripes=False)
-        yield Static(id="revs-diff-title")
-        with VerticalScroll(id="revs-diff"):
-            yield Static(Text("…", style="dim"), id="revs-diff-body")
-        yield KeyBar()
-
-    @property
-    def table(self) -> DataTable:
-        """The revision table."""
-        return self.query_one("#revs-table", DataTable)
-
-    def on_mount(self) -> None:
-        table = self.table
-        table.add_column(Text(" "), key="mark", width=1)
-        table.add_column(Text("rev"), key="rev", width=4)
-        table.add_column(Text("author"), key="author", width=12)
-        table.add_column(Text("saved"), key="at", width=16)
-        table.add_column(Text("chars"), key="chars", width=7)
-        table.add_column(Text("message"), key="message")
-        table.focus()
-        self.load()
-
-    async def reload(self) -> None:
-        """The catalog changed: re-read the revisions, keeping the cursor."""
-        self.load()
-
-    @work(exclusive=True, group="revs", exit_on_error=False)
-    async def load(self) -> None:
-        """Load the latest revision (or the template, as rev 0) into the editor."""
-        try:
-            revisions = await self.db(self.catalog.doc_revisions, self.ref, kind=self.kind)
-        except Exception as exc:  # noqa: BLE001
-            self.report_error(exc)
-            return
-        # rev 0 is the template every document started from (doc_diff accepts it).
-        self.revisions = revisions + [{"rev": 0, "author": None, "at": None, "chars": None,
-                                       "message": "the template"}]
-        table = self.table
-        keep = self._cursor_rev()
-        table.clear()
-        for item in self.revisions:
-            table.add_row(
-                Text("●" if item["rev"] in self.marked else "", style="bold yellow"),
-                Text(str(item["rev"]), style="bold"),
-                Text(safe(item["author"] or "—")),
-                Text(fmt_time(item["at"]) if item["at"] else "—", style="dim"),
-                Text("" if item["chars"] is None else f"{item['chars']:,}", justify="right"),
-                Text(safe(item["message"] or ""), style="dim"),
-                key=str(item["rev"]))
-        revs = [item["rev"] for item in self.revisions]
-        if keep in revs:
-            table.move_cursor(row=revs.index(keep))
-        self.show_diff()
-
-    def _cursor_rev(self) -> int | None:
-        table = self.table
-        if not self.revisions or table.row_count == 0:
-            return None
-        index = min(table.cursor_row, len(self.revisions) - 1)
-        return int(self.revisions[index]["rev"])
-
-    @on(DataTable.RowHighlighted, "#revs-table")
-    def row_highlighted(self) -> None:
-        """Without two marks, the diff follows the cursor."""
-        if len(self.marked) < 2:
-            self.show_diff()
-
-    def action_mark(self) -> None:
-        """``space``: mark or unmark a revision (a third mark replaces the oldest)."""
-        rev = self._cursor_rev()
-        if rev is None:
-            return
-        if rev in self.marked:
-            self.marked.remove(rev)
-        else:
-            self.marked.append(rev)
-            if len(self.marked) > 2:  # a third mark replaces the oldest
-                self.marked.pop(0)
-        for item in self.revisions:
-            self.table.update_cell(str(item["rev"]), "mark", Text(
-                "●" if item["rev"] in self.marked else "", style="bold yellow"))
-        self.show_diff()
-
-    @work(exclusive=True, group="diff", exit_on_error=False)
-    async def show_diff(self) -> None:
-        """The diff between the two marked revisions, or one revision and the editor's text."""
-        title = self.query_one("#revs-diff-title", Static)
-        body = self.query_one("#revs-diff-body", Static)
-        try:
-            if len(self.marked) == 2:
-                old, new = sorted(self.marked)
-                diff = await self.db(self.catalog.doc_diff, self.ref, old, new, kind=self.kind)
-                heading = f"rev {old} → rev {new}"
-            else:
-                rev = self.marked[0] if self.marked else self._cursor_rev()
-                if rev is None:
-                    return
-                doc = await self.db(self.catalog.get_doc, self.ref, kind=self.kind, rev=rev)
-                diff = await asyncio.to_thread(unified_diff, doc["text"], self.editor_text,
-                                               f"rev {rev}", "your text")
-                heading = f"rev {rev} → your text (the editor)"
-        except Exception as exc:  # noqa: BLE001
-            self.report_error(exc)
-            return
-        title.update(Text.assemble(("diff  ", "dim"), (heading, "bold"),
-                                   ("   + added  ", "green"), ("- removed", "red")))
-        body.update(diff_text(diff))
-
-    def action_back(self) -> None:
-        """``escape``: leave, asking first when there are unsaved changes."""
-        self.app.pop_screen()

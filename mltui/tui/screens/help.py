@@ -13,7 +13,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
-from ...display import safe
+from ..widgets.text import lit
 
 GENERAL = [
     ("ctrl+p", "command palette: every action by name"),
@@ -67,12 +67,20 @@ class HelpScreen(ModalScreen[None]):
             else:
                 group = "everywhere" if isinstance(active.node, App) else "moving"
             groups[group].append((display, binding.description, active.enabled))
+        # Keys the screen hides where they do not apply (unarchive on a ready version) are
+        # still its keys: listed, marked "(not now)", so ? always lists every binding.
+        for binding in type(self.target).BINDINGS:
+            if isinstance(binding, Binding) and binding.id and binding.description:
+                display = self.app.get_key_display(binding)
+                if (display, binding.description) not in seen:
+                    seen.add((display, binding.description))
+                    groups["this screen"].append((display, binding.description, False))
         for name, rows in groups.items():
             if not rows:
                 continue
             table.add_row(Text(name, style="bold"), Text(""), Text(""))
             for display, description, enabled in rows:
-                table.add_row(Text(safe(display)), Text(description),
+                table.add_row(lit(display), Text(description),
                               Text("" if enabled else "(not now)"))
             table.add_row(Text(""), Text(""), Text(""))
         for key, what in GENERAL:

@@ -33,7 +33,7 @@ PAGE = 200
 NEAR_END = 1  # rows before the end of what is loaded at which the next page is read
 STAGE_ACTIONS = [None, "promote", "rollback", "clear", "import"]
 EVENT_ACTIONS = [None, "import", "dataset", "create-model", "register", "promote", "rollback",
-                 "clear", "doc", "tag", "archive", "gate-add", "gate-remove"]
+                 "clear", "doc", "tag", "archive", "unarchive", "gate-add", "gate-remove"]
 ACTION_STYLES = {"promote": "green", "rollback": "yellow", "clear": "magenta", "import": "blue",
                  "register": "cyan", "doc": "cyan"}
 
@@ -51,7 +51,7 @@ def _version(value: int | None) -> str:
 
 def action_cell(row: dict[str, Any]) -> Text:
     """The action, coloured; a forced promotion ends in a red ``!``."""
-    text = Text(safe(row["action"]), style=ACTION_STYLES.get(row["action"], ""))
+    text = lit(row["action"], ACTION_STYLES.get(row["action"], ""))
     if row.get("forced"):
         text.append("!", style="bold red")
     return text
@@ -123,12 +123,12 @@ def history_detail(row: dict[str, Any] | None) -> Group | Text:
     if row.get("forced"):
         head.append("  forced past failing gates", style="bold red")
     reason = Text.assemble(("reason  ", "dim"),
-                           Text(safe(row["reason"], keep_newlines=True)) if row["reason"]
+                           lit(row["reason"], multiline=True) if row["reason"]
                            else Text("—", style="dim"))
     gates = Text("gates", style="dim")
     if row["gate_results"]:
         gates.append("\n")
-        gates.append_text(gate_lines(row["gate_results"]))
+        gates.append_text(gate_lines(row["gate_results"], list_passing=True))
     else:
         gates.append("  none recorded", style="dim")
     return Group(head, reason, gates)
@@ -144,10 +144,10 @@ def event_detail(row: dict[str, Any] | None) -> Group | Text:
     lines: list[Any] = [head]
     for key in ("before", "after"):
         if row[key] is not None:
-            lines.append(Text.assemble((f"{key:>6}  ", "dim"), Text(safe(_compact(row[key])))))
+            lines.append(Text.assemble((f"{key:>6}  ", "dim"), lit(_compact(row[key]))))
     if row["detail"]:
         lines.append(Text.assemble(("detail  ", "dim"),
-                                   Text(safe(row["detail"], keep_newlines=True))))
+                                   lit(row["detail"], multiline=True)))
     return Group(*lines)
 
 
@@ -262,11 +262,7 @@ class HistoryScreen(CatalogScreen):
         """Read the first page (or, on reload, as many entries as were loaded)."""
         generation = self._generation
         limit = max(PAGE, len(self.order)) if keep else PAGE
-        try:
-            rows = await self._fetch(0, limit)
-        except Exception as exc:  # noqa: BLE001
-            self.report_error(exc)
-            return
+        rows = await self._fetch(0, limit)
         if generation != self._generation:
             return
         grid = self.grid
@@ -368,11 +364,7 @@ class HistoryScreen(CatalogScreen):
     @work(exclusive=True, group="pick", exit_on_error=False)
     async def pick_model(self) -> None:
         """Read the model names and open the picker."""
-        try:
-            models = [m["name"] for m in await self.db(self.catalog.models)]
-        except Exception as exc:  # noqa: BLE001
-            self.report_error(exc)
-            return
+        models = [m["name"] for m in await self.db(self.catalog.models)]
 
         def chosen(choice: list[str | None] | None) -> None:
             if choice is not None and choice[0] != self.model:

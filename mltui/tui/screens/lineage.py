@@ -176,18 +176,22 @@ def verify_summary(results: list[dict[str, Any]]) -> Text:
 
 
 class LineageTree(Tree[dict]):
-    """The lineage tree; ``enter`` opens a version's own lineage, ``space`` expands."""
+    """The lineage tree; ``enter`` opens the node (a version's lineage, a run's detail),
+    ``space`` expands."""
 
     BINDINGS = [
-        Binding("enter", "open_version", "Open version", id="lineage.open"),
+        Binding("enter", "open_version", "Open", id="lineage.open"),
         Binding("space", "toggle_node", "Expand", id="lineage.toggle"),
     ]
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """``enter`` only applies on a version other than the one shown."""
+        """``enter`` applies on any node but the version shown: it opens it, or says why not."""
         if action == "open_version":
             screen: Any = self.screen
-            return True if screen.version_to_open() is not None else None
+            node = screen.cursor_graph_node()
+            shown = node is not None and node["kind"] == "version" and \
+                node["id"] == screen.version_id
+            return True if node is not None and not shown else None
         return True
 
     def action_open_version(self) -> None:
@@ -259,11 +263,7 @@ class LineageScreen(CatalogScreen):
     @work(exclusive=True, group="lineage", exit_on_error=False)
     async def load(self, keep: bool = False) -> None:
         """Read the lineage (three levels each way) and build the tree; ``keep`` keeps the view."""
-        try:
-            graph = await self.db(self.catalog.lineage, self.version_id, depth=DEPTH)
-        except Exception as exc:  # noqa: BLE001
-            self.report_error(exc)
-            return
+        graph = await self.db(self.catalog.lineage, self.version_id, depth=DEPTH)
         tree = self.tree
         restore = (self._expanded_paths(tree.root), self._path(tree.cursor_node)) if keep else None
         self.nodes = dict(graph["nodes"])
@@ -418,22 +418,43 @@ class LineageScreen(CatalogScreen):
 
     # -- actions --------------------------------------------------------------------------------
 
-    def version_to_open(self) -> int | None:
-        """The version under the cursor, when it is not the one this screen shows."""
+    def cursor_graph_node(self) -> dict[str, Any] | None:
+        """The lineage node under the tree's cursor (None on a heading or before loading)."""
         if not self.is_mounted:
             return None
         tree_node = self.tree.cursor_node
         key = (tree_node.data or {}).get("key") if tree_node is not None else None
-        node = self.nodes.get(key) if key else None
+        return self.nodes.get(key) if key else None
+
+    def version_to_open(self) -> int | None:
+        """The version under the cursor, when it is not the one this screen shows."""
+        node = self.cursor_graph_node()
         if node is None or node["kind"] != "version" or node["id"] == self.version_id:
             return None
         return int(node["id"])
 
     def open_version(self) -> None:
-        """``enter``: the lineage of the version under the cursor (esc comes back here)."""
+        """``enter``: a version's own lineage, a run's detail (esc comes back here); on a
+        dataset or a commit, a line that says where its facts are."""
         version_id = self.version_to_open()
         if version_id is not None:
             self.app.push_screen(LineageScreen(version_id))
+            return
+        node = self.cursor_graph_node()
+        if node is None:
+            return
+        if node["kind"] == "run":
+            from .runs import RunDetailScreen
+
+            self.app.push_screen(RunDetailScreen(int(node["id"])))
+            return
+        why = {
+            "version": "this is the version shown here",
+            "dataset": "a dataset has no screen of its own: its hash, path, size and rows are "
+                       "in the pane on the right (v verifies it)",
+            "commit": "code is not stored in the catalog: check the commit out with git",
+        }.get(node["kind"], "nothing more to open here")
+        self.app.notify(f"{safe(node['label'])}: {why}", markup=False)
 
     def action_back(self) -> None:
         """``escape``: back to the screen below."""

@@ -12,7 +12,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from ...core.catalog import metric_direction
-from ...display import safe
+from ..widgets.text import lit
 
 
 def sort_choices(metric_keys: list[str]) -> list[tuple[str, str]]:
@@ -44,7 +44,7 @@ class SortPicker(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(Text("Sort versions by", style="bold"), classes="dialog-title")
-            yield OptionList(*[Option(Text(safe(label)), id=str(index))
+            yield OptionList(*[Option(lit(label), id=str(index))
                                for index, (_, label) in enumerate(self.choices)])
 
     def on_mount(self) -> None:

@@ -28,23 +28,49 @@ from ..widgets.text import lit, stage_badges
 COMMON_STAGES = ["production", "staging", "champion", "challenger", "canary"]
 
 
-def gate_lines(results: list[dict[str, Any]]) -> Text:
-    """Gate results as lines: ✓ pass, ✗ fail, – skipped."""
-    text = Text()
+def gate_lines(results: list[dict[str, Any]], limit: int | None = None, *,
+               list_passing: bool = False) -> Text:
+    """Gate results, failing first (rule, then actual vs required), passing ones as a count.
+
+    A failing gate is the reason a promotion is refused, so it comes first and is never hidden
+    behind passing ones; ``limit`` caps the failing lines (the rest are counted) so the verdict
+    always fits the dialog.  ``list_passing`` lists every passing rule too (the history's
+    record of what was checked).
+    """
     if not results:
         return Text("no gates guard this stage", style="dim")
-    for index, result in enumerate(results):
-        if index:
+    failed = [r for r in results if not r["passed"] and not r.get("skipped")]
+    passed = [r for r in results if r["passed"] and not r.get("skipped")]
+    skipped = [r for r in results if r.get("skipped")]
+    shown = failed if limit is None or len(failed) <= limit else failed[:max(limit - 1, 0)]
+    text = Text(no_wrap=True, overflow="ellipsis")
+    for result in shown:
+        if text:
             text.append("\n")
-        if result.get("skipped"):
-            text.append(" – ", style="dim")
-        elif result["passed"]:
-            text.append(" ✓ ", style="bold green")
-        else:
-            text.append(" ✗ ", style="bold red")
-        text.append_text(lit(result["rule"]))
+        text.append("✗ FAIL ", style="bold red")
+        text.append_text(lit(result["rule"], "bold"))
         text.append("  ")
-        text.append_text(lit(result["detail"], "dim"))
+        text.append_text(lit(result["detail"]))
+    if len(shown) < len(failed):
+        text.append("\n" if text else "")
+        text.append(f"✗ … and {len(failed) - len(shown)} more failing", style="bold red")
+    summary = []
+    if list_passing:
+        for result in passed + skipped:
+            text.append("\n" if text else "")
+            text.append(" – " if result.get("skipped") else " ✓ ",
+                        style="dim" if result.get("skipped") else "bold green")
+            text.append_text(lit(result["rule"]))
+            text.append("  ")
+            text.append_text(lit(result["detail"], "dim"))
+        passed = skipped = []
+    if passed:
+        summary.append(f"✓ {len(passed)} gate{'s' if len(passed) != 1 else ''} pass")
+    if skipped:
+        summary.append(f"– {len(skipped)} skipped")
+    if summary:
+        text.append("\n" if text else "")
+        text.append("  ".join(summary), style="green" if not failed else "dim")
     return text
 
 
@@ -53,12 +79,12 @@ def metric_diff(candidate: dict[str, Any], holder: dict[str, Any] | None) -> Tab
     table = Table(box=None, pad_edge=False, show_edge=False)
     table.add_column("metric", style="dim")
     if holder is not None:
-        table.add_column(Text(safe(holder["ref"])), justify="right")
-    table.add_column(Text(safe(candidate["ref"]), style="bold"), justify="right")
+        table.add_column(lit(holder["ref"]), justify="right")
+    table.add_column(lit(candidate["ref"], "bold"), justify="right")
     if holder is not None:
         table.add_column("Δ", justify="right")
     theirs = {m["key"]: m["last"] for m in holder["metric_summary"]} if holder else {}
-    for m in candidate["metric_summary"][:10]:
+    for m in candidate["metric_summary"]:
         mine = m["last"]
         cells = [lit(m["key"])]
         if holder is not None:
@@ -72,11 +98,17 @@ def metric_diff(candidate: dict[str, Any], holder: dict[str, Any] | None) -> Tab
 
 
 class PromoteDialog(CatalogModal[bool]):
-    """Promote one version to a stage."""
+    """Promote one version to a stage.
+
+    The verdict (failing gates, the refusal, how to force) and the controls sit above the metric
+    diff, and the diff alone scrolls: whatever the terminal's height, what decides the
+    promotion is on screen without a scrolling key.
+    """
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="promote.cancel"),
         Binding("ctrl+s", "confirm", "Promote", id="promote.confirm"),
+        Binding("ctrl+f", "toggle_force", "Force", id="promote.force"),
     ]
 
     def __init__(self, version_id: int, stage: str = "production"):
@@ -85,41 +117,60 @@ class PromoteDialog(CatalogModal[bool]):
         self.initial_stage = stage
         self.detail: dict[str, Any] | None = None
         self.gates_failed = False
+        self.results: list[dict[str, Any]] = []
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="promote-dialog"):
-            yield Static(Text("Promote", style="bold"), classes="dialog-title", id="promote-title")
+            yield Static(Text("Promote", style="bold"), id="promote-title")
             with Horizontal(classes="field-row"):
                 yield Label("stage ")
                 yield SteadyInput(self.initial_stage, id="stage", compact=True,
                             suggester=SuggestFromList(COMMON_STAGES, case_sensitive=False))
             yield Static(Text("…", style="dim"), id="holder")
-            with VerticalScroll(id="promote-body"):
-                yield Static(id="diff")
-                yield Static(Text("gates", style="bold"), classes="section")
-                yield Static(id="gates")
+            yield Static(id="gates")
+            yield Static(id="problem", classes="error-line")
             with Horizontal(classes="field-row"):
                 yield Label("reason")
                 yield SteadyInput(placeholder="why (recorded in the history)", id="reason", compact=True)
-            yield Checkbox("force past failing gates (needs a reason)", id="force", disabled=True,
-                           compact=True)
-            yield Static(id="problem", classes="error-line")
+            yield Checkbox("force past failing gates (ctrl+f; needs a reason)", id="force",
+                           disabled=True, compact=True)
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Cancel", id="cancel", compact=True)
+                # Promote before Cancel: Tab from the reason reaches the action, not a cancel.
                 yield Button("Promote", variant="primary", id="confirm", compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
+            with VerticalScroll(id="promote-body", can_focus=False):
+                yield Static(id="diff")
 
     DEFAULT_CSS = """
-    PromoteDialog .field-row { height: 1; margin-bottom: 1; }
+    PromoteDialog #promote-title { height: 1; }
+    PromoteDialog .field-row { height: 1; }
     PromoteDialog .field-row Label { width: 7; color: $text-muted; }
     PromoteDialog .field-row Input { width: 1fr; }
-    PromoteDialog #promote-body { height: auto; max-height: 12; margin: 1 0; }
-    PromoteDialog .section { margin-top: 1; }
-    PromoteDialog #problem { height: auto; }
+    PromoteDialog #gates { height: auto; }
+    PromoteDialog #problem { height: auto; text-style: bold; }
+    PromoteDialog .dialog-buttons { margin-top: 0; }
+    PromoteDialog #promote-body { height: auto; border-top: hkey $panel-lighten-2; }
     """
 
     def on_mount(self) -> None:
         self.query_one("#reason", Input).focus()
         self.evaluate()
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.fit)
+
+    def fit(self) -> None:
+        """Give the metric diff only the rows the verdict and controls leave free."""
+        dialog = self.query_one("#promote-dialog")
+        body = self.query_one("#promote-body")
+        fixed = sum(child.outer_size.height for child in dialog.children if child is not body)
+        free = self.size.height - 2 - fixed  # 2: the dialog's border
+        body.styles.max_height = max(free, 0)
+        body.display = free >= 3  # a rule and at least two rows, or nothing
+
+    def gate_limit(self) -> int:
+        """How many failing gates fit: the terminal less the dialog's fixed rows (≥ 2)."""
+        return max(2, self.size.height - 11)
 
     @on(Input.Changed, "#stage")
     def stage_changed(self) -> None:
@@ -155,18 +206,41 @@ class PromoteDialog(CatalogModal[bool]):
         self.query_one("#holder", Static).update(holding)
         self.query_one("#diff", Static).update(metric_diff(detail, holder if holder and
                                                           holder["id"] != self.version_id else None))
-        self.query_one("#gates", Static).update(gate_lines(check["results"]))
+        self.results = check["results"]
+        self.query_one("#gates", Static).update(gate_lines(self.results, self.gate_limit()))
         self.gates_failed = not check["passed"]
         force = self.query_one("#force", Checkbox)
         force.disabled = not self.gates_failed
         if not self.gates_failed:
             force.value = False
-        self.query_one("#problem", Static).update(
-            Text("a gate fails: promotion is blocked unless forced with a reason", style="bold")
-            if self.gates_failed else Text(""))
+        self.show_verdict()
+        self.call_after_refresh(self.fit)
+
+    def show_verdict(self, refused: bool = False) -> None:
+        """The line under the gates: why a promotion is (or was) refused and how to force it."""
+        problem = self.query_one("#problem", Static)
+        if not self.gates_failed:
+            problem.update("")
+        elif self.query_one("#force", Checkbox).value:
+            problem.update(Text("forcing past the failing gate: a reason is required",
+                                style="bold yellow"))
+        else:
+            verb = "refused" if refused else "blocked"
+            problem.update(Text(f"{verb}: a gate fails — ctrl+f to force, with a reason",
+                                style="bold"))
+
+    @on(Checkbox.Changed, "#force")
+    def force_changed(self) -> None:
+        self.show_verdict()
+
+    def action_toggle_force(self) -> None:
+        force = self.query_one("#force", Checkbox)
+        if not force.disabled:
+            force.value = not force.value
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
+        self.app.notify("promote cancelled, nothing changed", markup=False)
         self.dismiss(False)
 
     @on(Button.Pressed, "#confirm")
@@ -184,9 +258,9 @@ class PromoteDialog(CatalogModal[bool]):
             result = await self.db(self.catalog.promote, self.version_id, stage, reason=reason,
                                    force=force)
         except GateFailed:
-            problem.update(Text("refused: a gate fails — tick force and give a reason to "
-                                "override", style="bold"))
+            self.gates_failed = True
             self.query_one("#force", Checkbox).disabled = False
+            self.show_verdict(refused=True)
             return
         except MltuiError as exc:
             problem.update(lit(exc.one_line(), "bold"))
@@ -275,6 +349,7 @@ class RollbackDialog(CatalogModal[bool]):
 
     @on(Button.Pressed, "#rb-cancel")
     def action_cancel(self) -> None:
+        self.app.notify("rollback cancelled, nothing changed", markup=False)
         self.dismiss(False)
 
     @on(Button.Pressed, "#rb-confirm")

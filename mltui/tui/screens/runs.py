@@ -275,23 +275,15 @@ class RunsScreen(CatalogScreen):
     @work(exclusive=True, group="runs", exit_on_error=False)
     async def load_runs(self, keep: bool = True) -> None:
         filter_text = self.filter_text or None
-        try:
-            keys = await self.db(self.catalog.metric_keys, limit=3)
-            first = await self.db(self.catalog.run_ids, filter=filter_text, limit=FIRST_PAGE)
-        except Exception as exc:  # noqa: BLE001
-            self.report_error(exc)
-            return
+        keys = await self.db(self.catalog.metric_keys, limit=3)
+        first = await self.db(self.catalog.run_ids, filter=filter_text, limit=FIRST_PAGE)
         self.metric_keys = keys
         grid = self.grid
         grid.set_columns(run_columns(keys, self.size.width, self.app.now()))
         grid.set_ids(first, keep=grid.cursor_id if keep else None, clear_rows=True)
         self._update_title(len(first), partial=len(first) == FIRST_PAGE)
         if len(first) == FIRST_PAGE:  # the rest of the ordered ids, after the first paint
-            try:
-                every = await self.db(self.catalog.run_ids, filter=filter_text)
-            except Exception as exc:  # noqa: BLE001
-                self.report_error(exc)
-                return
+            every = await self.db(self.catalog.run_ids, filter=filter_text)
             grid.set_ids(every, keep=grid.cursor_id)
             self._update_title(len(every))
         self.refresh_bindings()

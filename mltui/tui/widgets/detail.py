@@ -14,17 +14,20 @@ from .text import key_value_lines, lit, sparkline, stage_badges
 
 def render_version_detail(detail: dict[str, Any], trend: list[dict[str, Any]],
                           trend_key: str | None, *, limit: int | None = 12,
-                          doc_lines: int | None = 4) -> Group:
+                          doc_lines: int | None = 4, width: int | None = None) -> Group:
     """A version's detail: metadata, trend, metrics, params, tags and the doc's first lines.
 
     ``limit`` caps the metric and param rows (the browse pane), None shows all (the detail
-    screen); ``doc_lines`` likewise for the documentation.
+    screen); ``doc_lines`` likewise for the documentation.  Below 64 columns (``width``) the
+    params go under the metrics instead of beside them, so neither is squeezed to "…".
     """
     run = detail.get("run") or {}
     head = Text.assemble((safe(detail["ref"]), "bold"), "  ", lit(detail["canonical_name"], "dim"))
     if detail["stages"]:
         head.append("  ")
         head.append_text(stage_badges(detail["stages"], short=False))
+    if detail.get("status") == "archived":
+        head.append("  archived", style="bold italic")
     meta = key_value_lines([
         ("created", f"{fmt_time(detail['created_at'])} by {safe(detail['created_by'])}"),
         ("run", Text.assemble(lit(f"run:{(detail['run_uid'] or '—')[:12]}"), "  ",
@@ -51,16 +54,21 @@ def render_version_detail(detail: dict[str, Any], trend: list[dict[str, Any]],
     for key, value in list(detail["params"].items())[:limit]:
         params.add_row(lit(key), lit(value))
     tags = {**detail.get("run_tags", {}), **detail["tags"]}
-    parts: list[Any] = [head, meta]
+    # Most useful first: at 80×24 the pane shows about eight lines, so the trend and the key
+    # metrics come before the metadata, which is one `enter` away in full.
+    parts: list[Any] = [head]
     if trend:
         line = Text.assemble((f"trend {safe(trend_key)} ", "dim"))
         line.append_text(sparkline([t["value"] for t in trend],
                                    [bool(t["held_production"]) for t in trend]))
-        line.append("  (green: held production · t: next metric)", style="dim")
+        line.append("  green: held production · t: next metric", style="dim")
         parts.append(line)
-    grid = Table.grid(padding=(0, 3))
-    grid.add_row(metrics, params)
-    parts.append(grid)
+    if width is not None and width < 64:
+        parts.extend([metrics, params, meta])
+    else:
+        grid = Table.grid(padding=(0, 3))
+        grid.add_row(metrics, params)
+        parts.extend([grid, meta])
     if tags:
         parts.append(Text.assemble(("tags  ", "dim"), lit(", ".join(
             f"{k}={v}" for k, v in list(tags.items())[:10]))))
@@ -69,8 +77,7 @@ def render_version_detail(detail: dict[str, Any], trend: list[dict[str, Any]],
         for entry in detail["history"]:
             line = Text.assemble((fmt_time(entry["at"]), "dim"), "  ", (entry["action"], "bold"),
                                  "  ", lit(entry["stage"]), "  ",
-                                 (f"v{entry['from_version'] or '—'} → v{entry['to_version'] or '—'}",
-                                  ""), "  ", lit(entry["actor"], "dim"))
+                                 (f"{_v(entry['from_version'])} → {_v(entry['to_version'])}", ""), "  ", lit(entry["actor"], "dim"))
             if entry["forced"]:
                 line.append("  forced", style="bold red")
             if entry["reason"]:
@@ -93,6 +100,11 @@ def render_version_detail(detail: dict[str, Any], trend: list[dict[str, Any]],
     else:
         first_lines = [line for line in doc["text"].splitlines() if line.strip()][:doc_lines]
         preview.append(f"rev {doc['rev']}\n", style="dim")
-        preview.append_text(Text(safe("\n".join(first_lines), keep_newlines=True)))
+        preview.append_text(lit("\n".join(first_lines), multiline=True))
         parts.append(preview)
     return Group(*parts)
+
+
+def _v(version: int | None) -> str:
+    """``v3``, or ``—`` when no version held the stage (a first promotion, a clear)."""
+    return f"v{version}" if version else "—"

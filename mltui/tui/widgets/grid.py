@@ -155,6 +155,11 @@ class VirtualGrid(ScrollView, can_focus=True):
         self._pending.clear()
         self.refresh()
 
+    def redraw(self) -> None:
+        """Draw the cached rows again (cells that depend on the time, such as ages)."""
+        self._lines.clear()
+        self.refresh()
+
     def row(self, row_id: int | None) -> dict[str, Any] | None:
         """A cached row, or None."""
         return self._rows.get(row_id) if row_id is not None else None

@@ -11,6 +11,8 @@ from rich.text import Text
 from textual.screen import Screen
 from textual.widget import Widget
 
+from ...display import safe
+
 class KeyBar(Widget):
     """The keys of the screen, in binding order, wrapped to the width."""
 
@@ -28,6 +30,7 @@ class KeyBar(Widget):
     def __init__(self) -> None:
         super().__init__()
         self._entries: list[tuple[str, str, bool]] = []
+        self._note = ""  # why a key is greyed out now (the screen's ``key_note()``)
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
@@ -50,8 +53,10 @@ class KeyBar(Widget):
             seen.add(binding.action)
             entries.append((self.app.get_key_display(binding), binding.description, active.enabled))
         entries.append(("^p", "palette", True))
-        if entries != self._entries:
-            self._entries = entries
+        note_of = getattr(self.screen, "key_note", None)
+        note = (note_of() if callable(note_of) else "") or ""
+        if entries != self._entries or note != self._note:
+            self._entries, self._note = entries, note
             self.refresh(layout=True)
 
     def render(self) -> Text:
@@ -70,6 +75,9 @@ class KeyBar(Widget):
             text.append(key, style="bold cyan" if enabled else "dim")
             text.append(" " + description, style="" if enabled else "dim")
             column += length
+        if self._note:
+            text.append("\n")
+            text.append(safe(self._note), style="italic")
         return text
 
     def get_content_height(self, container, viewport, width: int) -> int:
@@ -81,4 +89,4 @@ class KeyBar(Widget):
                 lines, column = lines + 1, length
             else:
                 column += length + (2 if column else 0)
-        return lines
+        return lines + (1 if self._note else 0)

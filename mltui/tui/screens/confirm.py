@@ -1,0 +1,45 @@
+"""A yes/no question: the one dialog every "are you sure" in the app uses."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from ..widgets.text import lit
+
+
+class ConfirmDialog(ModalScreen[bool]):
+    """A yes/no question: ``y`` confirms, ``n`` or esc keeps things as they are.
+
+    ``q`` is bound too (as "no"), so a second ``q`` while the app asks whether to quit never
+    reaches the app's quit binding and skips the question.
+    """
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes", id="confirm.yes"),
+        Binding("n,escape,q", "answer(False)", "No", id="confirm.no"),
+    ]
+    DEFAULT_CSS = """
+    ConfirmDialog > Vertical { width: 60; }
+    """
+
+    def __init__(self, question: str, detail: str = ""):
+        super().__init__()
+        self.question = question
+        self.detail = detail
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(lit(self.question, "bold", multiline=True), classes="dialog-title")
+            if self.detail:
+                yield Static(lit(self.detail, multiline=True))
+            yield Static(Text.assemble(("y", "bold"), (" yes   ", "dim"), ("n", "bold"),
+                                       (" no", "dim")))
+
+    def action_answer(self, answer: bool) -> None:
+        """Close the dialog with the answer."""
+        self.dismiss(answer)
