@@ -179,7 +179,12 @@ def _dash(value: Any) -> Any:
 @click.pass_context
 def history(ctx: click.Context, model: str | None, action: str | None, stage: str | None,
             show_events: bool, limit: int, as_json: bool) -> None:
-    """The stage history (every promotion and rollback, with reasons), newest first."""
+    """The stage history (every promotion and rollback, with reasons), newest first.
+
+    \b
+    mltui history --model fraud --action rollback
+    mltui history --events -n 20
+    """
     from rich.table import Table
 
     from ..display import fmt_time
@@ -231,7 +236,11 @@ def gate() -> None:
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def gate_list(ctx: click.Context, model: str, as_json: bool) -> None:
-    """List MODEL's gates."""
+    """List MODEL's gates.
+
+    \b
+    mltui gate list fraud
+    """
     with _open(ctx) as cat:
         rows = cat.gates(model)
     if as_json:
@@ -249,7 +258,12 @@ def gate_list(ctx: click.Context, model: str, as_json: bool) -> None:
               help="The stage whose promotions this gate guards.")
 @click.pass_context
 def gate_add(ctx: click.Context, model: str, rule: str, stage: str) -> None:
-    """Add RULE to MODEL's gates (checked when a version is promoted to --stage)."""
+    """Add RULE to MODEL's gates (checked when a version is promoted to --stage).
+
+    \b
+    mltui gate add fraud "metrics.f1 >= production - 0.01"
+    mltui gate add fraud "metrics.latency_ms <= 40" --stage staging
+    """
     with _open(ctx) as cat:
         row = cat.add_gate(model, rule, stage=stage)
     info(f"added gate {row['id']} on {row['stage']}: {row['rule']}")
@@ -260,7 +274,12 @@ def gate_add(ctx: click.Context, model: str, rule: str, stage: str) -> None:
 @click.argument("rule")
 @click.pass_context
 def gate_remove(ctx: click.Context, model: str, rule: str) -> None:
-    """Remove a gate by its id or its exact text."""
+    """Remove a gate by its id or its exact text.
+
+    \b
+    mltui gate remove fraud 3
+    mltui gate remove fraud "metrics.f1 >= 0.8"
+    """
     with _open(ctx) as cat:
         cat.remove_gate(model, rule)
     info(f"removed gate {rule}")

@@ -129,3 +129,19 @@ def test_help_command_shows_each_commands_help() -> None:
         runner.invoke(cli, ["--help"], prog_name="mltui").stdout
     unknown = runner.invoke(cli, ["help", "nosuch"])
     assert unknown.exit_code == 2 and "no such command" in unknown.stderr
+
+
+def _commands(group, path=()):
+    for name, command in sorted(group.commands.items()):
+        yield (*path, name), command
+        if hasattr(command, "commands"):
+            yield from _commands(command, (*path, name))
+
+
+@pytest.mark.parametrize("path", [" ".join(p) for p, _ in _commands(cli)])
+def test_every_commands_help_has_an_example(path: str) -> None:
+    result = CliRunner().invoke(cli, ["help", *path.split()], prog_name="mltui")
+    assert result.exit_code == 0
+    examples = [line for line in result.stdout.splitlines()
+                if line.strip().startswith(("mltui ", 'eval "$(mltui '))]
+    assert examples, f"`mltui {path} --help` shows no example"
