@@ -105,10 +105,17 @@ def complete_ref(ctx: click.Context, _param: click.Parameter, incomplete: str
     return [CompletionItem(r) for r in refs if r.startswith(incomplete)]
 
 
+def complete_path(_ctx: click.Context, _param: click.Parameter, incomplete: str
+                  ) -> list[CompletionItem]:
+    """Let the shell complete a file or folder name (``--catalog PATH``)."""
+    return [CompletionItem(incomplete, type="file")]
+
+
 # Which completer a parameter gets, by its name: the commands stay free of completion details.
 COMPLETERS: dict[str, Callable[..., list[CompletionItem]]] = {
     "ref": complete_ref, "refs": complete_ref, "model": complete_model,
-    "start_model": complete_model, "stage": complete_stage,
+    "start_model": complete_model, "stage": complete_stage, "catalog": complete_path,
+    "catalog_anywhere": complete_path,
 }
 
 

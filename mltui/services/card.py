@@ -37,7 +37,13 @@ def model_card(cat: "Catalog", ref: str) -> dict[str, Any]:
     detail = cat.version_detail(ref)
     ref = detail["ref"]
     previous = previous_production(cat, ref)
-    return {"ref": ref, "detail": detail, "previous": previous,
+    graph = cat.lineage(ref)
+    derived: dict[int, list[str]] = {}
+    for edge in graph["edges"]:  # dataset → dataset edges: what each input was derived from
+        if edge["role"] == "derived" and edge["dst"].startswith("dataset:"):
+            derived.setdefault(int(edge["dst"].split(":", 1)[1]), []).append(
+                graph["nodes"][edge["src"]]["label"])
+    return {"ref": ref, "detail": detail, "previous": previous, "derived_from": derived,
             "versus": versus(cat, previous, ref) if previous else None,
             "gates": cat.check(ref, stage=CARD_STAGE),
             "history": list(reversed(detail["history"]))}
@@ -81,14 +87,17 @@ def card_markdown(card: dict[str, Any]) -> str:
         out += ["No earlier production version to compare with.", "",
                 "| metric | value |", "|---|---:|"]
         out += [f"| {_md(m['key'])} | {_md(fmt_number(m['last']))} |" for m in d["metric_summary"]]
-    out += ["", "## Data and code lineage", "", "| input | version | hash | role |", "|---|---|---|---|"]
+    out += ["", "## Data and code lineage", "", "| input | version | hash | role | derived from |",
+            "|---|---|---|---|---|"]
     for row in d["data"]:
+        sources = ", ".join(card["derived_from"].get(row["id"], [])) or "—"
         out.append(f"| {_md(row['name'])} | {row['version']} | "
-                   f"{_md(row['hash_algo'] or '')} {_md(short_hash(row['hash']))} | {_md(row['role'])} |")
+                   f"{_md(row['hash_algo'] or '')} {_md(short_hash(row['hash']))} | {_md(row['role'])} | "
+                   f"{_md(sources)} |")
     dirty = " (uncommitted changes)" if run.get("git_dirty") else ""
     out.append(f"| code | {_md(run.get('git_branch') or '—')} | commit "
-               f"{_md(short_hash(run.get('git_commit')))}{dirty} | source |")
-    out += [f"| base model | {_md(base)} | | fine-tuned from |" for base in d["base_versions"]]
+               f"{_md(short_hash(run.get('git_commit')))}{dirty} | source | — |")
+    out += [f"| base model | {_md(base)} | | fine-tuned from | — |" for base in d["base_versions"]]
     gates = card["gates"]
     out += ["", f"## Gates ({CARD_STAGE})", "", "| gate | result | expected |", "|---|---|---|"]
     for item in gates["results"]:

@@ -59,3 +59,9 @@ def test_card_as_html_file(demo_catalog: Path, tmp_path: Path) -> None:
 def test_card_options_need_card(demo_catalog: Path) -> None:
     result = run(["doc", "fraud@5", "--format", "html"], demo_catalog)
     assert result.exit_code == 2 and "add --card" in result.stderr
+
+
+def test_card_shows_what_each_input_was_derived_from(demo_catalog: Path) -> None:
+    text = run(["doc", "fraud@7", "--card"], demo_catalog).stdout
+    lines = [line for line in text.splitlines() if line.startswith("| features | 1 | md5 ")]
+    assert len(lines) == 1 and lines[0].endswith("| input | data:transactions@3 |")

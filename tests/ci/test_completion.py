@@ -110,6 +110,12 @@ def test_catalog_option_is_followed_before_and_after_the_command(demo_catalog: P
     assert complete(["gate", "list"], "f") == ["fraud"]
 
 
+def test_catalog_option_completes_file_names() -> None:
+    for args in (["--catalog"], ["show", "--catalog"]):
+        [item] = BashComplete(cli, {}, "mltui", "_MLTUI_COMPLETE").get_completions(args, "pro")
+        assert (item.type, item.value) == ("file", "pro")
+
+
 def test_silent_and_harmless_without_a_catalog(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     assert complete(["promote"], "") == [] and complete(["gate", "list"], "") == []
