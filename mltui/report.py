@@ -75,8 +75,9 @@ def check_markdown(result: dict[str, Any]) -> str:
     holder) metric deltas with the better side in bold, changed params, data and code.
     """
     icon = "✅" if result["passed"] else "❌"
-    lines = [f"### Gates for {_md(result['ref'])}: {icon} {'passed' if result['passed'] else 'failed'}"
-             f" ({_md(result['stage'])})", "",
+    title = (f"### Gates for {_md(result['ref'])}: {icon} "
+             f"{'passed' if result['passed'] else 'failed'} ({_md(result['stage'])})")
+    lines = [title, "",
              _md(result.get("verdict") or ""), "",
              "| gate | result | value | expected |", "|---|---|---:|---|"]
     for item in result["results"]:

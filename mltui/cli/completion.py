@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
 from click.shell_completion import CompletionItem, get_completion_class

@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
 CARD_STAGE = "production"
 
 
-def previous_production(cat: "Catalog", ref: str) -> str | None:
+def previous_production(cat: Catalog, ref: str) -> str | None:
     """The version to compare a card with: the one that held production before this version
     first took it, else (never promoted) today's production holder; None when there is none."""
     model, version = ref.split("@", 1)
@@ -32,7 +32,7 @@ def previous_production(cat: "Catalog", ref: str) -> str | None:
     return f"{model}@{holder}" if holder is not None and str(holder) != version else None
 
 
-def model_card(cat: "Catalog", ref: str) -> dict[str, Any]:
+def model_card(cat: Catalog, ref: str) -> dict[str, Any]:
     """Everything the card shows about ``ref``, as plain data."""
     detail = cat.version_detail(ref)
     ref = detail["ref"]
@@ -66,8 +66,8 @@ def card_markdown(card: dict[str, Any]) -> str:
     facts = [("model", d["model"]), ("version", f"{d['version']} ({d['canonical_name']})"),
              ("status", d["status"]), ("stages", ", ".join(d["stages"]) or "—"),
              ("created", f"{fmt_time(d['created_at'])} by {d['created_by']}"),
-             ("run", f"{run.get('name') or '—'} ({short_hash(d['run_uid'])}, "
-                     f"{run.get('source_format') or '—'})"),
+             ("run", (f"{run.get('name') or '—'} ({short_hash(d['run_uid'])}, "
+                     f"{run.get('source_format') or '—'})")),
              ("artifact", f"{d['artifact_hash_algo'] or ''} {short_hash(d['artifact_hash'])}".strip()),
              ("tags", ", ".join(f"{k}={v}" for k, v in d["tags"].items()) or "—")]
     out = [f"# Model card: {_md(card['ref'])}", "", "| | |", "|---|---|"]
@@ -77,12 +77,12 @@ def card_markdown(card: dict[str, Any]) -> str:
         out.append("*No documentation yet (`mltui doc REF --edit`).*")
     else:
         out += _demote(d["doc"]["text"])
-        out += ["", f"*Documentation revision {d['doc']['rev']} by {_md(d['doc']['author'])}, "
-                    f"{fmt_time(d['doc']['at'])}.*"]
+        out += ["", (f"*Documentation revision {d['doc']['rev']} by {_md(d['doc']['author'])}, "
+                    f"{fmt_time(d['doc']['at'])}.*")]
     out += ["", "## Metrics", ""]
     if card["versus"] is not None:
-        out += [f"Against the previous production version, {_md(card['previous'])}; the better "
-                "side in bold.", "", *versus_markdown(card["versus"])]
+        out += [(f"Against the previous production version, {_md(card['previous'])}; the better "
+                "side in bold."), "", *versus_markdown(card["versus"])]
     else:
         out += ["No earlier production version to compare with.", "",
                 "| metric | value |", "|---|---:|"]

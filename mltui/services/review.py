@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..core.catalog import Catalog
 
 
-def versus(cat: "Catalog", base_ref: str | None, ref: str) -> dict[str, Any] | None:
+def versus(cat: Catalog, base_ref: str | None, ref: str) -> dict[str, Any] | None:
     """``ref`` set against ``base_ref``: metrics, changed params, data and code; None without a base.
 
     Each metric row has ``base``, ``value``, ``delta`` and ``better`` ("candidate", "base" or
@@ -70,7 +70,7 @@ def code_range(base: str | None, value: str | None) -> str:
     return short_hash(value or base)
 
 
-def review(cat: "Catalog", ref: str, *, stage: str = "production") -> dict[str, Any]:
+def review(cat: Catalog, ref: str, *, stage: str = "production") -> dict[str, Any]:
     """The gate check of ``ref`` for ``stage`` plus its comparison with the stage's holder.
 
     Keeps ``Catalog.check``'s keys (``ref``, ``stage``, ``passed``, ``results``) and adds
@@ -87,7 +87,7 @@ def review(cat: "Catalog", ref: str, *, stage: str = "production") -> dict[str, 
     return result
 
 
-def _holder(cat: "Catalog", model: str, stage: str) -> str | None:
+def _holder(cat: Catalog, model: str, stage: str) -> str | None:
     # Catalog.models() carries each model's stage → version map; no dedicated query needed.
     for row in cat.models():
         if row["name"] == model:

@@ -53,7 +53,7 @@ def test_each_shells_protocol_completes_references(shell: str, in_demo: Path) ->
         env.update(COMP_WORDS="mltui promote fraud@p", COMP_CWORD="fraud@p")
     else:
         env.update(COMP_WORDS="mltui promote fraud@p", COMP_CWORD="2")
-    result = subprocess.run([sys.executable, "-m", "mltui"], env=env, capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "mltui"], env=env, check=False, capture_output=True,
                             text=True, timeout=60)
     assert result.returncode == 0 and result.stderr == ""
     if shell == "zsh":  # type, value, help: three lines per item
@@ -65,12 +65,12 @@ def test_each_shells_protocol_completes_references(shell: str, in_demo: Path) ->
 @pytest.mark.skipif(shutil.which("bash") is None or shutil.which("mltui") is None,
                     reason="needs bash and the mltui console script")
 def test_bash_script_completes_through_bash(in_demo: Path) -> None:
-    script = subprocess.run(["mltui", "completion", "bash"], capture_output=True, text=True,
+    script = subprocess.run(["mltui", "completion", "bash"], check=False, capture_output=True, text=True,
                             timeout=60).stdout
     # bash calls the function with the command's name as $1, which the script runs.
     driver = script + "\nCOMP_WORDS=(mltui gate list ch); COMP_CWORD=3; _mltui_completion mltui; " \
                       "printf '%s\\n' \"${COMPREPLY[@]}\"\n"
-    result = subprocess.run(["bash", "-c", driver], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(["bash", "-c", driver], check=False, capture_output=True, text=True, timeout=60)
     assert result.stdout.split() == ["churn"], result.stderr
 
 
