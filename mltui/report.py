@@ -90,18 +90,63 @@ def comparison_csv(data: dict[str, Any]) -> str:
 
 
 def check_markdown(result: dict[str, Any]) -> str:
-    """A gate check as a Markdown report for CI job summaries."""
-    verdict = "✅ passed" if result["passed"] else "❌ failed"
-    lines = [f"### Gates for {_md(result['ref'])}: {verdict}", "",
-             "| rule | result | value | expected |", "|---|---|---:|---|"]
+    """A gate check as a Markdown report for CI job summaries and PR comments.
+
+    ``result`` is ``services.review.review``'s: the verdict, the gates, and (with a stage
+    holder) metric deltas with the better side in bold, changed params, data and code.
+    """
+    icon = "✅" if result["passed"] else "❌"
+    title = (f"### Gates for {_md(result['ref'])}: {icon} "
+             f"{'passed' if result['passed'] else 'failed'} ({_md(result['stage'])})")
+    lines = [title, "",
+             _md(result.get("verdict") or ""), "",
+             "| gate | result | value | expected |", "|---|---|---:|---|"]
     for item in result["results"]:
         mark = "skipped" if item.get("skipped") else ("pass" if item["passed"] else "**FAIL**")
-        rule = safe(item["rule"].replace("|", "/").replace("`", "'"))
-        lines.append(f"| `{rule}` | {mark} | {fmt_number(item['actual'])} | "
+        lines.append(f"| {_md(item['rule'])} | {mark} | {_md(fmt_number(item['actual']))} | "
                      f"{_md(item['expected'])} |")
     if not result["results"]:
         lines.append("| (no gates) | | | |")
+    cmp = result.get("versus")
+    if cmp is not None:
+        lines += ["", *versus_markdown(cmp)]
     return "\n".join(lines) + "\n"
+
+
+def versus_markdown(cmp: dict[str, Any]) -> list[str]:
+    """Markdown lines for ``services.review.versus``: metrics (better side in bold), changed
+    params, data and code."""
+    from .services.review import delta_text
+
+    base, ref = _md(cmp["base"]), _md(cmp["ref"])
+    lines = [f"| metric | {base} | {ref} | Δ |", "|---|---:|---:|---|"]
+    for row in cmp["metrics"]:
+        cells = [_md(fmt_number(row["base"])), _md(fmt_number(row["value"]))]
+        if row["better"] is not None:
+            side = 1 if row["better"] == "candidate" else 0
+            cells[side] = f"**{cells[side]}**"
+        lines.append(f"| {_md(row['key'])} | {cells[0]} | {cells[1]} | {_md(delta_text(row))} |")
+    if not cmp["metrics"]:
+        lines.append("| (no metrics) | | | |")
+    lines += ["", f"| changed | {base} | {ref} |", "|---|---|---|"]
+    for row in cmp["params"]:
+        lines.append(f"| params.{_md(row['key'])} | {_md(_dash(row['base']))} | "
+                     f"{_md(_dash(row['value']))} |")
+    for row in cmp["data"]:
+        if row["changed"]:
+            lines.append(f"| data {_md(row['name'])} | {_md(_dash(row['base']))} | "
+                         f"{_md(_dash(row['value']))} |")
+    code = cmp["code"]
+    if code["changed"]:
+        lines.append(f"| code {_md(code['range'])} | {_md(short_hash(code['base']))} | "
+                     f"{_md(short_hash(code['value']))} |")
+    if lines[-1] == "|---|---|---|":
+        lines.append("| (no params, data or code changed) | | |")
+    return lines
+
+
+def _dash(value: Any) -> Any:
+    return "—" if value is None else value
 
 
 def export_tables(cat: "Catalog", out_dir: Path, tables: list[str] | None, fmt: str

@@ -7,9 +7,11 @@ and Textual are imported inside the commands that use them, so ``mltui --help`` 
 
 from __future__ import annotations
 
-from . import browse, docs, imports, keys, lineage, stages, versions  # noqa: F401 - registers commands
+from . import browse, completion, docs, imports, keys, lineage, stages, versions  # noqa: F401 - registers commands
 from .base import EXIT_FAILED, EXIT_OK, EXIT_USAGE, accept_catalog_anywhere, cli, main
+from .completion import attach_completers
 
 accept_catalog_anywhere(cli)
+attach_completers(cli)
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "cli", "main"]

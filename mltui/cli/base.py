@@ -225,8 +225,8 @@ def cli(ctx: click.Context, catalog: str | None, start_model: str | None, start_
 
 
 def _set_catalog(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
-    if value is not None:
-        ctx.find_root().obj["catalog"] = value
+    if value is not None:  # ensure_object: shell completion parses before the group's callback
+        ctx.find_root().ensure_object(dict)["catalog"] = value
 
 
 def accept_catalog_anywhere(group: click.Group) -> None:

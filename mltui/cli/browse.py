@@ -124,7 +124,12 @@ def _public_row(row: dict[str, Any]) -> dict[str, Any]:
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def show(ctx: click.Context, ref: str, as_json: bool) -> None:
-    """Show a version (fraud@3, fraud@production), a run (run:ab12) or a dataset (data:x@2)."""
+    """Show a version (fraud@3, fraud@production), a run (run:ab12) or a dataset (data:x@2).
+
+    \b
+    mltui show fraud@production
+    mltui show run:3f2a --json
+    """
     from rich.table import Table
 
     from ..display import fmt_number, fmt_time

@@ -15,7 +15,12 @@ from .base import _console, _open, _run_app, cli, emit_json, info, out
               help="Start over an empty (0-byte) catalog file; one with content is never replaced.")
 @click.pass_context
 def init(ctx: click.Context, folder: str | None, force: bool) -> None:
-    """Create a catalog in FOLDER/.mltui/catalog.db (default: here)."""
+    """Create a catalog in FOLDER/.mltui/catalog.db (default: here).
+
+    \b
+    mltui init
+    mltui init ~/projects/fraud
+    """
     from ..core.catalog import init_catalog
 
     target = ctx.obj.get("catalog") or folder
@@ -101,7 +106,12 @@ def _short(path: str, width: int = 50) -> str:
 @click.option("--no-app", is_flag=True, help="Build it and print its path and summary only.")
 @click.pass_context
 def demo(ctx: click.Context, rebuild: bool, no_app: bool) -> None:
-    """Build the sample project's catalog (outside the repo, once) and open it in the app."""
+    """Build the sample project's catalog (outside the repo, once) and open it in the app.
+
+    \b
+    mltui demo
+    mltui demo --no-app --rebuild
+    """
     from ..demo import build_demo_catalog
 
     path = build_demo_catalog(rebuild=rebuild, progress=info)

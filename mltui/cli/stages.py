@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any
 
@@ -77,35 +78,95 @@ def rollback(ctx: click.Context, model: str, stage: str, reason: str | None, as_
 @cli.command()
 @click.argument("ref")
 @click.option("--stage", "-s", default="production", show_default=True,
-              help="Stage whose holder regression rules compare against.")
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text",
-              show_default=True)
+              help="The stage to check for: its gates, and its holder to compare with.")
+@click.option("--format", "fmt", type=click.Choice(["table", "text", "markdown", "json"]),
+              default="table", show_default=True, help="Report format (text: same as table).")
+@click.option("--report", "report_file", metavar="FILE",
+              help="Also write the Markdown report to FILE (e.g. a PR comment body).")
 @click.pass_context
-def check(ctx: click.Context, ref: str, stage: str, fmt: str) -> None:
-    """Check a version against its model's gates; exit 1 when one fails.
+def check(ctx: click.Context, ref: str, stage: str, fmt: str, report_file: str | None) -> None:
+    """Check a version against the gates of --stage and compare it with the stage's holder.
+
+    The report has the gate results, metric deltas against the holder (better side marked),
+    changed params, data and code, and a one-line verdict.  Exit 1 when a gate fails.  When
+    $GITHUB_STEP_SUMMARY is set, the Markdown report is appended to that file as well.
 
     \b
-    mltui check fraud@latest --format markdown >> $GITHUB_STEP_SUMMARY
+    mltui check fraud@latest
+    mltui check fraud@7 --stage staging --format json
+    mltui check fraud@latest --format markdown --report pr-comment.md
     """
     from ..report import check_markdown
+    from ..services.review import review
 
     with _open(ctx) as cat:
-        result = cat.check(ref, stage=stage)
+        result = review(cat, ref, stage=stage)
+    markdown = check_markdown(result)
+    for target in (report_file, os.environ.get("GITHUB_STEP_SUMMARY") or None):
+        if target:
+            _append(target, markdown, fresh=target == report_file)
     if fmt == "json":
         emit_json(result)
     elif fmt == "markdown":
-        click.echo(check_markdown(result), nl=False)  # Markdown escapes its own cells
+        click.echo(markdown, nl=False)
     else:
-        for item in result["results"]:
-            mark = "skip" if item.get("skipped") else ("pass" if item["passed"] else "FAIL")
-            out(f"{mark:4}  {item['rule']}  ({item['detail']})")
-        if not result["results"]:
-            out(f"{result['ref']} has no gates (add one: mltui gate add MODEL RULE)")
-        out(f"{result['ref']}: {'passed' if result['passed'] else 'FAILED'}")
+        _print_check(result)
     if not result["passed"]:
         sys.exit(EXIT_FAILED)
 
 
+def _append(path: str, text: str, *, fresh: bool) -> None:
+    """Write the report: a fresh file for --report, appended for the job summary (GitHub's
+    step summary collects every step's output in one file)."""
+    from ..core.errors import InvalidInput
+
+    try:
+        with open(path, "w" if fresh else "a", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise InvalidInput(f"cannot write the report to {path}: {exc.strerror or exc}") from None
+
+
+def _print_check(result: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    from ..display import fmt_number
+    from ..services.review import delta_text
+
+    console = _console()
+    # No header: each gate line starts with its mark, so `grep FAIL` and scripts keep working.
+    gates = Table(box=None, pad_edge=False, show_header=False)
+    for _ in range(4):
+        gates.add_column()
+    for item in result["results"]:
+        mark = "skip" if item.get("skipped") else ("pass" if item["passed"] else "FAIL")
+        gates.add_row(mark, _text(item["rule"]), fmt_number(item["actual"]), _text(item["detail"]))
+    if result["results"]:
+        console.print(gates)
+    else:
+        console.print(_text(f"{result['ref']} has no gates (add one: mltui gate add MODEL RULE)"))
+    cmp = result["versus"]
+    if cmp is not None:
+        metrics = Table(box=None, pad_edge=False)
+        for column in ("metric", cmp["base"], cmp["ref"], "delta"):
+            metrics.add_column(_text(column))
+        for row in cmp["metrics"]:
+            metrics.add_row(_text(row["key"]), fmt_number(row["base"]), fmt_number(row["value"]),
+                            delta_text(row))
+        console.print(metrics)
+        for row in cmp["params"]:
+            console.print(_text(f"params.{row['key']}: {_dash(row['base'])} → {_dash(row['value'])}"))
+        for row in cmp["data"]:
+            if row["changed"]:
+                console.print(_text(f"data {row['name']}: {_dash(row['base'])} → {_dash(row['value'])}"))
+        if cmp["code"]["changed"]:
+            console.print(_text(f"code: {cmp['code']['range']}"))
+    console.print(_text(result["verdict"]))
+    console.print(_text(f"{result['ref']}: {'passed' if result['passed'] else 'FAILED'}"))
+
+
+def _dash(value: Any) -> Any:
+    return "—" if value is None else value
 
 
 @cli.command()
@@ -118,7 +179,12 @@ def check(ctx: click.Context, ref: str, stage: str, fmt: str) -> None:
 @click.pass_context
 def history(ctx: click.Context, model: str | None, action: str | None, stage: str | None,
             show_events: bool, limit: int, as_json: bool) -> None:
-    """The stage history (every promotion and rollback, with reasons), newest first."""
+    """The stage history (every promotion and rollback, with reasons), newest first.
+
+    \b
+    mltui history --model fraud --action rollback
+    mltui history --events -n 20
+    """
     from rich.table import Table
 
     from ..display import fmt_time
@@ -170,7 +236,11 @@ def gate() -> None:
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def gate_list(ctx: click.Context, model: str, as_json: bool) -> None:
-    """List MODEL's gates."""
+    """List MODEL's gates.
+
+    \b
+    mltui gate list fraud
+    """
     with _open(ctx) as cat:
         rows = cat.gates(model)
     if as_json:
@@ -188,7 +258,12 @@ def gate_list(ctx: click.Context, model: str, as_json: bool) -> None:
               help="The stage whose promotions this gate guards.")
 @click.pass_context
 def gate_add(ctx: click.Context, model: str, rule: str, stage: str) -> None:
-    """Add RULE to MODEL's gates (checked when a version is promoted to --stage)."""
+    """Add RULE to MODEL's gates (checked when a version is promoted to --stage).
+
+    \b
+    mltui gate add fraud "metrics.f1 >= production - 0.01"
+    mltui gate add fraud "metrics.latency_ms <= 40" --stage staging
+    """
     with _open(ctx) as cat:
         row = cat.add_gate(model, rule, stage=stage)
     info(f"added gate {row['id']} on {row['stage']}: {row['rule']}")
@@ -199,7 +274,12 @@ def gate_add(ctx: click.Context, model: str, rule: str, stage: str) -> None:
 @click.argument("rule")
 @click.pass_context
 def gate_remove(ctx: click.Context, model: str, rule: str) -> None:
-    """Remove a gate by its id or its exact text."""
+    """Remove a gate by its id or its exact text.
+
+    \b
+    mltui gate remove fraud 3
+    mltui gate remove fraud "metrics.f1 >= 0.8"
+    """
     with _open(ctx) as cat:
         cat.remove_gate(model, rule)
     info(f"removed gate {rule}")

@@ -50,7 +50,12 @@ def register(ctx: click.Context, model: str, run_ref: str | None, artifact: str 
 @click.option("--remove", is_flag=True, help="Remove the tag.")
 @click.pass_context
 def tag(ctx: click.Context, ref: str, key: str, value: str | None, remove: bool) -> None:
-    """Set (or --remove) a tag on a version."""
+    """Set (or --remove) a tag on a version.
+
+    \b
+    mltui tag fraud@7 approved-by risk-council
+    mltui tag fraud@7 approved-by --remove
+    """
     if value is None and not remove:
         fail("give a VALUE, or --remove to delete the tag")
     with _open(ctx) as cat:

@@ -58,3 +58,21 @@ def test_read_command_imports_nothing_heavy(seeded, args):
     report = json.loads(line[len("PROBE "):])
     assert report["code"] in (0, None), result.stderr
     assert report["loaded"] == [], f"mltui {' '.join(args)} imported {report['loaded']}"
+
+
+@pytest.mark.parametrize("words", ["mltui promote fr", "mltui promote fraud@", "mltui ch",
+                                   "mltui promote fraud@1 --stage "], ids=str)
+def test_shell_completion_imports_nothing_heavy(seeded, words):
+    """A Tab runs ``mltui`` once per keypress: it reads the catalog with sqlite3 alone."""
+    import os
+
+    env = {**os.environ, "_MLTUI_COMPLETE": "bash_complete", "COMP_WORDS": words,
+           "COMP_CWORD": str(len(words.split()) - (0 if words.endswith(" ") else 1)),
+           "MLTUI_CATALOG": str(seeded)}
+    probe = PROBE.format(heavy=HEAVY + ("rich", "mltui.core.catalog", "mltui.core.db"))
+    result = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True,
+                            text=True, timeout=60)
+    line = [ln for ln in result.stderr.splitlines() if ln.startswith("PROBE ")][-1]
+    report = json.loads(line[len("PROBE "):])
+    assert report["code"] in (0, None) and result.stdout.strip(), result.stderr
+    assert report["loaded"] == [], f"completing {words!r} imported {report['loaded']}"
