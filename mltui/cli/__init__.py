@@ -7,7 +7,7 @@ and Textual are imported inside the commands that use them, so ``mltui --help`` 
 
 from __future__ import annotations
 
-from . import browse, docs, imports, keys, lineage, stages, versions  # noqa: F401 - registers commands
+from . import browse, deploy, docs, imports, keys, lineage, stages, versions  # noqa: F401 - registers commands
 from .base import EXIT_FAILED, EXIT_OK, EXIT_USAGE, accept_catalog_anywhere, cli, main
 
 accept_catalog_anywhere(cli)

@@ -9,6 +9,8 @@ from typing import Any
 import click
 
 from ..core.errors import GateFailed
+from ..core.hooks import HookFailed
+from .deploy import print_hook_runs, report_hooks
 from .base import EXIT_FAILED, _console, _open, _text, cli, emit_json, fail, info, out
 
 
@@ -43,14 +45,19 @@ def promote(ctx: click.Context, ref: str, stage: str, reason: str | None, force:
             else:
                 _print_gates(exc.results)
             raise
+        except HookFailed as exc:
+            print_hook_runs(exc.runs)
+            raise
     if as_json:
-        return emit_json(result)
+        emit_json(result)
+        return report_hooks(result, as_json)
     _print_gates(result["gates"])
     if not result["changed"]:
         info(f"{result['ref']} already holds {result['stage']}; nothing changed")
     else:
         forced = " (forced past a failing gate)" if result["forced"] else ""
         info(f"{result['stage']}: {result['from'] or 'none'} → {result['to']}{forced}")
+    report_hooks(result, as_json)
 
 
 @cli.command()
@@ -68,10 +75,16 @@ def rollback(ctx: click.Context, model: str, stage: str, reason: str | None, as_
     if "@" in model:
         fail(f"rollback takes a model name, not a version ({model!r})",)
     with _open(ctx) as cat:
-        result = cat.rollback(model, stage, reason=reason)
+        try:
+            result = cat.rollback(model, stage, reason=reason)
+        except HookFailed as exc:
+            print_hook_runs(exc.runs)
+            raise
     if as_json:
-        return emit_json(result)
-    info(f"{result['stage']}: {result['from'] or 'none'} → {result['to'] or 'none'} (rolled back)")
+        emit_json(result)
+    else:
+        info(f"{result['stage']}: {result['from'] or 'none'} → {result['to'] or 'none'} (rolled back)")
+    report_hooks(result, as_json)
 
 
 @cli.command()

@@ -27,6 +27,7 @@ from .db import ConnectionPool, is_locked_error, locked_error, network_filesyste
     write_transaction
 from .docs import DocsMixin
 from .errors import InvalidInput, NotFound
+from .checkout import CheckoutMixin
 from .hooks import HooksMixin
 from .ingest import IngestMixin
 from .lineage import LineageMixin
@@ -134,7 +135,8 @@ def _chunks(items: list[Any], size: int = 500) -> Iterator[list[Any]]:
         yield items[start:start + size]
 
 
-class Catalog(AuditMixin, RegistryMixin, IngestMixin, LineageMixin, DocsMixin, HooksMixin):
+class Catalog(AuditMixin, RegistryMixin, IngestMixin, LineageMixin, DocsMixin, HooksMixin,
+              CheckoutMixin):
     """A handle on one catalog file; safe to use from several threads (one connection each)."""
 
     def __init__(self, path: Path, *, clock: Callable[[], float] | None = None,

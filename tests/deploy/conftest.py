@@ -47,3 +47,13 @@ def project(catalog_path: Path, tmp_path: Path, monkeypatch):
             return [json.loads(line) for line in log.read_text().splitlines()]
 
     return Project()
+
+
+def run_cli(args: list[str], catalog: Path, input: str | None = None):
+    """Run the CLI in-process; returns the click Result (exit_code, stdout, stderr)."""
+    from click.testing import CliRunner
+
+    from mltui.cli import cli
+
+    return CliRunner().invoke(cli, ["--catalog", str(catalog), *args], input=input,
+                              catch_exceptions=False)

@@ -203,3 +203,28 @@ def test_string_command_is_split_not_run_by_a_shell(seeded, project):
     project.write(_hooks("production", after=[f"{sys.executable} -c 'import sys; print(sys.argv[1:])' 'a b' '$HOME'"]))
     result = seeded.promote("fraud@2", "production")
     assert result["hooks"][0]["tail"] == ["['a b', '$HOME']"]
+
+
+def test_cli_failed_after_hook_exits_1_and_keeps_the_promotion(seeded, project, catalog_path,
+                                                               monkeypatch):
+    from tests.deploy.conftest import run_cli
+
+    project.write(_hooks("production", after=[project.recorder]))
+    monkeypatch.setenv("HOOK_EXIT", "2")
+    result = run_cli(["promote", "fraud@2", "--reason", "x"], catalog_path)
+    assert result.exit_code == 1
+    assert "production: none → fraud@2" in result.stderr and "hook says hello" in result.stderr
+    assert seeded.stage_holder("fraud", "production") == seeded.resolve("fraud@2")
+
+
+def test_cli_vetoed_promotion_shows_the_hooks_last_lines(seeded, project, catalog_path,
+                                                         monkeypatch):
+    from tests.deploy.conftest import run_cli
+
+    project.write(_hooks("production", before=[project.recorder]))
+    monkeypatch.setenv("HOOK_EXIT", "5")
+    result = run_cli(["promote", "fraud@2"], catalog_path)
+    assert result.exit_code == 1
+    assert "| hook says hello" in result.stderr
+    assert result.stderr.splitlines()[-1].startswith("mltui: error: promote of fraud@production")
+    assert seeded.stage_holder("fraud", "production") is None
