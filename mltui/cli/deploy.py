@@ -58,3 +58,150 @@ def checkout(ctx: click.Context, ref: str, to: str, as_json: bool) -> None:
         info(f"checked out {result['ref']} to {result['path']} (hash verified)")
     else:
         info(f"{to} already holds {result['ref']}; nothing changed")
+
+
+@cli.command()
+@click.argument("target", metavar="MODEL[@STAGE]")
+@click.argument("source", metavar="FILE|-")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]),
+              help="Input format (default: from the file name, else from its first line).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def observe(ctx: click.Context, target: str, source: str, fmt: str | None, as_json: bool) -> None:
+    """Ingest production observations (timestamp, metric, value) for a model's stage.
+
+    Each observation is attributed to the version that held the stage at its timestamp.
+    Ingesting the same log again adds nothing.
+
+    \b
+    tail -n 10000 serving.jsonl | mltui observe fraud@production -
+    mltui observe fraud batch_eval.csv
+    """
+    from ..core.observe import detect_format
+
+    model, _, stage = target.partition("@")
+    with _open(ctx) as cat:
+        cat.model_id(model)  # an unknown model fails before any input is read
+        if source == "-":
+            text = sys.stdin.read()
+        else:
+            with open(source, encoding="utf-8") as handle:
+                text = handle.read()
+        lines = text.splitlines(keepends=True)
+        chosen = fmt or detect_format(source, text[:200])
+        result = cat.observe(model, stage or "production", lines, fmt=chosen,
+                             source="<stdin>" if source == "-" else source)
+    if as_json:
+        return emit_json(result)
+    split = ", ".join(f"{ref}: {n}" for ref, n in result["versions"].items()) or "none"
+    info(f"{result['added']} new of {result['observations']} observations for "
+         f"{result['model']}@{result['stage']} ({split})"
+         + (f"; {result['unattributed']} before any version held {result['stage']}, not kept"
+            if result["unattributed"] else ""))
+
+
+@cli.group()
+def monitor() -> None:
+    """Rules over production observations: add, list, remove, check.
+
+    \b
+    mltui monitor add fraud "mean(metrics.f1, 1h) >= 0.80"
+    mltui monitor add fraud "metrics.f1 >= eval.f1 - 0.05" --auto-rollback
+    mltui monitor add fraud "count(1h) >= 100"
+    mltui monitor check --format markdown      # exit 1 when one fires
+    """
+
+
+@monitor.command("add")
+@click.argument("model")
+@click.argument("rule")
+@click.option("--stage", "-s", default="production", show_default=True)
+@click.option("--auto-rollback", is_flag=True,
+              help="Roll the stage back when the rule fires (once per alert).")
+@click.pass_context
+def monitor_add(ctx: click.Context, model: str, rule: str, stage: str, auto_rollback: bool) -> None:
+    """Add a monitor RULE on MODEL's stage."""
+    with _open(ctx) as cat:
+        row = cat.add_monitor(model, rule, stage=stage, auto_rollback=auto_rollback)
+    info(f"added monitor {row['id']} on {model}@{row['stage']}: {row['rule']}"
+         + (" (auto-rollback)" if auto_rollback else ""))
+
+
+@monitor.command("list")
+@click.argument("model", required=False)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def monitor_list(ctx: click.Context, model: str | None, as_json: bool) -> None:
+    """List monitors (of MODEL, or all) and the alerts open on them."""
+    with _open(ctx) as cat:
+        rows = cat.monitors(model)
+        open_alerts = {a["monitor_id"]: a for a in cat.alerts(model, active=True)}
+    for row in rows:
+        row["alert"] = open_alerts.get(row["id"])
+    if as_json:
+        return emit_json(rows)
+    for row in rows:
+        flag = "  auto-rollback" if row["auto_rollback"] else ""
+        alert = f"  ALERT {row['alert']['id']}" if row["alert"] else ""
+        out(f"{row['id']:>4}  {row['model']}@{row['stage']}  {row['rule']}{flag}{alert}")
+    if not rows:
+        info("no monitors")
+
+
+@monitor.command("remove")
+@click.argument("model")
+@click.argument("monitor_ref", metavar="ID|RULE")
+@click.pass_context
+def monitor_remove(ctx: click.Context, model: str, monitor_ref: str) -> None:
+    """Remove a monitor by its id or its exact rule."""
+    with _open(ctx) as cat:
+        cat.remove_monitor(model, monitor_ref)
+    info(f"removed monitor {monitor_ref}")
+
+
+@monitor.command("check")
+@click.argument("model", required=False)
+@click.option("--at", "at", type=float, metavar="EPOCH",
+              help="Evaluate windows ending at this time (default: now).")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text",
+              show_default=True)
+@click.pass_context
+def monitor_check(ctx: click.Context, model: str | None, at: float | None, fmt: str) -> None:
+    """Evaluate every monitor; exit 1 when one fires (for cron and CI).
+
+    A new alert is recorded, runs the on_alert hooks and, on an --auto-rollback monitor,
+    rolls the stage back, each once; while it keeps firing nothing more happens.
+    """
+    with _open(ctx) as cat:
+        results = cat.check_monitors(model, at=at)
+    if fmt == "json":
+        emit_json(results)
+    elif fmt == "markdown":
+        click.echo(_check_markdown(results), nl=False)
+    else:
+        for row in results:
+            out(f"{row['status']:8}  {row['model']}@{row['stage']}  {row['rule']}  ({row['detail']})")
+            if row["rolled_back"]:
+                rb = row["rolled_back"]
+                out(f"          rolled back {rb['stage']}: {rb['from']} → {rb['to']}")
+            print_hook_runs(row["hooks"])
+        if not results:
+            info("no monitors (add one: mltui monitor add MODEL RULE)")
+    if any(row["status"] in ("fired", "firing") for row in results):
+        sys.exit(EXIT_FAILED)
+
+
+def _md(value: Any) -> str:
+    """A Markdown table cell: pipes, backticks and line breaks made inert."""
+    from ..display import safe
+
+    return safe(str(value)).replace("\\", "\\\\").replace("|", "\\|").replace("`", "\\`")
+
+
+def _check_markdown(results: list[dict[str, Any]]) -> str:
+    lines = ["| status | model | rule | value | detail |", "|---|---|---|---|---|"]
+    for row in results:
+        value = "" if row["value"] is None else f"{row['value']:.6g}"
+        lines.append(f"| {row['status']} | {_md(row['model'])}@{_md(row['stage'])} | "
+                     f"{_md(row['rule'])} | {value} | {_md(row['detail'])} |")
+    return "\n".join(lines) + "\n"

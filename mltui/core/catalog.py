@@ -29,6 +29,8 @@ from .docs import DocsMixin
 from .errors import InvalidInput, NotFound
 from .checkout import CheckoutMixin
 from .hooks import HooksMixin
+from .monitors import MonitorMixin
+from .observe import ObserveMixin
 from .ingest import IngestMixin
 from .lineage import LineageMixin
 from .query import base_from, compile_filter, parse_sort, sort_sql
@@ -136,7 +138,7 @@ def _chunks(items: list[Any], size: int = 500) -> Iterator[list[Any]]:
 
 
 class Catalog(AuditMixin, RegistryMixin, IngestMixin, LineageMixin, DocsMixin, HooksMixin,
-              CheckoutMixin):
+              CheckoutMixin, ObserveMixin, MonitorMixin):
     """A handle on one catalog file; safe to use from several threads (one connection each)."""
 
     def __init__(self, path: Path, *, clock: Callable[[], float] | None = None,
