@@ -215,6 +215,7 @@ def _v3_production(db: sqlite_utils.Database) -> None:
             version_id INTEGER REFERENCES model_versions(id),
             PRIMARY KEY (series_id, ts, value, n)
         ) WITHOUT ROWID""")
+    fault_point("mid-migration")
     conn.execute("""
         CREATE TABLE monitors (
             id INTEGER PRIMARY KEY, model_id INTEGER NOT NULL REFERENCES models(id),
