@@ -205,3 +205,39 @@ def _check_markdown(results: list[dict[str, Any]]) -> str:
         lines.append(f"| {row['status']} | {_md(row['model'])}@{_md(row['stage'])} | "
                      f"{_md(row['rule'])} | {value} | {_md(row['detail'])} |")
     return "\n".join(lines) + "\n"
+
+
+def history_extras(cat, rows: list[dict[str, Any]], model: str | None, stage: str | None
+                   ) -> dict[tuple[str, int], list[tuple]]:
+    """Table rows to show beside stage history rows (newest first): each entry's hook runs
+    under it, and each alert above the entry that came after it.
+
+    Also adds ``hooks`` to every row (for ``--json``).  Keys are ``("after", id)`` for rows
+    printed below history entry ``id`` and ``("before", id)`` for rows printed above it.
+    """
+    from ..display import fmt_time
+    from .base import _text
+
+    extras: dict[tuple[str, int], list[tuple]] = {}
+    runs = cat.hook_runs("stage_history", [row["id"] for row in rows])
+    for row in rows:
+        row["hooks"] = runs.get(row["id"], [])
+        for run in row["hooks"]:
+            how = "ok" if run["ok"] else ("timed out" if run["timed_out"] else f"exit {run['exit_code']}")
+            extras.setdefault(("after", row["id"]), []).append((
+                fmt_time(run["at"]), "", "", _text(f"  hook {run['phase']}", "red" if not run["ok"] else ""),
+                "", "", "", _text(f"{how}: {' '.join(run['command'])}"[:100])))
+    if not rows:
+        return extras
+    oldest = rows[-1]["at"]
+    for alert in cat.alerts(model):
+        if alert["opened_at"] < oldest or (stage and alert["stage"] != stage):
+            continue
+        # Newest first: the alert goes above the first entry older than it.
+        anchor = next((r for r in rows if r["at"] <= alert["opened_at"]), rows[-1])
+        state = "open" if alert["active"] else "resolved"
+        extras.setdefault(("before", anchor["id"]), []).append((
+            fmt_time(alert["opened_at"]), _text(alert["model"]), _text(alert["stage"]),
+            _text(f"alert ({state})", "red" if alert["active"] else ""), _text(alert["version"] or "—"),
+            "", "", _text(f"{alert['rule']}: {alert['detail'] or ''}"[:100])))
+    return extras

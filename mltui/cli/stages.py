@@ -10,7 +10,7 @@ import click
 
 from ..core.errors import GateFailed
 from ..core.hooks import HookFailed
-from .deploy import print_hook_runs, report_hooks
+from .deploy import history_extras, print_hook_runs, report_hooks
 from .base import EXIT_FAILED, _console, _open, _text, cli, emit_json, fail, info, out
 
 
@@ -152,6 +152,7 @@ def history(ctx: click.Context, model: str | None, action: str | None, stage: st
                               _text(row["ref"] or ""), _text(change[:100]))
             return _console().print(table)
         rows = cat.history(model=model, action=action, stage=stage, limit=limit)
+        extras = history_extras(cat, rows, model, stage)
     if as_json:
         return emit_json(rows)
     table = Table(box=None, pad_edge=False)
@@ -159,10 +160,14 @@ def history(ctx: click.Context, model: str | None, action: str | None, stage: st
         table.add_column(_text(column))
     for row in rows:
         action_text = row["action"] + (" (forced)" if row["forced"] else "")
+        for extra in extras.pop(("before", row["id"]), []):
+            table.add_row(*extra)
         table.add_row(fmt_time(row["at"]), _text(row["model"]), _text(row["stage"]), action_text,
                       f"v{row['from_version']}" if row["from_version"] else "—",
                       f"v{row['to_version']}" if row["to_version"] else "—",
                       _text(row["actor"]), _text(row["reason"] or ""))
+        for extra in extras.pop(("after", row["id"]), []):
+            table.add_row(*extra)
     _console().print(table)
     if not rows:
         info("no stage changes recorded yet")

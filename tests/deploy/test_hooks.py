@@ -228,3 +228,17 @@ def test_cli_vetoed_promotion_shows_the_hooks_last_lines(seeded, project, catalo
     assert "| hook says hello" in result.stderr
     assert result.stderr.splitlines()[-1].startswith("mltui: error: promote of fraud@production")
     assert seeded.stage_holder("fraud", "production") is None
+
+
+def test_history_shows_hook_runs_under_their_entry(seeded, project, catalog_path, monkeypatch):
+    import json as json_mod
+
+    from tests.deploy.conftest import run_cli
+
+    project.write(_hooks("production", after=[project.recorder]))
+    monkeypatch.setenv("HOOK_EXIT", "3")
+    run_cli(["promote", "fraud@2"], catalog_path)
+    text = run_cli(["history"], catalog_path).stdout
+    assert "hook after" in text and "exit 3: " in text
+    rows = json_mod.loads(run_cli(["history", "--json"], catalog_path).stdout)
+    assert rows[0]["hooks"][0]["exit_code"] == 3

@@ -159,3 +159,12 @@ def test_monitor_list_and_remove(seeded, catalog_path):
     assert run_cli(["monitor", "remove", "fraud", "count(1h) >= 100"], catalog_path).exit_code == 0
     assert seeded.monitors() == []
     assert run_cli(["monitor", "check"], catalog_path).exit_code == 0
+
+
+def test_history_shows_alerts_in_line(served, catalog_path):
+    cat, (_, _, t3) = served
+    cat.add_monitor("fraud", "count(1h) >= 100")
+    end = _degrade(cat, t3 + 1, n=5)
+    cat.check_monitors(at=end)
+    text = run_cli(["history", "--model", "fraud"], catalog_path).stdout
+    assert "alert (open)" in text and "count(1h) >= 100" in text
