@@ -10,6 +10,8 @@ from typing import Any
 import click
 
 from ..core.errors import GateFailed
+from ..core.hooks import HookFailed
+from .deploy import history_extras, print_hook_runs, report_hooks
 from .base import EXIT_FAILED, _console, _open, _text, cli, emit_json, fail, info, out
 
 
@@ -44,14 +46,19 @@ def promote(ctx: click.Context, ref: str, stage: str, reason: str | None, force:
             else:
                 _print_gates(exc.results)
             raise
+        except HookFailed as exc:
+            print_hook_runs(exc.runs)
+            raise
     if as_json:
-        return emit_json(result)
+        emit_json(result)
+        return report_hooks(result, as_json)
     _print_gates(result["gates"])
     if not result["changed"]:
         info(f"{result['ref']} already holds {result['stage']}; nothing changed")
     else:
         forced = " (forced past a failing gate)" if result["forced"] else ""
         info(f"{result['stage']}: {result['from'] or 'none'} → {result['to']}{forced}")
+    report_hooks(result, as_json)
 
 
 @cli.command()
@@ -69,10 +76,16 @@ def rollback(ctx: click.Context, model: str, stage: str, reason: str | None, as_
     if "@" in model:
         fail(f"rollback takes a model name, not a version ({model!r})",)
     with _open(ctx) as cat:
-        result = cat.rollback(model, stage, reason=reason)
+        try:
+            result = cat.rollback(model, stage, reason=reason)
+        except HookFailed as exc:
+            print_hook_runs(exc.runs)
+            raise
     if as_json:
-        return emit_json(result)
-    info(f"{result['stage']}: {result['from'] or 'none'} → {result['to'] or 'none'} (rolled back)")
+        emit_json(result)
+    else:
+        info(f"{result['stage']}: {result['from'] or 'none'} → {result['to'] or 'none'} (rolled back)")
+    report_hooks(result, as_json)
 
 
 @cli.command()
@@ -205,6 +218,7 @@ def history(ctx: click.Context, model: str | None, action: str | None, stage: st
                               _text(row["ref"] or ""), _text(change[:100]))
             return _console().print(table)
         rows = cat.history(model=model, action=action, stage=stage, limit=limit)
+        extras = history_extras(cat, rows, model, stage)
     if as_json:
         return emit_json(rows)
     table = Table(box=None, pad_edge=False)
@@ -212,10 +226,14 @@ def history(ctx: click.Context, model: str | None, action: str | None, stage: st
         table.add_column(_text(column))
     for row in rows:
         action_text = row["action"] + (" (forced)" if row["forced"] else "")
+        for extra in extras.pop(("before", row["id"]), []):
+            table.add_row(*extra)
         table.add_row(fmt_time(row["at"]), _text(row["model"]), _text(row["stage"]), action_text,
                       f"v{row['from_version']}" if row["from_version"] else "—",
                       f"v{row['to_version']}" if row["to_version"] else "—",
                       _text(row["actor"]), _text(row["reason"] or ""))
+        for extra in extras.pop(("after", row["id"]), []):
+            table.add_row(*extra)
     _console().print(table)
     if not rows:
         info("no stage changes recorded yet")

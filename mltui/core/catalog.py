@@ -27,6 +27,10 @@ from .db import ConnectionPool, is_locked_error, locked_error, network_filesyste
     write_transaction
 from .docs import DocsMixin
 from .errors import InvalidInput, NotFound
+from .checkout import CheckoutMixin
+from .hooks import HooksMixin
+from .monitors import MonitorMixin
+from .observe import ObserveMixin
 from .ingest import IngestMixin
 from .registry_import import RegistryImportMixin
 from .lineage import LineageMixin
@@ -134,7 +138,8 @@ def _chunks(items: list[Any], size: int = 500) -> Iterator[list[Any]]:
         yield items[start:start + size]
 
 
-class Catalog(AuditMixin, RegistryMixin, IngestMixin, RegistryImportMixin, LineageMixin, DocsMixin):
+class Catalog(AuditMixin, RegistryMixin, IngestMixin, RegistryImportMixin, LineageMixin, DocsMixin,
+              HooksMixin, CheckoutMixin, ObserveMixin, MonitorMixin):
     """A handle on one catalog file; safe to use from several threads (one connection each)."""
 
     def __init__(self, path: Path, *, clock: Callable[[], float] | None = None,

@@ -310,6 +310,7 @@ class RegistryMixin:
             raise InvalidInput("a forced promotion needs a reason",
                                hint='add --reason "why the gate is overridden"')
         vid = self.resolve(ref)
+        change = self._before_promotion(vid, stage, reason, force, actor)
         with self._write() as conn:
             mid, status = conn.execute("SELECT model_id, status FROM model_versions WHERE id = ?",
                                        (vid,)).fetchone()
@@ -330,16 +331,38 @@ class RegistryMixin:
                     + "; ".join(f"{r.rule} ({r.detail})" for r in failed),
                     results=[r.as_dict() for r in results],
                     hint='fix the model, or override with --force --reason "…"')
-            self._move_stage(conn, mid, stage, current_id, vid, "promote", reason,
-                             [r.as_dict() for r in results], bool(failed and force), actor)
-        return {"ref": label, "stage": stage, "changed": True,
-                "from": self.ref_of(current_id) if current_id else None, "to": label,
-                "gates": [r.as_dict() for r in results], "forced": bool(failed and force)}
+            hid = self._move_stage(conn, mid, stage, current_id, vid, "promote", reason,
+                                   [r.as_dict() for r in results], bool(failed and force), actor)
+            self._confirm_stage_change(conn, change, current_id, vid, hid)
+        return self._after_stage_change(change, {
+            "ref": label, "stage": stage, "changed": True,
+            "from": self.ref_of(current_id) if current_id else None, "to": label,
+            "gates": [r.as_dict() for r in results], "forced": bool(failed and force)})
+
+    def _before_promotion(self: "Catalog", vid: int, stage: str, reason: str | None,
+                          force: bool, actor: str | None):
+        """Run the ``before`` hooks of a promotion that the gates (read now) would let through.
+
+        A promotion the transaction will refuse (archived, already there, a failing gate) runs
+        no hook; the transaction re-checks everything under the write lock.
+        """
+        conn = self._conn()
+        mid, status = conn.execute("SELECT model_id, status FROM model_versions WHERE id = ?",
+                                   (vid,)).fetchone()
+        current = conn.execute("SELECT version_id FROM stages WHERE model_id = ? AND stage = ?",
+                               (mid, stage)).fetchone()
+        current_id = current[0] if current else None
+        runnable = status != "archived" and current_id != vid and (
+            force or all(r.passed for r in self._gate_results(conn, mid, vid, stage)))
+        model = conn.execute("SELECT name FROM models WHERE id = ?", (mid,)).fetchone()[0]
+        return self._before_stage_change("promote", model, stage, current_id, vid, reason, actor,
+                                         run=runnable)
 
     def _move_stage(self: "Catalog", conn: sqlite3.Connection, mid: int, stage: str,
                     from_id: int | None, to_id: int | None, action: str, reason: str | None,
                     gate_results: list[dict] | None, forced: bool, actor: str | None,
-                    at: float | None = None) -> None:
+                    at: float | None = None) -> int:
+        """Move the pointer and append the history row and event; returns the history id."""
         who, when, note = self._provenance(actor, at)
         if to_id is None:
             conn.execute("DELETE FROM stages WHERE model_id = ? AND stage = ?", (mid, stage))
@@ -347,7 +370,7 @@ class RegistryMixin:
             conn.execute("INSERT INTO stages (model_id, stage, version_id, since) VALUES (?,?,?,?) "
                          "ON CONFLICT(model_id, stage) DO UPDATE SET version_id = excluded.version_id,"
                          " since = excluded.since", (mid, stage, to_id, when))
-        audit.append(conn, "stage_history", {
+        history_id = audit.append(conn, "stage_history", {
             "model_id": mid, "stage": stage, "from_version_id": from_id, "to_version_id": to_id,
             "action": action, "reason": reason, "actor": who, "at": when,
             "gate_results": json.dumps(gate_results) if gate_results else None,
@@ -360,6 +383,7 @@ class RegistryMixin:
         self._event(conn, action, "stage", mid, f"{name}@{stage}",
                     before={stage: label(from_id)}, after={stage: label(to_id)},
                     detail=reason, actor=actor)
+        return history_id
 
     def rollback(self: "Catalog", model: str, stage: str = "production", *,
                  reason: str | None = None, actor: str | None = None) -> dict[str, Any]:
@@ -371,6 +395,9 @@ class RegistryMixin:
         stage = refs_mod.normalize_stage(stage)
         reason = (reason or "").strip() or None
         mid = self.model_id(model)
+        planned = self.rollback_target(model, stage) or (None, None)
+        change = self._before_stage_change("rollback", model, stage, *planned, reason, actor,
+                                           run=planned[0] is not None)
         with self._write() as conn:
             # Rollback replays the stage history: an edited history would restore the wrong
             # version, so it must be the one mltui wrote.
@@ -397,11 +424,12 @@ class RegistryMixin:
                 raise Conflict(f"{model}@{stage} changed outside the recorded history",
                                hint="promote the version you want explicitly")
             target = stack[-2]
-            self._move_stage(conn, mid, stage, current_id, target, "rollback", reason, None,
-                             False, actor)
-        return {"model": model, "stage": stage,
-                "from": self.ref_of(current_id) if current_id else None,
-                "to": self.ref_of(target) if target else None}
+            hid = self._move_stage(conn, mid, stage, current_id, target, "rollback", reason,
+                                   None, False, actor)
+            self._confirm_stage_change(conn, change, current_id, target, hid)
+        return self._after_stage_change(change, {
+            "model": model, "stage": stage, "from": self.ref_of(current_id) if current_id else None,
+            "to": self.ref_of(target) if target else None})
 
     def clear_stage(self: "Catalog", model: str, stage: str, *, reason: str | None = None,
                     actor: str | None = None) -> None:

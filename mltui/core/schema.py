@@ -204,8 +204,44 @@ def _v3_git_commit_inferred(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE runs ADD COLUMN git_commit_inferred INTEGER")
 
 
-MIGRATIONS: list[Callable[["sqlite_utils.Database"], None]] = [_v1_core, _v2_audit_chain,
-                                                             _v3_git_commit_inferred]
+def _v4_production(db: sqlite_utils.Database) -> None:
+    """Production observations, monitors and alerts (core/observe.py, core/monitors.py)."""
+    conn = db.conn
+    # One series per (model, stage, metric) keeps the observation rows small: a window of a
+    # monitor is one range of the clustered key (series, ts), read without a second lookup.
+    conn.execute("""
+        CREATE TABLE obs_series (
+            id INTEGER PRIMARY KEY, model_id INTEGER NOT NULL REFERENCES models(id),
+            stage TEXT NOT NULL, metric TEXT NOT NULL, UNIQUE (model_id, stage, metric))""")
+    # An observation is its (time, value) and its position among identical ones in one
+    # input (n), so ingesting the same log twice adds nothing and a grown log adds its tail.
+    conn.execute("""
+        CREATE TABLE observations (
+            series_id INTEGER NOT NULL REFERENCES obs_series(id),
+            ts REAL NOT NULL, value REAL NOT NULL, n INTEGER NOT NULL,
+            version_id INTEGER REFERENCES model_versions(id),
+            PRIMARY KEY (series_id, ts, value, n)
+        ) WITHOUT ROWID""")
+    fault_point("mid-migration")
+    conn.execute("""
+        CREATE TABLE monitors (
+            id INTEGER PRIMARY KEY, model_id INTEGER NOT NULL REFERENCES models(id),
+            stage TEXT NOT NULL, rule TEXT NOT NULL, auto_rollback INTEGER NOT NULL DEFAULT 0,
+            created_at REAL, created_by TEXT, UNIQUE (model_id, stage, rule))""")
+    # The state of each alert (open until its rule holds again); the audit facts (fired,
+    # resolved, hooks, the rollback) are events.
+    conn.execute("""
+        CREATE TABLE alerts (
+            id INTEGER PRIMARY KEY, monitor_id INTEGER NOT NULL REFERENCES monitors(id),
+            model_id INTEGER NOT NULL, stage TEXT NOT NULL, version_id INTEGER, rule TEXT NOT NULL,
+            value REAL, detail TEXT, opened_at REAL NOT NULL, resolved_at REAL,
+            rollback_history_id INTEGER)""")
+    conn.execute("CREATE INDEX alerts_open ON alerts (monitor_id, resolved_at)")
+    conn.execute("CREATE INDEX alerts_model ON alerts (model_id, stage, opened_at)")
+
+
+MIGRATIONS: list[Callable[["sqlite_utils.Database"], None]] = [
+    _v1_core, _v2_audit_chain, _v3_git_commit_inferred, _v4_production]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 FAULT_ENV = "MLTUI_FAULT"

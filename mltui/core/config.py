@@ -1,0 +1,186 @@
+"""The project config: ``.mltui/config.yaml`` next to the catalog.
+
+It holds what belongs to the project rather than to the catalog's data, today the stage hooks::
+
+    hooks:
+      timeout: 60                 # seconds, default for every hook
+      stages:
+        production:
+          before:                 # may veto: a non-zero exit refuses the stage change
+            - command: [python, smoke_test.py]
+              timeout: 30
+          after:                  # run once the change is committed
+            - [sh, deploy.sh]     # a command is an argv list (or a string split like a shell
+      on_alert:                   # would, but never run by one)
+        - [python, notify.py]
+
+Every key is checked; a bad one is an ``InvalidInput`` that names it
+(``config.yaml: hooks.stages.production.after[0].timeout: must be a positive number``).
+"""
+
+from __future__ import annotations
+
+import math
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import InvalidInput
+from .refs import STAGE_NAME_RE
+
+CONFIG_FILE = "config.yaml"
+DEFAULT_TIMEOUT = 60.0
+PHASES = ("before", "after")
+# Top-level sections this mltui knows; anything else is a typo to report, not to ignore.
+KNOWN_SECTIONS = ("hooks",)
+
+
+@dataclass(frozen=True)
+class Hook:
+    """One hook: the argv it runs (never through a shell) and its timeout in seconds."""
+
+    argv: tuple[str, ...]
+    timeout: float
+    name: str
+
+    def describe(self) -> str:
+        """The command as one readable line (quoted like a shell would need, for display only)."""
+        return shlex.join(self.argv)
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    """The validated project config; empty when there is no file."""
+
+    path: Path | None = None
+    stage_hooks: dict[str, dict[str, tuple[Hook, ...]]] = field(default_factory=dict)
+    on_alert: tuple[Hook, ...] = ()
+
+    def hooks_for(self, stage: str, phase: str) -> tuple[Hook, ...]:
+        """The hooks of one stage and phase (``before`` or ``after``), in order."""
+        return self.stage_hooks.get(stage, {}).get(phase, ())
+
+    @property
+    def project_dir(self) -> Path | None:
+        """The folder holding ``.mltui`` (hooks run there)."""
+        return self.path.parent.parent if self.path else None
+
+
+def config_path(catalog_path: Path) -> Path:
+    """``.mltui/config.yaml`` beside the catalog file."""
+    return Path(catalog_path).parent / CONFIG_FILE
+
+
+def load_config(catalog_path: Path) -> ProjectConfig:
+    """Read and validate the project config of a catalog (an empty config when absent)."""
+    path = config_path(catalog_path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return ProjectConfig()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"{path}: cannot be read: {exc}") from None
+    return parse_config(text, path)
+
+
+def parse_config(text: str, path: Path) -> ProjectConfig:
+    """Validate config text; errors name the file and the bad key."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise InvalidInput(f"{path}{where}: {problem}") from None
+    if data is None:
+        return ProjectConfig(path=path)
+
+    def bad(key: str, message: str) -> InvalidInput:
+        return InvalidInput(f"{path.name}: {key}: {message}", hint=f"fix {path}")
+
+    _mapping(data, "(top level)", bad)
+    for key in data:
+        if key not in KNOWN_SECTIONS:
+            raise bad(str(key), f"unknown section (known: {', '.join(KNOWN_SECTIONS)})")
+    hooks = data.get("hooks") or {}
+    _mapping(hooks, "hooks", bad)
+    for key in hooks:
+        if key not in ("timeout", "stages", "on_alert"):
+            raise bad(f"hooks.{key}", "unknown key (known: timeout, stages, on_alert)")
+    default = _timeout(hooks.get("timeout", DEFAULT_TIMEOUT), "hooks.timeout", bad)
+    stages: dict[str, dict[str, tuple[Hook, ...]]] = {}
+    stage_map = hooks.get("stages") or {}
+    _mapping(stage_map, "hooks.stages", bad)
+    for stage, phases in stage_map.items():
+        where = f"hooks.stages.{stage}"
+        if not isinstance(stage, str) or not STAGE_NAME_RE.match(stage):
+            raise bad(where, "not a stage name (letters, digits, '_' or '-', starting with a letter)")
+        phases = phases or {}
+        _mapping(phases, where, bad)
+        for phase in phases:
+            if phase not in PHASES:
+                raise bad(f"{where}.{phase}", "unknown phase (use before or after)")
+        stages[stage.lower()] = {phase: _hook_list(phases.get(phase), f"{where}.{phase}", default, bad)
+                                 for phase in PHASES}
+    on_alert = _hook_list(hooks.get("on_alert"), "hooks.on_alert", default, bad)
+    return ProjectConfig(path=path, stage_hooks=stages, on_alert=on_alert)
+
+
+def _mapping(value: Any, key: str, bad) -> None:
+    if not isinstance(value, dict):
+        raise bad(key, f"must be a mapping, not {type(value).__name__}")
+
+
+def _timeout(value: Any, key: str, bad) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) \
+            or not math.isfinite(value) or value <= 0:
+        raise bad(key, "must be a positive number of seconds")
+    return float(value)
+
+
+def _hook_list(value: Any, key: str, default: float, bad) -> tuple[Hook, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise bad(key, "must be a list of hooks")
+    hooks = []
+    for index, item in enumerate(value):
+        where = f"{key}[{index}]"
+        timeout = default
+        if isinstance(item, dict):
+            for k in item:
+                if k not in ("command", "timeout"):
+                    raise bad(f"{where}.{k}", "unknown key (known: command, timeout)")
+            if "command" not in item:
+                raise bad(f"{where}.command", "missing")
+            if "timeout" in item:
+                timeout = _timeout(item["timeout"], f"{where}.timeout", bad)
+            item, where = item["command"], f"{where}.command"
+        hooks.append(Hook(_argv(item, where, bad), timeout, where))
+    return tuple(hooks)
+
+
+def _argv(value: Any, key: str, bad) -> tuple[str, ...]:
+    """A command as argv: a list of strings, or a string split with shell quoting rules.
+
+    Splitting the config author's own string is safe: it happens once, here, and the result
+    is run without a shell, so nothing in it (nor in any user text) is ever interpreted.
+    """
+    if isinstance(value, str):
+        try:
+            argv = shlex.split(value)
+        except ValueError as exc:
+            raise bad(key, f"cannot split the command: {exc}") from None
+    elif isinstance(value, list) and all(isinstance(a, (str, int, float)) and not isinstance(a, bool)
+                                         for a in value):
+        argv = [str(a) for a in value]
+    else:
+        raise bad(key, "a command is a list of strings or one string")
+    if not argv or not argv[0]:
+        raise bad(key, "empty command")
+    if any("\x00" in a for a in argv):
+        raise bad(key, "holds a NUL character")
+    return tuple(argv)
