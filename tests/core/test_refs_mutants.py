@@ -28,6 +28,8 @@ STAGE_HINT = "stages and aliases are words like production or champion"
     ("models:/fraud", Ref("version", "models:/fraud", model="fraud", selector=None)),
     ("models:/fraud/", Ref("version", "models:/fraud/", model="fraud", selector=None)),
     ("models:/fraud/LATEST", Ref("version", "models:/fraud/LATEST", model="fraud", selector=None)),
+    ("models:/fraud/Staging", Ref("version", "models:/fraud/Staging", model="fraud",
+                                  selector="staging")),
     ("models:/fraud/12", Ref("version", "models:/fraud/12", model="fraud", selector=12)),
     ("models:/fraud@Champion", Ref("version", "models:/fraud@Champion", model="fraud",
                                    selector="champion")),
@@ -54,6 +56,8 @@ def test_parse_gives_the_whole_ref(text, ref) -> None:
     ("@3", f"bad model name in reference '@3'; {MODEL_HINT}"),
     ("models:/fraud/3/4", f"bad stage or alias in reference 'models:/fraud/3/4'; {STAGE_HINT}"),
     ("models:/fraud@", f"bad stage or alias in reference 'models:/fraud@'; {STAGE_HINT}"),
+    ("models:/fraud@a@b", f"bad stage or alias in reference 'models:/fraud@a@b'; {STAGE_HINT}"),
+    ("data:r@X5", "bad version number in reference 'data:r@X5'; versions start at 1"),
     ("fraud@3@4", f"bad stage or alias in reference 'fraud@3@4'; {STAGE_HINT}"),
     ("fraud@3x", f"bad stage or alias in reference 'fraud@3x'; {STAGE_HINT}"),
     ("fraud@", f"bad stage or alias in reference 'fraud@'; {STAGE_HINT}"),
@@ -107,6 +111,12 @@ def test_unknown_name_offers_models_and_canonical_names(seeded) -> None:
     err = _missing(seeded.resolve, "qqqqqq")
     assert (err.one_line(), err.candidates) == (
         "no model or version named 'qqqqqq'; list models with: mltui ls models", [])
+
+
+def test_a_run_or_dataset_is_not_a_version(catalog) -> None:
+    with pytest.raises(InvalidInput) as info:
+        catalog.resolve("run:ab12")
+    assert info.value.one_line() == "'run:ab12' names a run, not a model version"
 
 
 def test_model_without_versions(catalog) -> None:
