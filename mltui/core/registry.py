@@ -284,7 +284,7 @@ class RegistryMixin:
                                       (mid, rule.stage)).fetchone()
                 if holder and holder[0] == vid:
                     # The candidate holds the stage itself: there is nothing to regress from.
-                    results.append(evaluate(rule, candidate, None, None,
+                    results.append(evaluate(rule, candidate, None, None,  # pragma: no mutate - label defaults to None
                                             skip_reason=f"the candidate holds {rule.stage} itself"))
                     continue
                 if holder and holder[0] is not None:

@@ -193,9 +193,11 @@ def test_check_and_holders(seeded) -> None:
             {"rule": REGRESSION, "passed": False, "actual": 0.8,
              "expected": ">= 0.85 (production (fraud@2) 0.9 - 0.05)",
              "detail": "0.8 is not >= 0.85", "skipped": False}]}
+    seeded.add_gate("fraud", "metrics.loss <= 0.5")  # a gate after the skipped one still counts
     held = seeded.check("fraud@2")
     assert held["passed"] is True
-    assert held["results"][1]["skipped"] is True
+    assert [(r["rule"], r["actual"], r["skipped"]) for r in held["results"]] == [
+        (F1, 0.9, False), (REGRESSION, 0.9, True), ("metrics.loss <= 0.5", 0.3, False)]
     assert held["results"][1]["detail"] == "skipped: the candidate holds production itself"
     seeded.promote("fraud@1", force=True, reason="r")
     current, target = seeded.rollback_target("fraud", "Production")
@@ -320,9 +322,11 @@ def test_gate_listing_adding_and_removing(seeded) -> None:
         "metrics.loss.min <= staging + 0.1"]
     err = _error(InvalidInput, seeded.add_gate, "fraud", " metrics.f1 >= 0.75 ")
     assert err.one_line() == "fraud already has the gate 'metrics.f1 >= 0.75' on production"
-    assert seeded.add_gate("fraud", F1, stage="canary")["stage"] == "canary"  # another stage
+    again = seeded.add_gate("fraud", F1, stage="canary")  # the same rule on another stage
+    assert again == {"id": seeded.gates("fraud")[-1]["id"], "rule": F1, "stage": "canary"}
     added = seeded.events(action="gate-add")[0]
-    assert (added["ref"], added["after"]) == ("fraud", {"rule": F1, "stage": "canary"})
+    assert (added["entity_kind"], added["entity_id"], added["ref"], added["after"]) == (
+        "model", seeded.model_id("fraud"), "fraud", {"rule": F1, "stage": "canary"})
     ids = [g["id"] for g in seeded.gates("fraud")]
     seeded.remove_gate("fraud", ids[0])
     seeded.remove_gate("fraud", str(ids[1]))
