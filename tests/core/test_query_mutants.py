@@ -79,6 +79,14 @@ def _known(scope: str) -> str:
                             "params, tags and attributes; near \"metrics.f1 like 'x'\""),
     ("metrics.f1 not ilike 'x'", "bad filter at column 1: metrics compare with numbers; like is "
                                  "for params, tags and attributes; near \"metrics.f1 not ilike…\""),
+    ("metrics.f1 not like 'x'", "bad filter at column 1: metrics compare with numbers; like is "
+                                "for params, tags and attributes; near \"metrics.f1 not like …\""),
+    ("metrics.f1 ilike 'x'", "bad filter at column 1: metrics compare with numbers; like is "
+                             "for params, tags and attributes; near \"metrics.f1 ilike 'x'\""),
+    ("params.x in (", "bad filter at column 14: expected a number or a quoted string after 'in'; "
+                      "near \"params.x in (\""),
+    ("params.x in (1,", "bad filter at column 16: expected a number or a quoted string after "
+                        "'in'; near \"params.x in (1,\""),
     ("metrics.f1 = 'x'", "bad filter at column 1: metrics.f1 compares with numbers, not 'x'; "
                          "near \"metrics.f1 = 'x'\""),
     ("metrics.f1 = true", "bad filter at column 1: metrics.f1 compares with numbers, not 'true'; "
@@ -172,6 +180,15 @@ def test_trees_are_exact() -> None:
     assert parse_filter("metrics.") == Words(["metrics."], 0)
     assert parse_filter("stage") == Words(["stage"], 0)
     assert parse_filter("x.y") == Words(["x.y"], 0)
+    # shortcuts take every operator word; a bare word before 'not <word>' stays a word
+    assert parse_filter("status like 'F%'") == Compare("attributes", "status", "like", "F%", 0)
+    assert parse_filter("model ilike 'f%'") == Compare("attributes", "model", "ilike", "f%", 0)
+    assert parse_filter("status not like 'F%'") == Compare("attributes", "status", "not like",
+                                                           "F%", 0)
+    assert parse_filter("status not ilike 'f'") == Compare("attributes", "status", "not ilike",
+                                                           "f", 0)
+    assert parse_filter("status not in ('a')") == Compare("attributes", "status", "not in", ["a"], 0)
+    assert parse_filter("yolo not tiny") == BoolOp("and", [Words(["yolo"], 0), Not(Words(["tiny"], 9))])
 
 
 def test_compiled_shapes() -> None:
@@ -201,8 +218,12 @@ def test_compiled_shapes() -> None:
     assert "ms.min IS NOT NULL" in compile_filter("metrics.a.min is null").where
     assert compile_filter("datasets.rows is null").where.startswith("NOT EXISTS")
     assert compile_filter("datasets.rows is not null").where.startswith("EXISTS")
-    assert compile_filter("stage is null").where.startswith("NOT EXISTS (SELECT 1 FROM stages")
-    assert compile_filter("stage is not null").where.startswith("EXISTS (SELECT 1 FROM stages")
+    assert compile_filter("stage is null").where == \
+        "NOT EXISTS (SELECT 1 FROM stages sg WHERE sg.version_id = v.id)"
+    assert compile_filter("stage is not null").where == \
+        "EXISTS (SELECT 1 FROM stages sg WHERE sg.version_id = v.id)"
+    assert compile_filter("attributes.Run_UUID = 'x'").where == "r.uid = ?"
+    assert compile_filter("attributes.GIT_COMMIT is null", "runs").where == "r.git_commit IS NULL"
     assert compile_filter("tags.a is null").where.startswith("(NOT EXISTS") and \
         ") AND NOT EXISTS" in compile_filter("tags.a is null").where
     assert ") OR EXISTS" in compile_filter("tags.a = 'x'").where
@@ -219,6 +240,24 @@ def test_compiled_shapes() -> None:
 def test_times_in_seconds_milliseconds_or_dates(value, converted) -> None:
     assert compile_filter(f"attributes.created > {value}").params == [converted]
     assert compile_filter(f"created in ({value}, {value})", "runs").params == [converted, converted]
+
+
+def test_a_date_without_a_zone_is_utc_whatever_the_local_zone(monkeypatch) -> None:
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        assert compile_filter("attributes.created > '2026-01-31'").params == [1_769_817_600.0]
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_like_patterns_become_globs() -> None:
+    from mltui.core.query import like_to_glob
+
+    assert like_to_glob("aX_%*?[b]") == "aX?*[*][?][[]b]"
 
 
 @pytest.mark.parametrize("value,text", [(5.0, "5"), (0.5, "0.5"), (1e-3, "0.001"), ("x", "x")])
@@ -271,6 +310,8 @@ def test_sort_sql() -> None:
     assert "CAST(so.value AS REAL) ASC, so.value ASC, r.id DESC" in order
     assert sort_sql(parse_sort("created"), "runs", params) == (
         "", "r.created_at IS NULL, r.created_at ASC, r.id DESC")
+    assert sort_sql(parse_sort("-created"), "versions", params) == (
+        "", "v.created_at IS NULL, v.created_at DESC, v.id DESC")
     assert params == ["f1", "lr"]
 
 
@@ -291,7 +332,7 @@ def cat(tmp_path_factory) -> Catalog:
     ]
     for name, lr, tag, status, start, data in specs:
         run = cat.log_run(name, params={"lr": lr}, metrics={"m": [3.0, 1.0, 2.0]},
-                          tags={"t": tag} if tag else {}, status=status, start_time=start,
+                          tags={"t": tag, "n": "5"} if tag else {}, status=status, start_time=start,
                           datasets=[folder / data] if data else [])
         cat.register("m", run=run)
     cat.set_tag("m@2", "t", "v")  # a version tag where the run has none
@@ -329,6 +370,7 @@ def _versions(cat: Catalog, text: str) -> list[int]:
     ("attributes.start_time < 2000000", ["four", "one", "three", "two"]),  # ms: 2000 s
     ("attributes.start_time <= 3000000", ["four", "one", "three", "two"]),
     ("tags.t = 'x'", ["one"]),
+    ("tags.n = 5", []),                    # tags are text: a number literal is not cast
     ("tags.t is null", ["four", "two"]),
     ("datasets.rows = 1", ["one"]),
     ("datasets.name is not null", ["one"]),
