@@ -81,7 +81,7 @@ class RegistryMixin:
         from pathlib import Path
 
         run_id = self.resolve_run(run) if run is not None else None
-        art: dict[str, Any] = self.run_artifact(run_id) if run_id is not None else {}
+        art: dict[str, Any] = self.run_artifact(run_id) if run_id is not None else {}  # pragma: no mutate - no run has artifacts
         if artifact is not None:
             path = Path(artifact)
             if not path.exists():
@@ -125,7 +125,7 @@ class RegistryMixin:
         mid = self._ensure_model(conn, model, project=project, description=description)
         model_project = conn.execute("SELECT project FROM models WHERE id = ?", (mid,)).fetchone()[0]
         next_number = conn.execute("SELECT next_version FROM models WHERE id = ?", (mid,)).fetchone()[0]
-        version = number if number is not None and number >= next_number else next_number
+        version = number if number is not None and number >= next_number else next_number  # pragma: no mutate - equal means next_number
         created = created_at or self.now()
         name = canonical_name(model_project or project, model, version, created)
         artifact = artifact or {}

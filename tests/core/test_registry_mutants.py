@@ -7,6 +7,8 @@ trail (stage history and events) field by field, so a changed word, flag or poin
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 from mltui.core.errors import Conflict, GateFailed, InvalidInput, NotFound
@@ -57,14 +59,17 @@ def test_register_records_the_model_the_version_and_events(catalog, tmp_path) ->
     second = catalog.register("m", run=run, artifact=str(weights), base="m@1", doc="# notes",
                               actor="alice")
     assert (first["version"], second["version"]) == (1, 2)
-    assert second["artifact_path"] == str(weights.resolve())
+    assert (second["artifact_path"], second["artifact_path_raw"]) == (str(weights.resolve()),
+                                                                     str(weights))
+    assert second["artifact_hash"] == hashlib.sha256(b"abc").hexdigest()
     assert second["artifact_hash_algo"] == "sha256" and second["artifact_size"] == 3
     assert second["created_by"] == "alice" and first["created_by"] == "tester"
     assert second["canonical_name"].startswith("proj_m_v2_")
     model = next(m for m in catalog.models() if m["name"] == "m")
     assert (model["description"], model["project"]) == ("the model", "proj")
     assert catalog.version_detail("m@1")["tags"] == {"n": "5"}
-    assert catalog.get_doc("m@2")["text"] == "# notes"
+    doc = catalog.get_doc("m@2")
+    assert (doc["text"], doc["author"], doc["message"]) == ("# notes", "alice", "initial documentation")
     create = catalog.events(action="create-model")
     assert [(e["entity_kind"], e["ref"]) for e in create] == [("model", "m")]
     register = catalog.events(action="register")[0]
@@ -78,12 +83,16 @@ def test_register_records_the_model_the_version_and_events(catalog, tmp_path) ->
     assert [tuple(r.values()) for r in lineage] == [
         ("run", run["id"], "version", v1, "output"), ("version", v1, "version", v2, "base"),
         ("run", run["id"], "version", v2, "output")]
+    catalog.register("m", doc="# more")
+    assert catalog.get_doc("m@3")["author"] == "tester"
 
 
 def test_a_version_without_a_run_takes_the_given_project(catalog) -> None:
     version = catalog.register("solo", project="lab")
     assert version["canonical_name"].startswith("lab_solo_v1_")
     assert version["run_id"] is None
+    # the model keeps its project for later versions that name none
+    assert catalog.register("solo")["canonical_name"].startswith("lab_solo_v2_")
 
 
 def test_an_import_keeps_its_version_number_unless_taken(catalog) -> None:
