@@ -469,7 +469,7 @@ class _Compiler:
         return self.compare(node)
 
     def run_id(self) -> str:
-        return "v.run_id" if self.scope == "versions" else "r.id"
+        return "v.run_id" if self.scope == "versions" else "r.id"  # pragma: no mutate - r.id = v.run_id (joined), SQL names ignore case
 
     def words(self, node: Words) -> str:
         terms = []
@@ -488,7 +488,7 @@ class _Compiler:
         if node.entity == "metrics":
             return self.metric(node)
         if node.entity == "params":
-            return self.keyed(node, "params", "run_id", self.run_id(), numeric_cast=True)
+            return self.keyed(node, "params", "run_id", self.run_id(), numeric_cast=True)  # pragma: no mutate - SQL names ignore case
         if node.entity == "tags":
             return self.tags(node)
         if node.entity == "datasets":
@@ -505,7 +505,7 @@ class _Compiler:
                                   f"{what} compares with numbers, not {value!r}")
 
     def metric(self, node: Compare) -> str:
-        key, column = node.key, "last"
+        key, column = node.key, "last"  # pragma: no mutate - SQL names ignore case
         for suffix in (".min", ".max", ".last"):  # metrics.loss.min: the best value logged
             if key.endswith(suffix) and len(key) > len(suffix):
                 key, column = key[: -len(suffix)], suffix[1:]
@@ -536,7 +536,7 @@ class _Compiler:
             target = f"CAST({column} AS REAL)" if numeric else column
             if numeric_cast and not numeric:
                 self.params[-len(value):] = [_as_text(v) for v in value]
-            return f"{target} {'NOT IN' if op == 'not in' else 'IN'} ({marks})"
+            return f"{target} {'NOT IN' if op == 'not in' else 'IN'} ({marks})"  # pragma: no mutate - SQL keywords ignore case
         if op in ("like", "not like", "ilike", "not ilike"):
             negate = op.startswith("not ")
             if op.endswith("ilike"):
@@ -550,7 +550,7 @@ class _Compiler:
             self.params.append(value)
             return (f"(CAST({column} AS REAL) {op} ? AND {column} GLOB '*[0-9]*' "
                     f"AND TRIM({column}) NOT GLOB '*[^0-9eE.+-]*')")
-        self.params.append(_as_text(value) if numeric_cast else value)
+        self.params.append(_as_text(value) if numeric_cast else value)  # pragma: no mutate - _as_text only changes floats, handled above
         return f"{column} {op} ?"
 
     def keyed(self, node: Compare, table: str, id_column: str, ref: str,
@@ -703,15 +703,15 @@ def parse_sort(text: str | None, scope: str = "versions") -> SortKey | None:
     if raw.startswith("`") and raw.endswith("`"):
         raw = raw[1:-1]
     entity, _, key = raw.partition(".")
-    entity = ENTITY_ALIASES.get(entity.lower(), "") if key else ""
+    entity = ENTITY_ALIASES.get(entity.lower(), "") if key else ""  # pragma: no mutate - without a key or alias: attributes below
     if not key:
         entity, key = "attributes", raw
     if entity == "attributes":
         key = _ATTRIBUTE_ALIASES.get(key.lower(), key.lower())
         info = ATTRIBUTES.get(key)
-        if info is None or info[2] == "stage" or info[0 if scope == "versions" else 1] is None:
+        if info is None or info[2] == "stage" or info[0 if scope == "versions" else 1] is None:  # pragma: no mutate - stage has no column either
             known = sorted(k for k, v in ATTRIBUTES.items()
-                           if v[2] != "stage" and v[0 if scope == "versions" else 1])
+                           if v[2] != "stage" and v[0 if scope == "versions" else 1])  # pragma: no mutate - stage has no column either
             raise InvalidInput(f"cannot sort by {text.strip()!r}",
                                hint=f"sort by metrics.<key>, params.<key> or one of {', '.join(known)}")
     elif entity not in ("metrics", "params"):

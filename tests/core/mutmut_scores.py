@@ -1,6 +1,7 @@
 """Per-module mutation scores from mutmut's result files (docs/testing.md).
 
-Run after ``mutmut run`` from the checkout: ``python tests/core/mutmut_scores.py``.  Prints, for
+Run after ``mutmut run`` from the checkout: ``python tests/core/mutmut_scores.py [module.meta…]``
+(``--reset-survivors`` to have the next ``mutmut run`` test only the survivors again).  Prints, for
 each mutated module, killed / checked / all mutants and the survivors, and separates one class
 of *equivalent* mutants that no test can kill: a case change (``"SELECT id FROM runs"`` →
 ``"select id from runs"`` or ``"SELECT ID FROM RUNS"``, ``"model_id = ?"`` → ``"MODEL_ID = ?"``)
@@ -25,7 +26,7 @@ from pathlib import Path
 SQL_START = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|WITH|ORDER BY|WHERE|FROM|JOIN|LEFT JOIN|"
                        r"AND|OR|ON|VALUES|GROUP BY|LIMIT|CREATE|DROP|ALTER|PRAGMA)\b",
                        re.IGNORECASE)
-SQL_PART = re.compile(r"\w = \?|\?\s*$|\bAS \w|\bIS (NOT )?NULL\b", re.IGNORECASE)
+SQL_PART = re.compile(r"\w = \?|\?\s*$|\bAS \w|\bIS (NOT )?NULL\b|\b(JOIN|FROM|WHERE)\b")
 QUOTED = re.compile(r"'[^']*'")
 
 
@@ -88,10 +89,36 @@ def score(module_path: Path) -> dict:
             "unchecked": unchecked, "all": len(meta)}
 
 
+def reset_survivors(meta_path: Path) -> int:
+    """Mark a module's survivors "not run", so the next ``mutmut run`` tests them again.
+
+    mutmut re-tests only mutants of functions whose source changed; after adding tests this
+    re-tests just the survivors instead of the whole module (kills made by fewer tests stay
+    kills with more).  Returns how many were reset.
+    """
+    data = json.loads(meta_path.read_text())
+    codes = data["exit_code_by_key"]
+    survivors = [key for key, code in codes.items() if code in (0, 5, 33)]
+    for key in survivors:
+        codes[key] = None
+    meta_path.write_text(json.dumps(data))
+    return len(survivors)
+
+
 def main(argv: list[str]) -> int:
-    """Print the table of docs/testing.md for the modules given (default: all mutated ones)."""
+    """Print the table of docs/testing.md for the modules given (default: all mutated ones).
+
+    ``--reset-survivors`` first marks the survivors of those modules "not run" (see
+    :func:`reset_survivors`).
+    """
+    reset = "--reset-survivors" in argv
+    argv = [a for a in argv if a != "--reset-survivors"]
     root = Path("mutants")
     paths = [root / p for p in argv] or sorted(root.glob("mltui/**/*.py.meta"))
+    if reset:
+        for path in paths:
+            print(f"{path}: {reset_survivors(path)} survivors will be tested again")
+        return 0
     for path in paths:
         module = Path(str(path).removesuffix(".meta"))
         counts = score(module)

@@ -70,6 +70,9 @@ def _known(scope: str) -> str:
                        "like) after metrics.f1, found ','; near \"metrics.f1 , 1\""),
     ("'abc", "bad filter at column 1: unterminated string: missing closing '; near \"'abc\""),
     ("\"abc", "bad filter at column 1: unterminated string: missing closing \"; near \"\"abc\""),
+    ("'x\\'", "bad filter at column 1: unterminated string: missing closing '; near \"'x\\'\""),
+    ("'x\\", "bad filter at column 1: unterminated string: missing closing '; near \"'x\\\""),
+    ("'a''", "bad filter at column 1: unterminated string: missing closing '; near \"'a''\""),
     ("`abc", "bad filter at column 1: unterminated identifier: missing closing `; near \"`abc\""),
     ("metrics.`a", "bad filter at column 9: unterminated identifier: missing closing `; "
                    "near \"metrics.`a\""),
@@ -269,6 +272,9 @@ def test_numbers_compared_with_text(value, text) -> None:
     ("-metrics.f1", "versions", ("metrics", "f1", True)),
     ("metrics.f1 DESC", "versions", ("metrics", "f1", True)),
     ("metrics.f1  asc", "versions", ("metrics", "f1", False)),
+    ("metrics.f1 asc", "versions", ("metrics", "f1", False)),
+    ("`created`", "runs", ("attributes", "created", False)),
+    ("metrics.f1`", "versions", ("metrics", "f1`", False)),  # one backtick is kept as typed
     ("+created", "runs", ("attributes", "created", False)),
     ("-`metrics.a b`", "versions", ("metrics", "a b", True)),
     ("p.lr desc", "versions", ("params", "lr", True)),
@@ -297,6 +303,11 @@ def test_bad_sort_reads_exactly(text, scope, hint) -> None:
         hint = f"one of {known}"
     assert info.value.one_line() == (f"cannot sort by {text.strip()!r}; sort by metrics.<key>, "
                                      f"params.<key> or {hint}")
+
+
+def test_sort_scope_defaults_to_versions() -> None:
+    assert parse_sort("model") == parse_sort("model", "versions")
+    assert parse_sort("model").key == "model"
 
 
 def test_sort_sql() -> None:
