@@ -36,6 +36,18 @@ def test_canonical_name_parts(project, model, version, at, name) -> None:
     assert canonical_name(project, model, version, at) == name
 
 
+def test_canonical_name_day_is_utc_and_only_dashes_are_trimmed(monkeypatch) -> None:
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        assert canonical_name("X-lab-X", "Xm", 1, 86_399) == "X-lab-X_Xm_v1_19700101"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
 @pytest.mark.parametrize("rows,stack", [
     ([("rollback", 1)], []),
     ([("import", 1), ("rollback", None), ("promote", 2)], [2]),
@@ -71,7 +83,11 @@ def test_register_records_the_model_the_version_and_events(catalog, tmp_path) ->
     doc = catalog.get_doc("m@2")
     assert (doc["text"], doc["author"], doc["message"]) == ("# notes", "alice", "initial documentation")
     create = catalog.events(action="create-model")
-    assert [(e["entity_kind"], e["ref"]) for e in create] == [("model", "m")]
+    assert [(e["entity_kind"], e["entity_id"], e["ref"]) for e in create] == [
+        ("model", catalog.model_id("m"), "m")]
+    assert model["created_at"] is not None
+    err = _error(InvalidInput, catalog.register, "")
+    assert err.one_line().startswith("bad model name ''")
     register = catalog.events(action="register")[0]
     assert (register["entity_kind"], register["entity_id"], register["ref"], register["actor"]) == (
         "version", catalog.resolve("m@2"), "m@2", "alice")
