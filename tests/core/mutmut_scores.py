@@ -92,13 +92,16 @@ def score(module_path: Path) -> dict:
 def reset_survivors(meta_path: Path) -> int:
     """Mark a module's survivors "not run", so the next ``mutmut run`` tests them again.
 
+    The SQL letter-case equivalents are left alone: no test can kill them.
+
     mutmut re-tests only mutants of functions whose source changed; after adding tests this
     re-tests just the survivors instead of the whole module (kills made by fewer tests stay
     kills with more).  Returns how many were reset.
     """
     data = json.loads(meta_path.read_text())
     codes = data["exit_code_by_key"]
-    survivors = [key for key, code in codes.items() if code in (0, 5, 33)]
+    equivalent = set(score(Path(str(meta_path).removesuffix(".meta")))["equivalent"])
+    survivors = [key for key, code in codes.items() if code in (0, 5, 33) and key not in equivalent]
     for key in survivors:
         codes[key] = None
     meta_path.write_text(json.dumps(data))
