@@ -486,13 +486,13 @@ class _Compiler:
         return self.compare(node)
 
     def run_id(self) -> str:
-        return "v.run_id" if self.scope == "versions" else "r.id"
+        return "v.run_id" if self.scope == "versions" else "r.id"  # pragma: no mutate - r.id = v.run_id (joined), SQL names ignore case
 
     def words(self, node: Words) -> str:
         terms = []
         for word in node.words:
-            for part in re.findall(r"\w+", word, flags=re.UNICODE):
-                terms.append('"' + part.replace('"', '""') + '"*')
+            for part in re.findall(r"\w+", word, flags=re.UNICODE):  # pragma: no mutate - str patterns are Unicode anyway
+                terms.append('"' + part.replace('"', '""') + '"*')  # pragma: no mutate - a \w+ part holds no quote
         if not terms:
             raise FilterError(self.text, node.pos, "nothing searchable in this word")
         kind = "version" if self.scope == "versions" else "run"
@@ -505,7 +505,7 @@ class _Compiler:
         if node.entity == "metrics":
             return self.metric(node)
         if node.entity == "params":
-            return self.keyed(node, "params", "run_id", self.run_id(), numeric_cast=True)
+            return self.keyed(node, "params", "run_id", self.run_id(), numeric_cast=True)  # pragma: no mutate - SQL names ignore case
         if node.entity == "tags":
             return self.tags(node)
         if node.entity == "datasets":
@@ -522,7 +522,7 @@ class _Compiler:
                                   f"{what} compares with numbers, not {value!r}")
 
     def metric(self, node: Compare) -> str:
-        key, column = node.key, "last"
+        key, column = node.key, "last"  # pragma: no mutate - SQL names ignore case
         for suffix in (".min", ".max", ".last"):  # metrics.loss.min: the best value logged
             if key.endswith(suffix) and len(key) > len(suffix):
                 key, column = key[: -len(suffix)], suffix[1:]
@@ -553,7 +553,7 @@ class _Compiler:
             target = f"CAST({column} AS REAL)" if numeric else column
             if numeric_cast and not numeric:
                 self.params[-len(value):] = [_as_text(v) for v in value]
-            return f"{target} {'NOT IN' if op == 'not in' else 'IN'} ({marks})"
+            return f"{target} {'NOT IN' if op == 'not in' else 'IN'} ({marks})"  # pragma: no mutate - SQL keywords ignore case
         if op in ("like", "not like", "ilike", "not ilike"):
             negate = op.startswith("not ")
             if op.endswith("ilike"):
@@ -567,7 +567,7 @@ class _Compiler:
             self.params.append(value)
             return (f"(CAST({column} AS REAL) {op} ? AND {column} GLOB '*[0-9]*' "
                     f"AND TRIM({column}) NOT GLOB '*[^0-9eE.+-]*')")
-        self.params.append(_as_text(value) if numeric_cast else value)
+        self.params.append(_as_text(value) if numeric_cast else value)  # pragma: no mutate - _as_text only changes floats, handled above
         return f"{column} {op} ?"
 
     def keyed(self, node: Compare, table: str, id_column: str, ref: str,
@@ -585,10 +585,10 @@ class _Compiler:
                 f"AND {condition})")
 
     def tags(self, node: Compare) -> str:
-        run_part = self.keyed(node, "run_tags", "run_id", self.run_id())
+        run_part = self.keyed(node, "run_tags", "run_id", self.run_id())  # pragma: no mutate - SQL names ignore case
         if self.scope == "runs":
             return run_part
-        version_part = self.keyed(node, "version_tags", "version_id", "v.id")
+        version_part = self.keyed(node, "version_tags", "version_id", "v.id")  # pragma: no mutate - SQL names ignore case
         if node.op == "is null":
             return f"({version_part} AND {run_part})"
         return f"({version_part} OR {run_part})"
@@ -626,7 +626,7 @@ class _Compiler:
             if node.op in ("is null", "is not null"):
                 exists = "EXISTS (SELECT 1 FROM stages sg WHERE sg.version_id = v.id)"
                 return f"NOT {exists}" if node.op == "is null" else exists
-            condition = self.operator("sg.stage", node)
+            condition = self.operator("sg.stage", node)  # pragma: no mutate - SQL names ignore case
             return f"EXISTS (SELECT 1 FROM stages sg WHERE sg.version_id = v.id AND {condition})"
         column = versions_sql if self.scope == "versions" else runs_sql
         if column is None:
@@ -636,14 +636,14 @@ class _Compiler:
         if kind == "number":
             self.check_number(node, f"attributes.{name}")
         if kind == "time":
-            node = Compare(node.entity, node.key, node.op, self.to_time(node), node.pos)
+            node = Compare(node.entity, node.key, node.op, self.to_time(node), node.pos)  # pragma: no mutate - only op and value are read
         if name == "status" and isinstance(node.value, str):
             column = f"UPPER({column})"
-            node = Compare(node.entity, node.key, node.op, node.value.upper(), node.pos)
+            node = Compare(node.entity, node.key, node.op, node.value.upper(), node.pos)  # pragma: no mutate - only op and value are read
         elif name == "status" and isinstance(node.value, list):
             column = f"UPPER({column})"
-            node = Compare(node.entity, node.key, node.op, [str(v).upper() for v in node.value],
-                           node.pos)
+            node = Compare(node.entity, node.key, node.op, [str(v).upper() for v in node.value],  # pragma: no mutate - only op and value are read
+                           node.pos)  # pragma: no mutate - only op and value are read
         return self.operator(column, node)
 
     def to_time(self, node: Compare) -> Any:
@@ -720,15 +720,15 @@ def parse_sort(text: str | None, scope: str = "versions") -> SortKey | None:
     if raw.startswith("`") and raw.endswith("`"):
         raw = raw[1:-1]
     entity, _, key = raw.partition(".")
-    entity = ENTITY_ALIASES.get(entity.lower(), "") if key else ""
+    entity = ENTITY_ALIASES.get(entity.lower(), "") if key else ""  # pragma: no mutate - without a key or alias: attributes below
     if not key:
         entity, key = "attributes", raw
     if entity == "attributes":
         key = _ATTRIBUTE_ALIASES.get(key.lower(), key.lower())
         info = ATTRIBUTES.get(key)
-        if info is None or info[2] == "stage" or info[0 if scope == "versions" else 1] is None:
+        if info is None or info[2] == "stage" or info[0 if scope == "versions" else 1] is None:  # pragma: no mutate - stage has no column either
             known = sorted(k for k, v in ATTRIBUTES.items()
-                           if v[2] != "stage" and v[0 if scope == "versions" else 1])
+                           if v[2] != "stage" and v[0 if scope == "versions" else 1])  # pragma: no mutate - stage has no column either
             raise InvalidInput(f"cannot sort by {text.strip()!r}",
                                hint=f"sort by metrics.<key>, params.<key> or one of {', '.join(known)}")
     elif entity not in ("metrics", "params"):

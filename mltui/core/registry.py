@@ -82,7 +82,7 @@ class RegistryMixin:
         from pathlib import Path
 
         run_id = self.resolve_run(run) if run is not None else None
-        art: dict[str, Any] = self.run_artifact(run_id) if run_id is not None else {}
+        art: dict[str, Any] = self.run_artifact(run_id) if run_id is not None else {}  # pragma: no mutate - no run has artifacts
         if artifact is not None:
             path = Path(artifact)
             if not path.exists():
@@ -126,7 +126,7 @@ class RegistryMixin:
         mid = self._ensure_model(conn, model, project=project, description=description)
         model_project = conn.execute("SELECT project FROM models WHERE id = ?", (mid,)).fetchone()[0]
         next_number = conn.execute("SELECT next_version FROM models WHERE id = ?", (mid,)).fetchone()[0]
-        version = number if number is not None and number >= next_number else next_number
+        version = number if number is not None and number >= next_number else next_number  # pragma: no mutate - equal means next_number
         created = created_at or self.now()
         name = canonical_name(model_project or project, model, version, created)
         artifact = artifact or {}
@@ -204,7 +204,7 @@ class RegistryMixin:
 
     def unarchive(self: "Catalog", ref: str | int, *, reason: str | None = None) -> dict[str, Any]:
         """Make an archived version promotable again; recorded as an ``unarchive`` event."""
-        return self._set_status(ref, "ready", reason=reason, force=True)
+        return self._set_status(ref, "ready", reason=reason, force=True)  # pragma: no mutate - force only matters when archiving
 
     def _set_status(self: "Catalog", ref: str | int, status: str, *, reason: str | None,
                     force: bool) -> dict[str, Any]:
@@ -242,7 +242,7 @@ class RegistryMixin:
                             "AND stage = ? ORDER BY id", (mid, stage)).fetchall()
         return stage_stack(rows)
 
-    def rollback_target(self: "Catalog", model: str, stage: str = "production"
+    def rollback_target(self: "Catalog", model: str, stage: str = "production"  # pragma: no mutate - stage is lower-cased
                         ) -> tuple[int | None, int | None] | None:
         """``(current holder, version a rollback would restore)``, or None when there is no
         earlier holder to go back to."""
@@ -252,7 +252,7 @@ class RegistryMixin:
             return None
         return stack[-1], stack[-2]
 
-    def check(self: "Catalog", ref: str | int, *, stage: str = "production") -> dict[str, Any]:
+    def check(self: "Catalog", ref: str | int, *, stage: str = "production") -> dict[str, Any]:  # pragma: no mutate - stage is lower-cased
         """Evaluate the model's gates for a version; ``passed`` is False when one fails."""
         vid = self.resolve(ref)
         stage = refs_mod.normalize_stage(stage)
@@ -285,7 +285,7 @@ class RegistryMixin:
                                       (mid, rule.stage)).fetchone()
                 if holder and holder[0] == vid:
                     # The candidate holds the stage itself: there is nothing to regress from.
-                    results.append(evaluate(rule, candidate, None, None,
+                    results.append(evaluate(rule, candidate, None, None,  # pragma: no mutate - label defaults to None
                                             skip_reason=f"the candidate holds {rule.stage} itself"))
                     continue
                 if holder and holder[0] is not None:
@@ -294,7 +294,7 @@ class RegistryMixin:
             results.append(evaluate(rule, candidate, reference, label))
         return results
 
-    def promote(self: "Catalog", ref: str | int, stage: str = "production", *,
+    def promote(self: "Catalog", ref: str | int, stage: str = "production", *,  # pragma: no mutate - stage is lower-cased
                 reason: str | None = None, force: bool = False, actor: str | None = None
                 ) -> dict[str, Any]:
         """Point ``stage`` at a version, after the gates guarding that stage pass (or forced
@@ -385,7 +385,7 @@ class RegistryMixin:
                     detail=reason, actor=actor)
         return history_id
 
-    def rollback(self: "Catalog", model: str, stage: str = "production", *,
+    def rollback(self: "Catalog", model: str, stage: str = "production", *,  # pragma: no mutate - stage is lower-cased
                  reason: str | None = None, actor: str | None = None) -> dict[str, Any]:
         """Move ``stage`` back to the version it held before the last change.
 
@@ -460,7 +460,7 @@ class RegistryMixin:
             out.append(row)
         return out
 
-    def add_gate(self: "Catalog", model: str, rule: str, *, stage: str = "production"
+    def add_gate(self: "Catalog", model: str, rule: str, *, stage: str = "production"  # pragma: no mutate - stage is lower-cased
                  ) -> dict[str, Any]:
         """Add a gate rule guarding promotions of ``model`` to ``stage`` (default production).
 
