@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Callable
 
 from .errors import InvalidInput
-from .query import ENTITY_ALIASES, FilterError, tokenize
+from .filter_parse import ENTITY_ALIASES, FilterError, tokenize
 from .refs import STAGE_NAME_RE
 
 _OPS: dict[str, Callable[[float, float], bool]] = {

@@ -13,7 +13,7 @@ import itertools
 import pytest
 
 from mltui.core.catalog import Catalog
-from mltui.core.query import BoolOp, Not, parse_filter
+from mltui.core.filter_parse import BoolOp, Not, parse_filter
 
 COMBOS = list(itertools.product((0, 1), repeat=3))
 

@@ -11,10 +11,11 @@ import pytest
 
 from mltui.core.catalog import Catalog
 from mltui.core.errors import InvalidInput
-from mltui.core.query import (
-    ATTRIBUTES, DATASET_FIELDS, BoolOp, Compare, FilterError, Not, Token, Words, _as_text,
-    base_from, compile_filter, parse_filter, parse_sort, sort_sql, tokenize,
+from mltui.core.filter_parse import (
+    ATTRIBUTES, DATASET_FIELDS, BoolOp, Compare, FilterError, Not, Token, Words, parse_filter,
+    tokenize,
 )
+from mltui.core.query import _as_text, base_from, compile_filter, parse_sort, sort_sql
 
 
 def _line(text: str, scope: str = "versions") -> str:
