@@ -42,3 +42,21 @@ def test_waiting_list_only_names_big_modules():
     """A module split below the limit leaves the waiting list, so the list cannot go stale."""
     small = [name for name in WAITING_FOR_SPLIT if _sizes().get(name, 0) <= MAX_LINES]
     assert not small, f"small now, remove from WAITING_FOR_SPLIT: {small}"
+
+
+def test_architecture_md_matches_the_code():
+    """Every mixin of Catalog is in ARCHITECTURE.md's table with its module, and every module
+    path the document names exists."""
+    import re
+
+    from mltui.core.catalog import Catalog
+
+    text = (ROOT / "ARCHITECTURE.md").read_text()
+    for base in Catalog.__mro__[1:]:
+        if base.__module__.startswith("mltui."):
+            module = base.__module__.removeprefix("mltui.").replace(".", "/") + ".py"
+            assert f"| `{base.__name__}` | `{module}` |" in text, f"{base.__name__} missing"
+    named = set(re.findall(r"`((?:core|services|importers|cli|tui)/[\w/]+\.py)`", text))
+    assert named, "ARCHITECTURE.md names no module"
+    missing = sorted(name for name in named if not (PACKAGE / name).exists())
+    assert not missing, f"ARCHITECTURE.md names modules that do not exist: {missing}"
