@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,12 @@ def test_parquet_export_works_with_pyarrow(seeded_path, tmp_path):
                  seeded_path)
     assert result.exit_code == 0, result.stderr
     assert len(pd.read_parquet(Path(tmp_path) / "versions.parquet")) > 0
+
+
+def test_readme_command_table_lists_every_command():
+    """Every command of the CLI has a row with an example in the README's command table."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    listed = set(re.findall(r"^\| `([a-z-]+)` \| `mltui ", readme, re.M))
+    listed |= set(re.findall(r"^\| `([a-z-]+)` \| `eval ", readme, re.M))
+    missing = sorted(set(cli.commands) - listed)
+    assert not missing, f"README's command table lacks {missing}"
