@@ -158,6 +158,10 @@ class WatchState:
             run.state = RUNNING if run.state == STALLED else run.state
             changes.append(Change(kind, f"{run.name}: {kind}, {_progress(row)}", run_id))
         run.last_step, run.points, run.status = row["last_step"], row["points"], row["status"]
+        # A richer reader can take over a folder (an HF dir's TensorBoard run becomes its
+        # trainer_state run, same id): keep what the catalog says now.
+        run.name, run.format = row["name"] or row["uid"], row["source_format"] or ""
+        run.source = row["source_path"] or ""
         if row["ended"] and run.state != FINISHED:
             run.state = FINISHED
             changes.append(Change("finished", f"{run.name}: finished ({row['status']}), "
