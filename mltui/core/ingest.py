@@ -218,20 +218,40 @@ class IngestMixin:
                                            store=batch.source_path)
         if model is not None:
             for run, run_id in sorted(new_runs, key=lambda item: item[0].start_time or 0):
-                if conn.execute("SELECT 1 FROM model_versions v JOIN models mo ON mo.id = "
-                                "v.model_id WHERE mo.name = ? AND v.run_id = ?",
-                                (model, run_id)).fetchone():
-                    continue  # idempotent: this run is already a version of the model
-                if not conn.execute("SELECT 1 FROM models WHERE name = ?", (model,)).fetchone():
-                    summary.models_new += 1
-                self._register(conn, model, run_id=run_id, artifact=self.run_artifact(run_id),
-                               created_at=run.end_time or run.start_time or None)
-                summary.versions_new += 1
+                self._register_run_once(conn, model, run_id, run.end_time or run.start_time,
+                                        summary)
         if summary.runs_new or summary.runs_updated or summary.versions_new:
             self._event(conn, "import", "catalog", None, None,
                         after={k: v for k, v in summary.as_dict().items()
                                if k in ("runs_new", "runs_updated", "runs_replaced", "points",
                                         "versions_new", "datasets_new", "formats")})
+
+    def register_run_once(self: "Catalog", model: str, run_id: int) -> int | None:
+        """Register run ``run_id``'s artifact as the next version of ``model``, unless the run
+        already is a version of it; returns the new version id, or None when it already was.
+
+        ``mltui watch --model`` calls this when a run finishes, however often it sees it; the
+        check and the insert share one write transaction, so two watchers register it once.
+        """
+        summary = ImportSummary()
+        with self._write() as conn:
+            row = conn.execute("SELECT end_time, start_time FROM runs WHERE id = ?",
+                               (run_id,)).fetchone()
+            if row is None:
+                raise InvalidInput(f"no run with id {run_id}")
+            return self._register_run_once(conn, model, run_id, row[0] or row[1], summary)
+
+    def _register_run_once(self: "Catalog", conn: sqlite3.Connection, model: str, run_id: int,
+                           created_at: float | None, summary: ImportSummary) -> int | None:
+        if conn.execute("SELECT 1 FROM model_versions v JOIN models mo ON mo.id = "
+                        "v.model_id WHERE mo.name = ? AND v.run_id = ?",
+                        (model, run_id)).fetchone():
+            return None  # idempotent: this run is already a version of the model
+        if not conn.execute("SELECT 1 FROM models WHERE name = ?", (model,)).fetchone():
+            summary.models_new += 1
+        summary.versions_new += 1
+        return self._register(conn, model, run_id=run_id, artifact=self.run_artifact(run_id),
+                              created_at=created_at or None)
 
     def _replace_leftovers(self: "Catalog", conn: sqlite3.Connection, batch: ImportBatch,
                            import_uids: set[str], summary: ImportSummary) -> None:
