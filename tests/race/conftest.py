@@ -1,27 +1,12 @@
-"""Race suite: writers against imports.  ``slow`` tests (many randomized trials) run only with
-``MLTUI_RACE_SLOW=1``; the default run stays well under a minute."""
+"""Race suite: writers against imports.  ``slow`` tests (many randomized trials) run with
+``pytest -m slow`` (the project's default run deselects them); the default stays under a minute."""
 
 from __future__ import annotations
-
-import os
 
 import pytest
 
 from mltui.core.catalog import open_catalog
 from mltui.importers import common
-
-
-def pytest_configure(config):
-    config.addinivalue_line("markers", "slow: many randomized race trials (MLTUI_RACE_SLOW=1)")
-
-
-def pytest_collection_modifyitems(config, items):
-    if os.environ.get("MLTUI_RACE_SLOW") == "1":
-        return
-    skip = pytest.mark.skip(reason="set MLTUI_RACE_SLOW=1 for the many-trial runs")
-    for item in items:
-        if "slow" in item.keywords:
-            item.add_marker(skip)
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """Randomized trials: writer threads race a thread of repeated imports (two importers in some
 trials, so the per-folder lock is in play); after the writers stop, one more import must give
 exactly what each writer's own reader sees.  Every trial's lost, duplicated and leftover counts
-must be 0.  ``MLTUI_RACE_SLOW=1`` runs the many-trial version.
+must be 0.  ``pytest -m slow`` runs the many-trial version.
 """
 
 from __future__ import annotations
