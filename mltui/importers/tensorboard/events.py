@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -49,6 +50,13 @@ def masked_crc32c(data: bytes) -> int:
     return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
 
 
+@lru_cache(maxsize=4096)
+def _header_crc(header: bytes) -> int:
+    # Records of one file mostly share a few lengths: each 8-byte length header's CRC is
+    # computed once (the payload's, different every time, is not cached).
+    return masked_crc32c(header)
+
+
 # ---------------------------------------------------------------------------------------------
 # TFRecord framing
 
@@ -72,7 +80,7 @@ def iter_records(path: Path, data: bytes) -> Iterator[tuple[int, int, bytes]]:
         header = data[offset:offset + 8]
         (length,) = struct.unpack_from("<Q", data, offset)
         (length_crc,) = struct.unpack_from("<I", data, offset + 8)
-        if masked_crc32c(header) != length_crc:
+        if _header_crc(header) != length_crc:
             raise ImportFailed(str(path), f"corrupt TFRecord: length CRC mismatch in record "
                                           f"{index} at byte offset {offset}",
                                hint="the file is damaged or is not a TensorBoard event file")
