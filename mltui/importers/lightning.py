@@ -30,6 +30,7 @@ HPARAMS_FILE = "hparams.yaml"
 _VERSION_RE = re.compile(r"^version_\d+$")
 _CHECKPOINT_RE = re.compile(r"epoch=(\d+)-step=(\d+)")
 _INF = float("inf")
+_SPACE_NOT_NEWLINE = re.compile(r"[^\S\n]")
 
 
 def detect(path: Path) -> bool:
@@ -99,13 +100,17 @@ def _metric_points(file: Path, text: str) -> list[MetricPoint]:
     seen: set[tuple] = set()  # dedupe_points inline: this loop runs once per cell of the file
     seq = 0
     integers: dict[str, int] = {}
+    # Cells are stripped only when the text has whitespace besides line ends, or quotes (a
+    # quoted cell may start or end with a newline): CSVLogger writes neither.
+    strip = '"' in text or _SPACE_NOT_NEWLINE.search(text) is not None
     header: list[str] | None = None
     step_index = epoch_index = None
     value_columns: list[tuple[int, str]] = []
     try:
         for cells in reader:
             line = reader.line_num
-            cells = [cell.strip() for cell in cells]
+            if strip:
+                cells = [cell.strip() for cell in cells]
             if not any(cells):
                 continue
             if header is None or _is_header(cells):
