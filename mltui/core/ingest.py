@@ -14,6 +14,7 @@ import math
 import os
 import sqlite3
 import uuid
+from operator import itemgetter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
@@ -109,11 +110,23 @@ def _summarise_columns(values: list[float | None], steps: list[int | None],
         last = count - 1
     else:
         last = max(((s if s is not None else -1), i) for i, s in enumerate(steps))[1]
-    pairs = [(v, -1 if s is None else s) for v, s in zip(values, steps) if v is not None]
     last_raw = raws.get(last) if raws else None
+    total = sum(values) if count and None not in values else None
+    if total is not None and total - total == 0.0:
+        # Every value a finite number (the usual case): min and max found in C, and their steps by
+        # position, the same points the pairs below pick (ties: lowest step for min, first
+        # logged for max).
+        low, high = min(values), max(values)
+        if values.count(low) == 1:
+            low_step = steps[values.index(low)]
+            high_step = steps[values.index(high)]
+            return (values[last], last_raw, steps[last], low,
+                    None if low_step is None or low_step == -1 else low_step,
+                    high, None if high_step is None or high_step == -1 else high_step, count)
+    pairs = [(v, -1 if s is None else s) for v, s in zip(values, steps) if v is not None]
     if not pairs:
         return (values[last], last_raw, steps[last], None, None, None, None, count)
-    low, high = min(pairs), max(pairs, key=lambda pair: pair[0])
+    low, high = min(pairs), max(pairs, key=itemgetter(0))
     return (values[last], last_raw, steps[last], low[0], None if low[1] == -1 else low[1],
             high[0], None if high[1] == -1 else high[1], count)
 

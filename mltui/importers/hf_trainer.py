@@ -241,23 +241,27 @@ def _history_points(history: list, state_path: Path, text: str) -> list[MetricPo
     points: list[MetricPoint] = []
     append = points.append
     for index, entry in enumerate(history):
-        where = f"log_history[{index}]"
         if not isinstance(entry, dict):
             raise ImportFailed(str(state_path), "expected an object",
-                               line=_entry_line(text, index), field=where)
+                               line=_entry_line(text, index), field=f"log_history[{index}]")
         try:
             step = _as_int(entry.get("step"))
         except ValueError:
             raise ImportFailed(str(state_path), f"expected an integer step, got {entry.get('step')!r}",
-                               line=_entry_line(text, index), field=f"{where}.step") from None
+                               line=_entry_line(text, index), field=f"log_history[{index}].step") from None
         epoch = entry.get("epoch")
         if epoch is not None:
             if isinstance(epoch, bool) or not isinstance(epoch, (int, float)):
                 raise ImportFailed(str(state_path), f"expected a number, got {epoch!r}",
-                                   line=_entry_line(text, index), field=f"{where}.epoch")
+                                   line=_entry_line(text, index), field=f"log_history[{index}].epoch")
             epoch = float(epoch)  # 4.2x writes an int 0 at the start, later floats with noise
         for key, value in entry.items():
             if key == "step" or key == "epoch":
+                continue
+            if type(value) is float and value - value == 0.0:
+                # The common case, a finite JSON float: the same point ``point`` builds, made
+                # here because this loop runs once per logged value.
+                append(MetricPoint(key, value, step, epoch, "step", None, None, len(points)))
                 continue
             if isinstance(value, (dict, list, str)) or value is None:
                 # e.g. a classification report dict: not a scalar metric.
@@ -268,7 +272,7 @@ def _history_points(history: list, state_path: Path, text: str) -> list[MetricPo
                 append(point(key, value, step=step, epoch=epoch, axis="step", seq=len(points)))
             except (TypeError, ValueError):
                 raise ImportFailed(str(state_path), f"not a number: {value!r}",
-                                   line=_entry_line(text, index), field=f"{where}.{key}") from None
+                                   line=_entry_line(text, index), field=f"log_history[{index}].{key}") from None
     return points
 
 

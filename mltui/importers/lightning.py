@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..core.errors import ImportFailed
 from ..core.records import ArtifactRecord, ImportBatch, MetricPoint, RunRecord
-from .common import (ImportContext, open_log, NotReady, artifact_for, as_param_text, dedupe_points,
+from .common import (ImportContext, open_log, NotReady, artifact_for, as_param_text,
                      fingerprint, flatten, is_number_like, load_yaml, read_text, stable_uid,
                      to_float, without_partial_row)
 
@@ -29,6 +29,8 @@ METRICS_FILE = "metrics.csv"
 HPARAMS_FILE = "hparams.yaml"
 _VERSION_RE = re.compile(r"^version_\d+$")
 _CHECKPOINT_RE = re.compile(r"epoch=(\d+)-step=(\d+)")
+_INF = float("inf")
+_SPACE_NOT_NEWLINE = re.compile(r"[^\S\n]")
 
 
 def detect(path: Path) -> bool:
@@ -92,17 +94,25 @@ def _is_header(cells: list[str]) -> bool:
 
 def _metric_points(file: Path, text: str) -> list[MetricPoint]:
     """One point per non-empty cell outside ``step``/``epoch``; a mid-file header switches the
-    columns for the rows after it."""
+    columns for the rows after it.  Exact repeats are dropped as ``dedupe_points`` does."""
     reader = csv.reader(io.StringIO(text))
     points: list[MetricPoint] = []
+    seen: set[tuple] = set()  # dedupe_points inline: this loop runs once per cell of the file
+    seq = 0
+    integers: dict[str, int] = {}
+    # Cells are stripped only when the text has whitespace besides line ends, or quotes (a
+    # quoted cell may start or end with a newline): CSVLogger writes neither.
+    strip = '"' in text or _SPACE_NOT_NEWLINE.search(text) is not None
     header: list[str] | None = None
     step_index = epoch_index = None
+    value_columns: list[tuple[int, str]] = []
     try:
         for cells in reader:
             line = reader.line_num
-            if not cells or all(not cell.strip() for cell in cells):
+            if strip:
+                cells = [cell.strip() for cell in cells]
+            if not any(cells):
                 continue
-            cells = [cell.strip() for cell in cells]
             if header is None or _is_header(cells):
                 if not _is_header(cells):
                     raise ImportFailed(str(file), "expected a header with a 'step' column",
@@ -110,29 +120,51 @@ def _metric_points(file: Path, text: str) -> list[MetricPoint]:
                 header = cells
                 step_index = header.index("step")
                 epoch_index = header.index("epoch") if "epoch" in header else None
+                value_columns = [(index, name) for index, name in enumerate(header)
+                                 if index != step_index and index != epoch_index]
                 continue
             if len(cells) != len(header):
                 raise ImportFailed(str(file), f"row has {len(cells)} cells, header has {len(header)}",
                                    line=line)
-            step = _step(cells[step_index], file, line, "step")
+            # Steps and epochs repeat from row to row: parse each distinct text once.
+            cell = cells[step_index]
+            step = integers.get(cell)
+            if step is None:
+                step = integers[cell] = _step(cell, file, line, "step")
             epoch = None
             if epoch_index is not None and cells[epoch_index]:
-                epoch = float(_step(cells[epoch_index], file, line, "epoch"))
-            for index, cell in enumerate(cells):
-                if not cell or index == step_index or index == epoch_index:
+                cell = cells[epoch_index]
+                epoch = integers.get(cell)
+                if epoch is None:
+                    epoch = integers[cell] = _step(cell, file, line, "epoch")
+                epoch = float(epoch)
+            for index, key in value_columns:
+                cell = cells[index]
+                if not cell:
                     continue
+                # Fast path for the common finite number; anything else (NaN, inf, "NA", not a
+                # number) goes through to_float, which gives the same answer for finite ones.
                 try:
-                    value, raw = to_float(cell)
+                    value = float(cell)
                 except ValueError:
-                    raise ImportFailed(str(file), f"not a number: {cell!r}", line=line,
-                                       field=header[index]) from None
-                if value is None and raw is None:
-                    continue
-                points.append(MetricPoint(key=header[index], value=value, step=step, epoch=epoch,
-                                          axis="step", raw=raw, seq=len(points)))
+                    value = _INF
+                raw = None
+                if value - value != 0.0:  # not finite, or not parsed
+                    try:
+                        value, raw = to_float(cell)
+                    except ValueError:
+                        raise ImportFailed(str(file), f"not a number: {cell!r}", line=line,
+                                           field=key) from None
+                    if value is None and raw is None:
+                        continue
+                signature = (key, step, epoch, value, raw)
+                if signature not in seen:
+                    seen.add(signature)
+                    points.append(MetricPoint(key, value, step, epoch, "step", None, raw, seq))
+                seq += 1
     except csv.Error as exc:
         raise ImportFailed(str(file), f"invalid CSV: {exc}", line=reader.line_num) from None
-    return dedupe_points(points)
+    return points
 
 
 def _step(cell: str, file: Path, line: int, field: str) -> int:

@@ -16,38 +16,7 @@ from typing import Any, Iterator
 
 from ...core.errors import ImportFailed
 from ..common import ImportContext, lfs_pointer, read_bytes
-
-# ---------------------------------------------------------------------------------------------
-# CRC32C (Castagnoli), as TFRecord framing uses it.  zlib's crc32 is a different polynomial.
-
-
-def _make_crc32c_table() -> tuple[int, ...]:
-    table = []
-    for byte in range(256):
-        crc = byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
-        table.append(crc)
-    return tuple(table)
-
-
-_CRC32C_TABLE = _make_crc32c_table()
-
-
-def crc32c(data: bytes) -> int:
-    """CRC32C (Castagnoli polynomial) of ``data``, table-driven, pure Python."""
-    crc = 0xFFFFFFFF
-    table = _CRC32C_TABLE
-    for byte in data:
-        crc = table[(crc ^ byte) & 0xFF] ^ (crc >> 8)
-    return crc ^ 0xFFFFFFFF
-
-
-def masked_crc32c(data: bytes) -> int:
-    """The masked CRC32C that TFRecord stores (rotated and offset, per TensorFlow's crc32c.h)."""
-    crc = crc32c(data)
-    return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
-
+from .crc import crc32c, masked_crc32c, masked_crcs  # noqa: F401 - crc32c: the decoder's API
 
 # ---------------------------------------------------------------------------------------------
 # TFRecord framing
@@ -57,38 +26,51 @@ class Truncated(Exception):
     """The file ends inside a record: a writer killed mid-write."""
 
 
+_RECORDS_PER_CHECK = 4096  # records framed, then CRC-checked together (bounded memory)
+
+
 def iter_records(path: Path, data: bytes) -> Iterator[tuple[int, int, bytes]]:
     """Yield ``(record index, byte offset, payload)`` for each TFRecord in ``data``.
 
     A CRC mismatch raises ImportFailed naming the record and its offset.  A file that ends
     inside a record raises ``Truncated`` (the caller decides whether that is a warning).
+    Records are framed a batch at a time and their CRCs computed together (see :mod:`.crc`);
+    the checks then run in file order, so the same record raises the same error as checking
+    one record at a time.
     """
     offset = 0
     index = 0
     total = len(data)
     while offset < total:
-        if total - offset < 12:
+        frames: list[tuple[int, int, int, int]] = []  # (offset, length CRC, start, end)
+        while offset < total and len(frames) < _RECORDS_PER_CHECK:
+            if total - offset < 12:
+                break
+            (length,) = struct.unpack_from("<Q", data, offset)
+            (length_crc,) = struct.unpack_from("<I", data, offset + 8)
+            start = offset + 12
+            frames.append((offset, length_crc, start, start + length))
+            if start + length + 4 > total:
+                break  # truncated, or a corrupt length: the header's CRC says which
+            offset = start + length + 4
+        complete = [(start, end) for _, _, start, end in frames if end + 4 <= total]
+        crcs = masked_crcs(data, [(at, at + 8) for at, _, _, _ in frames] + complete)
+        for number, (at, length_crc, start, end) in enumerate(frames):
+            if crcs[number] != length_crc:
+                raise ImportFailed(str(path), f"corrupt TFRecord: length CRC mismatch in record "
+                                              f"{index} at byte offset {at}",
+                                   hint="the file is damaged or is not a TensorBoard event file")
+            if end + 4 > total:
+                raise Truncated(index, at)
+            (data_crc,) = struct.unpack_from("<I", data, end)
+            if crcs[len(frames) + number] != data_crc:
+                raise ImportFailed(str(path), f"corrupt TFRecord: data CRC mismatch in record "
+                                              f"{index} at byte offset {at}",
+                                   hint="the file is damaged; restore it or pass --skip-invalid")
+            yield index, at, data[start:end]
+            index += 1
+        if offset < total and total - offset < 12:
             raise Truncated(index, offset)
-        header = data[offset:offset + 8]
-        (length,) = struct.unpack_from("<Q", data, offset)
-        (length_crc,) = struct.unpack_from("<I", data, offset + 8)
-        if masked_crc32c(header) != length_crc:
-            raise ImportFailed(str(path), f"corrupt TFRecord: length CRC mismatch in record "
-                                          f"{index} at byte offset {offset}",
-                               hint="the file is damaged or is not a TensorBoard event file")
-        start = offset + 12
-        end = start + length
-        if end + 4 > total:
-            raise Truncated(index, offset)
-        payload = data[start:end]
-        (data_crc,) = struct.unpack_from("<I", data, end)
-        if masked_crc32c(payload) != data_crc:
-            raise ImportFailed(str(path), f"corrupt TFRecord: data CRC mismatch in record "
-                                          f"{index} at byte offset {offset}",
-                               hint="the file is damaged; restore it or pass --skip-invalid")
-        yield index, offset, payload
-        offset = end + 4
-        index += 1
 
 
 # ---------------------------------------------------------------------------------------------
@@ -299,11 +281,23 @@ class Value:
     metadata: Metadata | None = None
 
 
+_FLOAT32 = struct.Struct("<f")
+
+
 def _parse_summary(buf: bytes, start: int, end: int) -> list[Value]:
     values = []
     for number, wire, span in _iter_fields(buf, start, end):
         if number != 1 or wire != 2:
             continue
+        first, stop = span
+        if stop - first > 6 and buf[first] == 0x0A and buf[first + 1] < 0x80:
+            # The usual scalar, exactly ``tag`` then ``simple_value`` and nothing else: decoded
+            # in place (the loop below would give the same Value, at several times the cost).
+            tag_end = first + 2 + buf[first + 1]
+            if tag_end + 5 == stop and buf[tag_end] == 0x15:
+                values.append(Value(_text(buf, (first + 2, tag_end)),
+                                    _FLOAT32.unpack_from(buf, tag_end + 1)[0]))
+                continue
         value = Value()
         node_name = ""
         for v_number, v_wire, v_value in _iter_fields(buf, *span):

@@ -102,14 +102,21 @@ class _RunAccumulator:
     def add_point(self, group: str, tag: str, value: float, step: int,
                   wall_time: float | None) -> None:
         """Add a scalar as the writer logged it (float32 values kept exactly as stored)."""
-        if math.isfinite(value):
-            metric = MetricPoint(key=tag, value=value, step=step, axis="step", wall_time=wall_time,
-                                 seq=len(self.points))
+        # Once per scalar of every event: positional records, no throwaway {} / [] defaults.
+        seq = len(self.points)
+        if value - value == 0.0:  # finite (inf - inf and nan - nan are nan)
+            metric = MetricPoint(tag, value, step, None, "step", wall_time, None, seq)
         else:
-            raw = "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
-            metric = MetricPoint(key=tag, value=None, step=step, axis="step", wall_time=wall_time,
-                                 raw=raw, seq=len(self.points))
-        self.by_group.setdefault(group, {}).setdefault(tag, []).append(len(self.points))
+            raw = "nan" if value != value else ("inf" if value > 0 else "-inf")
+            metric = MetricPoint(tag, None, step, None, "step", wall_time, raw, seq)
+        by_tag = self.by_group.get(group)
+        if by_tag is None:
+            by_tag = self.by_group[group] = {}
+        indices = by_tag.get(tag)
+        if indices is None:
+            by_tag[tag] = [seq]
+        else:
+            indices.append(seq)
         self.points.append(metric)
 
     def purge(self, group: str, step: int, tags: set[str] | None = None) -> int:
