@@ -10,7 +10,6 @@ from typing import Any
 import click
 
 from ..core.errors import GateFailed
-from ..core.hooks import HookFailed
 from .deploy import history_extras, print_hook_runs, report_hooks
 from .base import EXIT_FAILED, _console, _open, _text, cli, emit_json, fail, info, out
 
@@ -36,6 +35,8 @@ def promote(ctx: click.Context, ref: str, stage: str, reason: str | None, force:
     mltui promote fraud@7 --stage production --reason "better recall on Q3 data"
     mltui promote fraud@8 --force --reason "hotfix, gate re-baselined next sprint"
     """
+    from ..core.hooks import HookFailed  # the hooks machinery only when stages move
+
     with _open(ctx) as cat:
         try:
             result = cat.promote(ref, stage, reason=reason, force=force)
@@ -73,6 +74,8 @@ def rollback(ctx: click.Context, model: str, stage: str, reason: str | None, as_
     \b
     mltui rollback fraud --stage production --reason "p99 latency regression"
     """
+    from ..core.hooks import HookFailed  # the hooks machinery only when stages move
+
     if "@" in model:
         fail(f"rollback takes a model name, not a version ({model!r})",)
     with _open(ctx) as cat:
