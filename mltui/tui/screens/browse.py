@@ -106,6 +106,7 @@ class BrowseScreen(CatalogScreen):
         Binding("r", "rollback", "Rollback", id="browse.rollback"),
         Binding("h", "history", "History", id="browse.history"),
         Binding("R", "runs", "Runs", id="browse.runs"),
+        Binding("P", "production", "Production", id="browse.production"),
         Binding("u", "unarchive", "Unarchive", id="browse.unarchive"),
         Binding("enter", "detail", "Detail", show=False, id="browse.detail"),
         Binding("t", "trend_metric", "Trend metric", show=False, id="browse.trend"),
@@ -175,6 +176,7 @@ class BrowseScreen(CatalogScreen):
     @work(exclusive=True, group="models", exit_on_error=False)
     async def load_models(self, keep_model: bool = False) -> None:
         models = await self.db(self.catalog.models)
+        alerts = await self.db(self.catalog.alerts, active=True)
         self._models = models
         option_list = self.query_one("#model-list", OptionList)
         highlighted = self.choice
@@ -185,6 +187,9 @@ class BrowseScreen(CatalogScreen):
         for model in models:
             prompt = lit(model["name"], "bold")
             prompt.append(f"  {model['versions']}", style="dim")
+            firing = sum(1 for alert in alerts if alert["model"] == model["name"])
+            if firing:  # an alert badge: the model needs a look (P shows why)
+                prompt.append(f" ⚠{firing}", style="bold red")
             if model["stages"]:
                 prompt.append("\n")
                 prompt.append_text(Text(" ").join(
@@ -428,6 +433,13 @@ class BrowseScreen(CatalogScreen):
         from .runs import RunsScreen
 
         self.app.push_screen(RunsScreen())
+
+    def action_production(self) -> None:
+        from .production import ProductionScreen
+
+        model = self.current_model()
+        if model is not None:
+            self.app.push_screen(ProductionScreen(model))
 
     def action_detail(self) -> None:
         from .detail import DetailScreen
