@@ -97,6 +97,7 @@ class BrowseScreen(CatalogScreen):
 
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="browse.filter"),
+        Binding("escape", "clear_filter", "Clear filter", id="browse.clear_filter"),
         Binding("s", "sort", "Sort", id="browse.sort"),
         Binding("space", "mark", "Mark", id="browse.mark"),
         Binding("c", "compare", "Compare", id="browse.compare"),
@@ -337,6 +338,8 @@ class BrowseScreen(CatalogScreen):
             return None
         if action == "promote" and self._archived:
             return None
+        if action == "clear_filter":
+            return bool(self.filter_text)  # shown only while a filter is on
         if action == "unarchive":
             return True if self._archived else False  # shown only where it applies
         return True
@@ -382,7 +385,15 @@ class BrowseScreen(CatalogScreen):
     @on(FilterPrompt.Applied, "#filter")
     def filter_applied(self, event: FilterPrompt.Applied) -> None:
         self.filter_text = event.text
+        self.refresh_bindings()
         self.load_versions(keep=True)
+
+    def action_clear_filter(self) -> None:
+        """ESC: drop the filter in force (the list shows every version again)."""
+        if self.filter_text:
+            self.filter_text = ""
+            self.refresh_bindings()
+            self.load_versions(keep=True)
 
     def action_sort(self) -> None:
         from .pickers import SortPicker

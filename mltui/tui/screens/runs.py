@@ -233,7 +233,7 @@ class RunsScreen(CatalogScreen):
     """Every run in the catalog; filter, open, register."""
 
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back", id="runs.back"),
+        Binding("escape", "back", "Back", id="runs.back"),
         Binding("slash", "filter", "Filter", id="runs.filter"),
         Binding("n", "register", "Register", id="runs.register"),
         Binding("enter", "detail", "Detail", id="runs.detail"),
@@ -315,6 +315,14 @@ class RunsScreen(CatalogScreen):
 
     def action_filter(self) -> None:
         self.query_one("#runs-filter", FilterPrompt).open(self.filter_text)
+
+    def action_back(self) -> None:
+        """ESC clears an active filter first; with none, it leaves the screen."""
+        if self.filter_text:
+            self.filter_text = ""
+            self.load_runs(keep=True)
+        else:
+            self.app.pop_screen()
 
     @on(FilterPrompt.Applied, "#runs-filter")
     def filter_applied(self, event: FilterPrompt.Applied) -> None:
