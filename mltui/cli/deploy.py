@@ -11,7 +11,6 @@ from typing import Any
 
 import click
 
-from ..report import _md  # one Markdown cell escaper for every report
 from .base import EXIT_FAILED, _open, cli, emit_json, info, out
 
 
@@ -209,6 +208,8 @@ def monitor_check(ctx: click.Context, model: str | None, at: float | None, fmt: 
 
 
 def _check_markdown(results: list[dict[str, Any]]) -> str:
+    from ..report import _md  # one Markdown cell escaper; imported here, off the app's start path
+
     lines = ["| status | model | rule | value | detail |", "|---|---|---|---|---|"]
     for row in results:
         value = "" if row["value"] is None else f"{row['value']:.6g}"

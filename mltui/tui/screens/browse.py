@@ -107,7 +107,7 @@ class BrowseScreen(CatalogScreen):
         Binding("r", "rollback", "Rollback", id="browse.rollback"),
         Binding("h", "history", "History", id="browse.history"),
         Binding("R", "runs", "Runs", id="browse.runs"),
-        Binding("P", "production", "Production", id="browse.production"),
+        Binding("P", "production", "Prod", id="browse.production"),
         Binding("u", "unarchive", "Unarchive", id="browse.unarchive"),
         Binding("enter", "detail", "Detail", show=False, id="browse.detail"),
         Binding("t", "trend_metric", "Trend metric", show=False, id="browse.trend"),
