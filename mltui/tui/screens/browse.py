@@ -110,6 +110,9 @@ class BrowseScreen(CatalogScreen):
         Binding("P", "production", "Prod", id="browse.production"),
         Binding("u", "unarchive", "Unarchive", id="browse.unarchive"),
         Binding("enter", "detail", "Detail", show=False, id="browse.detail"),
+        # Copies (OSC 52): in ? and the palette; the key bar has no room left at 80 columns.
+        Binding("y", "copy_ref", "Copy reference", show=False, id="browse.copy_ref"),
+        Binding("Y", "copy_path", "Copy artifact path", show=False, id="browse.copy_path"),
         Binding("t", "trend_metric", "Trend metric", show=False, id="browse.trend"),
         Binding("tab", "switch_pane", "Switch pane", show=False, id="browse.switch"),
     ]
@@ -329,7 +332,7 @@ class BrowseScreen(CatalogScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Grey out what does not apply (None), rather than failing when pressed."""
-        needs_version = {"mark", "lineage", "docs", "promote", "detail"}
+        needs_version = {"mark", "lineage", "docs", "promote", "detail", "copy_ref", "copy_path"}
         if action in needs_version and (not self.is_mounted or self.grid.cursor_id is None):
             return None
         if action == "compare" and (not self.is_mounted or len(self.grid.marked) < 2):
@@ -374,6 +377,27 @@ class BrowseScreen(CatalogScreen):
         self._archived = None
         self.refresh_bindings()
         await self.app.reload_screens()
+
+    def action_copy_ref(self) -> None:
+        """``y``: the selected version's reference (``fraud@3``) to the clipboard (OSC 52)."""
+        row = self.grid.row(self.grid.cursor_id)
+        if row is not None:
+            ref = f"{row['model']}@{row['version']}"
+            self.app.copy_to_clipboard(ref)
+            self.app.notify(f"copied {safe(ref)}", markup=False)
+
+    def action_copy_path(self) -> None:
+        """``Y``: the selected version's artifact path to the clipboard (OSC 52)."""
+        row = self.grid.row(self.grid.cursor_id)
+        if row is None:
+            return
+        path = row.get("artifact_path")
+        if not path:
+            self.app.notify(f"{row['model']}@{row['version']} has no artifact path",
+                            severity="warning", markup=False)
+            return
+        self.app.copy_to_clipboard(path)
+        self.app.notify(f"copied {safe(path)}", markup=False)
 
     def action_switch_pane(self) -> None:
         option_list = self.query_one("#model-list", OptionList)
