@@ -34,6 +34,18 @@ from ..widgets.text import age, key_value_lines, lit, number
 FIRST_PAGE = 200
 
 
+# A glyph as well as a colour, so the state reads without colour too (NO_COLOR, screenshots).
+STATUS_LOOK = {"running": ("● ", "bold yellow"), "finished": ("✓ ", "green"),
+               "failed": ("✗ ", "bold red"), "killed": ("✗ ", "red")}
+
+
+def status_cell(row: dict[str, Any]) -> Text:
+    """A run's status: running, finished and failed each with their own mark and colour."""
+    status = (row["status"] or "—").lower()
+    mark, style = STATUS_LOOK.get(status, ("", "dim"))
+    return Text.assemble((mark, style), lit(status, style))
+
+
 def run_columns(metric_keys: list[str], width: int, now: float) -> list[Column]:
     """The runs table's columns for a screen ``width`` (narrow screens drop project/format)."""
     columns = [
@@ -45,7 +57,7 @@ def run_columns(metric_keys: list[str], width: int, now: float) -> list[Column]:
         columns.append(Column("format", "format", lambda r: lit(r["source_format"] or "—"),
                               width=8))
     columns += [
-        Column("status", "status", lambda r: lit((r["status"] or "—").lower()), width=8),
+        Column("status", "status", status_cell, width=10),
         Column("age", "age", lambda r: age(r["start_time"] or r["created_at"], now), width=4,
                justify="right"),
     ]
