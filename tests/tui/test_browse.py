@@ -211,13 +211,13 @@ async def test_help_lists_the_keys(tui_catalog) -> None:
 
 
 async def test_keymap_rebinds_by_id(tui_catalog) -> None:
-    app = make_app(tui_catalog, keymap={"browse.promote": "P"})
+    app = make_app(tui_catalog, keymap={"browse.promote": "W"})
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await pilot.press("p")
         await settle(pilot)
         assert isinstance(app.screen, BrowseScreen)
-        await pilot.press("P")
+        await pilot.press("W")
         await settle(pilot)
         assert isinstance(app.screen, PromoteDialog)
 
@@ -301,12 +301,12 @@ async def test_keymap_from_the_config_file(tui_catalog, tmp_path, monkeypatch) -
     from mltui.tui.screens.promote import PromoteDialog
 
     config = tmp_path / "config.yaml"
-    config.write_text("keymap:\n  browse.promote: P\n")
+    config.write_text("keymap:\n  browse.promote: W\n")
     monkeypatch.setenv("MLTUI_CONFIG", str(config))
     app = MltuiApp(tui_catalog, watch=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await pilot.press("P")
+        await pilot.press("W")
         await settle(pilot)
         assert isinstance(app.screen, PromoteDialog)
 

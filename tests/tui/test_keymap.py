@@ -57,8 +57,8 @@ def test_unknown_id_names_the_nearest_valid_one():
 def test_unknown_key_name_is_refused():
     good, problems = validate_keymap({"browse.promote": "ctrl+nosuchkey"})
     assert good == {} and "unknown key name" in problems[0].message
-    good, problems = validate_keymap({"browse.promote": "P", "browse.sort": "question_mark,f5"})
-    assert problems == [] and good == {"browse.promote": "P", "browse.sort": "question_mark,f5"}
+    good, problems = validate_keymap({"browse.promote": "W", "browse.sort": "question_mark,f5"})
+    assert problems == [] and good == {"browse.promote": "W", "browse.sort": "question_mark,f5"}
 
 
 def test_two_actions_on_one_key_of_one_screen_are_refused():
@@ -75,9 +75,9 @@ def test_two_actions_on_one_key_of_one_screen_are_refused():
 
 def test_config_lines_are_named(tmp_path):
     config = tmp_path / "config.yaml"
-    config.write_text("theme: dark\nkeymap:\n  browse.promote: P\n  browse.promte: Q\n")
+    config.write_text("theme: dark\nkeymap:\n  browse.promote: W\n  browse.promte: Q\n")
     keymap, notices = load_keymap(config)
-    assert keymap == {"browse.promote": "P"}
+    assert keymap == {"browse.promote": "W"}
     assert notices == [f"{config}:4: unknown binding id 'browse.promte'; did you mean browse.promote?"]
 
 
@@ -86,23 +86,23 @@ async def test_a_bad_keymap_entry_is_a_notice_and_the_rest_applies(tui_catalog, 
     from mltui.tui.screens.promote import PromoteDialog
 
     config = tmp_path / "config.yaml"
-    config.write_text("keymap:\n  browse.promote: P\n  browse.promte: Q\n")
+    config.write_text("keymap:\n  browse.promote: W\n  browse.promte: Q\n")
     monkeypatch.setenv("MLTUI_CONFIG", str(config))
     app = MltuiApp(tui_catalog, watch=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         assert any("did you mean browse.promote" in str(n.message) for n in app._notifications)
-        await pilot.press("P")
+        await pilot.press("W")
         await settle(pilot)
         assert isinstance(app.screen, PromoteDialog)
 
 
 def test_mltui_keys_prints_the_effective_keymap(tmp_path, monkeypatch):
     config = tmp_path / "config.yaml"
-    config.write_text("keymap:\n  browse.promote: P\n")
+    config.write_text("keymap:\n  browse.promote: W\n")
     monkeypatch.setenv("MLTUI_CONFIG", str(config))
     result = CliRunner().invoke(cli, ["keys", "--json"], catch_exceptions=False)
     assert result.exit_code == 0
     rows = {row["id"]: row for row in json.loads(result.stdout)}
     assert set(rows) == set(all_bindings())
-    assert rows["browse.promote"]["keys"] == "P" and rows["browse.promote"]["default"] == "p"
+    assert rows["browse.promote"]["keys"] == "W" and rows["browse.promote"]["default"] == "p"

@@ -97,6 +97,7 @@ class BrowseScreen(CatalogScreen):
 
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="browse.filter"),
+        Binding("escape", "clear_filter", "Clear filter", id="browse.clear_filter"),
         Binding("s", "sort", "Sort", id="browse.sort"),
         Binding("space", "mark", "Mark", id="browse.mark"),
         Binding("c", "compare", "Compare", id="browse.compare"),
@@ -106,8 +107,12 @@ class BrowseScreen(CatalogScreen):
         Binding("r", "rollback", "Rollback", id="browse.rollback"),
         Binding("h", "history", "History", id="browse.history"),
         Binding("R", "runs", "Runs", id="browse.runs"),
+        Binding("P", "production", "Prod", id="browse.production"),
         Binding("u", "unarchive", "Unarchive", id="browse.unarchive"),
         Binding("enter", "detail", "Detail", show=False, id="browse.detail"),
+        # Copies (OSC 52): in ? and the palette; the key bar has no room left at 80 columns.
+        Binding("y", "copy_ref", "Copy reference", show=False, id="browse.copy_ref"),
+        Binding("Y", "copy_path", "Copy artifact path", show=False, id="browse.copy_path"),
         Binding("t", "trend_metric", "Trend metric", show=False, id="browse.trend"),
         Binding("tab", "switch_pane", "Switch pane", show=False, id="browse.switch"),
     ]
@@ -175,6 +180,7 @@ class BrowseScreen(CatalogScreen):
     @work(exclusive=True, group="models", exit_on_error=False)
     async def load_models(self, keep_model: bool = False) -> None:
         models = await self.db(self.catalog.models)
+        alerts = await self.db(self.catalog.alerts, active=True)
         self._models = models
         option_list = self.query_one("#model-list", OptionList)
         highlighted = self.choice
@@ -185,6 +191,9 @@ class BrowseScreen(CatalogScreen):
         for model in models:
             prompt = lit(model["name"], "bold")
             prompt.append(f"  {model['versions']}", style="dim")
+            firing = sum(1 for alert in alerts if alert["model"] == model["name"])
+            if firing:  # an alert badge: the model needs a look (P shows why)
+                prompt.append(f" ⚠{firing}", style="bold red")
             if model["stages"]:
                 prompt.append("\n")
                 prompt.append_text(Text(" ").join(
@@ -323,7 +332,7 @@ class BrowseScreen(CatalogScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Grey out what does not apply (None), rather than failing when pressed."""
-        needs_version = {"mark", "lineage", "docs", "promote", "detail"}
+        needs_version = {"mark", "lineage", "docs", "promote", "detail", "copy_ref", "copy_path"}
         if action in needs_version and (not self.is_mounted or self.grid.cursor_id is None):
             return None
         if action == "compare" and (not self.is_mounted or len(self.grid.marked) < 2):
@@ -332,6 +341,8 @@ class BrowseScreen(CatalogScreen):
             return None
         if action == "promote" and self._archived:
             return None
+        if action == "clear_filter":
+            return bool(self.filter_text)  # shown only while a filter is on
         if action == "unarchive":
             return True if self._archived else False  # shown only where it applies
         return True
@@ -367,6 +378,27 @@ class BrowseScreen(CatalogScreen):
         self.refresh_bindings()
         await self.app.reload_screens()
 
+    def action_copy_ref(self) -> None:
+        """``y``: the selected version's reference (``fraud@3``) to the clipboard (OSC 52)."""
+        row = self.grid.row(self.grid.cursor_id)
+        if row is not None:
+            ref = f"{row['model']}@{row['version']}"
+            self.app.copy_to_clipboard(ref)
+            self.app.notify(f"copied {safe(ref)}", markup=False)
+
+    def action_copy_path(self) -> None:
+        """``Y``: the selected version's artifact path to the clipboard (OSC 52)."""
+        row = self.grid.row(self.grid.cursor_id)
+        if row is None:
+            return
+        path = row.get("artifact_path")
+        if not path:
+            self.app.notify(f"{row['model']}@{row['version']} has no artifact path",
+                            severity="warning", markup=False)
+            return
+        self.app.copy_to_clipboard(path)
+        self.app.notify(f"copied {safe(path)}", markup=False)
+
     def action_switch_pane(self) -> None:
         option_list = self.query_one("#model-list", OptionList)
         (self.grid if option_list.has_focus else option_list).focus()
@@ -377,7 +409,15 @@ class BrowseScreen(CatalogScreen):
     @on(FilterPrompt.Applied, "#filter")
     def filter_applied(self, event: FilterPrompt.Applied) -> None:
         self.filter_text = event.text
+        self.refresh_bindings()
         self.load_versions(keep=True)
+
+    def action_clear_filter(self) -> None:
+        """ESC: drop the filter in force (the list shows every version again)."""
+        if self.filter_text:
+            self.filter_text = ""
+            self.refresh_bindings()
+            self.load_versions(keep=True)
 
     def action_sort(self) -> None:
         from .pickers import SortPicker
@@ -428,6 +468,13 @@ class BrowseScreen(CatalogScreen):
         from .runs import RunsScreen
 
         self.app.push_screen(RunsScreen())
+
+    def action_production(self) -> None:
+        from .production import ProductionScreen
+
+        model = self.current_model()
+        if model is not None:
+            self.app.push_screen(ProductionScreen(model))
 
     def action_detail(self) -> None:
         from .detail import DetailScreen

@@ -290,10 +290,11 @@ class RollbackDialog(CatalogModal[bool]):
     RollbackDialog #rb-plan { margin-bottom: 1; }
     """
 
-    def __init__(self, model: str, stage: str = "production"):
+    def __init__(self, model: str, stage: str = "production", *, reason: str = ""):
         super().__init__()
         self.model = model
         self.initial_stage = stage
+        self.initial_reason = reason  # prefilled, e.g. the alert that asks for the rollback
         self.target: tuple[int | None, int | None] | None = None
 
     def compose(self) -> ComposeResult:
@@ -307,8 +308,8 @@ class RollbackDialog(CatalogModal[bool]):
             yield Static(Text("…", style="dim"), id="rb-plan")
             with Horizontal(classes="field-row"):
                 yield Label("reason")
-                yield SteadyInput(placeholder="why (recorded in the history)", id="rb-reason",
-                            compact=True)
+                yield SteadyInput(self.initial_reason, placeholder="why (recorded in the history)",
+                                  id="rb-reason", compact=True)
             yield Static(id="rb-problem", classes="error-line")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel", id="rb-cancel", compact=True)

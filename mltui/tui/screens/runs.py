@@ -34,6 +34,18 @@ from ..widgets.text import age, key_value_lines, lit, number
 FIRST_PAGE = 200
 
 
+# A glyph as well as a colour, so the state reads without colour too (NO_COLOR, screenshots).
+STATUS_LOOK = {"running": ("● ", "bold yellow"), "finished": ("✓ ", "green"),
+               "failed": ("✗ ", "bold red"), "killed": ("✗ ", "red")}
+
+
+def status_cell(row: dict[str, Any]) -> Text:
+    """A run's status: running, finished and failed each with their own mark and colour."""
+    status = (row["status"] or "—").lower()
+    mark, style = STATUS_LOOK.get(status, ("", "dim"))
+    return Text.assemble((mark, style), lit(status, style))
+
+
 def run_columns(metric_keys: list[str], width: int, now: float) -> list[Column]:
     """The runs table's columns for a screen ``width`` (narrow screens drop project/format)."""
     columns = [
@@ -45,7 +57,7 @@ def run_columns(metric_keys: list[str], width: int, now: float) -> list[Column]:
         columns.append(Column("format", "format", lambda r: lit(r["source_format"] or "—"),
                               width=8))
     columns += [
-        Column("status", "status", lambda r: lit((r["status"] or "—").lower()), width=8),
+        Column("status", "status", status_cell, width=10),
         Column("age", "age", lambda r: age(r["start_time"] or r["created_at"], now), width=4,
                justify="right"),
     ]
@@ -233,7 +245,7 @@ class RunsScreen(CatalogScreen):
     """Every run in the catalog; filter, open, register."""
 
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back", id="runs.back"),
+        Binding("escape", "back", "Back", id="runs.back"),
         Binding("slash", "filter", "Filter", id="runs.filter"),
         Binding("n", "register", "Register", id="runs.register"),
         Binding("enter", "detail", "Detail", id="runs.detail"),
@@ -315,6 +327,14 @@ class RunsScreen(CatalogScreen):
 
     def action_filter(self) -> None:
         self.query_one("#runs-filter", FilterPrompt).open(self.filter_text)
+
+    def action_back(self) -> None:
+        """ESC clears an active filter first; with none, it leaves the screen."""
+        if self.filter_text:
+            self.filter_text = ""
+            self.load_runs(keep=True)
+        else:
+            self.app.pop_screen()
 
     @on(FilterPrompt.Applied, "#runs-filter")
     def filter_applied(self, event: FilterPrompt.Applied) -> None:

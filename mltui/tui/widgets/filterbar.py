@@ -3,7 +3,8 @@
 One widget for every screen that filters a list: it opens over the list, checks the text with
 a one-row query on a database thread, points at the column of a bad filter (keeping the prompt
 open and the list unchanged), and on a good one closes and posts :class:`FilterPrompt.Applied`.
-ESC closes it without applying anything.
+The list follows as you type: a pause of ``TYPE_DELAY`` applies a text that checks (a half-typed
+one waits quietly).  ESC closes the prompt and puts back the filter it was opened with.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
@@ -23,6 +25,8 @@ from ...core.query import FilterError
 from ...display import safe
 from .inputs import SteadyInput
 
+TYPE_DELAY = 0.25  # seconds of no typing before the list follows the prompt
+
 
 class FilterInput(SteadyInput):
     """The text field of the prompt; ESC cancels."""
@@ -30,7 +34,7 @@ class FilterInput(SteadyInput):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="filter.cancel")]
 
     def action_cancel(self) -> None:
-        self.parent.close()  # type: ignore[union-attr]
+        self.parent.cancel()  # type: ignore[union-attr]
 
 
 class FilterPrompt(Vertical):
@@ -61,6 +65,9 @@ class FilterPrompt(Vertical):
         self.check = check
         self.placeholder = placeholder
         self._return_to: Widget | None = None
+        self._opened_with = ""  # the filter in force when the prompt opened (ESC restores it)
+        self._shown = ""  # the filter the list shows now (typing applies as it goes)
+        self._typing: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield FilterInput(placeholder=self.placeholder, compact=True)
@@ -70,9 +77,37 @@ class FilterPrompt(Vertical):
         """Show the prompt holding ``text`` and take the focus (given back on close)."""
         self._return_to = self.screen.focused
         field = self.query_one(FilterInput)
-        field.value = text
+        self._opened_with = self._shown = text
+        with field.prevent(Input.Changed):
+            field.value = text
         self.add_class("open")
         field.focus()
+
+    def cancel(self) -> None:
+        """ESC: close, and put back the filter the prompt was opened with."""
+        self._stop_typing()
+        self.close()
+        if self._shown != self._opened_with:
+            self._shown = self._opened_with
+            self.post_message(self.Applied(self, self._opened_with))
+
+    def _stop_typing(self) -> None:
+        if self._typing is not None:
+            self._typing.stop()
+            self._typing = None
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        if not self.has_class("open"):
+            return
+        self._stop_typing()
+        self._typing = self.set_timer(TYPE_DELAY, self._typed)
+
+    def _typed(self) -> None:
+        self._typing = None
+        text = self.query_one(FilterInput).value.strip()
+        self.run_worker(self._apply(text, live=True), group="filter", exclusive=True,
+                        exit_on_error=False)
 
     def close(self) -> None:
         """Hide the prompt and its error; the focus goes back where it was."""
@@ -83,24 +118,35 @@ class FilterPrompt(Vertical):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        self._stop_typing()
         self.run_worker(self._apply(event.value.strip()), group="filter", exclusive=True,
                         exit_on_error=False)
 
-    async def _apply(self, text: str) -> None:
+    async def _apply(self, text: str, live: bool = False) -> None:
+        """Check ``text`` and apply it; ``live`` (while typing) keeps the prompt open and
+        leaves a half-typed filter unflagged."""
         error = self.query_one(".filter-error", Static)
         if text:
             try:  # check first: a bad filter keeps the prompt open with a pointer
                 await self.app.run_db(self.check, text)  # type: ignore[attr-defined]
             except FilterError as exc:
+                if live:
+                    return
                 pointer = Text(" " * (exc.column - 1) + "^ ", style="bold")
                 pointer.append(safe(exc.reason))
                 error.update(pointer)
                 error.add_class("open")
                 return
             except Exception as exc:  # noqa: BLE001 - one notice, never a traceback
+                if live:
+                    return
                 message = exc.one_line() if isinstance(exc, MltuiError) else \
                     f"{type(exc).__name__}: {exc}"
                 self.app.notify(message, severity="error", markup=False)
                 return
-        self.close()
-        self.post_message(self.Applied(self, text))
+        error.remove_class("open")
+        if not live:
+            self.close()
+        if text != self._shown:
+            self._shown = text
+            self.post_message(self.Applied(self, text))
