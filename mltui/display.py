@@ -99,3 +99,13 @@ def fmt_age(timestamp: float | None, now: float | None = None) -> str:
 def short_hash(value: str | None, length: int = 8) -> str:
     """The first characters of a hash or commit."""
     return (value or "")[:length] or "—"
+
+
+def comparison_cell(row: dict, index: int) -> str:
+    """One compared version's value of a metric row, with its delta to the baseline (column 0):
+    ``0.8737 (+0.0695)``.  The CLI table and the Markdown report show the same text."""
+    value = row["values"][index]
+    text = fmt_number(value if value is not None else row["raw"][index])
+    if index and row["deltas"][index] is not None:
+        text += f" ({fmt_delta(row['deltas'][index])})"
+    return text

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .display import fmt_delta, fmt_number, safe, short_hash
+from .display import comparison_cell, fmt_number, safe, short_hash
 
 if TYPE_CHECKING:  # pragma: no cover
     from .core.catalog import Catalog
@@ -49,9 +49,7 @@ def comparison_markdown(data: dict[str, Any]) -> str:
     for row in data["metrics"]:
         cells = []
         for index, value in enumerate(row["values"]):
-            text = fmt_number(value if value is not None else row["raw"][index])
-            if index and row["deltas"][index] is not None:
-                text += f" ({fmt_delta(row['deltas'][index])})"
+            text = comparison_cell(row, index)
             cells.append(f"**{_md(text)}**" if row["best"] == index else _md(text))
         lines.append(f"| {_md('metrics.' + row['key'])} | " + " | ".join(cells) + " |")
     for row in data["params"]:

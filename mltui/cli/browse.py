@@ -187,20 +187,14 @@ def show(ctx: click.Context, ref: str, as_json: bool) -> None:
                               fmt_number(m["last_step"]), fmt_number(m["min"]), fmt_number(m["max"]),
                               str(m["count"]))
             console.print(table)
-        if params:
-            table = Table(title="params", box=None, pad_edge=False, title_justify="left")
-            table.add_column("key")
-            table.add_column("value")
-            for key, value in params.items():
-                table.add_row(_text(key), _text(value))
-            console.print(table)
-        if tags:
-            table = Table(title="tags", box=None, pad_edge=False, title_justify="left")
-            table.add_column("key")
-            table.add_column("value")
-            for key, value in tags.items():
-                table.add_row(_text(key), _text(value))
-            console.print(table)
+        for title, mapping in (("params", params), ("tags", tags)):
+            if mapping:
+                table = Table(title=title, box=None, pad_edge=False, title_justify="left")
+                table.add_column("key")
+                table.add_column("value")
+                for key, value in mapping.items():
+                    table.add_row(_text(key), _text(value))
+                console.print(table)
 
 
 
@@ -239,7 +233,7 @@ def compare(ctx: click.Context, refs: tuple[str, ...], fmt: str, metric_keys: st
 def _comparison_table(data: dict[str, Any]):
     from rich.table import Table
 
-    from ..display import fmt_delta, fmt_number, short_hash
+    from ..display import comparison_cell, short_hash
 
     table = Table(box=None, pad_edge=False)
     table.add_column("")
@@ -248,10 +242,7 @@ def _comparison_table(data: dict[str, Any]):
     for row in data["metrics"]:
         cells = []
         for index, value in enumerate(row["values"]):
-            text = fmt_number(value if value is not None else row["raw"][index])
-            if index and row["deltas"][index] is not None:
-                text += f" ({fmt_delta(row['deltas'][index])})"
-            cell = _text(text, "bold green" if row["best"] == index else "")
+            cell = _text(comparison_cell(row, index), "bold green" if row["best"] == index else "")
             if row["best"] == index:
                 cell.append(" ★")
             cells.append(cell)
