@@ -4,7 +4,9 @@
 
 1. ``observe``: a JSONL serving log of N observations (two metrics, one rollback in the
    middle) ingested through ``Catalog.observe``, parsing and attribution included, into a
-   fresh catalog.  Target ≥ 200,000 observations/s.
+   fresh catalog.  Target ≥ 200,000 observations/s.  Printed beside a floor measured in the
+   same run: one ``json.loads`` of the same lines plus one raw ``executemany`` of the same rows
+   into a bare copy of the table (what no reader of this log can beat on this machine).
 2. ``monitor check``: a catalog holding ``--stored`` observations (10 M: ten days of two
    metrics at ~6/s each, written straight by SQLite's own generator so setup is quick), three
    monitors with 1 h windows; the median of 5 ``check_monitors`` calls.  Target ≤ 200 ms.
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import sqlite3
 import statistics
 import tempfile
 import time
@@ -35,20 +38,46 @@ def _catalog(folder: Path, now: float):
     return cat
 
 
-def bench_observe(n: int) -> float:
-    """Observations per second for one ``observe`` of ``n`` JSONL rows."""
+def _serving_log(n: int, start_ts: float) -> list[str]:
+    rng = random.Random(1)
+    return [json.dumps({"ts": start_ts + i * 0.01, "metric": "f1" if i % 2 else "latency_ms",
+                        "value": rng.random()}) + "\n" for i in range(n)]
+
+
+def _observe_once(lines: list[str], start_ts: float, folder: Path) -> tuple[float, float]:
+    """Seconds of one ``observe`` into a fresh catalog, and of the floor on the same log."""
+    cat = _catalog(folder, start_ts - 10)
+    began = time.perf_counter()
+    result = cat.observe("fraud", "production", lines, fmt="jsonl")
+    elapsed = time.perf_counter() - began
+    assert result["added"] == len(lines), result
+    cat.close()
+    began = time.perf_counter()
+    rows = json.loads("[" + ",".join(lines) + "]")
+    parsed = [(1 if row["metric"] == "f1" else 2, row["ts"], row["value"], 0, 2) for row in rows]
+    floor = time.perf_counter() - began
+    conn = sqlite3.connect(folder / "floor.db")
+    conn.execute("CREATE TABLE observations (series_id INTEGER NOT NULL, ts REAL NOT NULL, "
+                 "value REAL NOT NULL, n INTEGER NOT NULL, version_id INTEGER, "
+                 "PRIMARY KEY (series_id, ts, value, n)) WITHOUT ROWID")
+    began = time.perf_counter()
+    with conn:
+        conn.executemany("INSERT OR IGNORE INTO observations VALUES (?,?,?,?,?)", parsed)
+    floor += time.perf_counter() - began
+    conn.close()
+    return elapsed, floor
+
+
+def bench_observe(n: int, repeats: int = 3) -> tuple[float, float]:
+    """Observations per second for one ``observe`` of ``n`` JSONL rows, and the floor's rate:
+    the best of ``repeats`` runs each, since other work on a shared machine only slows a run."""
     start_ts = 1.8e9
-    with tempfile.TemporaryDirectory() as tmp:
-        cat = _catalog(Path(tmp), start_ts - 10)
-        rng = random.Random(1)
-        lines = [json.dumps({"ts": start_ts + i * 0.01, "metric": "f1" if i % 2 else "latency_ms",
-                             "value": rng.random()}) + "\n" for i in range(n)]
-        began = time.perf_counter()
-        result = cat.observe("fraud", "production", lines, fmt="jsonl")
-        elapsed = time.perf_counter() - began
-        assert result["added"] == n, result
-        cat.close()
-    return n / elapsed
+    lines = _serving_log(n, start_ts)
+    runs = []
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory() as tmp:
+            runs.append(_observe_once(lines, start_ts, Path(tmp)))
+    return n / min(r[0] for r in runs), n / min(r[1] for r in runs)
 
 
 def bench_check(stored: int) -> tuple[float, int]:
@@ -88,8 +117,9 @@ def main() -> None:
     parser.add_argument("--observations", type=int, default=200_000)
     parser.add_argument("--stored", type=int, default=10_000_000)
     args = parser.parse_args()
-    rate = bench_observe(args.observations)
-    print(f"observe            {rate:12,.0f} observations/s   (target >= 200,000)")
+    rate, floor = bench_observe(args.observations)
+    print(f"observe            {rate:12,.0f} observations/s   (target >= 200,000; floor "
+          f"json.loads + executemany {floor:,.0f}/s)")
     seconds, count = bench_check(args.stored)
     print(f"monitor check      {seconds * 1000:12.1f} ms over {count:,} observations   "
           "(target <= 200 ms)")

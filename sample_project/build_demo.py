@@ -2,7 +2,10 @@
 
 Two models (``fraud`` from MLflow-format runs and a DVC pipeline, ``churn`` from Lightning
 CSVLogger runs), ten versions, three versions of the transactions dataset plus a derived feature
-table, gates, a promotion history with a rollback, and written documentation.
+table, gates, a promotion history, and written documentation.  Production is a story too: an
+``after`` hook deploys each production version into ``OUT_FOLDER/serving/<model>`` with
+``mltui checkout``, a serving log shows fraud@5's f1 falling on live traffic after its promotion,
+and the monitor that fired on it rolled production back to fraud@3.
 
 Usage::
 
@@ -14,6 +17,8 @@ Usage::
 from __future__ import annotations
 
 import hashlib
+import json
+import random
 import shutil
 import sys
 from pathlib import Path
@@ -54,6 +59,65 @@ Card-present and card-not-present transactions in the EU region.
 ## Limitations
 Not trained on wallet payments. Merchant risk is a lagging signal for new merchants.
 """
+
+
+HOUR = 3_600.0
+OBSERVE_EVERY = 600.0  # one serving-log line per metric every ten minutes keeps the build quick
+# The monitor that catches fraud@5: production f1 against the version's own evaluation.
+F1_MONITOR = "metrics.f1 >= eval.f1 - 0.05"
+LATENCY_MONITOR = "mean(metrics.latency_ms, 1h) <= 15"
+
+
+def _write_hooks(out: Path) -> None:
+    """``.mltui/config.yaml``: every production change (a rollback too) checks the version out
+    into ``serving/<model>``; JSON strings are YAML, so the interpreter's path is quoted safely."""
+    deploy = ["sh", "-c", 'exec "$0" -m mltui checkout "$MLTUI_REF" --to "serving/$MLTUI_MODEL"',
+              sys.executable]  # the interpreter running the build has mltui, whatever PATH says
+    (out / ".mltui" / "config.yaml").write_text(
+        "hooks:\n  timeout: 60\n  stages:\n    production:\n      after:\n"
+        f"        - {json.dumps(deploy)}\n")
+
+
+def _serving_log(path: Path, start: float, end: float, f1_at, rng: random.Random) -> list[str]:
+    """Write (and return the lines of) a serving log from ``start`` to ``end``: live f1 as
+    ``f1_at(t)`` gives it plus a little noise, and a steady latency."""
+    lines = []
+    t = start
+    while t < end:
+        lines.append(json.dumps({"ts": round(t, 3), "metric": "f1",
+                                 "value": round(f1_at(t) + rng.uniform(-0.01, 0.01), 4)}) + "\n")
+        lines.append(json.dumps({"ts": round(t, 3), "metric": "latency_ms",
+                                 "value": round(rng.uniform(9.0, 12.0), 2)}) + "\n")
+        t += OBSERVE_EVERY
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(lines))
+    return lines
+
+
+def _production_story(cat, clock: "DemoClock", logs: Path, f1_by_version: dict[str, float]) -> None:
+    """fraud@5 serves, its live f1 falls within hours, the monitor fires and rolls production
+    back to fraud@3; the next day's log shows fraud@3 healthy again and the alert resolved."""
+    rng = random.Random(12)
+    first_promotion = min(h["at"] for h in cat.history(model="fraud", stage="production"))
+    promoted_5 = clock.now
+
+    def live_f1(t: float) -> float:
+        serving = "fraud@5" if t >= promoted_5 else ("fraud@3" if t >= first_promotion + 1.5 * DAY
+                                                      else "fraud@1")
+        drift = 0.15 if serving == "fraud@5" and t >= promoted_5 + 2 * HOUR else 0.0
+        return f1_by_version[serving] - 0.01 - drift  # false positives up: f1 down
+
+    clock.advance(6 * HOUR / DAY)
+    lines = _serving_log(logs / "serving" / "production-1.jsonl", first_promotion, clock.now,
+                         live_f1, rng)
+    cat.observe("fraud", "production", lines, fmt="jsonl", source="production-1.jsonl")
+    cat.check_monitors("fraud")  # fires: rolls back to fraud@3, whose hook redeploys it
+    rolled_back = clock.now
+    clock.advance(1.25)  # the story takes the 1.5 days of any other step: the later dates stay
+    lines = _serving_log(logs / "serving" / "production-2.jsonl", rolled_back, clock.now,
+                         lambda t: f1_by_version["fraud@3"] - 0.01, rng)
+    cat.observe("fraud", "production", lines, fmt="jsonl", source="production-2.jsonl")
+    cat.check_monitors("fraud")  # holds again: the alert is resolved
 
 
 class DemoClock:
@@ -222,13 +286,19 @@ def build(out: Path, *, end: float | None = None, progress=print) -> Path:
             ("promote", "fraud@3", "production", "retrained on Q2 data: better recall"),
             ("promote", "fraud@4", "staging", "shadow traffic for the regularised model"),
             ("promote", "fraud@5", "production", "clean labels: f1 up on the held-out set"),
-            ("rollback", "fraud", "production", "false positives doubled on live traffic [INC-4711]"),
+            ("production", None, None, None),  # live traffic, the alert and its rollback
             ("promote", "fraud@7", "staging", "feature pipeline candidate"),
             ("promote", "fraud@5", "champion", "best offline f1; A/B against production"),
             ("promote", "churn@1", "production", "first churn model"),
             ("promote", "churn@2", "production", "class weights fix minority recall"),
         ]
+        _write_hooks(out)
+        cat.add_monitor("fraud", F1_MONITOR, auto_rollback=True)
+        cat.add_monitor("fraud", LATENCY_MONITOR)
         for action, ref, stage, reason in steps:
+            if action == "production":
+                _production_story(cat, clock, logs, f1_by_version)
+                continue
             clock.advance(1.5)
             if action == "promote":
                 cat.promote(ref, stage, reason=reason)

@@ -31,6 +31,30 @@ def test_demo_catalog_meets_the_sample_project_spec() -> None:
         assert {r["status"] for r in cat.verify()} == {"ok"}
 
 
+def test_demo_production_story_deploys_observes_alerts_and_rolls_back() -> None:
+    """The after hook deployed each production holder, fraud@5's live f1 fell, its monitor
+    fired once and rolled production back to fraud@3 (redeployed), and the alert resolved."""
+    path = build_demo_catalog(progress=lambda message: None)
+    with open_catalog(path) as cat:
+        alerts = cat.alerts("fraud")
+        assert len(alerts) == 1 and alerts[0]["resolved_at"] is not None
+        rollback = next(h for h in cat.history(model="fraud", stage="production")
+                        if h["action"] == "rollback")
+        assert (rollback["from_version"], rollback["to_version"]) == (5, 3)
+        assert rollback["reason"].startswith(f"alert {alerts[0]['id']}: metrics.f1")
+        series = cat.production_series("fraud", "f1")
+        served = {p["version"] for p in series["points"]}
+        assert served == {"fraud@1", "fraud@3", "fraud@5"}
+        assert [c["action"] for c in series["changes"]][-1] == "rollback"
+        worst = min(p["mean"] for p in series["points"] if p["version"] == "fraud@5")
+        assert worst < series["eval"]["fraud@5"] - 0.05  # the degradation the monitor saw
+    manifest = json.loads((path.parent.parent / "serving" / "fraud" / "mltui-manifest.json")
+                          .read_text())
+    assert manifest["ref"] == "fraud@3"  # the rollback's hook redeployed the restored version
+    history = CliRunner().invoke(cli, ["history", "--model", "fraud", "--catalog", str(path)])
+    assert history.exit_code == 0 and "alert (resolved)" in history.stdout
+
+
 def test_demo_is_built_once_and_reused() -> None:
     messages: list[str] = []
     first = build_demo_catalog(progress=messages.append)

@@ -17,6 +17,9 @@ import csv
 import json
 import math
 from bisect import bisect_right
+from collections import Counter
+from functools import partial
+from itertools import compress, repeat
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
@@ -38,7 +41,10 @@ def parse_ts(value: Any) -> float:
     if isinstance(value, bool):
         raise ValueError("not a timestamp")
     if isinstance(value, (int, float)):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer past the float range
+            raise ValueError("not a timestamp") from None
     else:
         text = str(value).strip()
         try:
@@ -56,10 +62,73 @@ def parse_ts(value: Any) -> float:
 def _value(raw: Any) -> float:
     if isinstance(raw, bool) or raw is None or raw == "":
         raise ValueError("not a number")
-    number = float(raw)
+    try:
+        number = float(raw)
+    except OverflowError:  # an integer past the float range
+        raise ValueError("too large") from None
     if not math.isfinite(number):
         raise ValueError("not a finite number")
     return number
+
+
+def _finite_floats(column: list) -> list[float] | None:
+    """``column`` as floats when every entry is a finite JSON number (or numeric CSV text),
+    checked in C-level passes; None sends the caller to the per-row path, which names a bad row."""
+    kinds = set(map(type, column))
+    if kinds <= {float}:
+        numbers = column
+    elif kinds <= {float, int, str}:
+        try:
+            numbers = list(map(float, column))  # as the per-row path reads them; NaN weeded below
+        except (ValueError, OverflowError):
+            return None
+    else:
+        return None  # bool, None, lists: the per-row path decides
+    # A NaN or an infinity makes the sum non-finite; so can an overflow of huge finite values,
+    # which then only costs the slower path.
+    return numbers if math.isfinite(sum(numbers)) else None
+
+
+def _fast_columns(lines: list[str], fmt: str) -> tuple[list, list, list] | None:
+    """``(metrics, timestamps, values)`` of a clean long-form log (every row with a numeric
+    epoch timestamp in seconds, a metric name and a finite value) without a Python-level loop
+    per row; None for anything else (the wide form, ISO times, a bad row)."""
+    if fmt == "jsonl":
+        try:
+            rows = json.loads("[" + ",".join(lines) + "]")  # one C-level parse of the whole log
+        except (ValueError, RecursionError):
+            return None  # a blank or bad line: the per-line path skips or names it
+        if not rows or len(rows) != len(lines) or type(rows[0]) is not dict:
+            return None  # also a line holding two objects, which per line is not JSON
+        first = rows[0]
+    else:
+        rows = list(csv.reader(lines))
+        if len(rows) < 2 or not all(rows):
+            return None
+        header = [h.strip() for h in rows.pop(0)]
+        if len(set(header)) != len(header) or set(map(len, rows)) != {len(header)}:
+            return None
+        first = dict.fromkeys(header)
+    ts_field = next((f for f in TS_FIELDS if f in first), None)
+    metric_field = next((f for f in METRIC_FIELDS if f in first), None)
+    if ts_field is None or metric_field is None or "value" not in first:
+        return None
+    try:
+        if fmt == "jsonl":
+            ts, metrics, values = ([row[f] for row in rows] for f in (ts_field, metric_field, "value"))
+        else:
+            columns = list(zip(*rows))
+            ts, metrics, values = (list(columns[header.index(f)])
+                                   for f in (ts_field, metric_field, "value"))
+    except (KeyError, TypeError):
+        return None  # a row without a field (or not an object): the per-row path names it
+    ts, values = _finite_floats(ts), _finite_floats(values)
+    if ts is None or values is None or not -MS_THRESHOLD < min(ts) <= max(ts) < MS_THRESHOLD:
+        return None  # milliseconds, or past the checks above
+    names = set(metrics)
+    if set(map(type, names)) != {str} or not all(0 < len(name) <= 250 for name in names):
+        return None
+    return metrics, ts, values
 
 
 def _rows_jsonl(lines: Iterable[str]) -> Iterator[tuple[int, dict]]:
@@ -68,8 +137,9 @@ def _rows_jsonl(lines: Iterable[str]) -> Iterator[tuple[int, dict]]:
         # One C-level parse of the whole log is ~3x faster than a json.loads per line; a bad
         # line sends it back to the per-line loop below, which names the line.
         rows = json.loads("[" + ",".join(line for line in lines if line.strip()) + "]")
-        numbers = (n for n, line in enumerate(lines, 1) if line.strip())
-        if all(type(row) is dict for row in rows):
+        numbers = [n for n, line in enumerate(lines, 1) if line.strip()]
+        # As many rows as lines: a line holding two objects is no JSON line.
+        if len(rows) == len(numbers) and all(type(row) is dict for row in rows):
             yield from zip(numbers, rows)
             return
     except ValueError:
@@ -156,6 +226,20 @@ def detect_format(name: str, head: str) -> str:
     return "jsonl" if head.lstrip().startswith("{") else "csv"
 
 
+def _positions(metrics: list, stamps: list, values: list) -> Iterable[int]:
+    """Each observation's position among identical ones (same metric, time and value) in this
+    input: what makes a second ingest of the same log add nothing while real repeats count."""
+    if len(set(zip(metrics, stamps, values))) == len(stamps):
+        return repeat(0, len(stamps))  # the usual log: no repeats, no counting loop
+    seen: dict[tuple, int] = {}
+    positions = []
+    for key in zip(metrics, stamps, values):
+        n = seen.get(key, 0)
+        seen[key] = n + 1
+        positions.append(n)
+    return positions
+
+
 class ObserveMixin:
     """Ingesting and reading production observations (mixed into Catalog)."""
 
@@ -176,51 +260,64 @@ class ObserveMixin:
             (mid, stage)).fetchall())
         times = [row[0] for row in history]
         holders = [row[2] for row in history]
-        by_metric: dict[str, list[tuple]] = {}
-        seen: dict[tuple, int] = {}
-        total = unattributed = 0
-        per_version: dict[int, int] = {}
         try:
-            for metric, ts, value in read_observations(text, fmt):
-                total += 1
-                index = bisect_right(times, ts) - 1
-                holder = holders[index] if index >= 0 else None
-                if holder is None:
-                    unattributed += 1
-                    continue
-                key = (metric, ts, value)
-                n = seen.get(key, 0)
-                seen[key] = n + 1
-                rows = by_metric.get(metric)
-                if rows is None:
-                    if len(by_metric) >= MAX_METRICS:
-                        raise _Bad(0, metric, f"more than {MAX_METRICS} distinct metrics")
-                    rows = by_metric[metric] = []
-                rows.append((ts, value, n, holder))
-                per_version[holder] = per_version.get(holder, 0) + 1
+            lines = list(text)
+            columns = _fast_columns(lines, fmt)
+            if columns is None:
+                observed = list(read_observations(lines, fmt))
+                columns = tuple(map(list, zip(*observed))) if observed else ([], [], [])
         except _Bad as bad:
             raise ImportFailed(source, bad.message, line=bad.line or None, field=bad.field) from None
         except UnicodeDecodeError:
             raise ImportFailed(source, "not UTF-8 text") from None
-        with self._write() as conn:
-            added = 0
-            for metric, rows in by_metric.items():
-                conn.execute("INSERT OR IGNORE INTO obs_series (model_id, stage, metric) "
-                             "VALUES (?,?,?)", (mid, stage, metric))
-                sid = conn.execute("SELECT id FROM obs_series WHERE model_id = ? AND stage = ? "
-                                   "AND metric = ?", (mid, stage, metric)).fetchone()[0]
-                added += conn.executemany(
-                    f"INSERT OR IGNORE INTO observations (series_id, ts, value, n, version_id) "
-                    f"VALUES ({int(sid)},?,?,?,?)", rows).rowcount
-            summary = {"model": model, "stage": stage, "observations": total,
-                       "added": added, "unattributed": unattributed,
-                       "metrics": sorted(by_metric),
-                       "versions": {self.ref_of(v): n for v, n in sorted(per_version.items())}}
-            if added:
-                self._event(conn, "observe", "model", mid, f"{model}@{stage}",
-                            after={k: summary[k] for k in ("observations", "added",
-                                                             "unattributed", "versions")},
-                            detail=source)
+        metrics, stamps, values = columns
+        total = len(stamps)
+        # The holder at each timestamp: a C-level bisect over the spans of the stage history,
+        # with two leading Nones so "before the first change" needs no test per row.
+        spans = [-math.inf] + times
+        by_span = [None, None] + holders
+        version_of = list(map(by_span.__getitem__, map(partial(bisect_right, spans), stamps)))
+        unattributed = version_of.count(None)
+        if unattributed:
+            kept = [v is not None for v in version_of]
+            metrics, stamps, values, version_of = (list(compress(column, kept)) for column in
+                                                   (metrics, stamps, values, version_of))
+        names = sorted(set(metrics))
+        if len(names) > MAX_METRICS:
+            raise ImportFailed(source, f"more than {MAX_METRICS} distinct metrics")
+        positions = _positions(metrics, stamps, values)
+        per_version = Counter(version_of)
+        # The foreign-key checks would cost a fifth of the insert: every id written is known to
+        # exist (series made in this transaction, versions from the stage history, rows no
+        # command deletes).  The pragma only takes effect outside a transaction.
+        unchecked = not self._conn().in_transaction
+        if unchecked:
+            self._conn().execute("PRAGMA foreign_keys = OFF")
+        try:
+            with self._write() as conn:
+                series: dict[str, int] = {}
+                for metric in names:
+                    conn.execute("INSERT OR IGNORE INTO obs_series (model_id, stage, metric) "
+                                 "VALUES (?,?,?)", (mid, stage, metric))
+                    series[metric] = conn.execute(
+                        "SELECT id FROM obs_series WHERE model_id = ? AND stage = ? AND metric = ?",
+                        (mid, stage, metric)).fetchone()[0]
+                added = conn.executemany(
+                    "INSERT OR IGNORE INTO observations (series_id, ts, value, n, version_id) "
+                    "VALUES (?,?,?,?,?)", zip(map(series.__getitem__, metrics), stamps, values,
+                                              positions, version_of)).rowcount if metrics else 0
+                summary = {"model": model, "stage": stage, "observations": total,
+                           "added": added, "unattributed": unattributed,
+                           "metrics": names,
+                           "versions": {self.ref_of(v): n for v, n in sorted(per_version.items())}}
+                if added:
+                    self._event(conn, "observe", "model", mid, f"{model}@{stage}",
+                                after={k: summary[k] for k in ("observations", "added",
+                                                                 "unattributed", "versions")},
+                                detail=source)
+        finally:
+            if unchecked:
+                self._conn().execute("PRAGMA foreign_keys = ON")
         return summary
 
     def observation_metrics(self: "Catalog", model: str, stage: str = "production") -> list[str]:

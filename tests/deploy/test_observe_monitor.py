@@ -62,7 +62,15 @@ def test_csv_wide_form_and_iso_timestamps(served):
 @pytest.mark.parametrize("line, field", [('{"ts": 1, "metric": "f1", "value": "x"}', "value"),
                                          ('{"metric": "f1", "value": 1}', "ts"),
                                          ('{"ts": "yesterday", "metric": "f1", "value": 1}', "ts"),
-                                         ("not json", None)])
+                                         ("not json", None),
+                                         # the whole-log parse would take these two objects
+                                         ('{"ts": 1, "metric": "f1", "value": 1},'
+                                          '{"ts": 2, "metric": "f1", "value": 1}', None),
+                                         # integers past the float range: no traceback
+                                         ('{"ts": 1, "metric": "f1", "value": 1' + "0" * 400
+                                          + "}", "value"),
+                                         ('{"ts": 1' + "0" * 400 + ', "metric": "f1", '
+                                          '"value": 1}', "ts")])
 def test_a_bad_row_names_its_line_and_writes_nothing(served, catalog_path, line, field):
     cat, (t1, _, _) = served
     good = json.dumps({"ts": t1 + 1, "metric": "f1", "value": 0.5})
@@ -168,3 +176,4 @@ def test_history_shows_alerts_in_line(served, catalog_path):
     cat.check_monitors(at=end)
     text = run_cli(["history", "--model", "fraud"], catalog_path).stdout
     assert "alert (open)" in text and "count(1h) >= 100" in text
+
