@@ -57,34 +57,6 @@ def build_demo(folder: Path) -> Path:
     return module.build(folder, end=END, progress=lambda *_: None)
 
 
-def seed_production(catalog_path: Path) -> None:
-    """Live f1 of fraud in production, every 6 hours since its first promotion: each holder a
-    little below its offline f1, the last one drifting down over its final three days; a
-    monitor that fires on it (the demo itself has no observations)."""
-    import json
-    from bisect import bisect_right
-
-    from mltui.core.catalog import open_catalog
-
-    with open_catalog(catalog_path, clock=lambda: END, actor="dana") as cat:
-        changes = sorted((row["at"], row["to_version"] or 0)
-                         for row in cat.history(model="fraud", stage="production"))
-        times = [at for at, _ in changes]
-        offline = {version: cat.versions([cat.resolve(f"fraud@{version}")], metric_keys=["f1"])
-                   [0]["metrics"].get("f1") or 0.5 for _, version in changes if version}
-        lines, ts = [], changes[0][0] + 60
-        while ts < END:
-            stint = bisect_right(times, ts) - 1
-            f1 = offline.get(changes[stint][1], 0.5) - 0.01
-            if stint == len(changes) - 1:
-                f1 -= max(0.0, 0.1 * (1 - (END - ts) / (3 * 86_400)))
-            lines.append(json.dumps({"ts": ts, "f1": round(f1, 4)}))
-            ts += 6 * 3600
-        cat.observe("fraud", "production", lines, fmt="jsonl")
-        cat.add_monitor("fraud", "metrics.f1 >= eval.f1 - 0.05")
-        cat.check_monitors("fraud", at=END)
-
-
 async def settle(pilot) -> None:
     """Let workers finish and timers (the detail pane's pause) fire."""
     for _ in range(3):
@@ -121,8 +93,7 @@ def main() -> None:
 
     os.environ.pop("NO_COLOR", None)
     with tempfile.TemporaryDirectory(prefix="mltui-shots-") as folder:
-        catalog = build_demo(Path(folder))
-        seed_production(catalog)
+        catalog = build_demo(Path(folder))  # with its production story: serving logs, a monitor, an alert
         for name, size, keys in SHOTS:
             path = asyncio.run(shoot(catalog, name, size, keys))
             print(path.relative_to(ROOT))
