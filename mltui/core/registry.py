@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import audit
 from . import refs as refs_mod
+from . import registry_sql as sql
 from .errors import Conflict, GateFailed, HistoryBroken, InvalidInput, NotFound
 from .gates import GateResult, evaluate, parse_rule
 
@@ -58,12 +59,11 @@ class RegistryMixin:
         if not refs_mod.MODEL_NAME_RE.match(name or ""):
             raise InvalidInput(f"bad model name {name!r}",
                                hint="use letters, digits, '_', '.', '-', starting with a letter or digit")
-        row = conn.execute("SELECT id FROM models WHERE name = ?", (name,)).fetchone()
+        row = conn.execute(sql.MODEL_ID_BY_NAME, (name,)).fetchone()
         if row:
             return row[0]
         cursor = conn.execute(
-            "INSERT INTO models (name, description, project, created_at, next_version) "
-            "VALUES (?, ?, ?, ?, 1)", (name, description, project, created_at or self.now()))
+            sql.INSERT_MODEL, (name, description, project, created_at or self.now()))
         self._event(conn, "create-model", "model", cursor.lastrowid, name)
         return cursor.lastrowid
 
@@ -105,8 +105,7 @@ class RegistryMixin:
     def run_artifact(self: "Catalog", run_id: int) -> dict[str, Any]:
         """The model file a run's version should point at: its best, else its model, else the
         last one it logged (as ``model_versions`` artifact columns; empty when none)."""
-        rows = self._read("SELECT kind, path, path_raw, hash_algo, hash, size, base_model "
-                          "FROM run_artifacts WHERE run_id = ? ORDER BY seq", (run_id,))
+        rows = self._read(sql.RUN_ARTIFACTS, (run_id,))
         if not rows:
             return {}
         chosen = next((r for kind in ("best", "model") for r in rows if r["kind"] == kind), rows[-1])
@@ -122,27 +121,24 @@ class RegistryMixin:
                   number: int | None = None) -> int:
         """Insert the next version inside an open transaction; returns its id."""
         if project is None and run_id is not None:
-            project = conn.execute("SELECT project FROM runs WHERE id = ?", (run_id,)).fetchone()[0]
+            project = conn.execute(sql.RUN_PROJECT, (run_id,)).fetchone()[0]
         mid = self._ensure_model(conn, model, project=project, description=description)
-        model_project = conn.execute("SELECT project FROM models WHERE id = ?", (mid,)).fetchone()[0]
-        next_number = conn.execute("SELECT next_version FROM models WHERE id = ?", (mid,)).fetchone()[0]
+        model_project = conn.execute(sql.MODEL_PROJECT, (mid,)).fetchone()[0]
+        next_number = conn.execute(sql.MODEL_NEXT_VERSION, (mid,)).fetchone()[0]
         version = number if number is not None and number >= next_number else next_number  # pragma: no mutate - equal means next_number
         created = created_at or self.now()
         name = canonical_name(model_project or project, model, version, created)
         artifact = artifact or {}
         cursor = conn.execute(
-            "INSERT INTO model_versions (model_id, version, canonical_name, run_id, artifact_path,"
-            " artifact_path_raw, artifact_hash_algo, artifact_hash, artifact_size, base_model, "
-            "created_at, created_by, status, source_uid) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            sql.INSERT_VERSION,
             (mid, version, name, run_id, artifact.get("artifact_path"),
              artifact.get("artifact_path_raw"), artifact.get("artifact_hash_algo"),
              artifact.get("artifact_hash"), artifact.get("artifact_size"),
              artifact.get("base_model"), created, actor or self.actor, status, source_uid))
         vid = cursor.lastrowid
-        conn.execute("UPDATE models SET next_version = ? WHERE id = ?", (version + 1, mid))
+        conn.execute(sql.SET_NEXT_VERSION, (version + 1, mid))
         for key, value in (tags or {}).items():
-            conn.execute("INSERT OR REPLACE INTO version_tags (version_id, key, value) VALUES (?,?,?)",
-                         (vid, str(key), str(value)))
+            conn.execute(sql.SET_TAG, (vid, str(key), str(value)))
         if run_id is not None:
             self._edge(conn, "run", run_id, "version", vid, "output")
         self._index_version(conn, vid)
@@ -153,26 +149,19 @@ class RegistryMixin:
 
     def _index_version(self: "Catalog", conn: sqlite3.Connection, vid: int) -> None:
         """Refresh the full-text body of a version: names, tags, run name and docs."""
-        row = conn.execute(
-            "SELECT v.canonical_name, mo.name, mo.description, r.name, r.project FROM model_versions v "
-            "JOIN models mo ON mo.id = v.model_id LEFT JOIN runs r ON r.id = v.run_id "
-            "WHERE v.id = ?", (vid,)).fetchone()
+        row = conn.execute(sql.VERSION_SEARCH_PARTS, (vid,)).fetchone()
         if row is None:
             return
         parts = [p for p in row if p]
-        parts += [f"{k} {v}" for k, v in conn.execute(
-            "SELECT key, value FROM version_tags WHERE version_id = ?", (vid,))]
-        doc = conn.execute("SELECT text FROM doc_revisions WHERE target_kind = 'version' AND "
-                           "target_id = ? ORDER BY rev DESC LIMIT 1", (vid,)).fetchone()
+        parts += [f"{k} {v}" for k, v in conn.execute(sql.VERSION_TAGS, (vid,))]
+        doc = conn.execute(sql.LATEST_DOC, ("version", vid)).fetchone()
         if doc:
             parts.append(doc[0])
-        conn.execute("INSERT OR REPLACE INTO search_text (kind, ref_id, body) VALUES "
-                     "('version', ?, ?)", (vid, "\n".join(parts)))
+        conn.execute(sql.SET_SEARCH_TEXT, ("version", vid, "\n".join(parts)))
 
     def _edge(self: "Catalog", conn: sqlite3.Connection, src_kind: str, src_id: int,
               dst_kind: str, dst_id: int, role: str) -> None:
-        conn.execute("INSERT OR IGNORE INTO lineage (src_kind, src_id, dst_kind, dst_id, role, "
-                     "created_at) VALUES (?,?,?,?,?,?)",
+        conn.execute(sql.INSERT_EDGE,
                      (src_kind, src_id, dst_kind, dst_id, role, self.now()))
 
     def set_tag(self: "Catalog", ref: str | int, key: str, value: str | None) -> None:
@@ -181,13 +170,11 @@ class RegistryMixin:
         if not key or any(ord(c) < 32 for c in key):
             raise InvalidInput(f"bad tag key {key!r}")
         with self._write() as conn:
-            before = conn.execute("SELECT value FROM version_tags WHERE version_id = ? AND key = ?",
-                                  (vid, key)).fetchone()
+            before = conn.execute(sql.TAG_VALUE, (vid, key)).fetchone()
             if value is None:
-                conn.execute("DELETE FROM version_tags WHERE version_id = ? AND key = ?", (vid, key))
+                conn.execute(sql.DELETE_TAG, (vid, key))
             else:
-                conn.execute("INSERT OR REPLACE INTO version_tags (version_id, key, value) "
-                             "VALUES (?,?,?)", (vid, key, value))
+                conn.execute(sql.SET_TAG, (vid, key, value))
             self._index_version(conn, vid)
             self._event(conn, "tag", "version", vid, self.ref_of(vid),
                         before={key: before[0] if before else None}, after={key: value})
@@ -212,10 +199,9 @@ class RegistryMixin:
         action = "archive" if status == "archived" else "unarchive"
         vid = self.resolve(ref)
         with self._write() as conn:
-            before = conn.execute("SELECT status FROM model_versions WHERE id = ?", (vid,)).fetchone()[0]
+            before = conn.execute(sql.VERSION_STATUS, (vid,)).fetchone()[0]
             label = self.ref_of(vid)
-            stages = [row[0] for row in conn.execute(
-                "SELECT stage FROM stages WHERE version_id = ? ORDER BY stage", (vid,))]
+            stages = [row[0] for row in conn.execute(sql.STAGES_HELD, (vid,))]
             result = {"ref": label, "status": status, "changed": before != status, "stages": stages}
             if before == status:
                 return result
@@ -224,7 +210,7 @@ class RegistryMixin:
                                f"{'that stage' if len(stages) == 1 else 'those stages'} on a "
                                "version that can no longer be promoted",
                                hint="promote another version first, or pass --force")
-            conn.execute("UPDATE model_versions SET status = ? WHERE id = ?", (status, vid))
+            conn.execute(sql.SET_VERSION_STATUS, (status, vid))
             self._event(conn, action, "version", vid, label, before={"status": before},
                         after={"status": status}, detail=reason)
         return result
@@ -234,12 +220,11 @@ class RegistryMixin:
     def stage_holder(self: "Catalog", model: str, stage: str) -> int | None:
         """The version id holding a stage now, or None."""
         mid = self.model_id(model)
-        return self._scalar("SELECT version_id FROM stages WHERE model_id = ? AND stage = ?",
+        return self._scalar(sql.STAGE_HOLDER,
                             (mid, refs_mod.normalize_stage(stage)))
 
     def _stack(self: "Catalog", conn: sqlite3.Connection, mid: int, stage: str) -> list[int | None]:
-        rows = conn.execute("SELECT action, to_version_id FROM stage_history WHERE model_id = ? "
-                            "AND stage = ? ORDER BY id", (mid, stage)).fetchall()
+        rows = conn.execute(sql.STAGE_HISTORY, (mid, stage)).fetchall()
         return stage_stack(rows)
 
     def rollback_target(self: "Catalog", model: str, stage: str = "production"  # pragma: no mutate - stage is lower-cased
@@ -256,7 +241,7 @@ class RegistryMixin:
         """Evaluate the model's gates for a version; ``passed`` is False when one fails."""
         vid = self.resolve(ref)
         stage = refs_mod.normalize_stage(stage)
-        mid = self._scalar("SELECT model_id FROM model_versions WHERE id = ?", (vid,))
+        mid = self._scalar(sql.VERSION_MODEL, (vid,))
         results = self._gate_results(self._conn(), mid, vid, stage)
         return {"ref": self.ref_of(vid), "stage": stage,
                 "passed": all(r.passed for r in results),
@@ -266,23 +251,19 @@ class RegistryMixin:
                       column: str) -> float | None:
         if vid is None:
             return None
-        row = conn.execute(
-            f"SELECT ms.{column} FROM model_versions v JOIN metric_summary ms ON ms.run_id = v.run_id "
-            "AND ms.key = ? WHERE v.id = ?", (key, vid)).fetchone()
+        row = conn.execute(sql.METRIC_VALUE.format(column=column), (key, vid)).fetchone()
         return row[0] if row else None
 
     def _gate_results(self: "Catalog", conn: sqlite3.Connection, mid: int, vid: int,
                       stage: str) -> list[GateResult]:
         """Evaluate the gates that guard ``stage`` for version ``vid``."""
         results = []
-        for (rule_text,) in conn.execute("SELECT rule FROM gates WHERE model_id = ? AND stage = ? "
-                                         "ORDER BY id", (mid, stage)).fetchall():
+        for (rule_text,) in conn.execute(sql.GATE_RULES, (mid, stage)).fetchall():
             rule = parse_rule(rule_text)
             candidate = self._metric_value(conn, vid, rule.key, rule.column)
             reference = label = None
             if rule.stage is not None:
-                holder = conn.execute("SELECT version_id FROM stages WHERE model_id = ? AND stage = ?",
-                                      (mid, rule.stage)).fetchone()
+                holder = conn.execute(sql.STAGE_HOLDER, (mid, rule.stage)).fetchone()
                 if holder and holder[0] == vid:
                     # The candidate holds the stage itself: there is nothing to regress from.
                     results.append(evaluate(rule, candidate, None, None,  # pragma: no mutate - label defaults to None
@@ -312,13 +293,11 @@ class RegistryMixin:
         vid = self.resolve(ref)
         change = self._before_promotion(vid, stage, reason, force, actor)
         with self._write() as conn:
-            mid, status = conn.execute("SELECT model_id, status FROM model_versions WHERE id = ?",
-                                       (vid,)).fetchone()
+            mid, status = conn.execute(sql.VERSION_MODEL_STATUS, (vid,)).fetchone()
             label = self.ref_of(vid)
             if status == "archived":
                 raise InvalidInput(f"{label} is archived and cannot be promoted")
-            current = conn.execute("SELECT version_id FROM stages WHERE model_id = ? AND stage = ?",
-                                   (mid, stage)).fetchone()
+            current = conn.execute(sql.STAGE_HOLDER, (mid, stage)).fetchone()
             current_id = current[0] if current else None
             if current_id == vid:
                 return {"ref": label, "stage": stage, "changed": False, "from": label,
@@ -347,14 +326,12 @@ class RegistryMixin:
         no hook; the transaction re-checks everything under the write lock.
         """
         conn = self._conn()
-        mid, status = conn.execute("SELECT model_id, status FROM model_versions WHERE id = ?",
-                                   (vid,)).fetchone()
-        current = conn.execute("SELECT version_id FROM stages WHERE model_id = ? AND stage = ?",
-                               (mid, stage)).fetchone()
+        mid, status = conn.execute(sql.VERSION_MODEL_STATUS, (vid,)).fetchone()
+        current = conn.execute(sql.STAGE_HOLDER, (mid, stage)).fetchone()
         current_id = current[0] if current else None
         runnable = status != "archived" and current_id != vid and (
             force or all(r.passed for r in self._gate_results(conn, mid, vid, stage)))
-        model = conn.execute("SELECT name FROM models WHERE id = ?", (mid,)).fetchone()[0]
+        model = conn.execute(sql.MODEL_NAME, (mid,)).fetchone()[0]
         return self._before_stage_change("promote", model, stage, current_id, vid, reason, actor,
                                          run=runnable)
 
@@ -365,21 +342,19 @@ class RegistryMixin:
         """Move the pointer and append the history row and event; returns the history id."""
         who, when, note = self._provenance(actor, at)
         if to_id is None:
-            conn.execute("DELETE FROM stages WHERE model_id = ? AND stage = ?", (mid, stage))
+            conn.execute(sql.DELETE_STAGE, (mid, stage))
         else:
-            conn.execute("INSERT INTO stages (model_id, stage, version_id, since) VALUES (?,?,?,?) "
-                         "ON CONFLICT(model_id, stage) DO UPDATE SET version_id = excluded.version_id,"
-                         " since = excluded.since", (mid, stage, to_id, when))
+            conn.execute(sql.SET_STAGE, (mid, stage, to_id, when))
         history_id = audit.append(conn, "stage_history", {
             "model_id": mid, "stage": stage, "from_version_id": from_id, "to_version_id": to_id,
             "action": action, "reason": reason, "actor": who, "at": when,
             "gate_results": json.dumps(gate_results) if gate_results else None,
             "forced": int(forced), "override": note})
-        name = conn.execute("SELECT name FROM models WHERE id = ?", (mid,)).fetchone()[0]
+        name = conn.execute(sql.MODEL_NAME, (mid,)).fetchone()[0]
         def label(vid: int | None) -> str | None:
             if vid is None:
                 return None
-            return f"{name}@{conn.execute('SELECT version FROM model_versions WHERE id = ?', (vid,)).fetchone()[0]}"
+            return f"{name}@{conn.execute(sql.VERSION_NUMBER, (vid,)).fetchone()[0]}"
         self._event(conn, action, "stage", mid, f"{name}@{stage}",
                     before={stage: label(from_id)}, after={stage: label(to_id)},
                     detail=reason, actor=actor)
@@ -408,17 +383,14 @@ class RegistryMixin:
                                          "`mltui verify --history`")
             stack = self._stack(conn, mid, stage)
             if not stack:
-                known = [row[0] for row in conn.execute(
-                    "SELECT DISTINCT stage FROM stage_history WHERE model_id = ? ORDER BY stage",
-                    (mid,))]
+                known = [row[0] for row in conn.execute(sql.STAGES_EVER, (mid,))]
                 raise InvalidInput(f"nothing to roll back: {model} has no stage {stage!r}",
                                hint=(f"its stages: {', '.join(known)}" if known
                                      else f"nothing was ever promoted; mltui promote {model}@N --stage {stage}"))
             if len(stack) < 2:
                 raise InvalidInput(f"nothing to roll back: {model}@{stage} has no earlier version",
                                    hint=f"see the history with: mltui history --model {model}")
-            current = conn.execute("SELECT version_id FROM stages WHERE model_id = ? AND stage = ?",
-                                   (mid, stage)).fetchone()
+            current = conn.execute(sql.STAGE_HOLDER, (mid, stage)).fetchone()
             current_id = current[0] if current else None
             if current_id != stack[-1]:
                 raise Conflict(f"{model}@{stage} changed outside the recorded history",
@@ -437,8 +409,7 @@ class RegistryMixin:
         stage = refs_mod.normalize_stage(stage)
         mid = self.model_id(model)
         with self._write() as conn:
-            current = conn.execute("SELECT version_id FROM stages WHERE model_id = ? AND stage = ?",
-                                   (mid, stage)).fetchone()
+            current = conn.execute(sql.STAGE_HOLDER, (mid, stage)).fetchone()
             if not current:
                 raise NotFound(f"no version of {model!r} holds {stage!r}")
             self._move_stage(conn, mid, stage, current[0], None, "clear", reason, None, False, actor)
@@ -449,11 +420,10 @@ class RegistryMixin:
         """A model's gate rules, parsed (those guarding ``stage``, or all)."""
         mid = self.model_id(model)
         out = []
-        where, params = "model_id = ?", [mid]
+        query, params = sql.GATES_OF_MODEL, [mid]
         if stage is not None:
-            where, params = where + " AND stage = ?", params + [refs_mod.normalize_stage(stage)]
-        for row in self._read(f"SELECT id, rule, stage AS guards, created_at, created_by FROM gates "
-                              f"WHERE {where} ORDER BY id", params):
+            query, params = sql.GATES_OF_STAGE, params + [refs_mod.normalize_stage(stage)]
+        for row in self._read(query, params):
             rule = parse_rule(row["rule"])
             row.update(key=rule.key, op=rule.op, threshold=rule.threshold, stage=rule.stage,
                        offset=rule.offset)
@@ -470,11 +440,9 @@ class RegistryMixin:
         stage = refs_mod.normalize_stage(stage)
         mid = self.model_id(model)
         with self._write() as conn:
-            if conn.execute("SELECT 1 FROM gates WHERE model_id = ? AND stage = ? AND rule = ?",
-                            (mid, stage, parsed.text)).fetchone():
+            if conn.execute(sql.GATE_EXISTS, (mid, stage, parsed.text)).fetchone():
                 raise InvalidInput(f"{model} already has the gate {parsed.text!r} on {stage}")
-            cursor = conn.execute("INSERT INTO gates (model_id, rule, stage, created_at, created_by)"
-                                  " VALUES (?,?,?,?,?)",
+            cursor = conn.execute(sql.INSERT_GATE,
                                   (mid, parsed.text, stage, self.now(), self.actor))
             self._event(conn, "gate-add", "model", mid, model,
                         after={"rule": parsed.text, "stage": stage})
@@ -486,12 +454,10 @@ class RegistryMixin:
         with self._write() as conn:
             text = str(rule)  # an id is ASCII digits that fit SQLite; anything else is rule text
             if isinstance(rule, int) or (text.isascii() and text.isdigit() and len(text) <= 18):
-                row = conn.execute("SELECT id, rule FROM gates WHERE model_id = ? AND id = ?",
-                                   (mid, int(rule))).fetchone()
+                row = conn.execute(sql.GATE_BY_ID, (mid, int(rule))).fetchone()
             else:
-                row = conn.execute("SELECT id, rule FROM gates WHERE model_id = ? AND rule = ?",
-                                   (mid, str(rule).strip())).fetchone()
+                row = conn.execute(sql.GATE_BY_RULE, (mid, str(rule).strip())).fetchone()
             if not row:
                 raise NotFound(f"{model} has no gate {rule!r}", hint=f"list them: mltui gate list {model}")
-            conn.execute("DELETE FROM gates WHERE id = ?", (row[0],))  # gates are config, not audit
+            conn.execute(sql.DELETE_GATE, (row[0],))  # gates are config, not audit
             self._event(conn, "gate-remove", "model", mid, model, before={"rule": row[1]})
