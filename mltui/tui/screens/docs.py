@@ -357,7 +357,8 @@ class DocsScreen(CatalogScreen):
     def action_revisions(self) -> None:
         """``ctrl+r``: the revision list, with diffs against the editor's current text."""
         self.app.push_screen(DocRevisionsScreen(self.ref, kind=self.kind, target=self.target,
-                                                editor_text=self.editor.text))
+                                                editor_text=self.editor.text,
+                                                editor_modified=self.modified))
 
     def action_back(self) -> None:
         """``escape``: leave, asking first when there are unsaved changes."""
