@@ -323,3 +323,17 @@ async def test_restoring_refuses_when_a_revision_was_saved_meanwhile(
         assert [r["rev"] for r in tui_catalog.doc_revisions("fraud@3")] == [3, 2, 1]
         assert isinstance(app.screen, DocRevisionsScreen)
         assert [r["rev"] for r in app.screen.revisions] == [3, 2, 1, 0]  # the list re-read
+
+
+async def test_at_80_columns_docs_open_without_a_preview_widget_until_ctrl_t(tui_catalog) -> None:
+    from textual.widgets import Markdown
+
+    app = make_app(tui_catalog)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_docs(pilot, "down")
+        assert "More data from Q2." in screen_text(app)
+        assert not screen.query(Markdown)  # nothing parsed, mounted or laid out for it
+        await pilot.press("ctrl+t", "ctrl+t", "ctrl+t")  # shown, hidden, shown: one widget
+        await settle(pilot)
+        assert len(screen.query(Markdown)) == 1
+        assert screen_text(app).count("More data from Q2.") == 2  # editor and preview
