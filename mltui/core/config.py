@@ -33,7 +33,7 @@ CONFIG_FILE = "config.yaml"
 DEFAULT_TIMEOUT = 60.0
 PHASES = ("before", "after")
 # Top-level sections this mltui knows; anything else is a typo to report, not to ignore.
-KNOWN_SECTIONS = ("hooks",)
+KNOWN_SECTIONS = ("hooks", "columns")
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,8 @@ class ProjectConfig:
     path: Path | None = None
     stage_hooks: dict[str, dict[str, tuple[Hook, ...]]] = field(default_factory=dict)
     on_alert: tuple[Hook, ...] = ()
+    # The metric columns the app's versions table shows per model (``columns:`` in the file).
+    columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def hooks_for(self, stage: str, phase: str) -> tuple[Hook, ...]:
         """The hooks of one stage and phase (``before`` or ``after``), in order."""
@@ -126,7 +128,27 @@ def parse_config(text: str, path: Path) -> ProjectConfig:
         stages[stage.lower()] = {phase: _hook_list(phases.get(phase), f"{where}.{phase}", default, bad)
                                  for phase in PHASES}
     on_alert = _hook_list(hooks.get("on_alert"), "hooks.on_alert", default, bad)
-    return ProjectConfig(path=path, stage_hooks=stages, on_alert=on_alert)
+    return ProjectConfig(path=path, stage_hooks=stages, on_alert=on_alert,
+                         columns=_columns(data.get("columns"), bad))
+
+
+def _columns(value: Any, bad) -> dict[str, tuple[str, ...]]:
+    """``columns: {model: {metrics: [key, ...]}}`` → ``{model: (key, ...)}``."""
+    value = value or {}
+    _mapping(value, "columns", bad)
+    out: dict[str, tuple[str, ...]] = {}
+    for model, spec in value.items():
+        where = f"columns.{model}"
+        spec = spec or {}
+        _mapping(spec, where, bad)
+        for key in spec:
+            if key != "metrics":
+                raise bad(f"{where}.{key}", "unknown key (known: metrics)")
+        metrics = spec.get("metrics") or []
+        if not isinstance(metrics, list) or not all(isinstance(m, str) for m in metrics):
+            raise bad(f"{where}.metrics", "must be a list of metric names")
+        out[str(model)] = tuple(metrics)
+    return out
 
 
 def _mapping(value: Any, key: str, bad) -> None:

@@ -279,3 +279,61 @@ def test_visible_controls_keeps_the_length() -> None:
     assert visible_controls(line) == "a␛b␇c�d�"
     assert len(visible_controls(line)) == len(line)
     assert preview_source("a\r\nb\x1b") == "a\nb␛"
+
+
+async def test_R_restores_an_old_revision_as_a_new_one_at_80x24(tui_catalog) -> None:
+    app = make_app(tui_catalog)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_docs(pilot, "down")  # fraud@3: revisions 1 and 2
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert isinstance(app.screen, DocRevisionsScreen)
+        await pilot.press("R")  # the cursor is on rev 2, the current one
+        await settle(pilot)
+        assert isinstance(app.screen, DocRevisionsScreen)
+        assert "rev 2 is the current revision: nothing to restore" in notices(app)
+        await pilot.press("down", "R")  # rev 1
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmDialog)
+        assert "Restore rev 1 as a new revision?" in screen_text(app)
+        await pilot.press("y")
+        await settle(pilot)
+        doc = tui_catalog.get_doc("fraud@3")
+        assert doc["rev"] == 3 and doc["text"] == tui_catalog.get_doc("fraud@3", rev=1)["text"]
+        assert tui_catalog.doc_revisions("fraud@3")[0]["message"] == "restored rev 1"
+        assert "restored rev 1 as rev 3" in notices(app)
+        # Back in the editor, which follows the restored revision.
+        assert app.screen is screen and screen.base_rev == 3 and not screen.modified
+        assert screen.editor.text == doc["text"]
+
+
+async def test_restoring_refuses_when_a_revision_was_saved_meanwhile(
+        tui_catalog, tui_catalog_path) -> None:
+    app = make_app(tui_catalog)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_docs(pilot, "down")  # fraud@3: revisions 1 and 2
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        with open_catalog(tui_catalog_path, actor="bea") as other:
+            other.set_doc("fraud@3", THEIRS, base_rev=2)
+        await pilot.press("down", "R", "y")  # rev 1, on top of rev 2 as the list knows it
+        await settle(pilot)
+        assert "rev 3 was saved meanwhile: nothing restored" in notices(app)
+        assert tui_catalog.get_doc("fraud@3")["text"] == THEIRS
+        assert [r["rev"] for r in tui_catalog.doc_revisions("fraud@3")] == [3, 2, 1]
+        assert isinstance(app.screen, DocRevisionsScreen)
+        assert [r["rev"] for r in app.screen.revisions] == [3, 2, 1, 0]  # the list re-read
+
+
+async def test_at_80_columns_docs_open_without_a_preview_widget_until_ctrl_t(tui_catalog) -> None:
+    from textual.widgets import Markdown
+
+    app = make_app(tui_catalog)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_docs(pilot, "down")
+        assert "More data from Q2." in screen_text(app)
+        assert not screen.query(Markdown)  # nothing parsed, mounted or laid out for it
+        await pilot.press("ctrl+t", "ctrl+t", "ctrl+t")  # shown, hidden, shown: one widget
+        await settle(pilot)
+        assert len(screen.query(Markdown)) == 1
+        assert screen_text(app).count("More data from Q2.") == 2  # editor and preview

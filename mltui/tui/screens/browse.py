@@ -23,6 +23,7 @@ from ...core.errors import MltuiError
 from ...display import fmt_age, safe
 from ..widgets.filterbar import FilterPrompt
 from ..base import CatalogScreen
+from ..columns import configured_columns
 from ..widgets.grid import Column, VirtualGrid
 from ..widgets.keybar import KeyBar
 from ..widgets.detail import render_version_detail
@@ -114,6 +115,7 @@ class BrowseScreen(CatalogScreen):
         Binding("y", "copy_ref", "Copy reference", show=False, id="browse.copy_ref"),
         Binding("Y", "copy_path", "Copy artifact path", show=False, id="browse.copy_path"),
         Binding("t", "trend_metric", "Trend metric", show=False, id="browse.trend"),
+        Binding("C", "columns", "Choose columns", show=False, id="browse.columns"),
         Binding("tab", "switch_pane", "Switch pane", show=False, id="browse.switch"),
     ]
 
@@ -241,8 +243,11 @@ class BrowseScreen(CatalogScreen):
             return
         choice, model = self.choice, self.model
         filter_text, sort_text = self.filter_text or None, self.sort_text or None
-        keys = await self.db(self.catalog.key_metrics, model) if model else \
-            await self.db(self.catalog.metric_keys, limit=3)
+        keys = await self.db(configured_columns, self.catalog.path, model,
+                             self.app.call_from_thread, self.report_error) if model else None
+        if keys is None:
+            keys = await self.db(self.catalog.key_metrics, model) if model else \
+                await self.db(self.catalog.metric_keys, limit=3)
         first = await self.db(self.catalog.version_ids, model=model, filter=filter_text,
                               sort=sort_text, limit=FIRST_PAGE)
         if choice != self.choice:
@@ -441,6 +446,12 @@ class BrowseScreen(CatalogScreen):
                 if self.trend_key in self.metric_keys else 0
             self.trend_key = self.metric_keys[index]
             self.load_detail()
+
+    def action_columns(self) -> None:
+        """``C``: choose the model's metric columns (kept in the project config)."""
+        from .pickers import choose_columns
+
+        self.run_worker(choose_columns(self), group="columns", exit_on_error=False)
 
     def action_compare(self) -> None:
         from .compare import CompareScreen

@@ -1,4 +1,8 @@
-"""The revisions of a document, with a diff between any two (or one and the editor's text)."""
+"""The revisions of a document, with a diff between any two (or one and the editor's text).
+
+``R`` restores the revision under the cursor as a new revision: history is never rewritten, the
+old text is saved again on top of the current revision, conflict-safe like every save.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +16,10 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
 
+from ...core.errors import Conflict
 from ...display import fmt_time, safe
 from ..base import CatalogScreen
+from .confirm import ConfirmDialog
 from ..widgets.text import lit
 from ..widgets.doctext import diff_text, unified_diff
 from ..widgets.keybar import KeyBar
@@ -24,6 +30,7 @@ class DocRevisionsScreen(CatalogScreen):
 
     BINDINGS = [
         Binding("space", "mark", "Mark", id="docrevs.mark"),
+        Binding("R", "restore", "Restore", id="docrevs.restore"),
         Binding("escape", "back", "Back", id="docrevs.back"),
     ]
 
@@ -34,12 +41,13 @@ class DocRevisionsScreen(CatalogScreen):
     """
 
     def __init__(self, ref: int | str, *, kind: str = "version", target: str = "",
-                 editor_text: str = ""):
+                 editor_text: str = "", editor_modified: bool = False):
         super().__init__()
         self.ref = ref
         self.kind = kind
         self.target = target
         self.editor_text = editor_text
+        self.editor_modified = editor_modified  # restoring then leaves the editor's text alone
         self.revisions: list[dict[str, Any]] = []
         self.marked: list[int] = []  # revs, in the order they were marked (at most two)
 
@@ -148,6 +156,53 @@ class DocRevisionsScreen(CatalogScreen):
                                    ("   + added  ", "green"), ("- removed", "red")))
         body.update(diff_text(diff))
 
+    # -- restoring ------------------------------------------------------------------------------
+
+    def action_restore(self) -> None:
+        """``R``: once confirmed, save the cursor's revision again as a new revision."""
+        rev = self._cursor_rev()
+        if rev is None:
+            return
+        current = self.revisions[0]["rev"]  # newest first; the template (rev 0) comes last
+        if rev == current:
+            self.app.notify(f"rev {rev} is the current revision: nothing to restore",
+                            markup=False)
+            return
+        detail = f"saves the text of rev {rev} on top of rev {current}; every revision is kept"
+        if self.editor_modified:
+            detail += (" · your unsaved text stays in the editor (saving it then shows the "
+                       "conflict view)")
+
+        def answered(restore: bool | None) -> None:
+            if restore:
+                self.restore(rev, current)
+
+        self.app.push_screen(ConfirmDialog(f"Restore rev {rev} as a new revision?", detail),
+                             answered)
+
+    @work(exclusive=True, group="restore", exit_on_error=False)
+    async def restore(self, rev: int, current: int) -> None:
+        """Save the text of ``rev`` on top of ``current``; refused if someone saved meanwhile."""
+        try:
+            old = await self.db(self.catalog.get_doc, self.ref, kind=self.kind, rev=rev)
+            result = await self.db(self.catalog.set_doc, self.ref, old["text"], base_rev=current,
+                                   kind=self.kind, message=f"restored rev {rev}")
+        except Conflict as exc:
+            self.app.notify(f"rev {exc.current_rev} was saved meanwhile: nothing restored",
+                            title=self.target, severity="warning", markup=False)
+            self.load()
+            return
+        if not result["changed"]:
+            self.app.notify(f"rev {rev} has the current text: nothing restored",
+                            title=self.target, markup=False)
+            return
+        self.app.notify(f"restored rev {rev} as rev {result['rev']}", title=self.target,
+                        markup=False)
+        # Our own commit does not trigger the catalog watch: reload the screens below (the
+        # editor follows the new revision unless it holds unsaved text), then show it.
+        await self.app.reload_screens()
+        self.app.pop_screen()
+
     def action_back(self) -> None:
-        """``escape``: leave, asking first when there are unsaved changes."""
+        """``escape``: back to the editor."""
         self.app.pop_screen()

@@ -30,8 +30,7 @@ from ..base import CatalogScreen
 from ..drafts import draft_path, read_draft, remove_draft, write_draft
 from .confirm import ConfirmDialog
 from .docrevs import DocRevisionsScreen
-from ..widgets.doctext import (MARKDOWN_LANGUAGE, DocEditor, DocPreview, diff_text,
-                               unified_diff)
+from ..widgets.doctext import MARKDOWN_LANGUAGE, DocEditor, diff_text, unified_diff
 
 PREVIEW_DELAY = 0.3  # seconds of no typing before the preview follows
 WIDE = 100  # at this width and more the preview is shown by default
@@ -81,14 +80,15 @@ class DocsScreen(CatalogScreen):
         self.show_preview: bool | None = None  # None: decided by the width at mount
         self._preview_timer: Timer | None = None
         self._previewed: str | None = None  # the text the preview shows
+        self._preview: Any = None  # the DocPreview, once first shown
 
     def compose(self) -> ComposeResult:
         yield Static(Text("docs …", style="dim"), id="docs-title", classes="screen-title")
         with Container(id="docs-body"):
             yield DocEditor("", id="docs-editor", language=MARKDOWN_LANGUAGE, soft_wrap=True,
                             tab_behavior="focus", show_line_numbers=False)
-            with VerticalScroll(id="docs-preview-pane"):
-                yield DocPreview(id="docs-preview")
+            # The preview widget is mounted when first shown (see _update_preview).
+            yield VerticalScroll(id="docs-preview-pane")
         with VerticalScroll(id="docs-conflict"):
             yield Static(id="docs-conflict-body")
         yield KeyBar()
@@ -250,7 +250,14 @@ class DocsScreen(CatalogScreen):
     async def _update_preview(self) -> None:
         text = self.editor.text
         self._previewed = text
-        await self.query_one("#docs-preview", DocPreview).show(text)
+        if self._preview is None:
+            # Imported and mounted on first use: at 80 columns the editor opens without it.
+            # Assigned before the await so that a second update never mounts a second one.
+            from ..widgets.docpreview import DocPreview
+
+            self._preview = DocPreview(id="docs-preview")
+            await self.query_one("#docs-preview-pane").mount(self._preview)
+        await self._preview.show(text)
 
     def action_toggle_preview(self) -> None:
         """``ctrl+t``: show or hide the preview (hidden by default below 100 columns)."""
@@ -357,7 +364,8 @@ class DocsScreen(CatalogScreen):
     def action_revisions(self) -> None:
         """``ctrl+r``: the revision list, with diffs against the editor's current text."""
         self.app.push_screen(DocRevisionsScreen(self.ref, kind=self.kind, target=self.target,
-                                                editor_text=self.editor.text))
+                                                editor_text=self.editor.text,
+                                                editor_modified=self.modified))
 
     def action_back(self) -> None:
         """``escape``: leave, asking first when there are unsaved changes."""

@@ -1,6 +1,8 @@
-"""Small pickers: the sort order of the versions table."""
+"""Small pickers: the sort order and the metric columns of the versions table."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from rich.text import Text
 from textual import on
@@ -8,10 +10,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import OptionList, Static
+from textual.widgets import OptionList, SelectionList, Static
 from textual.widgets.option_list import Option
 
 from ...core.catalog import metric_direction
+from ..columns import save_columns
 from ..widgets.text import lit
 
 
@@ -59,3 +62,65 @@ class SortPicker(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class ColumnPicker(ModalScreen[list[str] | None]):
+    """Choose the metric columns of a model's table (space toggles, enter saves, esc cancels)."""
+
+    BINDINGS = [Binding("enter", "save", "Save", id="columns.save", priority=True),
+                Binding("escape", "cancel", "Cancel", id="columns.cancel")]
+    DEFAULT_CSS = """
+    ColumnPicker > Vertical { width: 44; height: auto; max-height: 80%; }
+    ColumnPicker SelectionList { height: auto; max-height: 16; border: none; }
+    """
+
+    def __init__(self, model: str, metric_keys: list[str], current: list[str]):
+        super().__init__()
+        self.model = model
+        self.current = current
+        # The current columns first, in their order, then every other metric of the model.
+        self.keys = current + [key for key in metric_keys if key not in current]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(Text.assemble(("Columns of ", "bold"), lit(self.model, "bold")),
+                         classes="dialog-title")
+            yield SelectionList[str](*[(lit(key), key, key in self.current) for key in self.keys])
+            yield Static(Text("space toggles · enter saves · esc cancels", style="dim"))
+
+    def on_mount(self) -> None:
+        selection = self.query_one(SelectionList)
+        selection.highlighted = 0
+        selection.focus()
+
+    def action_save(self) -> None:
+        """``enter``: the checked metrics, in the list's order."""
+        checked = set(self.query_one(SelectionList).selected)
+        self.dismiss([key for key in self.keys if key in checked])
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+async def choose_columns(screen: Any) -> None:
+    """Browse's ``C``: pick the selected model's metric columns, save them, reload the table.
+
+    The dialog answers through a callback, not ``push_screen_wait``: no worker stays pending
+    while it is open.
+    """
+    model = screen.model
+    if model is None:
+        screen.app.notify("choose a model first: columns are kept per model", markup=False)
+        return
+    every = await screen.db(screen.catalog.metric_keys, model=model)
+
+    async def save(chosen: list[str]) -> None:
+        path = await screen.db(save_columns, screen.catalog.path, model, chosen)
+        screen.app.notify(f"columns of {model} saved in {path}", markup=False)
+        screen.load_versions(keep=True)
+
+    def answered(chosen: list[str] | None) -> None:
+        if chosen is not None:
+            screen.run_worker(save(chosen), group="columns", exit_on_error=False)
+
+    screen.app.push_screen(ColumnPicker(model, every, screen.metric_keys), answered)

@@ -1,5 +1,8 @@
 """Documentation text in the app: an editor that never sends control characters to the
-terminal, a preview that renders Markdown (never Rich markup), and coloured unified diffs.
+terminal, the text a preview renders, and coloured unified diffs.
+
+The preview widget itself lives in ``docpreview`` so that opening the editor at 80 columns
+(no preview) never imports Textual's Markdown widget and its parser.
 
 The editor must keep the user's text exactly (saving is byte-for-byte what was typed or
 loaded), so control characters are replaced *for display only*: each one becomes a visible
@@ -13,7 +16,7 @@ import re
 
 from rich.text import Text
 from textual.reactive import Reactive, reactive
-from textual.widgets import Markdown, TextArea
+from textual.widgets import TextArea
 
 from ...display import safe
 
@@ -71,17 +74,6 @@ def preview_source(text: str) -> str:
     also keeps escape sequences in a document from reaching the terminal.
     """
     return safe(text.replace("\r\n", "\n").replace("\r", "\n"), keep_newlines=True)
-
-
-class DocPreview(Markdown):
-    """The live preview of a document (links are not opened from here)."""
-
-    def __init__(self, *, id: str | None = None, classes: str | None = None):
-        super().__init__("", id=id, classes=classes, open_links=False)
-
-    async def show(self, text: str) -> None:
-        """Render ``text`` (user Markdown) as Markdown."""
-        await self.update(preview_source(text))
 
 
 def unified_diff(old: str, new: str, old_label: str, new_label: str) -> str:
