@@ -6,6 +6,7 @@ reopened with a frozen clock for the app, so ages and snapshots never change.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -94,14 +95,34 @@ def make_app(catalog: Catalog, **kwargs):
     return MltuiApp(catalog, **kwargs)
 
 
-async def settle(pilot, rounds: int = 3) -> None:
-    """Let workers finish and the screen repaint (deterministic snapshots and assertions)."""
+async def settle(pilot, rounds: int = 3, timeout: float = 10.0) -> None:
+    """Let workers finish, pending one-shot timers fire (the detail pane and the docs preview
+    follow after a short rest) and the screen repaint, so assertions and snapshots are
+    deterministic however loaded the machine is."""
     for _ in range(rounds):
         await pilot.pause()
         await pilot.app.workers.wait_for_complete()
     await pilot.pause(0.05)
+    deadline = time.monotonic() + timeout
+    while _pending_one_shot_timers(pilot.app) and time.monotonic() < deadline:
+        await pilot.pause(0.05)
+        await pilot.app.workers.wait_for_complete()
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
+
+
+def _pending_one_shot_timers(app) -> bool:
+    """Whether a short `set_timer` (repeat=0, under a second: a debounce) on the app, its
+    screen or a widget has yet to fire. Intervals never finish, and long timers (a toast's
+    timeout) are part of what the screen shows, so neither is waited for."""
+    pumps = [app, app.screen, *app.screen.walk_children()]
+    for pump in pumps:
+        for timer in list(getattr(pump, "_timers", ())):
+            task = timer._task
+            if (timer._repeat == 0 and timer._interval < 1.0 and task is not None
+                    and not task.done()):
+                return True
+    return False
 
 
 def screen_text(app) -> str:
