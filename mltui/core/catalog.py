@@ -34,6 +34,7 @@ from .ingest import IngestMixin
 from .registry_import import RegistryImportMixin
 from .details import EXPORT_TABLES, DetailsMixin
 from .lineage import LineageMixin
+from .verify import VerifyMixin
 from .listing import ListingMixin
 from .registry import RegistryMixin
 from .rows import metric_direction, rows_of
@@ -121,7 +122,8 @@ def default_actor() -> str:
 
 
 class Catalog(ListingMixin, DetailsMixin, AuditMixin, RegistryMixin, IngestMixin, RegistryImportMixin,
-              LineageMixin, DocsMixin, HooksMixin, CheckoutMixin, ObserveMixin, MonitorMixin):
+              LineageMixin, VerifyMixin, DocsMixin, HooksMixin, CheckoutMixin, ObserveMixin,
+              MonitorMixin):
     """A handle on one catalog file; safe to use from several threads (one connection each)."""
 
     def __init__(self, path: Path, *, clock: Callable[[], float] | None = None,

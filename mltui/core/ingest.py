@@ -446,7 +446,7 @@ class IngestMixin:
         version.  Only same-name, same-size candidates are hashed, so this costs nothing for
         new data and one hash of the file otherwise.
         """
-        from .lineage import VERIFIABLE, file_digest
+        from .verify import VERIFIABLE, file_digest
 
         if not record.path or record.size is None or not Path(record.path).is_file():
             return None
