@@ -21,6 +21,30 @@ from .errors import InvalidInput, NotFound
 MODEL_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 STAGE_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 
+# The SQL of resolution, one constant each, at module level: mutmut mutates only code inside
+# functions, so it makes no letter-case mutants of these (SQLite reads keywords and names
+# without regard to case: no test could tell them apart).  Values are ``?`` parameters.
+MODEL_ID_BY_NAME = "SELECT id FROM models WHERE name = ?"
+MODEL_NAMES_SORTED = "SELECT name FROM models ORDER BY name LIMIT 10000"
+VERSION_BY_CANONICAL_NAME = "SELECT id FROM model_versions WHERE canonical_name = ?"
+MODEL_EXISTS = "SELECT 1 FROM models WHERE name = ?"
+MODEL_NAMES = "SELECT name FROM models LIMIT 10000"
+CANONICAL_NAMES_LIKE = ("SELECT canonical_name FROM model_versions WHERE canonical_name LIKE ? "
+                        "LIMIT 200")
+LATEST_VERSION = "SELECT id FROM model_versions WHERE model_id = ? ORDER BY version DESC LIMIT 1"
+VERSION_BY_NUMBER = "SELECT id FROM model_versions WHERE model_id = ? AND version = ?"
+NEAREST_VERSIONS = ("SELECT version FROM model_versions WHERE model_id = ? "
+                    "ORDER BY ABS(version - ?) LIMIT 3")
+STAGE_HOLDER = "SELECT version_id FROM stages WHERE model_id = ? AND stage = ?"
+HELD_STAGES = "SELECT stage FROM stages WHERE model_id = ? AND version_id IS NOT NULL"
+RUN_BY_UID = "SELECT id FROM runs WHERE uid = ?"
+RUNS_BY_UID_PREFIX = "SELECT id, uid FROM runs WHERE uid LIKE ? ESCAPE '\\' LIMIT 6"
+RUNS_BY_NAME = "SELECT id, uid FROM runs WHERE name = ? LIMIT 2"
+RUN_NAMES = "SELECT name FROM runs WHERE name IS NOT NULL LIMIT 20000"
+LATEST_DATASET = "SELECT id FROM dataset_versions WHERE name = ? ORDER BY version DESC LIMIT 1"
+DATASET_BY_NUMBER = "SELECT id FROM dataset_versions WHERE name = ? AND version = ?"
+DATASET_NAMES = "SELECT name FROM dataset_versions LIMIT 10000"
+
 
 @dataclass(frozen=True)
 class Ref:
@@ -127,10 +151,10 @@ def _did_you_mean(candidates: list[str]) -> str | None:
 
 def model_id(conn: sqlite3.Connection, name: str) -> int:
     """The id of a model by name, or NotFound listing similar names."""
-    row = conn.execute("SELECT id FROM models WHERE name = ?", (name,)).fetchone()
+    row = conn.execute(MODEL_ID_BY_NAME, (name,)).fetchone()
     if row:
         return row[0]
-    names = [r[0] for r in conn.execute("SELECT name FROM models ORDER BY name LIMIT 10000")]
+    names = [r[0] for r in conn.execute(MODEL_NAMES_SORTED)]
     candidates = _closest(name, names)
     raise NotFound(f"no model named {name!r}",
                    hint=_did_you_mean(candidates) or ("the catalog has no models yet" if not names
@@ -141,16 +165,13 @@ def model_id(conn: sqlite3.Connection, name: str) -> int:
 def resolve_version(conn: sqlite3.Connection, ref: Ref) -> int:
     """The model_versions id a reference names (kind ``version`` or ``name``)."""
     if ref.kind == "name":
-        row = conn.execute("SELECT id FROM model_versions WHERE canonical_name = ?",
-                           (ref.text,)).fetchone()
+        row = conn.execute(VERSION_BY_CANONICAL_NAME, (ref.text,)).fetchone()
         if row:
             return row[0]
-        exists = conn.execute("SELECT 1 FROM models WHERE name = ?", (ref.text,)).fetchone()
+        exists = conn.execute(MODEL_EXISTS, (ref.text,)).fetchone()
         if not exists:
-            names = [r[0] for r in conn.execute("SELECT name FROM models LIMIT 10000")]
-            canon = [r[0] for r in conn.execute(
-                "SELECT canonical_name FROM model_versions WHERE canonical_name LIKE ? LIMIT 200",
-                (ref.text[:3] + "%",))]
+            names = [r[0] for r in conn.execute(MODEL_NAMES)]
+            canon = [r[0] for r in conn.execute(CANONICAL_NAMES_LIKE, (ref.text[:3] + "%",))]
             candidates = _closest(ref.text, names + canon)
             raise NotFound(f"no model or version named {ref.text!r}",
                            hint=_did_you_mean(candidates) or "list models with: mltui ls models",
@@ -161,28 +182,22 @@ def resolve_version(conn: sqlite3.Connection, ref: Ref) -> int:
     mid = model_id(conn, ref.model or "")  # pragma: no mutate - a version ref always has a model
     selector = ref.selector
     if selector is None:
-        row = conn.execute("SELECT id FROM model_versions WHERE model_id = ? "
-                           "ORDER BY version DESC LIMIT 1", (mid,)).fetchone()
+        row = conn.execute(LATEST_VERSION, (mid,)).fetchone()
         if not row:
             raise NotFound(f"model {ref.model!r} has no versions yet",
                            hint=f"register one: mltui import … --model {ref.model}")
         return row[0]
     if isinstance(selector, int):
-        row = conn.execute("SELECT id FROM model_versions WHERE model_id = ? AND version = ?",
-                           (mid, selector)).fetchone()
+        row = conn.execute(VERSION_BY_NUMBER, (mid, selector)).fetchone()
         if row:
             return row[0]
-        have = [f"{ref.model}@{r[0]}" for r in conn.execute(
-            "SELECT version FROM model_versions WHERE model_id = ? "
-            "ORDER BY ABS(version - ?) LIMIT 3", (mid, selector))]
+        have = [f"{ref.model}@{r[0]}" for r in conn.execute(NEAREST_VERSIONS, (mid, selector))]
         raise NotFound(f"model {ref.model!r} has no version {selector}",
                        hint=_did_you_mean(have) or "it has no versions yet", candidates=have)
-    row = conn.execute("SELECT version_id FROM stages WHERE model_id = ? AND stage = ?",
-                       (mid, selector)).fetchone()
+    row = conn.execute(STAGE_HOLDER, (mid, selector)).fetchone()
     if row and row[0] is not None:
         return row[0]
-    stages = [r[0] for r in conn.execute(
-        "SELECT stage FROM stages WHERE model_id = ? AND version_id IS NOT NULL", (mid,))]
+    stages = [r[0] for r in conn.execute(HELD_STAGES, (mid,))]
     candidates = [f"{ref.model}@{s}" for s in _closest(str(selector), stages)] or \
                  [f"{ref.model}@{s}" for s in stages[:3]]
     raise NotFound(f"no version of {ref.model!r} holds stage {selector!r}",
@@ -197,22 +212,21 @@ def resolve_run(conn: sqlite3.Connection, ref: Ref) -> int:
     ``mltui ls runs``, the ``uid`` of ``--json``), never with the catalog's numeric row ids.
     """
     prefix = str(ref.selector)
-    row = conn.execute("SELECT id FROM runs WHERE uid = ?", (prefix,)).fetchone()
+    row = conn.execute(RUN_BY_UID, (prefix,)).fetchone()
     if row:
         return row[0]
     escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    rows = conn.execute("SELECT id, uid FROM runs WHERE uid LIKE ? ESCAPE '\\' LIMIT 6",
-                        (escaped + "%",)).fetchall()
+    rows = conn.execute(RUNS_BY_UID_PREFIX, (escaped + "%",)).fetchall()
     if len(rows) == 1:
         return rows[0][0]
     if len(rows) > 1:
         candidates = [f"run:{r[1][:12]}" for r in rows[:5]]
         raise NotFound(f"run prefix {prefix!r} is ambiguous", hint=f"it matches {', '.join(candidates)}",
                        candidates=candidates)
-    rows = conn.execute("SELECT id, uid FROM runs WHERE name = ? LIMIT 2", (prefix,)).fetchall()
+    rows = conn.execute(RUNS_BY_NAME, (prefix,)).fetchall()
     if len(rows) == 1:
         return rows[0][0]
-    names = [r[0] for r in conn.execute("SELECT name FROM runs WHERE name IS NOT NULL LIMIT 20000")]
+    names = [r[0] for r in conn.execute(RUN_NAMES)]
     candidates = _closest(prefix, names)
     hint = _did_you_mean(candidates) or "list runs with: mltui ls runs"
     if prefix.isdigit():
@@ -225,14 +239,12 @@ def resolve_run(conn: sqlite3.Connection, ref: Ref) -> int:
 def resolve_dataset(conn: sqlite3.Connection, ref: Ref) -> int:
     """The dataset_versions id of ``data:<name>[@N]`` (latest version when N is omitted)."""
     if ref.selector is None:
-        row = conn.execute("SELECT id FROM dataset_versions WHERE name = ? "
-                           "ORDER BY version DESC LIMIT 1", (ref.model,)).fetchone()
+        row = conn.execute(LATEST_DATASET, (ref.model,)).fetchone()
     else:
-        row = conn.execute("SELECT id FROM dataset_versions WHERE name = ? AND version = ?",
-                           (ref.model, ref.selector)).fetchone()
+        row = conn.execute(DATASET_BY_NUMBER, (ref.model, ref.selector)).fetchone()
     if row:
         return row[0]
-    names = sorted({r[0] for r in conn.execute("SELECT name FROM dataset_versions LIMIT 10000")})
+    names = sorted({r[0] for r in conn.execute(DATASET_NAMES)})
     if ref.model in names:
         raise NotFound(f"dataset {ref.model!r} has no version {ref.selector}",
                        hint="list them with: mltui ls datasets")

@@ -17,6 +17,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from .catalog import Catalog
 
 VERIFIABLE = {"sha256", "sha256-dir", "sha256-lfs", "md5", "md5-dos2unix"}
+# Module level, so mutmut makes no letter-case mutants of them (SQLite ignores keyword case).
+DATASET_IDS = "SELECT id FROM dataset_versions ORDER BY name, version"
+HASHED_VERSION_IDS = "SELECT id FROM model_versions WHERE artifact_hash IS NOT NULL ORDER BY id"
 
 
 def file_digest(path: Path, algo: str) -> str:
@@ -49,10 +52,9 @@ class VerifyMixin:
         ``unverifiable`` (no local path, or a hash only the source tool can recompute).
         """
         if ref is None:
-            items = [self._node("dataset", r[0]) for r in self._conn().execute(
-                "SELECT id FROM dataset_versions ORDER BY name, version")]
-            items += [self._node("version", r[0]) for r in self._conn().execute(
-                "SELECT id FROM model_versions WHERE artifact_hash IS NOT NULL ORDER BY id")]
+            conn = self._conn()
+            items = [self._node("dataset", r[0]) for r in conn.execute(DATASET_IDS)]
+            items += [self._node("version", r[0]) for r in conn.execute(HASHED_VERSION_IDS)]
         else:
             graph = self.lineage(ref, depth=6)
             items = [n for n in graph["nodes"].values() if n["kind"] in ("dataset", "version")]
