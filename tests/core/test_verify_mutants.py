@@ -146,6 +146,13 @@ def test_dataset_for_a_folder(tmp_path) -> None:
         "sha256-dir", 4, 1, None)
 
 
+def test_table_header_keeps_line_ends_inside_quoted_names(tmp_path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_bytes(b'"first\r\nname",b\r\n1,"x\ry"\r\n2,3\r\n')
+    assert dataset_for(path).columns == ["first\r\nname", "b"]
+    assert dataset_for(path).row_count == 2
+
+
 def test_table_shape_of_a_missing_file_is_unknown(tmp_path) -> None:
     assert hashing._table_shape(tmp_path / "gone.csv", ",") == (None, None)
 
@@ -231,6 +238,14 @@ def test_verify_lists_datasets_by_name_and_version_then_artifacts(catalog, tmp_p
     labels = [(r["label"], r["status"]) for r in catalog.verify()]
     assert labels == [("data:alpha@1", "ok"), ("data:zeta@1", "changed"), ("data:zeta@2", "ok"),
                       ("m@1", "ok")]
+
+
+def test_verify_of_a_reference_reaches_six_links_upstream(catalog, tmp_path) -> None:
+    # m@8 was fine-tuned from m@7, … from m@1: m@1 is seven links away, m@2 six.
+    for n in range(1, 9):
+        catalog.register("m", run=catalog.log_run(f"r{n}"), base=f"m@{n - 1}" if n > 1 else None)
+    versions = {r["label"] for r in catalog.verify("m@8") if r["kind"] == "version"}
+    assert versions == {f"m@{n}" for n in range(2, 9)}
 
 
 def test_verify_of_a_reference_covers_its_lineage_only(catalog, tmp_path) -> None:
