@@ -27,13 +27,19 @@ class TickingClock:
         return self.start + self.step * next(self._counter)
 
 
+_DEMO_HOMES = itertools.count()
+
+
 @pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch, tmp_path):
+def _isolated_env(monkeypatch, tmp_path_factory):
     """No test sees the developer's catalog, user name or demo folder."""
     monkeypatch.delenv("MLTUI_CATALOG", raising=False)
     monkeypatch.setenv("MLTUI_USER", "tester")
     monkeypatch.setenv("MLTUI_BUSY_TIMEOUT", "0.3")
-    monkeypatch.setenv("MLTUI_DEMO_HOME", str(tmp_path / "demo-home"))
+    # A folder of its own per test, made only if the test builds the demo: most tests never
+    # do, and a tmp_path for each would cost every test a directory.
+    demo_home = tmp_path_factory.getbasetemp() / "demo-homes" / str(next(_DEMO_HOMES))
+    monkeypatch.setenv("MLTUI_DEMO_HOME", str(demo_home))
     monkeypatch.setenv("NO_COLOR", "1")
 
 

@@ -1,0 +1,60 @@
+"""A pytest plugin for mutmut runs only (``-p tests.core.mutmut_order`` in ``[tool.mutmut]
+pytest_add_cli_args``): run first the tests that killed earlier mutants of the same function.
+
+mutmut runs, for each mutant, the tests that call the mutated function, fastest first, and stops
+at the first failure (``-x``).  A mutant is usually killed by the same few tests as the other
+mutants of its function, but those are rarely the fastest: a mutant of the filter parser's
+``comparison`` ran ~150 passing tests before the one that failed.  So each failure is recorded
+(one line per failing test in ``mutants/mutmut-kills/<function>``), and the next mutant of that
+function runs the tests that failed most often first, then the rest in mutmut's order.  The
+same tests run, so a survivor is still run against every one of them; only the order changes.
+
+Inactive outside a mutant's run (mutmut sets ``MUTANT_UNDER_TEST`` to ``<function>__mutmut_<n>``;
+the stats and clean runs use other values).  It is not a test; pytest does not collect it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from pathlib import Path
+
+_KILLS: Path | None = None
+
+
+def _function() -> str | None:
+    """The mutated function of this run (``mltui.core.gates.x_evaluate``), or None."""
+    mutant = os.environ.get("MUTANT_UNDER_TEST", "")
+    return mutant.rsplit("__mutmut_", 1)[0] if "__mutmut_" in mutant else None
+
+
+def pytest_configure(config) -> None:
+    """Remember where the kills are kept: ``mutmut-kills/`` in mutmut's working copy (the cwd)."""
+    global _KILLS
+    _KILLS = Path.cwd() / "mutmut-kills"
+
+
+def pytest_collection_modifyitems(session, config, items) -> None:
+    """Tests that killed mutants of this function first (stable: mutmut's order otherwise)."""
+    function = _function()
+    if function is None or _KILLS is None:
+        return
+    try:
+        kills = Counter((_KILLS / function).read_text().splitlines())
+    except OSError:
+        return
+    items.sort(key=lambda item: -kills[item.nodeid])
+
+
+def pytest_runtest_logreport(report) -> None:
+    """Record a failing test against the mutated function (one short O_APPEND write: safe with
+    the other worker writing too)."""
+    function = _function()
+    if function is None or _KILLS is None or not report.failed:
+        return
+    _KILLS.mkdir(exist_ok=True)
+    fd = os.open(_KILLS / function, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, (report.nodeid + "\n").encode())
+    finally:
+        os.close(fd)
