@@ -417,3 +417,17 @@ def test_param_sort_orders_numbers_numerically(cat) -> None:
     assert names == ["three", "one", "four"]
     names = [r["name"] for r in cat.runs(cat.run_ids(sort="-params.lr")) if r["name"] != "two"]
     assert names == ["four", "one", "three"]
+
+
+def test_nesting_is_limited_to_64_levels() -> None:
+    inner = "tags.a = 'x'"
+    assert parse_filter("(" * 64 + inner + ")" * 64) == parse_filter(" " * 64 + inner)
+    assert parse_filter(" and ".join([f"({inner})"] * 70)) is not None  # siblings do not nest
+    text = "(" * 65 + inner + ")" * 65
+    with pytest.raises(FilterError) as info:
+        parse_filter(text)
+    assert (info.value.column, info.value.reason, info.value.text) == (
+        65, "filter too deeply nested (max 64)", text)
+    with pytest.raises(FilterError) as info:
+        parse_filter("not " * 65 + inner)
+    assert info.value.column == 257  # the 65th "not"

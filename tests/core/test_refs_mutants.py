@@ -215,3 +215,12 @@ def test_dataset_errors_read_exactly(catalog, tmp_path) -> None:
     err = _missing(catalog.resolve_dataset, "data:reviewz")
     assert (err.one_line(), err.candidates) == (
         "no dataset named 'reviewz'; did you mean data:reviews?", ["data:reviews"])
+
+
+def test_a_run_named_almost_right_is_suggested(catalog) -> None:
+    catalog.log_run("baseline", uid="0a1b2c")
+    catalog.log_run("tuned", uid="3d4e5f")
+    err = _missing(catalog.resolve_run, "run:baselin")
+    assert (err.one_line(), err.candidates) == (
+        "no run matches 'baselin'; did you mean baseline?", ["baseline"])
+    assert catalog.resolve_run("run:0a") == catalog.resolve_run("run:baseline")

@@ -376,3 +376,16 @@ def test_gate_listing_adding_and_removing(seeded) -> None:
     assert err.one_line() == "fraud has no gate 999; list them: mltui gate list fraud"
     err = _error(NotFound, seeded.remove_gate, "fraud", "metrics.nope > 1")
     assert err.one_line() == "fraud has no gate 'metrics.nope > 1'; list them: mltui gate list fraud"
+
+
+def test_a_gate_id_is_up_to_18_digits(seeded) -> None:
+    # 18 digits always fit SQLite's integers; 19 may not, so such text is a rule, never an id.
+    gate_id = seeded._conn().execute("SELECT min(id) FROM gates").fetchone()[0]
+    with seeded._write() as conn:
+        conn.execute("UPDATE gates SET id = ? WHERE id = ?", (10 ** 17, gate_id))
+    with pytest.raises(NotFound) as info:
+        seeded.remove_gate("fraud", "9" * 19)
+    assert info.value.one_line() == f"fraud has no gate '{'9' * 19}'; list them: mltui gate list fraud"
+    seeded.remove_gate("fraud", str(10 ** 17))
+    assert seeded._conn().execute("SELECT count(*) FROM gates WHERE id = ?",
+                                  (10 ** 17,)).fetchone()[0] == 0
