@@ -94,8 +94,7 @@ def dataset_for(path: Path, *, name: str | None = None, uri_raw: str | None = No
 
 def _table_shape(path: Path, delimiter: str) -> tuple[int | None, list[str] | None]:
     try:
-        with open(path, newline="",
-                  encoding="utf-8-sig") as handle:  # pragma: no mutate - codec names ignore case
+        with open(path, newline="", encoding="utf-8-sig") as handle:  # pragma: no mutate - "UTF-8-SIG" is the same codec
             reader = csv.reader(handle, delimiter=delimiter)
             header = next(reader, None)
             rows = sum(1 for _ in reader)

@@ -219,7 +219,7 @@ def resolve_run(conn: sqlite3.Connection, ref: Ref) -> int:
     rows = conn.execute(RUNS_BY_UID_PREFIX, (escaped + "%",)).fetchall()
     if len(rows) == 1:
         return rows[0][0]
-    if len(rows) > 1:
+    if rows:  # more than one
         candidates = [f"run:{r[1][:12]}" for r in rows[:5]]
         raise NotFound(f"run prefix {prefix!r} is ambiguous", hint=f"it matches {', '.join(candidates)}",
                        candidates=candidates)
