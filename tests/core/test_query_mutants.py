@@ -431,3 +431,10 @@ def test_nesting_is_limited_to_64_levels() -> None:
     with pytest.raises(FilterError) as info:
         parse_filter("not " * 65 + inner)
     assert info.value.column == 257  # the 65th "not"
+
+
+@pytest.mark.parametrize(("text", "value"), [("params.f = false", "false"),
+                                             ("params.f = TRUE", "true"),
+                                             ("params.f in (False, 'x')", ["false", "x"])])
+def test_true_and_false_are_values_in_any_case(text, value) -> None:
+    assert parse_filter(text).value == value
