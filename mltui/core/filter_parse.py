@@ -239,7 +239,9 @@ class _Parser:
 
     # helpers
     def peek(self, offset: int = 0) -> Token:
-        return self.tokens[min(self.i + offset, len(self.tokens) - 1)]
+        # Clamped to END; "+ 1" would differ only when peeking past END, which no caller does
+        # (peek(1) is read from a field, never from END; peek(2) only after a "not" before END).
+        return self.tokens[min(self.i + offset, len(self.tokens) - 1)]  # pragma: no mutate - see above
 
     def take(self) -> Token:
         token = self.tokens[self.i]
@@ -340,7 +342,7 @@ class _Parser:
         if not key:
             raise self.error(field_token, f"{entity}. needs a key, e.g. {entity}.f1")
         op_token = self.peek()
-        negate = False
+        negate = False  # pragma: no mutate - None is as false: only read by "if negate"
         if self.is_kw(op_token, "not"):
             self.take()
             negate = True
@@ -369,7 +371,7 @@ class _Parser:
                            field_token.pos)
         if self.is_kw(op_token, "is"):
             self.take()
-            is_not = False
+            is_not = False  # pragma: no mutate - None is as false: only read by "if is_not"
             if self.is_kw(self.peek(), "not"):
                 self.take()
                 is_not = True

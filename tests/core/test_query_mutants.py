@@ -431,6 +431,13 @@ def test_nesting_is_limited_to_64_levels() -> None:
     with pytest.raises(FilterError) as info:
         parse_filter("not " * 65 + inner)
     assert info.value.column == 257  # the 65th "not"
+    # leaving a group or a "not" gives its level back exactly
+    for closed in (f"({inner}) and ", f"not {inner} and "):
+        assert parse_filter(closed + "(" * 64 + inner + ")" * 64) is not None
+        assert parse_filter(closed + "not " * 64 + inner) is not None
+        for deep in ("(" * 65 + inner + ")" * 65, "not " * 65 + inner):
+            with pytest.raises(FilterError, match=r"too deeply nested"):
+                parse_filter(closed + deep)
 
 
 @pytest.mark.parametrize(("text", "value"), [("params.f = false", "false"),
@@ -438,3 +445,16 @@ def test_nesting_is_limited_to_64_levels() -> None:
                                              ("params.f in (False, 'x')", ["false", "x"])])
 def test_true_and_false_are_values_in_any_case(text, value) -> None:
     assert parse_filter(text).value == value
+
+
+@pytest.mark.parametrize(("text", "column"), [("", 1), ("   ", 4)])
+def test_an_empty_filter_reads_exactly(text, column) -> None:
+    with pytest.raises(FilterError) as info:
+        parse_filter(text)
+    assert (info.value.one_line(), info.value.column) == (
+        f"bad filter at column {column}: the filter is empty; the filter is empty", column)
+
+
+def test_a_quoted_phrase_joins_by_and() -> None:
+    assert parse_filter("tags.a = 'x' 'fraud detector'") == BoolOp("and", [
+        Compare("tags", "a", "=", "x", 0), Words(["fraud detector"], 13)])
