@@ -323,7 +323,7 @@ def parse_sort(text: str | None, scope: str = "versions") -> SortKey | None:
         info = ATTRIBUTES.get(key)
         if info is None or info[2] == "stage" or info[0 if scope == "versions" else 1] is None:  # pragma: no mutate - stage has no column either
             known = sorted(k for k, v in ATTRIBUTES.items()
-                           if v[2] != "stage" and v[0 if scope == "versions" else 1])  # pragma: no mutate - stage has no column either
+                           if v[0 if scope == "versions" else 1])  # stage has no column: not listed
             raise InvalidInput(f"cannot sort by {text.strip()!r}",
                                hint=f"sort by metrics.<key>, params.<key> or one of {', '.join(known)}")
     elif entity not in ("metrics", "params"):

@@ -370,9 +370,10 @@ class RegistryMixin:
         stage = refs_mod.normalize_stage(stage)
         reason = (reason or "").strip() or None
         mid = self.model_id(model)
+        # Nothing to roll back plans (None, None): no change, so no before hook runs.  A
+        # cleared stage plans (None, vN): bringing vN back is a deployment, and its hooks run.
         planned = self.rollback_target(model, stage) or (None, None)
-        change = self._before_stage_change("rollback", model, stage, *planned, reason, actor,
-                                           run=planned[0] is not None)
+        change = self._before_stage_change("rollback", model, stage, *planned, reason, actor)
         with self._write() as conn:
             # Rollback replays the stage history: an edited history would restore the wrong
             # version, so it must be the one mltui wrote.

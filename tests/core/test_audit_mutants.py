@@ -210,6 +210,23 @@ def test_strict_verify_names_the_catalog_and_the_first_link(catalog) -> None:
     assert info.value.hint == "compare with a backup copy (catalog.db.bak-*) to see what changed"
 
 
+def test_rollback_over_an_edited_history_reads_exactly(seeded) -> None:
+    seeded.promote("fraud@1", reason="ok")
+    seeded.promote("fraud@2", reason="ok")
+    path = seeded.path
+    seeded.close()
+    conn = sqlite3.connect(str(path), isolation_level=None)
+    conn.execute("DROP TRIGGER stage_history_no_update")
+    conn.execute("UPDATE stage_history SET reason = 'forged' WHERE id = 1")
+    conn.close()
+    with open_catalog(path) as cat, pytest.raises(HistoryBroken) as info:
+        cat.rollback("fraud")
+    assert info.value.one_line() == (
+        "refusing to roll back fraud@production: stage_history row 1 was changed after it was "
+        "written (its hash does not match its content); promote the version you want "
+        "explicitly, and see `mltui verify --history`")
+
+
 def test_an_event_records_every_field(catalog) -> None:
     with catalog._write() as conn:
         catalog._event(conn, "act", "version", 4, "m@4", before={"b": 2, "a": 1}, after=[1],

@@ -458,3 +458,9 @@ def test_an_empty_filter_reads_exactly(text, column) -> None:
 def test_a_quoted_phrase_joins_by_and() -> None:
     assert parse_filter("tags.a = 'x' 'fraud detector'") == BoolOp("and", [
         Compare("tags", "a", "=", "x", 0), Words(["fraud detector"], 13)])
+
+
+def test_an_unknown_scope_is_a_programming_error_naming_it() -> None:
+    with pytest.raises(ValueError) as info:
+        compile_filter("tags.a = 'x'", "bogus")
+    assert info.value.args == ("bogus",)

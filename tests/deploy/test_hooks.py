@@ -242,3 +242,27 @@ def test_history_shows_hook_runs_under_their_entry(seeded, project, catalog_path
     assert "hook after" in text and "exit 3: " in text
     rows = json_mod.loads(run_cli(["history", "--json"], catalog_path).stdout)
     assert rows[0]["hooks"][0]["exit_code"] == 3
+
+
+def test_rollback_hooks_get_the_stage_model_reason_and_actor(seeded, project):
+    seeded.promote("fraud@1", "staging")
+    seeded.promote("fraud@2", "staging")
+    project.write(_hooks("staging", before=[project.recorder], after=[project.recorder]))
+    seeded.rollback("fraud", "Staging", reason="bad canary", actor="ops-bot")
+    envs = [c["env"] for c in project.calls()]
+    assert [(e["MLTUI_PHASE"], e["MLTUI_ACTION"], e["MLTUI_MODEL"], e["MLTUI_STAGE"],
+             e["MLTUI_VERSION"], e["MLTUI_PREVIOUS_VERSION"], e["MLTUI_REASON"], e["MLTUI_ACTOR"])
+            for e in envs] == [
+        (phase, "rollback", "fraud", "staging", "1", "2", "bad canary", "ops-bot")
+        for phase in ("before", "after")]
+
+
+def test_rollback_after_a_clear_runs_the_before_hooks(seeded, project):
+    # The stage was cleared; rolling back brings fraud@1 back: a deployment like any other.
+    seeded.promote("fraud@1", "production")
+    seeded.clear_stage("fraud", "production")
+    project.write(_hooks("production", before=[project.recorder]))
+    result = seeded.rollback("fraud", "production")
+    assert result["to"] == "fraud@1"
+    assert [(c["env"]["MLTUI_VERSION"], c["env"]["MLTUI_PREVIOUS_VERSION"])
+            for c in project.calls()] == [("1", "")]
