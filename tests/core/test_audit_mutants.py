@@ -137,8 +137,11 @@ def test_each_broken_link_is_named_with_its_reason() -> None:
         "table": "events", "id": 1,
         "reason": "events row 1 has no hash (it was not written by mltui)"}
     conn = chained(3)
-    conn.execute("UPDATE events SET prev_hash = ? WHERE id = 1", ("f" * 64,))
-    assert verify_table(conn, "events")["id"] == 1  # the first row must follow GENESIS
+    conn.execute("DELETE FROM events WHERE id = 1")  # the first row must follow GENESIS
+    assert verify_table(conn, "events") == {
+        "table": "events", "id": 2,
+        "reason": "events row 2 does not follow the row before it (a row was removed or "
+                  "inserted)"}
 
 
 def test_the_head_finds_rows_cut_off_or_added() -> None:
@@ -225,6 +228,17 @@ def test_rollback_over_an_edited_history_reads_exactly(seeded) -> None:
         "refusing to roll back fraud@production: stage_history row 1 was changed after it was "
         "written (its hash does not match its content); promote the version you want "
         "explicitly, and see `mltui verify --history`")
+
+
+def test_a_stage_move_at_a_given_time_records_it(seeded) -> None:
+    # Imports replay stage changes at the time the source recorded them.
+    mid = seeded.model_id("fraud")
+    with seeded._write() as conn:
+        seeded._move_stage(conn, mid, "production", None, seeded.resolve("fraud@1"), "import",
+                           None, None, False, None, at=1234.5)
+    at, override = seeded._conn().execute(
+        "SELECT at, override FROM stage_history ORDER BY id DESC LIMIT 1").fetchone()
+    assert at == 1234.5 and "real_at" in json.loads(override)
 
 
 def test_an_event_records_every_field(catalog) -> None:
