@@ -224,3 +224,12 @@ def test_a_run_named_almost_right_is_suggested(catalog) -> None:
     assert (err.one_line(), err.candidates) == (
         "no run matches 'baselin'; did you mean baseline?", ["baseline"])
     assert catalog.resolve_run("run:0a") == catalog.resolve_run("run:baseline")
+
+
+def test_version_numbers_have_at_most_18_digits() -> None:
+    assert parse_ref("m@" + "9" * 18).selector == 10 ** 18 - 1
+    raw = "a-model-with-a-long-name@" + "1" * 19
+    with pytest.raises(InvalidInput) as info:
+        parse_ref(raw)
+    assert info.value.one_line() == (f"version number too large in reference {raw[:40]!r}; "
+                                     "versions are numbered from 1 up to 18 digits")

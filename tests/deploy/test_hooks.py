@@ -266,3 +266,18 @@ def test_rollback_after_a_clear_runs_the_before_hooks(seeded, project):
     assert result["to"] == "fraud@1"
     assert [(c["env"]["MLTUI_VERSION"], c["env"]["MLTUI_PREVIOUS_VERSION"])
             for c in project.calls()] == [("1", "")]
+
+
+def test_promotion_hooks_get_the_actor_and_run_for_a_forced_promotion(seeded, project):
+    project.write(_hooks("production", before=[project.recorder]))
+    seeded.promote("fraud@3", "production", force=True, reason="hotfix", actor="ops-bot")
+    assert [(c["env"]["MLTUI_VERSION"], c["env"]["MLTUI_ACTOR"], c["env"]["MLTUI_REASON"])
+            for c in project.calls()] == [("3", "ops-bot", "hotfix")]
+
+
+def test_promoting_an_archived_version_runs_no_hook(seeded, project):
+    seeded.archive("fraud@2", reason="retired")
+    project.write(_hooks("production", before=[project.recorder], after=[project.recorder]))
+    with pytest.raises(InvalidInput):
+        seeded.promote("fraud@2", "production")
+    assert project.calls() == []
