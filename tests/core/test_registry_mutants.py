@@ -389,3 +389,14 @@ def test_a_gate_id_is_up_to_18_digits(seeded) -> None:
     seeded.remove_gate("fraud", str(10 ** 17))
     assert seeded._conn().execute("SELECT count(*) FROM gates WHERE id = ?",
                                   (10 ** 17,)).fetchone()[0] == 0
+
+
+def test_a_registered_version_keeps_its_base_model_and_is_searchable(catalog) -> None:
+    run = catalog.log_run("finetune-xyz")
+    with catalog._write() as conn:
+        conn.execute("INSERT INTO run_artifacts (run_id, seq, kind, path, path_raw, hash_algo, "
+                     "hash, size, base_model) VALUES (?,?,?,?,?,?,?,?,?)",
+                     (run["id"], 0, "model", "/m", "m", "sha256", "h", 1, "bert-base-uncased"))
+    version = catalog.register("m", run=run)
+    assert catalog.versions([catalog.resolve("m@1")])[0]["base_model"] == "bert-base-uncased"
+    assert catalog.version_ids(filter="'finetune-xyz'") == [version["id"]]
