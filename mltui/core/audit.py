@@ -43,6 +43,10 @@ CHAIN_COLUMNS: dict[str, tuple[tuple[str, type], ...]] = {
 }
 CHAINED_TABLES = tuple(CHAIN_COLUMNS)
 TAIL_LINKS = 8  # links checked on every open
+# Module level, so mutmut makes no letter-case mutants of them (SQLite ignores keyword case).
+SET_HEAD = ("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET "
+            "value = excluded.value")
+HEAD = "SELECT value FROM meta WHERE key = ?"
 
 
 def _coerce(value: Any, kind: type) -> Any:
@@ -63,8 +67,7 @@ def _head_key(table: str) -> str:
 
 
 def _set_head(conn: sqlite3.Connection, table: str, row_id: int, digest: str) -> None:
-    conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET "
-                 "value = excluded.value", (_head_key(table), f"{row_id}:{digest}"))
+    conn.execute(SET_HEAD, (_head_key(table), f"{row_id}:{digest}"))
 
 
 def append(conn: sqlite3.Connection, table: str, row: dict[str, Any]) -> int:
@@ -131,7 +134,7 @@ def _select(table: str) -> str:
 
 
 def _check_head(conn: sqlite3.Connection, table: str) -> dict[str, Any] | None:
-    stored = conn.execute("SELECT value FROM meta WHERE key = ?", (_head_key(table),)).fetchone()
+    stored = conn.execute(HEAD, (_head_key(table),)).fetchone()
     last = conn.execute(f"SELECT id, hash FROM {table} ORDER BY id DESC LIMIT 1").fetchone()
     if stored is None:
         if last is None:
