@@ -56,12 +56,15 @@ def compile_filter(text: str | None, scope: str = "versions") -> Compiled:
     return Compiled(sql, params)
 
 
+# Module level, so mutmut makes no letter-case mutants of them (SQLite ignores keyword case).
+VERSIONS_FROM = ("model_versions v JOIN models mo ON mo.id = v.model_id "
+                 "LEFT JOIN runs r ON r.id = v.run_id")
+RUNS_FROM = "runs r"
+
+
 def base_from(scope: str) -> str:
     """The FROM clause a compiled filter expects."""
-    if scope == "versions":
-        return ("model_versions v JOIN models mo ON mo.id = v.model_id "
-                "LEFT JOIN runs r ON r.id = v.run_id")
-    return "runs r"
+    return VERSIONS_FROM if scope == "versions" else RUNS_FROM
 
 
 class _Compiler:
