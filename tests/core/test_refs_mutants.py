@@ -233,3 +233,11 @@ def test_version_numbers_have_at_most_18_digits() -> None:
         parse_ref(raw)
     assert info.value.one_line() == (f"version number too large in reference {raw[:40]!r}; "
                                      "versions are numbered from 1 up to 18 digits")
+
+
+def test_a_too_large_version_in_a_models_uri_names_the_reference() -> None:
+    raw = "models:/m/" + "2" * 19
+    with pytest.raises(InvalidInput) as info:
+        parse_ref(raw)
+    assert info.value.one_line() == (f"version number too large in reference {raw!r}; "
+                                     "versions are numbered from 1 up to 18 digits")
