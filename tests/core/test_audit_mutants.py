@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -166,6 +167,8 @@ def test_the_head_finds_rows_cut_off_or_added() -> None:
     conn = chained(2)
     conn.execute("UPDATE meta SET value = '2:' || ?", ("0" * 64,))
     assert check_tail(conn)["id"] == 2  # the right row, the wrong hash
+    conn.execute("UPDATE meta SET value = '2:x:y'")
+    assert check_tail(conn)["id"] == 2  # the id ends at the first colon
 
 
 @pytest.mark.parametrize(("forged", "found"), [(12, True), (11, False)])
@@ -243,13 +246,14 @@ def test_a_stage_move_at_a_given_time_records_it(seeded) -> None:
 
 def test_an_event_records_every_field(catalog) -> None:
     with catalog._write() as conn:
-        catalog._event(conn, "act", "version", 4, "m@4", before={"b": 2, "a": 1}, after=[1],
+        catalog._event(conn, "act", "version", 4, "m@4", before={"b": 2, "a": 1},
+                       after=[Path("/x")],
                        detail="why", actor="someone")
     row = catalog._conn().execute(
         "SELECT at, actor, action, entity_kind, entity_id, ref, before, after, detail, override "
         "FROM events ORDER BY id DESC LIMIT 1").fetchone()
     note = json.loads(row[9])
-    assert row[:9] == (row[0], "someone", "act", "version", 4, "m@4", '{"a": 1, "b": 2}', "[1]",
+    assert row[:9] == (row[0], "someone", "act", "version", 4, "m@4", '{"a": 1, "b": 2}', '["/x"]',
                        "why")
     assert set(note) == {"os_user", "real_at"} and note["os_user"] == audit.os_user()
     with catalog._write() as conn:

@@ -464,3 +464,16 @@ def test_an_unknown_scope_is_a_programming_error_naming_it() -> None:
     with pytest.raises(ValueError) as info:
         compile_filter("tags.a = 'x'", "bogus")
     assert info.value.args == ("bogus",)
+
+
+@pytest.mark.parametrize(("text", "found"), [("tags.a = X1", "X1"), ("metrics.f1 > 1_0", "1_0"),
+                                             ("metrics.f1 > 1x", "1x")])
+def test_a_word_where_a_value_goes_reads_exactly(text, found) -> None:
+    with pytest.raises(FilterError) as info:
+        parse_filter(text)
+    assert info.value.reason == (f"expected a number or a quoted string, found {found!r} "
+                                 f"(quote text values: '{found}')")
+
+
+def test_capital_x_is_an_ordinary_letter() -> None:
+    assert parse_filter("XGBoost") == Words(["XGBoost"], 0)
