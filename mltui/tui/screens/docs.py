@@ -31,13 +31,18 @@ from ..drafts import draft_path, read_draft, remove_draft, write_draft
 from .confirm import ConfirmDialog
 from .docrevs import DocRevisionsScreen
 from ..widgets.doctext import MARKDOWN_LANGUAGE, DocEditor, diff_text, unified_diff
+from ..widgets.textsearch import EditorSearchTarget, SearchBar, TextSearchMixin, search_bindings
 
 PREVIEW_DELAY = 0.3  # seconds of no typing before the preview follows
 WIDE = 100  # at this width and more the preview is shown by default
 
 
-class DocsScreen(CatalogScreen):
-    """Edit the documentation of a version (or a model) and save it as a new revision."""
+class DocsScreen(TextSearchMixin, CatalogScreen):
+    """Edit the documentation of a version (or a model) and save it as a new revision.
+
+    ``ctrl+f`` searches the text (the editor types every letter, so ``f3``/``shift+f3``, or
+    ``↓``/``↑`` in the prompt, step through the matches; each is selected in the editor).
+    """
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="docs.save"),
@@ -45,6 +50,7 @@ class DocsScreen(CatalogScreen):
         Binding("ctrl+r", "revisions", "Revisions", id="docs.revisions"),
         Binding("ctrl+l", "take_theirs", "Load theirs", id="docs.take_theirs"),
         Binding("escape", "back", "Back", id="docs.back"),
+        *search_bindings("docs", key="ctrl+f", next_key="f3", previous_key="shift+f3"),
     ]
 
     DEFAULT_CSS = """
@@ -91,6 +97,7 @@ class DocsScreen(CatalogScreen):
             yield VerticalScroll(id="docs-preview-pane")
         with VerticalScroll(id="docs-conflict"):
             yield Static(id="docs-conflict-body")
+        yield SearchBar(lambda: EditorSearchTarget(self.editor), next_keys="f3/shift+f3")
         yield KeyBar()
 
     @property
@@ -368,7 +375,10 @@ class DocsScreen(CatalogScreen):
                                                 editor_modified=self.modified))
 
     def action_back(self) -> None:
-        """``escape``: leave, asking first when there are unsaved changes."""
+        """``escape``: close an open search; else leave, asking first when there are unsaved
+        changes."""
+        if self.close_search():
+            return
         if not self.modified:
             self.app.pop_screen()
             return

@@ -14,6 +14,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 from ..widgets.text import lit
+from ..widgets.textsearch import SearchableStatic, SearchBar, TextSearchMixin, search_bindings
 
 GENERAL = [
     ("ctrl+p", "command palette: every action by name"),
@@ -23,12 +24,14 @@ GENERAL = [
 ]
 
 
-class HelpScreen(ModalScreen[None]):
-    """The keys of the screen below."""
+class HelpScreen(TextSearchMixin, ModalScreen[None]):
+    """The keys of the screen below (``/`` searches them)."""
 
-    BINDINGS = [Binding("escape,question_mark,q", "close", "Close", id="help.close")]
+    BINDINGS = [Binding("escape,question_mark,q", "close", "Close", id="help.close"),
+                *search_bindings("help")]
     DEFAULT_CSS = """
     HelpScreen > VerticalScroll { width: 72; max-width: 100%; height: auto; max-height: 90%; }
+    HelpScreen SearchBar { dock: bottom; }
     """
 
     def __init__(self, screen: Screen):
@@ -38,7 +41,8 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog"):
             yield Static(Text("Keys", style="bold"), classes="dialog-title")
-            yield Static(self.keys_table())
+            yield SearchableStatic(self.keys_table(), id="help-keys")
+            yield SearchBar(lambda: self.query_one("#help-keys", SearchableStatic))
 
     def keys_table(self) -> Table:
         """Key → action for the screen below: its own actions first, then moving around in
@@ -88,4 +92,6 @@ class HelpScreen(ModalScreen[None]):
         return table
 
     def action_close(self) -> None:
-        self.dismiss(None)
+        """Close an open search first, then the help."""
+        if not self.close_search():
+            self.dismiss(None)
