@@ -208,15 +208,20 @@ def _check_environment(argv: list[str]) -> None:
               help="Catalog file or folder (default: nearest .mltui/catalog.db upwards).")
 @click.option("--model", "start_model", metavar="NAME", help="Open the app on this model.")
 @click.option("--all", "start_all", is_flag=True, help="Open the app on all versions of all models.")
+@click.option("--no-mouse", "no_mouse", is_flag=True, envvar="MLTUI_NO_MOUSE",
+              help="The app leaves the mouse to the terminal, so text selects as usual "
+                   "(f2 in the app toggles it).")
 @click.version_option(package_name="mltui", prog_name="mltui")
 @click.pass_context
-def cli(ctx: click.Context, catalog: str | None, start_model: str | None, start_all: bool) -> None:
+def cli(ctx: click.Context, catalog: str | None, start_model: str | None, start_all: bool,
+        no_mouse: bool) -> None:
     """Version, compare, document, promote and roll back ML models.
 
     Run without a command to open the app on the nearest catalog.
     """
     ctx.ensure_object(dict)
     ctx.obj["catalog"] = catalog
+    ctx.obj["mouse"] = not no_mouse
     if ctx.invoked_subcommand is None:
         cat = _open(ctx)
         if start_model:
@@ -247,7 +252,8 @@ def accept_catalog_anywhere(group: click.Group) -> None:
 def _run_app(cat, start: str | None = None) -> None:
     from ..tui.app import run_app  # Textual is imported only here
 
-    run_app(cat, start)
+    options = click.get_current_context().find_root().obj or {}
+    run_app(cat, start, mouse=options.get("mouse", True))
 
 
 def main(argv: list[str] | None = None) -> None:

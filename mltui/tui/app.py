@@ -47,12 +47,15 @@ class MltuiApp(App):
     BINDINGS = [
         Binding("question_mark", "help", "Keys", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("f2", "toggle_mouse", "Mouse on/off (off: select text)", show=False,
+                id="app.mouse"),
     ]
 
     def __init__(self, catalog: "Catalog", *, poll_seconds: float = POLL_SECONDS,
                  keymap: dict[str, str] | None = None, watch: bool = True,
-                 start: str | None = None):
+                 start: str | None = None, mouse: bool = True):
         super().__init__()
+        self.mouse_on = mouse  # the app takes mouse events (off: the terminal selects text)
         self.start = start  # the model to open on ("*" for all versions)
         self.catalog = catalog
         self.poll_seconds = poll_seconds
@@ -194,6 +197,31 @@ class MltuiApp(App):
                                        "y quits without saving · n goes back to the editor"),
                          answered)
 
+    def action_toggle_mouse(self) -> None:
+        """``f2``: give the mouse to the terminal (to select and copy text) or take it back."""
+        self.set_mouse(not self.mouse_on)
+
+    def set_mouse(self, on: bool) -> None:
+        """Turn mouse reporting on or off in the terminal, and say how to switch back."""
+        driver = self._driver
+        if driver is not None:
+            # Textual's drivers have these (private) switches; a driver started without the
+            # mouse ignores "enable" unless told it may use it.
+            if on:
+                driver._mouse = True
+                getattr(driver, "_enable_mouse_support", lambda: None)()
+            else:
+                getattr(driver, "_disable_mouse_support", lambda: None)()
+                driver._mouse = False
+        self.mouse_on = on
+        key = next((self.get_key_display(active.binding)
+                    for active in self.screen.active_bindings.values()
+                    if active.binding.action == "toggle_mouse"), "f2")
+        message = (f"mouse on: click and scroll in the app · {key} gives it back to the "
+                   "terminal to select text (or Shift-drag)") if on else \
+            f"mouse off: select and copy text as usual · {key} turns the app's mouse back on"
+        self.notify(message, markup=False, timeout=6)
+
     def action_help(self) -> None:
         from .screens.help import HelpScreen
 
@@ -218,6 +246,7 @@ class MltuiApp(App):
         await self.run_action(action, node)
 
 
-def run_app(catalog: "Catalog", start: str | None = None) -> None:
-    """Open the app on a catalog (the CLI's entry point); ``start`` picks the model."""
-    MltuiApp(catalog, start=start).run()
+def run_app(catalog: "Catalog", start: str | None = None, *, mouse: bool = True) -> None:
+    """Open the app on a catalog (the CLI's entry point); ``start`` picks the model; without
+    ``mouse`` the terminal keeps the mouse (plain text selection)."""
+    MltuiApp(catalog, start=start, mouse=mouse).run(mouse=mouse)

@@ -21,6 +21,8 @@ GENERAL = [
     ("esc", "cancel / close this screen"),
     ("tab", "next pane"),
     ("↑ ↓ pgup pgdn home end", "move in lists and tables"),
+    ("shift+drag", "select text while the app has the mouse (most terminals); f2 or "
+                   "`mltui --no-mouse` leaves the mouse to the terminal"),
 ]
 
 
