@@ -28,7 +28,7 @@ from ...display import fmt_age, fmt_time, safe
 from ..widgets.keybar import KeyBar
 from ..base import CatalogScreen
 from ..drafts import draft_path, read_draft, remove_draft, write_draft
-from .confirm import ConfirmDialog
+from .confirm import ConfirmDialog, TextPrompt
 from .docrevs import DocRevisionsScreen
 from ..widgets.doctext import MARKDOWN_LANGUAGE, DocEditor, diff_text, unified_diff
 from ..widgets.textsearch import EditorSearchTarget, SearchBar, TextSearchMixin, search_bindings
@@ -46,6 +46,8 @@ class DocsScreen(TextSearchMixin, CatalogScreen):
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="docs.save"),
+        Binding("ctrl+n", "save_with_message", "Save with message", show=False,
+                id="docs.save_message"),
         Binding("ctrl+t", "toggle_preview", "Preview", id="docs.preview"),
         Binding("ctrl+r", "revisions", "Revisions", id="docs.revisions"),
         Binding("ctrl+l", "take_theirs", "Load theirs", id="docs.take_theirs"),
@@ -82,6 +84,7 @@ class DocsScreen(TextSearchMixin, CatalogScreen):
         self.saved_text = ""  # the text of that revision (or the template): "modified" = differs
         self.doc: dict[str, Any] = {}
         self.conflict: Conflict | None = None
+        self.conflict_message: str | None = None  # the message of the save that conflicted
         self.newer_rev: int | None = None  # a revision saved elsewhere while editing
         self.show_preview: bool | None = None  # None: decided by the width at mount
         self._preview_timer: Timer | None = None
@@ -279,25 +282,39 @@ class DocsScreen(TextSearchMixin, CatalogScreen):
         """``ctrl+l`` applies only in a conflict; nothing saves before the text is loaded."""
         if action == "take_theirs":
             return True if self.conflict is not None else None
-        if action in ("save", "revisions") and self.base_rev is None:
+        if action in ("save", "save_with_message", "revisions") and self.base_rev is None:
             return None
         return True
 
     def action_save(self) -> None:
-        """``ctrl+s``: save a new revision."""
-        self.save()
+        """``ctrl+s``: save a new revision, at once (no question: saving stays one key); after a
+        conflict, with the message of the save that was refused."""
+        self.save(self.conflict_message if self.conflict is not None else None)
+
+    def action_save_with_message(self) -> None:
+        """``ctrl+n``: ask for a message ("why this change"), then save; esc saves nothing."""
+        def answered(message: str | None) -> None:
+            if message is not None:
+                self.save(message or None)
+
+        self.app.push_screen(TextPrompt(
+            f"Save {self.target} with a message", placeholder="why this change (optional)",
+            hint="enter saves (an empty message is fine) · esc goes back without saving"),
+            answered)
 
     @work(exclusive=True, group="save", exit_on_error=False)
-    async def save(self) -> None:
-        """Save the editor's text on top of its base revision (after a conflict: the new one)."""
+    async def save(self, message: str | None = None) -> None:
+        """Save the editor's text on top of its base revision (after a conflict: the new one),
+        with an optional ``message`` shown in the revision list."""
         text = self.editor.text
         # After a conflict, saving again is the user's explicit choice to put their text on
         # top of the revision that was saved meanwhile.
         base = self.conflict.current_rev if self.conflict is not None else self.base_rev
         try:
             result = await self.db(self.catalog.set_doc, self.ref, text, base_rev=base,
-                                   kind=self.kind)
+                                   kind=self.kind, message=message)
         except Conflict as exc:
+            self.conflict_message = message
             await self._show_conflict(exc, text, base)
             return
         except Exception as exc:  # noqa: BLE001
