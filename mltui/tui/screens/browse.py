@@ -261,6 +261,7 @@ class BrowseScreen(CatalogScreen):
                                          stage_sets=stage_sets_of(self._models, model)))
         grid.set_ids(first, keep=grid.cursor_id if keep else None, clear_rows=True, reset=not keep)
         self._update_title(len(first), partial=len(first) == FIRST_PAGE)
+        self.app.warm_up_later()  # the first rows are shown: Docs' code can load meanwhile
         if len(first) == FIRST_PAGE:  # the rest of the ordered ids, after the first paint
             every = await self.db(self.catalog.version_ids, model=model, filter=filter_text,
                                   sort=sort_text)
@@ -465,10 +466,11 @@ class BrowseScreen(CatalogScreen):
             self.app.push_screen(LineageScreen(self.grid.cursor_id))
 
     def action_docs(self) -> None:
-        from .docs import DocsScreen
+        from .docs_entry import open_docs
 
         if self.grid.cursor_id is not None:
-            self.app.push_screen(DocsScreen(self.grid.cursor_id))
+            self.run_worker(open_docs(self, self.grid.cursor_id), group="docs", exclusive=True,
+                            exit_on_error=False)
 
     def action_history(self) -> None:
         from .history import HistoryScreen

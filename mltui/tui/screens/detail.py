@@ -87,9 +87,10 @@ class DetailScreen(ScrollingDetail):
         self.app.push_screen(LineageScreen(self.version_id))
 
     def action_docs(self) -> None:
-        from .docs import DocsScreen
+        from .docs_entry import open_docs
 
-        self.app.push_screen(DocsScreen(self.version_id))
+        self.run_worker(open_docs(self, self.version_id), group="docs", exclusive=True,
+                        exit_on_error=False)
 
     def action_promote(self) -> None:
         from .promote import PromoteDialog

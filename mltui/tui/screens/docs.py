@@ -70,8 +70,11 @@ class DocsScreen(TextSearchMixin, CatalogScreen):
     """
 
     def __init__(self, version_id: int | None = None, *, kind: str = "version",
-                 model: str | None = None):
+                 model: str | None = None, doc: dict[str, Any] | None = None):
         super().__init__()
+        # A document read before the screen was built (docs_entry): the editor starts with
+        # its text, one layout and one paint instead of an empty editor filled a frame later.
+        self._preloaded = doc
         if kind == "model" and not model:
             raise ValueError("model documentation needs the model's name")
         if kind == "version" and version_id is None:
@@ -94,7 +97,8 @@ class DocsScreen(TextSearchMixin, CatalogScreen):
     def compose(self) -> ComposeResult:
         yield Static(Text("docs …", style="dim"), id="docs-title", classes="screen-title")
         with Container(id="docs-body"):
-            yield DocEditor("", id="docs-editor", language=MARKDOWN_LANGUAGE, soft_wrap=True,
+            text = self._preloaded["text"] if self._preloaded else ""
+            yield DocEditor(text, id="docs-editor", language=MARKDOWN_LANGUAGE, soft_wrap=True,
                             tab_behavior="focus", show_line_numbers=False)
             # The preview widget is mounted when first shown (see _update_preview).
             yield VerticalScroll(id="docs-preview-pane")
@@ -118,7 +122,14 @@ class DocsScreen(TextSearchMixin, CatalogScreen):
             self.show_preview = self.size.width >= WIDE  # 80 columns: the editor gets them all
         self.query_one("#docs-preview-pane").set_class(not self.show_preview, "hidden")
         self.editor.focus()
-        self.load()
+        if self._preloaded is None:
+            self.load()
+            return
+        doc, self._preloaded = self._preloaded, None
+        self._apply_doc(doc)
+        if self.show_preview:
+            self.run_worker(self._update_preview(), group="preview", exclusive=True)
+        self.offer_draft()
 
     async def reload(self) -> None:
         """Another process wrote: follow a newer revision only if nothing is being edited."""
@@ -134,17 +145,22 @@ class DocsScreen(TextSearchMixin, CatalogScreen):
         self.offer_draft()
 
     async def _load_doc(self, doc: dict[str, Any]) -> None:
+        self._apply_doc(doc)
+        if self.show_preview:
+            await self._update_preview()
+
+    def _apply_doc(self, doc: dict[str, Any]) -> None:
+        """Show ``doc`` in the editor (unless it holds that text already) and the title."""
         self.doc = doc
         self.target = doc["target"]
         self.base_rev = doc["rev"]
         self.saved_text = doc["text"]
         self.newer_rev = None
-        self.editor.load_text(doc["text"])
+        if self.editor.text != doc["text"]:
+            self.editor.load_text(doc["text"])
         self.editor.move_cursor((0, 0))
         self._update_title()
         self.refresh_bindings()  # save and revisions apply from now on
-        if self.show_preview:
-            await self._update_preview()
 
     @work(exclusive=True, group="newer", exit_on_error=False)
     async def check_newer(self) -> None:
