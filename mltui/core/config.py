@@ -58,6 +58,8 @@ class ProjectConfig:
     on_alert: tuple[Hook, ...] = ()
     # The metric columns the app's versions table shows per model (``columns:`` in the file).
     columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # The param columns shown after them (``columns: {model: {params: [...]}}``).
+    param_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def hooks_for(self, stage: str, phase: str) -> tuple[Hook, ...]:
         """The hooks of one stage and phase (``before`` or ``after``), in order."""
@@ -129,11 +131,13 @@ def parse_config(text: str, path: Path) -> ProjectConfig:
                                  for phase in PHASES}
     on_alert = _hook_list(hooks.get("on_alert"), "hooks.on_alert", default, bad)
     return ProjectConfig(path=path, stage_hooks=stages, on_alert=on_alert,
-                         columns=_columns(data.get("columns"), bad))
+                         columns=_columns(data.get("columns"), "metrics", bad),
+                         param_columns=_columns(data.get("columns"), "params", bad))
 
 
-def _columns(value: Any, bad) -> dict[str, tuple[str, ...]]:
-    """``columns: {model: {metrics: [key, ...]}}`` → ``{model: (key, ...)}``."""
+def _columns(value: Any, kind: str, bad) -> dict[str, tuple[str, ...]]:
+    """``columns: {model: {metrics: [key, ...], params: [key, ...]}}`` → ``{model: (key, ...)}``
+    for one ``kind`` (models that list metrics only have no params entry)."""
     value = value or {}
     _mapping(value, "columns", bad)
     out: dict[str, tuple[str, ...]] = {}
@@ -142,12 +146,14 @@ def _columns(value: Any, bad) -> dict[str, tuple[str, ...]]:
         spec = spec or {}
         _mapping(spec, where, bad)
         for key in spec:
-            if key != "metrics":
-                raise bad(f"{where}.{key}", "unknown key (known: metrics)")
-        metrics = spec.get("metrics") or []
-        if not isinstance(metrics, list) or not all(isinstance(m, str) for m in metrics):
-            raise bad(f"{where}.metrics", "must be a list of metric names")
-        out[str(model)] = tuple(metrics)
+            if key not in ("metrics", "params"):
+                raise bad(f"{where}.{key}", "unknown key (known: metrics, params)")
+        if kind not in spec and kind == "params":
+            continue
+        keys = spec.get(kind) or []
+        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+            raise bad(f"{where}.{kind}", f"must be a list of {kind[:-1]} names")
+        out[str(model)] = tuple(keys)
     return out
 
 

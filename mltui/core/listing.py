@@ -118,9 +118,11 @@ class ListingMixin:
                 raise InvalidInput(f"bad full-text words in filter {text!r}: {exc}") from None
             raise
 
-    def versions(self, ids: list[int], *, metric_keys: list[str] | str | None = None) -> list[dict[str, Any]]:
+    def versions(self, ids: list[int], *, metric_keys: list[str] | str | None = None,
+                 param_keys: list[str] | None = None) -> list[dict[str, Any]]:
         """Rows for versions by id, in the given order, with their stages, data and metrics
-        (``metric_keys="all"``: every metric of each version's run)."""
+        (``metric_keys="all"``: every metric of each version's run) and, when asked, the
+        values of ``param_keys`` (``row["params"]``: only these ids are read, a page at most)."""
         if not ids:
             return []
         by_id: dict[int, dict[str, Any]] = {}
@@ -160,7 +162,29 @@ class ListingMixin:
         for run_id, values in self._last_values(run_ids, metric_keys).items():
             for version in run_to_versions[run_id]:
                 version["metrics"] = values
+        if param_keys:
+            for row in by_id.values():
+                row["params"] = {}
+            for run_id, values in self._param_values(run_ids, param_keys).items():
+                for version in run_to_versions[run_id]:
+                    version["params"] = values
         return [by_id[i] for i in ids if i in by_id]
+
+    def _param_values(self, run_ids: list[int], keys: list[str]) -> dict[int, dict[str, Any]]:
+        """``{run_id: {key: value}}`` for some param keys of some runs."""
+        out: dict[int, dict[str, Any]] = {}
+        key_marks = ",".join("?" * len(keys))
+        for chunk in chunks(list(run_ids)):
+            marks = ",".join("?" * len(chunk))
+            for row in self._read(f"SELECT run_id, key, value FROM params WHERE run_id IN "
+                                  f"({marks}) AND key IN ({key_marks})", chunk + list(keys)):
+                out.setdefault(row["run_id"], {})[row["key"]] = row["value"]
+        return out
+
+    def param_keys(self, *, model: str, limit: int = 200) -> list[str]:
+        """A model's param keys, most common first (of its newest 500 versions, like
+        :meth:`metric_keys`)."""
+        return self._model_keys("params", model, limit)
 
     def _last_values(self, run_ids: list[int], keys: list[str] | str | None
                      ) -> dict[int, dict[str, Any]]:
@@ -187,13 +211,17 @@ class ListingMixin:
             return [r["key"] for r in self._read(
                 "SELECT key, count(*) AS n FROM metric_summary GROUP BY key "
                 "ORDER BY n DESC, key LIMIT ?", (limit,))]
-        mid = self.model_id(model)
-        # Sample the newest versions: the keys a model logs now matter more than old ones.
+        return self._model_keys("metric_summary", model, limit)
+
+    def _model_keys(self, table: str, model: str, limit: int) -> list[str]:
+        """The keys of ``table`` (metric_summary or params) a model's runs have, most common
+        first.  Sampled from the newest versions: the keys a model logs now matter more."""
+        assert table in ("metric_summary", "params")  # a fixed name, never user text
         return [r["key"] for r in self._read(
-            "SELECT ms.key, count(*) AS n FROM (SELECT run_id FROM model_versions WHERE model_id = ?"
+            "SELECT t.key, count(*) AS n FROM (SELECT run_id FROM model_versions WHERE model_id = ?"
             " AND run_id IS NOT NULL ORDER BY version DESC LIMIT 500) s "
-            "JOIN metric_summary ms ON ms.run_id = s.run_id GROUP BY ms.key "
-            "ORDER BY n DESC, ms.key LIMIT ?", (mid, limit))]
+            f"JOIN {table} t ON t.run_id = s.run_id GROUP BY t.key "
+            "ORDER BY n DESC, t.key LIMIT ?", (self.model_id(model), limit))]
 
     def key_metrics(self, model: str, count: int = 3) -> list[str]:
         """The metrics a model's table shows: its gates' metrics first, then the most common."""
