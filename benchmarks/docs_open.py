@@ -7,7 +7,9 @@ quiet) before the key is sent.
 
     python benchmarks/docs_open.py [--catalog PATH] [--repeat 7]
 
-(without ``--catalog``: the demo catalog).  ``run.py`` calls :func:`bench_docs_open`.
+(without ``--catalog``: the demo catalog).  ``run.py`` calls :func:`bench_docs_open`.  To
+compare two trees, run it from outside both with ``PYTHONPATH=<tree>``: ``python -c`` puts the
+current folder first on the app's path.
 """
 
 from __future__ import annotations
