@@ -42,7 +42,8 @@ class HelpScreen(TextSearchMixin, ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog"):
-            yield Static(Text("Keys", style="bold"), classes="dialog-title")
+            yield Static(Text.assemble(("Keys", "bold"), ("   / searches · esc closes", "dim")),
+                         classes="dialog-title")
             yield SearchableStatic(self.keys_table(), id="help-keys")
             yield SearchBar(lambda: self.query_one("#help-keys", SearchableStatic))
 
