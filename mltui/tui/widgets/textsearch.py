@@ -90,6 +90,12 @@ class SearchableStatic(Static):
             for bar in self.screen.query(SearchBar):
                 bar.content_changed()
 
+    def on_resize(self) -> None:
+        """A new width lays the content out again: an open search finds its matches again."""
+        if self.highlighted is not None and self._lines_width != self._width():
+            for bar in self.screen.query(SearchBar):
+                bar.content_changed()
+
     def _width(self) -> int:
         width = self.content_region.width or self.size.width
         if not width and self.parent is not None:
@@ -181,12 +187,15 @@ class SearchInput(SteadyInput):
         return self.parent  # type: ignore[return-value]
 
     def action_close(self) -> None:
+        """``esc``: close the search."""
         self.bar.close()
 
     def action_next_match(self) -> None:
+        """``↓``: the next match, the prompt keeping the focus."""
         self.bar.step(1)
 
     def action_previous_match(self) -> None:
+        """``↑``: the previous match."""
         self.bar.step(-1)
 
 
@@ -213,7 +222,8 @@ class SearchBar(Horizontal):
 
     def compose(self) -> ComposeResult:
         # Nothing until first opened (see open): every screen carries a bar, and an Input
-        # mounted and styled for nothing would cost each screen's first paint (Docs: ~10 ms).
+        # mounted and styled for nothing cost each screen's first paint (in Docs' first-open
+        # benchmark it undid what importing the screen ahead of time saved).
         return []
 
     @property
