@@ -24,7 +24,8 @@ def test_benchmark_smoke_run_gets_every_answer_right() -> None:
                    "import mlflow: full-precision random floats, no git tags",
                    "import lightning CSV, sparse rows", "import tensorboard event files",
                    "import hf trainer_state.json", "ratio: fastest shape / slowest shape",
-                   "cost growth", "app memory, all versions listed"):
+                   "cost growth", "app memory, all versions listed",
+                   "Docs first open, e to the text painted"):
         assert figure in output, f"{figure!r} was not measured:\n{output}"
 
 
