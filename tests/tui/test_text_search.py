@@ -100,6 +100,10 @@ async def test_detail_search_highlights_every_match(tui_catalog):
         assert f"match 1/{len(found)}" in status(app)
         await press(pilot, "enter", "n")
         assert f"match 2/{len(found)}" in status(app)
+        await pilot.resize_terminal(120, 40)  # laid out again: the matches follow
+        await settle(pilot)
+        assert body.highlighted is not None and body._lines_width > 80  # found at 120 wide
+        assert len(highlighted(body)) == len(found)
         await press(pilot, "escape")
         assert isinstance(app.screen, DetailScreen) and highlighted(body) == []
         await press(pilot, "escape")
