@@ -12,6 +12,7 @@ from typing import Any
 
 from .db import is_locked_error, locked_error
 from .errors import InvalidInput
+from .progress import ENDED_STATUSES
 from .query import base_from, compile_filter, parse_sort, sort_sql
 from .rows import chunks, stage_order
 from .schema import SCHEMA_VERSION
@@ -217,6 +218,20 @@ class ListingMixin:
                                  parse_sort(sort, "runs") or parse_sort("-start_time", "runs"),
                                  limit, offset, filter)
 
+    def live_run_ids(self, *, since: float, filter: str | None = None) -> list[int]:
+        """Ids of runs still being written, newest first: no end marker (status FINISHED,
+        FAILED or KILLED), and either the writer says RUNNING or the log changed at or after
+        ``since`` (see :func:`mltui.core.progress.live_state`)."""
+        compiled = compile_filter(filter, "runs")
+        ended = ",".join("?" * len(ENDED_STATUSES))
+        where = [compiled.where,
+                 f"UPPER(COALESCE(r.status, '')) NOT IN ({ended})",
+                 "(UPPER(COALESCE(r.status, '')) = 'RUNNING' "
+                 "OR COALESCE(r.updated_at, r.created_at) >= ?)"]
+        params = list(compiled.params) + sorted(ENDED_STATUSES) + [since]
+        return self._ordered_ids("runs", where, params, parse_sort("-start_time", "runs"),
+                                 None, 0, filter)
+
     def runs(self, ids: list[int], *, metric_keys: list[str] | str | None = None) -> list[dict[str, Any]]:
         """Rows for runs by id, in order, with the versions registered from each
         (``metric_keys="all"``: every metric of each run)."""
@@ -227,7 +242,8 @@ class ListingMixin:
             marks = ",".join("?" * len(chunk))
             for row in self._read(
                     "SELECT id, uid, name, project, source_format, source_path, status, start_time,"
-                    " end_time, git_commit, git_commit_inferred, git_branch, created_at FROM runs "
+                    " end_time, git_commit, git_commit_inferred, git_branch, created_at, updated_at "
+                    "FROM runs "
                     f"WHERE id IN ({marks})", chunk):
                 row.update(versions=[], metrics={})
                 by_id[row["id"]] = row

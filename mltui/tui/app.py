@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover
 T = TypeVar("T")
 
 POLL_SECONDS = 0.5  # live refresh: a change shows within a second
+DEFAULT_STALL_AFTER = 300.0  # seconds; ``watch.stall_after`` in the project config
 
 
 def config_path() -> Path:
@@ -64,6 +65,8 @@ class MltuiApp(App):
         self.sub_title = str(catalog.path)
         self._identity = file_identity(catalog.path)  # see catalog_file: replaced or deleted
         self._reopened: list["Catalog"] = []
+        self.stall_after = DEFAULT_STALL_AFTER  # a run quiet this long is no longer live
+        self.follow: Any = None  # the project's watch (services.watch.WatchState), if configured
 
     # -- database threads ------------------------------------------------------------------------
 
@@ -83,6 +86,18 @@ class MltuiApp(App):
             raise replaced_error(self.catalog.path, identity)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, functools.partial(function, *args, **kwargs))
+
+    def with_watch_rates(self, speeds: dict[int, dict[str, Any]]) -> dict[int, dict[str, Any]]:
+        """Fill in steps/s (and the ETA) the log's wall times could not give, from the app's
+        own watch of the run, when it follows one (see ``watch:`` in the project config)."""
+        runs = getattr(self.follow, "runs", {}) or {}
+        for run_id, speed in speeds.items():
+            watched = runs.get(run_id)
+            if speed["rate"] is None and speed["unit"] == "step" and watched is not None:
+                speed["rate"] = watched.steps_per_second() or None
+                if speed["rate"] and speed["total"] is not None:
+                    speed["eta"] = max(0.0, speed["total"] - speed["at"]) / speed["rate"]
+        return speeds
 
     def now(self) -> float:
         """The catalog's clock (frozen in snapshot tests)."""

@@ -1,0 +1,51 @@
+"""Runs: runs still being written come first with a LIVE badge, steps/s and an ETA when the
+log recorded a total; "?" for what it did not record."""
+
+from __future__ import annotations
+
+from mltui.core.progress import live_state, run_speed
+from tests.conftest import FROZEN_NOW
+from tests.tui.conftest import make_app, screen_text
+from tests.tui.live_helpers import press_and_read, write_live_run
+
+
+def test_speed_comes_from_the_logs_wall_times_and_total(tui_catalog) -> None:
+    run_id = write_live_run(tui_catalog, steps=40, max_steps=100)
+    speed = run_speed(tui_catalog, [run_id])[run_id]
+    assert (speed["unit"], speed["at"], speed["total"]) == ("step", 40, 100)
+    assert speed["rate"] == 0.5  # a step every 2 s
+    assert speed["eta"] == 120.0  # 60 steps left
+
+
+def test_no_total_or_no_wall_times_is_unknown_not_guessed(tui_catalog) -> None:
+    quiet = write_live_run(tui_catalog, max_steps=None, wall_times=False)
+    speed = run_speed(tui_catalog, [quiet])[quiet]
+    assert speed["total"] is None and speed["rate"] is None and speed["eta"] is None
+
+
+def test_live_state_needs_a_recent_change_or_the_writers_word() -> None:
+    row = {"status": None, "created_at": FROZEN_NOW - 10, "updated_at": None}
+    assert live_state(row, FROZEN_NOW, 300) == "live"
+    assert live_state({**row, "created_at": FROZEN_NOW - 3600}, FROZEN_NOW, 300) is None
+    assert live_state({**row, "status": "RUNNING", "created_at": FROZEN_NOW - 3600},
+                      FROZEN_NOW, 300) == "stalled"
+    assert live_state({**row, "status": "FINISHED"}, FROZEN_NOW, 300) is None
+
+
+async def test_live_run_listed_first_with_badge_rate_and_eta(tui_catalog) -> None:
+    write_live_run(tui_catalog, steps=40, max_steps=100)
+    write_live_run(tui_catalog, name="no-total", uid="fe" * 16, max_steps=None,
+                   wall_times=False)
+    app = make_app(tui_catalog)
+    async with app.run_test(size=(120, 40)) as pilot:
+        lines = await press_and_read(pilot, "R")
+        rows = [line for line in lines if "LIVE" in line]
+        assert len(rows) == 2, screen_text(app)
+        body = screen_text(app)
+        assert "LIVE" in lines[2] and "LIVE" in lines[3]  # under the title and the header
+        live = next(line for line in rows if "sweep-live" in line)
+        assert "40/100" in live and "0.5/s" in live and "eta 2m" in live
+        unknown = next(line for line in rows if "no-total" in line)
+        assert "40/?" in unknown and "?/s" in unknown and "eta ?" in unknown
+        # The finished runs follow the live ones.
+        assert body.index("sweep-live") < body.index("distilled")
