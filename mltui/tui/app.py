@@ -99,6 +99,14 @@ class MltuiApp(App):
                     speed["eta"] = max(0.0, speed["total"] - speed["at"]) / speed["rate"]
         return speeds
 
+    def comparison_model(self) -> str | None:
+        """The model whose production an unregistered run is set against in the live view:
+        the project watch's model, else the model the app was opened on."""
+        model = getattr(self.follow, "model", None)
+        if model:
+            return model
+        return self.start if self.start and self.start != "*" else None
+
     def now(self) -> float:
         """The catalog's clock (frozen in snapshot tests)."""
         return self.catalog.now()

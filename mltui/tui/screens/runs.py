@@ -298,6 +298,7 @@ class RunsScreen(CatalogScreen):
         Binding("slash", "filter", "Filter", id="runs.filter"),
         Binding("n", "register", "Register", id="runs.register"),
         Binding("enter", "detail", "Detail", id="runs.detail"),
+        Binding("l", "live", "Live view", id="runs.live"),
     ]
 
     DEFAULT_CSS = """
@@ -387,7 +388,7 @@ class RunsScreen(CatalogScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Grey out what needs a run when there is none under the cursor."""
-        if action in {"register", "detail"} and (not self.is_mounted
+        if action in {"register", "detail", "live"} and (not self.is_mounted
                                                  or self.grid.cursor_id is None):
             return None
         return True
@@ -409,8 +410,19 @@ class RunsScreen(CatalogScreen):
         self.load_runs(keep=True)
 
     def action_detail(self) -> None:
+        """A run still being written opens live; any other its detail."""
+        run_id = self.grid.cursor_id
+        if run_id in self.live:
+            self.action_live()
+        elif run_id is not None:
+            self.app.push_screen(RunDetailScreen(run_id))
+
+    def action_live(self) -> None:
+        """The live view of the run under the cursor (any run: finished ones hold still)."""
+        from .liverun import LiveRunScreen
+
         if self.grid.cursor_id is not None:
-            self.app.push_screen(RunDetailScreen(self.grid.cursor_id))
+            self.app.push_screen(LiveRunScreen(self.grid.cursor_id, self.app.comparison_model()))
 
     def action_register(self) -> None:
         if self.grid.cursor_id is not None:
