@@ -29,6 +29,7 @@ T = TypeVar("T")
 
 POLL_SECONDS = 0.5  # live refresh: a change shows within a second
 DEFAULT_STALL_AFTER = 300.0  # seconds; ``watch.stall_after`` in the project config
+FOLLOW_SECONDS = 1.0  # the project watch's pass interval: new data shows within about 2 s
 
 
 def config_path() -> Path:
@@ -67,6 +68,9 @@ class MltuiApp(App):
         self._reopened: list["Catalog"] = []
         self.stall_after = DEFAULT_STALL_AFTER  # a run quiet this long is no longer live
         self.follow: Any = None  # the project's watch (services.watch.WatchState), if configured
+        self._follow_executor: ThreadPoolExecutor | None = None
+        self._follow_busy = False
+        self._follow_failed = False  # one notice per run of failures, not one per pass
 
     # -- database threads ------------------------------------------------------------------------
 
@@ -128,6 +132,56 @@ class MltuiApp(App):
         self.push_screen(BrowseScreen(start=self.start))
         if self.watch:
             self.set_interval(self.poll_seconds, self._poll)
+            self.start_following()
+
+    # -- the project's watch (``watch:`` in .mltui/config.yaml) ---------------------------------
+
+    def start_following(self, interval: float = FOLLOW_SECONDS) -> bool:
+        """Follow the run folders of the project config's ``watch:`` block: one
+        ``WatchState.poll`` per ``interval`` on a thread of its own (imports write through
+        their own connection, so the live refresh above shows what they wrote).  Nothing when
+        the block is absent; a bad block or a missing folder is one notice.  True if following."""
+        from ..core.config import load_config
+        from ..services.watch import WatchState
+
+        try:
+            config = load_config(self.catalog.path).watch
+            if config is None:
+                return False
+            self.stall_after = config.stall_after
+            self.follow = WatchState(self.catalog, list(config.paths), model=config.model,
+                                     stall_after=config.stall_after)
+        except MltuiError as exc:
+            self.notify(f"not following runs: {exc.one_line()}", severity="warning",
+                        markup=False, timeout=15)
+            return False
+        self._follow_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mltui-watch")
+        self.set_interval(interval, self._follow_pass)
+        return True
+
+    async def _follow_pass(self) -> None:
+        """One pass of the project watch; skipped while the previous one still runs."""
+        if self._follow_busy or self.follow is None or self._follow_executor is None:
+            return
+        self._follow_busy = True
+        loop = asyncio.get_running_loop()
+        try:
+            changes = await loop.run_in_executor(self._follow_executor, self.follow.poll)
+        except Exception as exc:  # noqa: BLE001 - a background pass must never crash the app
+            if not self._follow_failed:
+                self._follow_failed = True
+                text = exc.one_line() if isinstance(exc, MltuiError) else \
+                    f"{type(exc).__name__}: {exc}"
+                self.log.error(f"watch pass failed: {exc!r}")
+                self.notify(f"following runs: {text} (retrying quietly)", severity="error",
+                            markup=False, timeout=15)
+            return
+        finally:
+            self._follow_busy = False
+        self._follow_failed = False
+        # Imports reach the screens through the live refresh; a run going quiet writes nothing.
+        if any(change.kind in ("stalled", "resumed") for change in changes):
+            await self.reload_screens()
 
     async def reopen_catalog(self) -> bool:
         """Follow a replaced catalog file: open the new one and reload every screen.
@@ -190,6 +244,8 @@ class MltuiApp(App):
     def on_unmount(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
         self._poll_executor.shutdown(wait=False, cancel_futures=True)
+        if self._follow_executor is not None:
+            self._follow_executor.shutdown(wait=False, cancel_futures=True)
         for catalog in self._reopened:
             catalog.close()
 
