@@ -41,6 +41,7 @@ def run_progress(cat: "Catalog", run_ids: Iterable[int]) -> dict[int, dict[str, 
 STEP_TOTALS = ("max_steps", "total_steps")
 EPOCH_TOTALS = ("max_epochs", "num_train_epochs", "epochs")
 RATE_WINDOW = 50  # the last points a rate is measured over: the current speed, not the average
+MIN_RATE_SPAN = 1.0  # seconds of wall time a rate needs
 
 
 def live_state(row: dict[str, Any], now: float, stall_after: float) -> str | None:
@@ -89,7 +90,10 @@ def run_speed(cat: "Catalog", run_ids: Iterable[int]) -> dict[int, dict[str, Any
         at = max(a for a, _ in known)
         timed = [(a, w) for a, w in known if w is not None][-RATE_WINDOW:]
         rate = None
-        if len(timed) >= 2 and timed[-1][1] > timed[0][1] and timed[-1][0] > timed[0][0]:
+        # Points logged within a second of each other (a burst, a replayed log) say nothing
+        # about the speed of training.
+        if len(timed) >= 2 and timed[-1][1] - timed[0][1] >= MIN_RATE_SPAN \
+                and timed[-1][0] > timed[0][0]:
             rate = (timed[-1][0] - timed[0][0]) / (timed[-1][1] - timed[0][1])
         eta = (max(0.0, total - at) / rate) if (total is not None and rate) else None
         out[run_id] = {"unit": unit, "at": at, "total": total, "rate": rate, "eta": eta}

@@ -49,3 +49,17 @@ async def test_live_run_listed_first_with_badge_rate_and_eta(tui_catalog) -> Non
         assert "40/?" in unknown and "?/s" in unknown and "eta ?" in unknown
         # The finished runs follow the live ones.
         assert body.index("sweep-live") < body.index("distilled")
+
+
+def test_a_burst_of_points_within_a_second_gives_no_rate(tui_catalog) -> None:
+    from mltui.core.ingest import ImportSummary
+    from mltui.core.records import ImportBatch, MetricPoint, RunRecord
+
+    points = [MetricPoint("loss", 1 / step, step=step, wall_time=FROZEN_NOW + step / 1000)
+              for step in range(1, 4)]
+    run = RunRecord(uid="fd" * 16, source_format="generic", source_path="/burst.jsonl",
+                    name="burst", metrics=points, fingerprint="b")
+    tui_catalog.write_import([ImportBatch("generic", "/burst.jsonl", runs=[run])],
+                             ImportSummary())
+    run_id = tui_catalog.run_ids(filter="attributes.name = 'burst'")[0]
+    assert run_speed(tui_catalog, [run_id])[run_id]["rate"] is None
