@@ -234,12 +234,25 @@ class MltuiApp(App):
             await self.reload_screens()
 
     async def reload_screens(self) -> None:
-        """Ask every catalog screen in the stack to re-read its data."""
+        """Ask the catalog screens in view to re-read their data: the top screen and, under
+        dialogs, the screen they cover.  Screens further down only note that they are stale
+        and re-read when they come back (a hidden screen's repaint is still bytes to the
+        terminal, every time a followed run grows)."""
+        from textual.screen import ModalScreen
+
         from .base import CatalogScreen
 
+        in_view = set()
+        for screen in reversed(self.screen_stack):
+            in_view.add(screen)
+            if not isinstance(screen, ModalScreen):
+                break
         for screen in list(self.screen_stack):
             if isinstance(screen, CatalogScreen):
-                screen.call_later(screen.reload)
+                if screen in in_view:
+                    screen.call_later(screen.reload)
+                else:
+                    screen.stale = True
 
     def on_unmount(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -63,3 +63,28 @@ def test_a_burst_of_points_within_a_second_gives_no_rate(tui_catalog) -> None:
                              ImportSummary())
     run_id = tui_catalog.run_ids(filter="attributes.name = 'burst'")[0]
     assert run_speed(tui_catalog, [run_id])[run_id]["rate"] is None
+
+
+async def test_a_catalog_change_reloads_the_screen_in_view_and_hidden_ones_on_return(
+        tui_catalog) -> None:
+    """Following runs changes the catalog every second: the Browse screen under Runs must not
+    repaint each time (bytes to the terminal), only when it is back on top."""
+    app = make_app(tui_catalog)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await press_and_read(pilot, "R")
+        browse, runs = app.screen_stack[-2], app.screen
+        reloads = {"browse": 0, "runs": 0}
+
+        def counting(name, original):
+            async def reload() -> None:
+                reloads[name] += 1
+                await original()
+            return reload
+
+        browse.reload = counting("browse", browse.reload)
+        runs.reload = counting("runs", runs.reload)
+        await app.reload_screens()
+        await press_and_read(pilot)
+        assert reloads == {"browse": 0, "runs": 1} and browse.stale
+        await press_and_read(pilot, "escape")
+        assert reloads == {"browse": 1, "runs": 1} and not browse.stale

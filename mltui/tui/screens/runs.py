@@ -84,8 +84,10 @@ def run_columns(metric_keys: list[str], width: int, now: float,
                 speeds: dict[int, dict[str, Any]] | None = None) -> list[Column]:
     """The runs table's columns for a screen ``width`` (narrow screens drop project/format);
     with ``live`` runs (id → "live"/"stalled"), a progress column from ``speeds``."""
-    live = live or {}
-    speeds = speeds or {}
+    # The same dicts, not copies: the screen updates them in place, so new data needs no
+    # new columns (and no repaint of the header).
+    live = {} if live is None else live
+    speeds = {} if speeds is None else speeds
     columns = [
         Column("id", "run id", lambda r: lit((r["uid"] or "")[:12], "dim"), width=12),
         Column("name", "name", lambda r: lit(r["name"] or "—"), width=0, min_width=10),
@@ -311,6 +313,7 @@ class RunsScreen(CatalogScreen):
         self.metric_keys: list[str] = []
         self.live: dict[int, str] = {}  # run id → "live" or "stalled": listed first
         self.speeds: dict[int, dict[str, Any]] = {}
+        self._shape: tuple | None = None  # what the columns were built for
 
     def compose(self) -> ComposeResult:
         yield Static(Text("runs", style="dim"), id="runs-title", classes="screen-title")
@@ -344,13 +347,26 @@ class RunsScreen(CatalogScreen):
         live_ids = await self.db(self.catalog.live_run_ids, filter=filter_text,
                                  since=now - self.app.stall_after)
         first = await self.db(self.catalog.run_ids, filter=filter_text, limit=FIRST_PAGE)
-        self.live = await self.db(self._live_states, live_ids, now)
-        self.speeds = self.app.with_watch_rates(await self.db(run_speed, self.catalog, live_ids))
-        self.metric_keys = keys
+        live = await self.db(self._live_states, live_ids, now)
+        speeds = self.app.with_watch_rates(await self.db(run_speed, self.catalog, live_ids))
         grid = self.grid
-        grid.set_columns(self._columns())
-        grid.set_ids(running_first(live_ids, first), keep=grid.cursor_id if keep else None,
-                     clear_rows=True)
+        ordered = running_first(live_ids, first)
+        visible: list[dict[str, Any]] = []
+        if keep:  # a reload: fetch the rows in view first, so they change in one repaint
+            top = int(grid.scroll_offset.y)
+            visible = await self.db(self.catalog.runs, ordered[top:top + grid.size.height],
+                                    metric_keys=keys)
+        shape = (tuple(keys), self.size.width >= 100, bool(live))
+        self.live.clear()
+        self.live.update(live)
+        self.speeds.clear()
+        self.speeds.update(speeds)
+        self.metric_keys = keys
+        if shape != self._shape:
+            self._shape = shape
+            grid.set_columns(self._columns())
+        grid.set_ids(ordered, keep=grid.cursor_id if keep else None, clear_rows=True)
+        grid.add_rows(visible)
         self._update_title(len(first), partial=len(first) == FIRST_PAGE)
         if len(first) == FIRST_PAGE:  # the rest of the ordered ids, after the first paint
             every = await self.db(self.catalog.run_ids, filter=filter_text)
@@ -378,6 +394,7 @@ class RunsScreen(CatalogScreen):
     def on_resize(self) -> None:
         """Project and format columns come and go at 100 columns."""
         if self.metric_keys or self.grid.ids:
+            self._shape = (tuple(self.metric_keys), self.size.width >= 100, bool(self.live))
             self.grid.set_columns(self._columns())
 
     @on(VirtualGrid.CursorMoved, "#runs")
