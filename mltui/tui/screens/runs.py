@@ -8,7 +8,7 @@ view.  ``/`` filters in the run scope of the filter language with a pointer at t
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from rich.console import Group
 from rich.table import Table
@@ -79,10 +79,11 @@ def fmt_duration(seconds: float) -> str:
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
 
 
-def run_columns(metric_keys: list[str], width: int, now: float,
+def run_columns(metric_keys: list[str], width: int, now: Callable[[], float],
                 live: dict[int, str] | None = None,
                 speeds: dict[int, dict[str, Any]] | None = None) -> list[Column]:
-    """The runs table's columns for a screen ``width`` (narrow screens drop project/format);
+    """The runs table's columns for a screen ``width`` (narrow screens drop project/format),
+    ages counted to ``now()``;
     with ``live`` runs (id → "live"/"stalled"), a progress column from ``speeds``."""
     # The same dicts, not copies: the screen updates them in place, so new data needs no
     # new columns (and no repaint of the header).
@@ -98,7 +99,7 @@ def run_columns(metric_keys: list[str], width: int, now: float,
                               width=8))
     columns += [
         Column("status", "status", lambda r: status_cell(r, live.get(r["id"])), width=10),
-        Column("age", "age", lambda r: age(r["start_time"] or r["created_at"], now), width=4,
+        Column("age", "age", lambda r: age(r["start_time"] or r["created_at"], now()), width=4,
                justify="right"),
     ]
     if live:
@@ -381,7 +382,7 @@ class RunsScreen(CatalogScreen):
         return {run_id: state for run_id, state in states.items() if state}
 
     def _columns(self) -> list[Column]:
-        return run_columns(self.metric_keys, self.size.width, self.app.now(), self.live,
+        return run_columns(self.metric_keys, self.size.width, self.app.now, self.live,
                            self.speeds)
 
     def _update_title(self, count: int, partial: bool = False) -> None:
