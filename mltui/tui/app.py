@@ -105,11 +105,10 @@ class MltuiApp(App):
 
     def comparison_model(self) -> str | None:
         """The model whose production an unregistered run is set against in the live view:
-        the project watch's model, else the model the app was opened on."""
-        model = getattr(self.follow, "model", None)
-        if model:
-            return model
-        return self.start if self.start and self.start != "*" else None
+        the one the app was opened on (``mltui --model``), else the project watch's model."""
+        if self.start and self.start != "*":
+            return self.start
+        return getattr(self.follow, "model", None) or None
 
     def now(self) -> float:
         """The catalog's clock (frozen in snapshot tests)."""

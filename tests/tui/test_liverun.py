@@ -69,3 +69,16 @@ def test_check_run_is_the_promotion_gate_evaluation_on_a_runs_values(tui_catalog
     result = tui_catalog.check_run("fraud", run_id)
     assert not result["passed"]
     assert [r["passed"] for r in result["results"]] == [False, False]
+
+
+def test_the_model_to_compare_with_is_the_apps_then_the_watchs(tui_catalog) -> None:
+    class Watch:
+        model = "vision"
+
+    app = make_app(tui_catalog, start="fraud")
+    app.follow = Watch()
+    assert app.comparison_model() == "fraud"
+    app = make_app(tui_catalog, start="*")
+    app.follow = Watch()
+    assert app.comparison_model() == "vision"
+    assert make_app(tui_catalog).comparison_model() is None
