@@ -243,9 +243,7 @@ class RegistryMixin:
         stage = refs_mod.normalize_stage(stage)
         mid = self._scalar(sql.VERSION_MODEL, (vid,))
         results = self._gate_results(self._conn(), mid, vid, stage)
-        return {"ref": self.ref_of(vid), "stage": stage,
-                "passed": all(r.passed for r in results),
-                "results": [r.as_dict() for r in results]}
+        return {"ref": self.ref_of(vid), "stage": stage, **_outcome(results)}
 
     def check_run(self: "Catalog", model: str, run_id: int, *, stage: str = "production"
                   ) -> dict[str, Any]:
@@ -254,8 +252,7 @@ class RegistryMixin:
         stage = refs_mod.normalize_stage(stage)
         mid = self.model_id(model)
         results = self._gate_results(self._conn(), mid, None, stage, run_id=run_id)
-        return {"model": model, "stage": stage, "passed": all(r.passed for r in results),
-                "results": [r.as_dict() for r in results]}
+        return {"model": model, "stage": stage, **_outcome(results)}
 
     def _metric_value(self: "Catalog", conn: sqlite3.Connection, vid: int | None, key: str,
                       column: str, run_id: int | None = None) -> float | None:
@@ -475,3 +472,9 @@ class RegistryMixin:
                 raise NotFound(f"{model} has no gate {rule!r}", hint=f"list them: mltui gate list {model}")
             conn.execute(sql.DELETE_GATE, (row[0],))  # gates are config, not audit
             self._event(conn, "gate-remove", "model", mid, model, before={"rule": row[1]})
+
+
+def _outcome(results: list[GateResult]) -> dict[str, Any]:
+    """``passed`` (every gate passed) and the results, as ``check`` and ``check_run`` return."""
+    return {"passed": all(r.passed for r in results),
+            "results": [r.as_dict() for r in results]}
