@@ -206,6 +206,8 @@ class MltuiApp(App):
             self.notify(exc.one_line(), severity="error", markup=False, timeout=15)
             return False
         self.catalog, self._identity, self._data_version = new, identity, None
+        if self.follow is not None:
+            self.follow.cat = new  # the project watch imports into the catalog now at the path
         self._reopened.append(new)  # the app opened it, so the app closes it
         self._executor.submit(old.close)
         self.notify(f"the catalog file {old.path} was replaced: reopened", severity="warning",
