@@ -218,17 +218,21 @@ class ListingMixin:
                                  parse_sort(sort, "runs") or parse_sort("-start_time", "runs"),
                                  limit, offset, filter)
 
-    def live_run_ids(self, *, since: float, filter: str | None = None) -> list[int]:
+    def live_run_ids(self, *, since: float, filter: str | None = None,
+                     include: list[int] = ()) -> list[int]:
         """Ids of runs still being written, newest first: no end marker (status FINISHED,
-        FAILED or KILLED), and either the writer says RUNNING or the log changed at or after
-        ``since`` (see :func:`mltui.core.progress.live_state`)."""
+        FAILED or KILLED), and either the writer says RUNNING, the log changed at or after
+        ``since`` (see :func:`mltui.core.progress.live_state`), or the id is in ``include``
+        (runs a watch follows and calls stalled)."""
         compiled = compile_filter(filter, "runs")
         ended = ",".join("?" * len(ENDED_STATUSES))
+        extra = list(include)[:500]  # SQLite's bound-parameter limit
         where = [compiled.where,
                  f"UPPER(COALESCE(r.status, '')) NOT IN ({ended})",
                  "(UPPER(COALESCE(r.status, '')) = 'RUNNING' "
-                 "OR COALESCE(r.updated_at, r.created_at) >= ?)"]
-        params = list(compiled.params) + sorted(ENDED_STATUSES) + [since]
+                 "OR COALESCE(r.updated_at, r.created_at) >= ?"
+                 + (f" OR r.id IN ({','.join('?' * len(extra))}))" if extra else ")")]
+        params = list(compiled.params) + sorted(ENDED_STATUSES) + [since] + extra
         return self._ordered_ids("runs", where, params, parse_sort("-start_time", "runs"),
                                  None, 0, filter)
 

@@ -103,6 +103,11 @@ class MltuiApp(App):
                     speed["eta"] = max(0.0, speed["total"] - speed["at"]) / speed["rate"]
         return speeds
 
+    def stalled_runs(self) -> set[int]:
+        """Runs the project watch follows and found quiet for ``stall_after`` seconds."""
+        runs = dict(getattr(self.follow, "runs", {}) or {})  # a copy: the watch thread writes it
+        return {run_id for run_id, run in runs.items() if run.state == "stalled"}
+
     def comparison_model(self) -> str | None:
         """The model whose production an unregistered run is set against in the live view:
         the one the app was opened on (``mltui --model``), else the project watch's model."""

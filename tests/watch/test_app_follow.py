@@ -86,3 +86,16 @@ async def test_a_missing_folder_and_a_failing_pass_are_one_notice_each(cat, tmp_
             await app._follow_pass()
         notices = [n.message for n in app._notifications if "following runs" in n.message]
         assert notices == ["following runs: RuntimeError: disk on fire (retrying quietly)"]
+
+
+async def test_a_run_the_watch_finds_quiet_shows_as_stalled_at_the_top(cat, tmp_path) -> None:
+    _append(tmp_path / "runs" / "quiet.jsonl", range(1, 4))
+    cat.log_run("older-finished")
+    _config(cat, "watch:\n  paths: [runs]\n  stall_after: 0.5\n")
+    app = make_app(cat, watch=True, poll_seconds=0.1)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("R")
+        text = await _wait_for(pilot, "‖ stalled")
+        lines = text.splitlines()
+        assert "quiet" in lines[2] and "‖ stalled" in lines[2]

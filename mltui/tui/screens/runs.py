@@ -345,10 +345,12 @@ class RunsScreen(CatalogScreen):
         filter_text = self.filter_text or None
         keys = await self.db(self.catalog.metric_keys, limit=3)
         now = self.app.now()
+        stalled = self.app.stalled_runs()
         live_ids = await self.db(self.catalog.live_run_ids, filter=filter_text,
-                                 since=now - self.app.stall_after)
+                                 since=now - self.app.stall_after, include=sorted(stalled))
         first = await self.db(self.catalog.run_ids, filter=filter_text, limit=FIRST_PAGE)
         live = await self.db(self._live_states, live_ids, now)
+        live.update({run_id: "stalled" for run_id in stalled if run_id in live_ids})
         speeds = self.app.with_watch_rates(await self.db(run_speed, self.catalog, live_ids))
         grid = self.grid
         ordered = running_first(live_ids, first)
