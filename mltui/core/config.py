@@ -14,6 +14,13 @@ It holds what belongs to the project rather than to the catalog's data, today th
       on_alert:                   # would, but never run by one)
         - [python, notify.py]
 
+and what the app follows while it is open (``mltui watch`` in the app)::
+
+    watch:
+      paths: [runs/, lightning_logs/]   # relative to the project folder
+      model: fraud                      # compare runs with fraud's production, check its gates
+      stall_after: 600                  # seconds without new data: a run shows as stalled
+
 Every key is checked; a bad one is an ``InvalidInput`` that names it
 (``config.yaml: hooks.stages.production.after[0].timeout: must be a positive number``).
 """
@@ -27,13 +34,14 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InvalidInput
-from .refs import STAGE_NAME_RE
+from .refs import MODEL_NAME_RE, STAGE_NAME_RE
 
 CONFIG_FILE = "config.yaml"
 DEFAULT_TIMEOUT = 60.0
 PHASES = ("before", "after")
 # Top-level sections this mltui knows; anything else is a typo to report, not to ignore.
-KNOWN_SECTIONS = ("hooks", "columns")
+KNOWN_SECTIONS = ("hooks", "columns", "watch")
+DEFAULT_STALL_AFTER = 300.0
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,16 @@ class Hook:
 
 
 @dataclass(frozen=True)
+class WatchConfig:
+    """``watch:``: run folders the app follows while it is open (paths relative to the project
+    folder), the model whose production they are compared with, when a quiet run is stalled."""
+
+    paths: tuple[Path, ...]
+    model: str | None = None
+    stall_after: float = DEFAULT_STALL_AFTER
+
+
+@dataclass(frozen=True)
 class ProjectConfig:
     """The validated project config; empty when there is no file."""
 
@@ -60,6 +78,7 @@ class ProjectConfig:
     columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # The param columns shown after them (``columns: {model: {params: [...]}}``).
     param_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    watch: WatchConfig | None = None  # ``watch:``; None when the app follows nothing
 
     def hooks_for(self, stage: str, phase: str) -> tuple[Hook, ...]:
         """The hooks of one stage and phase (``before`` or ``after``), in order."""
@@ -132,7 +151,31 @@ def parse_config(text: str, path: Path) -> ProjectConfig:
     on_alert = _hook_list(hooks.get("on_alert"), "hooks.on_alert", default, bad)
     return ProjectConfig(path=path, stage_hooks=stages, on_alert=on_alert,
                          columns=_columns(data.get("columns"), "metrics", bad),
-                         param_columns=_columns(data.get("columns"), "params", bad))
+                         param_columns=_columns(data.get("columns"), "params", bad),
+                         watch=_watch(data.get("watch"), path.parent.parent, bad))
+
+
+def _watch(value: Any, project: Path, bad) -> WatchConfig | None:
+    """``watch: {paths: [runs/], model: fraud, stall_after: 600}`` → :class:`WatchConfig`."""
+    if value is None:
+        return None
+    _mapping(value, "watch", bad)
+    for key in value:
+        if key not in ("paths", "model", "stall_after"):
+            raise bad(f"watch.{key}", "unknown key (known: paths, model, stall_after)")
+    paths = value.get("paths")
+    if isinstance(paths, str):
+        paths = [paths]
+    if not isinstance(paths, list) or not paths or \
+            not all(isinstance(p, str) and p.strip() for p in paths):
+        raise bad("watch.paths", "must be a list of folders, e.g. paths: [runs/]")
+    model = value.get("model")
+    if model is not None and (not isinstance(model, str) or not MODEL_NAME_RE.match(model)):
+        raise bad("watch.model", "not a model name (letters, digits, '_', '.', '-')")
+    stall_after = DEFAULT_STALL_AFTER
+    if "stall_after" in value:
+        stall_after = _timeout(value["stall_after"], "watch.stall_after", bad)
+    return WatchConfig(tuple(project / Path(p).expanduser() for p in paths), model, stall_after)
 
 
 def _columns(value: Any, kind: str, bad) -> dict[str, tuple[str, ...]]:

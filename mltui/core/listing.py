@@ -12,6 +12,7 @@ from typing import Any
 
 from .db import is_locked_error, locked_error
 from .errors import InvalidInput
+from .progress import ENDED_STATUSES
 from .query import base_from, compile_filter, parse_sort, sort_sql
 from .rows import chunks, stage_order
 from .schema import SCHEMA_VERSION
@@ -245,6 +246,24 @@ class ListingMixin:
                                  parse_sort(sort, "runs") or parse_sort("-start_time", "runs"),
                                  limit, offset, filter)
 
+    def live_run_ids(self, *, since: float, filter: str | None = None,
+                     include: list[int] = ()) -> list[int]:
+        """Ids of runs still being written, newest first: no end marker (status FINISHED,
+        FAILED or KILLED), and either the writer says RUNNING, the log changed at or after
+        ``since`` (see :func:`mltui.core.progress.live_state`), or the id is in ``include``
+        (runs a watch follows and calls stalled)."""
+        compiled = compile_filter(filter, "runs")
+        ended = ",".join("?" * len(ENDED_STATUSES))
+        extra = list(include)[:500]  # SQLite's bound-parameter limit
+        where = [compiled.where,
+                 f"UPPER(COALESCE(r.status, '')) NOT IN ({ended})",
+                 "(UPPER(COALESCE(r.status, '')) = 'RUNNING' "
+                 "OR COALESCE(r.updated_at, r.created_at) >= ?"
+                 + (f" OR r.id IN ({','.join('?' * len(extra))}))" if extra else ")")]
+        params = list(compiled.params) + sorted(ENDED_STATUSES) + [since] + extra
+        return self._ordered_ids("runs", where, params, parse_sort("-start_time", "runs"),
+                                 None, 0, filter)
+
     def runs(self, ids: list[int], *, metric_keys: list[str] | str | None = None) -> list[dict[str, Any]]:
         """Rows for runs by id, in order, with the versions registered from each
         (``metric_keys="all"``: every metric of each run)."""
@@ -255,7 +274,8 @@ class ListingMixin:
             marks = ",".join("?" * len(chunk))
             for row in self._read(
                     "SELECT id, uid, name, project, source_format, source_path, status, start_time,"
-                    " end_time, git_commit, git_commit_inferred, git_branch, created_at FROM runs "
+                    " end_time, git_commit, git_commit_inferred, git_branch, created_at, updated_at "
+                    "FROM runs "
                     f"WHERE id IN ({marks})", chunk):
                 row.update(versions=[], metrics={})
                 by_id[row["id"]] = row
