@@ -176,3 +176,20 @@ def bench_cli(report, Result, repeat: int) -> None:
             times.append(time.perf_counter() - started)
             report.check(result.returncode == 0 and b"Usage" in result.stdout, f"mltui {args} failed")
         report.add(Result(f"mltui {' '.join(args)}", statistics.median(times), "s", 0.3))
+
+
+def _alone(report, work: Path, smoke: bool) -> None:
+    import run
+    from mltui.demo import build_demo_catalog
+
+    demo = build_demo_catalog(progress=lambda *_: None)
+    repeat = 1 if smoke else 9
+    bench_app_start(report, run.Result, demo, work, repeat, label="demo catalog", target=1.3)
+    bench_read_commands(report, run.Result, demo, work, 1 if smoke else 5)
+
+
+if __name__ == "__main__":  # this module alone: python benchmarks/startup.py [--smoke]
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import run
+
+    sys.exit(run.run_alone(_alone, "whole-process start figures"))
