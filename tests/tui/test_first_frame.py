@@ -65,3 +65,15 @@ def test_columns_set_before_layout_are_measured_at_the_first_draw() -> None:
     grid = VirtualGrid([])
     grid.set_columns([Column("name", "name", lambda row: row["name"], width=0, min_width=12)])
     assert grid._widths == []  # no width yet: the first draw computes them, at the real width
+
+
+async def test_an_empty_catalog_says_how_to_fill_it(tmp_path) -> None:
+    from mltui.core.catalog import open_catalog
+
+    catalog = open_catalog(tmp_path / "empty.db", create=True)
+    app = make_app(catalog, prefetch=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)  # the detail pane's own update must not hide the hint
+        assert "The catalog is empty" in screen_text(app)
+        assert "mltui import PATH --model NAME" in screen_text(app)
+    catalog.close()

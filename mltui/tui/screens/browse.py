@@ -33,6 +33,7 @@ from ..widgets.version_columns import stage_sets_of, version_columns
 from .browse_data import ALL, BrowseData, VersionPage, browse_data, version_page
 
 DETAIL_DELAY = 0.15  # seconds the cursor rests before the detail pane follows
+EMPTY_CATALOG = "The catalog is empty.\n\nImport run logs with:\n  mltui import PATH --model NAME"
 AGE_TICK = 20.0  # seconds between redraws of the age column (its finest unit is a minute)
 
 
@@ -161,10 +162,7 @@ class BrowseScreen(CatalogScreen):
                     for stage, version in model["stages"].items()))
             option_list.add_option(Option(prompt, id=model["name"]))
         if data.choice is None or data.page is None:
-            self.query_one("#detail-body", Static).update(Text(
-                "The catalog is empty.\n\nImport run logs with:\n  mltui import PATH --model NAME",
-                style="dim"))
-            self.grid.set_ids([])
+            self.grid.set_ids([])  # the detail pane then says how to fill the catalog
             return
         option_list.highlighted = [ALL, *(m["name"] for m in models)].index(data.choice)
         if data.choice != self.choice or keep_model:
@@ -287,7 +285,8 @@ class BrowseScreen(CatalogScreen):
         version_id = self.grid.cursor_id
         body = self.query_one("#detail-body", Static)
         if version_id is None:
-            body.update(Text("no version selected", style="dim"))
+            body.update(Text(EMPTY_CATALOG if not self._models else "no version selected",
+                             style="dim"))
             return
         detail = await self.db(self.catalog.version_detail, version_id)
         trend = await self.db(self.catalog.trend, detail["model"], self.trend_key) \
