@@ -433,6 +433,28 @@ def bench_whole_process(report: Report, args, catalog: Path, work: Path, repeat:
 # -- main -----------------------------------------------------------------------------------------
 
 
+def run_alone(bench, description: str) -> int:
+    """Run one benchmark module alone (``python benchmarks/shapes.py``): its figures, the load
+    average beside them (a shared machine), exit 1 on a wrong answer or a missed target."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--smoke", action="store_true", help="tiny data, correctness only")
+    args = parser.parse_args()
+    print(f"mltui benchmarks — {machine()} — load average {os.getloadavg()}")
+    report = Report()
+    work = Path(tempfile.mkdtemp(prefix="mltui-bench-"))
+    try:
+        bench(report, work, args.smoke)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"load average after: {os.getloadavg()}")
+    missed = [r.name for r in report.results if not r.ok]
+    if report.failures or (missed and not args.smoke):
+        print(f"{len(report.failures)} wrong answer(s); missed: {', '.join(missed) or 'none'}")
+        return 1
+    return 0
+
+
+
 def machine() -> dict:
     """Cores, memory, Python and library versions, for BENCHMARKS.md."""
     import sqlite3

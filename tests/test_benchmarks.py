@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -63,3 +64,19 @@ def test_watch_benchmark_smoke_gets_every_answer_right() -> None:
                    "mltui watch, 3 growing runs", "mltui watch, 3 runs, nothing changes",
                    "mltui watch, write → table"):
         assert figure in output, f"{figure!r} was not measured:\n{output}"
+
+
+def test_measured_processes_write_and_reuse_bytecode(tmp_path: Path, monkeypatch) -> None:
+    """A shell's PYTHONDONTWRITEBYTECODE=1 must not reach the measured processes: the pty
+    launcher lays their environment over the caller's, so the key must be overridden, not
+    dropped (else every start compiles every module, ~1 s here, app and floor alike)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import startup
+
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    env = startup.process_env(tmp_path)
+    spawned = {**os.environ, **env}  # what terminal.spawn hands exec
+    probe = subprocess.run([sys.executable, "-c", "import sys; print(sys.dont_write_bytecode)"],
+                           env=spawned, capture_output=True, text=True)
+    assert probe.stdout.strip() == "False"
+    assert spawned["PYTHONPYCACHEPREFIX"] == str(tmp_path / "pycache")

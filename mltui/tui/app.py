@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, TypeVar
 
@@ -59,7 +59,7 @@ class MltuiApp(App):
 
     def __init__(self, catalog: "Catalog", *, poll_seconds: float = POLL_SECONDS,
                  keymap: dict[str, str] | None = None, watch: bool = True,
-                 start: str | None = None, mouse: bool = True):
+                 start: str | None = None, mouse: bool = True, prefetch: bool = False):
         super().__init__()
         self.mouse_on = mouse  # the app takes mouse events (off: the terminal selects text)
         self.start = start  # the model to open on ("*" for all versions)
@@ -79,6 +79,18 @@ class MltuiApp(App):
         self._follow_executor: ThreadPoolExecutor | None = None
         self._follow_busy = False
         self._follow_failed = False  # one notice per run of failures, not one per pass
+        # The first screen's data, read on a database thread while Textual starts (see
+        # screens/browse_data.py): the first frame then carries the rows.
+        self._prefetched: Future | None = None
+        if prefetch:
+            from .screens.browse_data import browse_data
+
+            self._prefetched = self._executor.submit(browse_data, catalog, start)
+
+    def take_prefetched(self, start: str | None) -> Future | None:
+        """The first screen's data read at start (once; None if not read or for another start)."""
+        prefetched, self._prefetched = self._prefetched, None
+        return prefetched if start == self.start else None
 
     # -- database threads ------------------------------------------------------------------------
 
@@ -129,6 +141,12 @@ class MltuiApp(App):
 
     # -- lifecycle -------------------------------------------------------------------------------
 
+    def get_default_screen(self) -> Screen:
+        """Browse is the first screen itself: no blank screen is mounted and painted first."""
+        from .screens.browse import BrowseScreen
+
+        return BrowseScreen(start=self.start)
+
     def on_mount(self) -> None:
         from .keymap import load_keymap
 
@@ -139,9 +157,6 @@ class MltuiApp(App):
         for warning in [*problems, *self.catalog.warnings]:
             if warning:
                 self.notify(warning, severity="warning", markup=False, timeout=15)
-        from .screens.browse import BrowseScreen
-
-        self.push_screen(BrowseScreen(start=self.start))
         if self.watch:
             self.set_interval(self.poll_seconds, self._poll)
             self.start_following()
@@ -368,4 +383,4 @@ class MltuiApp(App):
 def run_app(catalog: "Catalog", start: str | None = None, *, mouse: bool = True) -> None:
     """Open the app on a catalog (the CLI's entry point); ``start`` picks the model; without
     ``mouse`` the terminal keeps the mouse (plain text selection)."""
-    MltuiApp(catalog, start=start, mouse=mouse).run(mouse=mouse)
+    MltuiApp(catalog, start=start, mouse=mouse, prefetch=True).run(mouse=mouse)
