@@ -105,6 +105,13 @@ def _open(ctx: click.Context, *, create: bool | str = False):
     cat = open_catalog(ctx.obj.get("catalog"), create=create)
     for warning in cat.warnings:
         info(f"warning: {warning}")
+
+    def write_through(write):  # MLflow and the services only when a synced stage moves
+        from ..services.remote import apply_stage_write
+
+        apply_stage_write(cat, write)
+
+    cat.write_through = write_through
     return cat
 
 
