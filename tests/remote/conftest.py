@@ -62,8 +62,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(folder: Path) -> Server:
-    """Start ``mlflow server`` on a free port and wait until ``/health`` answers."""
+ADMIN_PASSWORD = "s3cret-Passw0rd"  # the auth server's admin (tests only)
+
+
+def start_server(folder: Path, *, auth: bool = False) -> Server:
+    """Start ``mlflow server`` on a free port and wait until ``/health`` answers.
+
+    With ``auth`` it is MLflow's basic-auth app: user ``admin``, :data:`ADMIN_PASSWORD`.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     port = free_port()
     log = folder / "server.log"
@@ -71,9 +77,14 @@ def start_server(folder: Path) -> Server:
                "--port", str(port), "--workers", "1",
                "--backend-store-uri", f"sqlite:///{folder / 'mlflow.db'}",
                "--artifacts-destination", str(folder / "artifacts")]
+    env = dict(os.environ)
+    if auth:
+        command[4:4] = ["--app-name", "basic-auth"]
+        env.update(MLFLOW_AUTH_ADMIN_PASSWORD=ADMIN_PASSWORD,
+                   MLFLOW_FLASK_SERVER_SECRET_KEY="tests-only")
     with open(log, "wb") as out:
         process = subprocess.Popen(command, cwd=folder, stdout=out, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+                                   start_new_session=True, env=env)
     server = Server(f"http://127.0.0.1:{port}", process, folder, log)
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
