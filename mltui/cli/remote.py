@@ -124,3 +124,26 @@ def pull(ctx: click.Context, remote_name: str | None, experiment: str | None,
     if summary.stages_set:
         line += f"; {summary.stages_set} stage change(s) from the server"
     info(line)
+
+
+@cli.command()
+@click.argument("remote_name", metavar="[REMOTE]", required=False)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def push(ctx: click.Context, remote_name: str | None, as_json: bool) -> None:
+    """Send stage moves made without write-through (Python API) to the server as aliases.
+
+    \b
+    mltui push team
+    """
+    from ..services.remote import push as push_remote
+
+    with _open(ctx) as cat:
+        done = push_remote(cat, remote_name)
+    if as_json:
+        emit_json(done)
+        return
+    for item in done:
+        before = f"v{item['from']}" if item["from"] is not None else "unset"
+        info(f"{item['stage']}: server alias {before} → v{item['to']}")
+    info(f"pushed {len(done)} stage change(s)" if done else "nothing to push")

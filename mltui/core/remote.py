@@ -205,6 +205,47 @@ class RemoteMixin:
                              note.get("actor") or f"remote:{remote}")
             summary.stages_set += 1
 
+    def pending_stage_writes(self: "Catalog", remote: str) -> list[tuple[StageWrite, str]]:
+        """Stage moves of synced models made here but not on the server, with their labels.
+
+        A stage counts when its last history entry is a local ``promote`` or ``rollback``
+        (made without write-through, e.g. from the Python API) and its holder is a version the
+        server has, at another alias position than the last pull saw.
+        """
+        pending = []
+        for model_id, server_name, model in self._conn().execute(
+                "SELECT l.model_id, l.server_name, m.name FROM remote_models l JOIN models m ON "
+                "m.id = l.model_id WHERE l.remote = ? ORDER BY m.name", (remote,)).fetchall():
+            seen = dict(self._conn().execute(
+                "SELECT LOWER(alias), server_version FROM remote_aliases WHERE remote = ? AND "
+                "server_name = ?", (remote, server_name)))
+            for stage, holder in self._conn().execute(
+                    "SELECT stage, version_id FROM stages WHERE model_id = ? ORDER BY stage",
+                    (model_id,)).fetchall():
+                last = self._conn().execute(
+                    "SELECT id, action, reason, actor, at, gate_results, forced FROM "
+                    "stage_history WHERE model_id = ? AND stage = ? ORDER BY id DESC LIMIT 1",
+                    (model_id, stage)).fetchone()
+                number = self._conn().execute(
+                    "SELECT server_version FROM remote_versions WHERE remote = ? AND "
+                    "version_id = ?", (remote, holder)).fetchone()
+                if not last or last[1] not in ("promote", "rollback") or number is None \
+                        or seen.get(stage) == number[0]:
+                    continue
+                note = {"history_id": last[0], "action": last[1], "reason": last[2],
+                        "actor": last[3], "at": last[4],
+                        "gates": json.loads(last[5]) if last[5] else None,
+                        "forced": bool(last[6])}
+                pending.append((StageWrite(remote, server_name, stage, seen.get(stage),
+                                           number[0], note), f"{model}@{stage}"))
+        return pending
+
+    def remember_alias(self: "Catalog", remote: str, server_name: str, alias: str,
+                       number: int | None) -> None:
+        """Record that the server's alias now points at ``number`` (after a push)."""
+        with self._write() as conn:
+            self._remember_alias(conn, remote, server_name, alias, number)
+
     def _remember_alias(self: "Catalog", conn: sqlite3.Connection, remote: str,
                         server_name: str, alias: str, number: int | None) -> None:
         if number is None:

@@ -76,19 +76,20 @@ def _pull(cat: "Catalog", name: str, url: str, experiment: str | None, model: st
 
     ctx = ImportContext(root=Path(cat.path).resolve().parent.parent)
     resolver = ArtifactResolver(ctx)
-    with fetch.talking_to(name, url, "listing experiments and runs"):
-        experiments = _experiments(mlflow, experiment)
-        runs, watermark = _changed_runs(cat, mlflow, experiments, url,
-                                        None if (full or experiment) else known.get("runs_watermark"))
     limited = experiment is not None or model is not None
+    experiments, runs, watermark = {}, [], None
+    if model is None or experiment is not None:  # --model alone: the registry only
+        with fetch.talking_to(name, url, "listing experiments and runs"):
+            experiments = _experiments(mlflow, experiment)
+            runs, watermark = _changed_runs(
+                cat, mlflow, experiments, url,
+                None if (full or experiment) else known.get("runs_watermark"))
     listed = len(runs)
     stored = cat.run_fingerprints([r.info.run_id for r in runs])
     from .remote_map import listing_fingerprint, model_record, run_record, version_record
 
     changed = [r for r in runs if stored.get(r.info.run_id) != listing_fingerprint(r)]
     summary.runs_unchanged += listed - len(changed)
-    if model is not None:
-        changed = []  # --model: the registry only (the versions' runs come with --experiment)
     wanted = [(r.info.run_id, key) for r in changed for key in sorted(r.data.metrics)]
     done = [0]
 
@@ -193,6 +194,22 @@ def _registry(cat: "Catalog", mlflow: Any, remote: str, only: str | None, full: 
 
 
 # -- write-through ------------------------------------------------------------------------------
+
+
+def push(cat: "Catalog", remote: str | None = None) -> list[dict[str, Any]]:
+    """Apply stage moves made here without write-through (the Python API) to the server.
+
+    Each one is checked like a write-through (refused when the server's alias moved since the
+    last pull) and applied on its own; the first refusal stops the push with what was done
+    before it kept.
+    """
+    name, _url = remote_url(cat, remote)
+    done = []
+    for write, label in cat.pending_stage_writes(name):
+        apply_stage_write(cat, write)
+        cat.remember_alias(write.remote, write.server_name, write.alias, write.new)
+        done.append({"stage": label, "from": write.expected, "to": write.new})
+    return done
 
 
 def attach(cat: "Catalog") -> "Catalog":

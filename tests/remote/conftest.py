@@ -44,7 +44,7 @@ class Server:
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             try:
-                self.process.wait(timeout=30)
+                self.process.wait(timeout=3)  # its job-queue consumers linger; nothing to save
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
@@ -156,3 +156,24 @@ def project(tmp_path, server) -> Path:
     open_catalog(catalog, create=True).close()
     (tmp_path / ".mltui" / "config.yaml").write_text(f"remotes:\n  team: {server.url}\n")
     return catalog
+
+
+@pytest.fixture(autouse=True)
+def no_http_retries(monkeypatch):
+    """A refused connection fails at once (MLflow's retries with backoff would cost seconds)."""
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+
+
+def own_model(url: str, name: str, versions: int = 3, production: int = 1) -> "object":
+    """A registered model only one test uses (on the shared server), ``production`` set."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient(url)
+    experiment = client.get_experiment_by_name("fraud-training")
+    runs = client.search_runs([experiment.experiment_id], max_results=versions)
+    client.create_registered_model(name)
+    for run in runs[:versions]:
+        client.create_model_version(name, f"runs:/{run.info.run_id}/model",
+                                    run_id=run.info.run_id)
+    client.set_registered_model_alias(name, "production", str(production))
+    return client
