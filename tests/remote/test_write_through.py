@@ -110,3 +110,15 @@ def test_push_sends_a_promotion_made_without_write_through(project, server):
     assert json.loads(result.stdout) == [{"stage": "wt-push@production", "from": 1, "to": 2}]
     assert alias(client, "wt-push", "production") == "2"
     assert json.loads(run(["push", "team", "--json"], project).stdout) == []
+
+
+def test_offline_a_synced_promotion_is_refused_not_queued(project, server):
+    client = own_model(server.url, "wt-offline")
+    pulled(project, "wt-offline")
+    (project.parent / "config.yaml").write_text("remotes:\n  team: http://127.0.0.1:9\n")
+    before = snapshot_tables(project)
+    result = run(["promote", "wt-offline@2", "--stage", "production", "-r", "x"], project)
+    assert result.exit_code == 2 and "cannot connect" in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert snapshot_tables(project) == before
+    assert alias(client, "wt-offline", "production") == "1"
