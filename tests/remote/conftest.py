@@ -132,8 +132,9 @@ def seed(url: str, *, runs: int = 3, steps: int = 20, prefix: str = "") -> dict:
         for number, rid in enumerate(made["runs"][:3], start=1):
             client.create_model_version(name, f"runs:/{rid}/model", run_id=rid,
                                         description=f"{name} v{number}")
-        client.set_registered_model_alias(name, "production", "2")
-        client.set_registered_model_alias(name, "staging", "3")
+        count = len(made["runs"][:3])
+        client.set_registered_model_alias(name, "production", str(min(2, count)))
+        client.set_registered_model_alias(name, "staging", str(count))
         made["models"].append(name)
     return made
 

@@ -15,12 +15,12 @@ from tests.conftest import snapshot_tables
 
 @pytest.fixture
 def count_requests(monkeypatch):
-    """Every HTTP request the MLflow client sends in this process, as (method, url)."""
+    """Every HTTP request the MLflow client sends in this process: (method, url, auth)."""
     sent: list[tuple[str, str]] = []
     real = requests.Session.request
 
     def counting(self, method, url, *args, **kwargs):
-        sent.append((method, url))
+        sent.append((method, url, (kwargs.get("headers") or {}).get("Authorization")))
         return real(self, method, url, *args, **kwargs)
 
     monkeypatch.setattr(requests.Session, "request", counting)
@@ -85,7 +85,18 @@ def test_second_pull_of_an_unchanged_server_costs_three_requests(project, count_
     assert summary["runs_unchanged"] > 0
     # experiments, runs started since the watermark, registered models: no history, no version
     assert len(count_requests) == 3, count_requests
-    assert not any("get-history" in url or "model-versions" in url for _, url in count_requests)
+    assert not any("get-history" in url or "model-versions" in url
+                   for _, url, _auth in count_requests)
+
+
+def test_credentials_come_from_mlflows_environment_variables(project, count_requests,
+                                                             monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", "t0ken-from-env")
+    pull_json(project)
+    assert count_requests and all(auth == "Bearer t0ken-from-env"
+                                  for _, _, auth in count_requests)
+    text = (project.parent / "config.yaml").read_text()
+    assert "t0ken" not in text and b"t0ken" not in project.read_bytes()
 
 
 def test_a_pulled_run_equals_the_same_run_read_from_the_servers_own_store(project, server,
