@@ -36,7 +36,7 @@ def remote_add(ctx: click.Context, name: str, url: str) -> None:
     """
     from ..core.config import save_remote
 
-    with _open(ctx) as cat:
+    with _open(ctx, create="on-write") as cat:  # a remote can come before the first import
         path = save_remote(cat.path, name, url)
     info(f"remote {name} → {url.rstrip('/')} (saved in {path}; credentials come from "
          "MLFLOW_TRACKING_TOKEN or MLFLOW_TRACKING_USERNAME/PASSWORD)")
@@ -54,7 +54,7 @@ def remote_ls(ctx: click.Context, as_json: bool) -> None:
     from ..core.config import load_config
     from ..display import fmt_age
 
-    with _open(ctx) as cat:
+    with _open(ctx, create="on-write") as cat:
         remotes = load_config(cat.path).remotes
         links = cat.remote_links()
         rows = []

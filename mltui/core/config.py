@@ -148,10 +148,10 @@ def check_remote(name: Any, url: Any) -> str | None:
     """
     if not isinstance(name, str) or not REMOTE_NAME_RE.match(name):
         return "not a remote name (letters, digits, '_' or '-', starting with a letter)"
-    if not isinstance(url, str) or not url.startswith(REMOTE_SCHEMES) or \
-            len(url) <= len("https://") or any(c.isspace() or ord(c) < 32 for c in url):
+    host = url.split("://", 1)[1].split("/", 1)[0] if isinstance(url, str) and "://" in url else ""
+    if not isinstance(url, str) or not url.startswith(REMOTE_SCHEMES) or not host or \
+            any(c.isspace() or ord(c) < 32 for c in url):
         return "must be an http:// or https:// URL of an MLflow tracking server"
-    host = url.split("://", 1)[1].split("/", 1)[0]
     if "@" in host:
         return ("must not hold credentials; set MLFLOW_TRACKING_TOKEN or "
                 "MLFLOW_TRACKING_USERNAME/MLFLOW_TRACKING_PASSWORD instead")

@@ -162,7 +162,7 @@ def _registry(cat: "Catalog", mlflow: Any, remote: str, only: str | None, full: 
               resolver: Any, url: str, version_record: Callable, model_record: Callable
               ) -> tuple[list[ServerModel], list[Any]]:
     """Every registered model with its aliases; versions only of those that changed."""
-    kwargs = {"filter_string": f"name = '{only}'"} if only else {}
+    kwargs = {"filter_string": f"name = {_quoted(only)}"} if only else {}
     listed = fetch.paged(mlflow.search_registered_models, **kwargs)
     if only and not listed:
         raise RemoteFailed(f"no registered model {only!r} on the server")
@@ -177,8 +177,8 @@ def _registry(cat: "Catalog", mlflow: Any, remote: str, only: str | None, full: 
         if (not full and found.name in updates and updates[found.name] == server.updated_ms
                 and seen.get(found.name, {}) == aliases):
             continue
-        quoted = found.name.replace("'", "\\'")
-        versions = fetch.paged(mlflow.search_model_versions, filter_string=f"name = '{quoted}'")
+        versions = fetch.paged(mlflow.search_model_versions,
+                               filter_string=f"name = {_quoted(found.name)}")
         by_number = {int(v.version): v for v in versions}
         for alias, number in aliases.items():
             note = (by_number.get(number).tags or {}).get(STAGE_TAG_PREFIX + alias) \
@@ -191,6 +191,11 @@ def _registry(cat: "Catalog", mlflow: Any, remote: str, only: str | None, full: 
         kept = [r for r in (version_record(v, resolver, url) for v in versions) if r is not None]
         records.append(model_record(found, kept))
     return models, records
+
+
+def _quoted(name: str) -> str:
+    """A model name as an MLflow filter string literal (MLflow takes either quote)."""
+    return f'"{name}"' if "'" in name else f"'{name}'"
 
 
 # -- write-through ------------------------------------------------------------------------------

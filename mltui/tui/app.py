@@ -129,6 +129,7 @@ class MltuiApp(App):
         except MltuiError as exc:
             self.notify(exc.one_line(), severity="error", markup=False, timeout=15)
             return False
+        new.write_through = old.write_through  # synced models keep writing through
         self.catalog, self._identity, self._data_version = new, identity, None
         self._reopened.append(new)  # the app opened it, so the app closes it
         self._executor.submit(old.close)
