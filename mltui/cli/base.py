@@ -107,9 +107,9 @@ def _open(ctx: click.Context, *, create: bool | str = False):
         info(f"warning: {warning}")
 
     def write_through(write):  # MLflow and the services only when a synced stage moves
-        from ..services.remote import apply_stage_write
+        from ..services.remote import apply_write
 
-        apply_stage_write(cat, write)
+        apply_write(cat, write)
 
     cat.write_through = write_through
     return cat

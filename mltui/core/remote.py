@@ -66,11 +66,22 @@ class StageWrite:
     note: dict[str, Any]  # the history entry: id, action, reason, actor, gates
 
 
+@dataclass
+class DocWrite:
+    """A version's new documentation, to become its description on the server."""
+
+    remote: str
+    server_name: str
+    server_version: int
+    text: str
+
+
 class RemoteMixin:
     """Remotes' watermarks, model links and aliases; writing a pull (mixed into Catalog)."""
 
-    # Set by mltui.services.remote.attach: applies a StageWrite to the server or raises.
-    write_through: Callable[[StageWrite], None] | None = None
+    # Set by the front ends (mltui.services.remote.apply_write): applies a StageWrite or a
+    # DocWrite to the server, or raises (and then the local change rolls back).
+    write_through: Callable[[StageWrite | DocWrite], None] | None = None
 
     def remote_state(self: "Catalog", remote: str) -> dict[str, Any] | None:
         """The last pull of ``remote``: url, watermarks, known experiments (None: never pulled)."""
@@ -293,3 +304,10 @@ class RemoteMixin:
         self.write_through(StageWrite(remote, server_name, alias,
                                       expected[0] if expected else None, new, note))
         self._remember_alias(conn, remote, server_name, alias, new)
+
+    def _sync_doc(self: "Catalog", conn: sqlite3.Connection, version_id: int, text: str) -> None:
+        """Inside a doc save's transaction: a synced version's doc becomes its description."""
+        link = conn.execute("SELECT remote, server_name, server_version FROM remote_versions "
+                            "WHERE version_id = ?", (version_id,)).fetchone()
+        if link is not None and self.write_through is not None:
+            self.write_through(DocWrite(link[0], link[1], link[2], text))

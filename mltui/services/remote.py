@@ -5,9 +5,10 @@ the metric histories and registry versions of what changed, maps them to the imp
 records (:mod:`.remote_map`) and hands them to :meth:`Catalog.write_pull`, which writes them
 with the one import writer in one transaction: a pull lands whole or not at all.
 
-``attach`` gives a catalog its write-through: a promotion or rollback of a synced model moves
-the server's alias (stage name = alias name) inside the local change's transaction, after
-checking that nobody moved it since the last pull.
+``apply_write`` is a catalog's write-through (the front ends set ``Catalog.write_through`` to
+it): a promotion or rollback of a synced model moves the server's alias (stage name = alias
+name) inside the local change's transaction, after checking that nobody moved it since the
+last pull; a doc saved on a synced version becomes its description.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from ..core.config import load_config
 from ..core.errors import Conflict, InvalidInput, NotFound, RemoteFailed
 from ..core.ingest import ImportSummary
 from ..core.records import ImportBatch
-from ..core.remote import STAGE_TAG_PREFIX, PullState, ServerModel, StageWrite
+from ..core.remote import STAGE_TAG_PREFIX, DocWrite, PullState, ServerModel, StageWrite
 from . import remote_fetch as fetch
 from .lock import import_lock
 
@@ -217,10 +218,17 @@ def push(cat: "Catalog", remote: str | None = None) -> list[dict[str, Any]]:
     return done
 
 
-def attach(cat: "Catalog") -> "Catalog":
-    """Give ``cat`` its write-through: stage moves of synced models go to their server too."""
-    cat.write_through = lambda write: apply_stage_write(cat, write)
-    return cat
+def apply_write(cat: "Catalog", write: StageWrite | DocWrite) -> None:
+    """Apply one write-through (a stage move, or a version's doc as its description)."""
+    if isinstance(write, DocWrite):
+        name, url = remote_url(cat, write.remote)
+        mlflow = fetch.client(url)
+        with fetch.talking_to(name, url, f"describing {write.server_name} "
+                                         f"v{write.server_version}"):
+            mlflow.update_model_version(write.server_name, str(write.server_version),
+                                        description=write.text)
+        return
+    apply_stage_write(cat, write)
 
 
 def apply_stage_write(cat: "Catalog", write: StageWrite) -> None:

@@ -122,3 +122,13 @@ def test_offline_a_synced_promotion_is_refused_not_queued(project, server):
     assert result.stderr.count("\n") == 1
     assert snapshot_tables(project) == before
     assert alias(client, "wt-offline", "production") == "1"
+
+
+def test_a_doc_saved_on_a_synced_version_becomes_its_description(project, server, tmp_path):
+    client = own_model(server.url, "wt-doc")
+    pulled(project, "wt-doc")
+    doc = tmp_path / "notes.md"
+    doc.write_text("# wt-doc v2\n\nTrained on Q3; recall first.\n")
+    result = run(["doc", "wt-doc@2", "--set", str(doc)], project)
+    assert result.exit_code == 0, result.stderr
+    assert client.get_model_version("wt-doc", "2").description == doc.read_text()
