@@ -132,3 +132,17 @@ def test_a_doc_saved_on_a_synced_version_becomes_its_description(project, server
     result = run(["doc", "wt-doc@2", "--set", str(doc)], project)
     assert result.exit_code == 0, result.stderr
     assert client.get_model_version("wt-doc", "2").description == doc.read_text()
+
+
+def test_a_model_deleted_on_the_server_is_one_line_and_changes_nothing(project, server):
+    client = own_model(server.url, "wt-deleted")
+    pulled(project, "wt-deleted")
+    client.delete_registered_model("wt-deleted")
+    before = snapshot_tables(project)
+    result = run(["promote", "wt-deleted@2", "--stage", "production", "-r", "x"], project)
+    assert result.exit_code == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert "RESOURCE_DOES_NOT_EXIST" in result.stderr or "not found" in result.stderr
+    assert snapshot_tables(project) == before
+    result = run(["pull", "team", "--model", "wt-deleted"], project)
+    assert result.exit_code == 2 and "no registered model 'wt-deleted'" in result.stderr
