@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
 from . import refs as refs_mod
+from . import registry_sql as sql
 from .errors import Conflict, InvalidInput
 from .records import ImportBatch
 from .registry_import import catalog_model_name, version_source_uid
@@ -158,10 +159,23 @@ class RemoteMixin:
         for version in record.versions:
             row = conn.execute("SELECT id FROM model_versions WHERE source_uid = ?",
                                (version_source_uid(record, version),)).fetchone()
-            if row:
-                conn.execute("INSERT OR REPLACE INTO remote_versions (remote, server_name, "
-                             "server_version, version_id) VALUES (?,?,?,?)",
-                             (remote, record.name, version.source_version, row[0]))
+            if row is None:
+                continue
+            conn.execute("INSERT OR REPLACE INTO remote_versions (remote, server_name, "
+                         "server_version, version_id) VALUES (?,?,?,?)",
+                         (remote, record.name, version.source_version, row[0]))
+            # The import writer leaves versions it already holds alone; the server's later
+            # description and tags are the truth for a synced one.
+            for key, value in version.tags.items():
+                conn.execute(sql.SET_TAG, (row[0], key, value))
+            latest = conn.execute("SELECT text FROM doc_revisions WHERE target_kind = 'version' "
+                                  "AND target_id = ? ORDER BY rev DESC LIMIT 1",
+                                  (row[0],)).fetchone()
+            if version.description and (latest is None or latest[0] != version.description):
+                self._save_doc(conn, "version", row[0], version.description,
+                               author=f"remote:{remote}", message=f"description on {remote}")
+            elif version.tags:
+                self._index_version(conn, row[0])
 
     def _observe_aliases(self: "Catalog", conn: sqlite3.Connection, remote: str,
                          model: ServerModel, summary: "ImportSummary") -> None:

@@ -243,12 +243,13 @@ def _v4_production(db: sqlite_utils.Database) -> None:
 def _v5_remotes(db: sqlite_utils.Database) -> None:
     """What this catalog last saw of each MLflow tracking server (core/remote.py)."""
     conn = db.conn
-    # Per remote: the watermarks an incremental pull starts from (server milliseconds) and the
-    # experiments it knows, so an unchanged server costs few requests.
+    # Per remote: the run watermark an incremental pull starts from (server milliseconds) and
+    # the experiments it knows, so an unchanged server costs few requests.  The registry's
+    # watermark is each model's update time, in remote_models.
     conn.execute("""
         CREATE TABLE remote_state (
             remote TEXT PRIMARY KEY, url TEXT NOT NULL, runs_watermark INTEGER,
-            registry_watermark INTEGER, experiments TEXT, pulled_at REAL)""")
+            experiments TEXT, pulled_at REAL)""")
     # Which catalog model and version each server model and version is (write-through needs
     # the server's name and number; a renumbered version keeps its server number here).
     conn.execute("""

@@ -146,3 +146,16 @@ def test_a_model_deleted_on_the_server_is_one_line_and_changes_nothing(project, 
     assert snapshot_tables(project) == before
     result = run(["pull", "team", "--model", "wt-deleted"], project)
     assert result.exit_code == 2 and "no registered model 'wt-deleted'" in result.stderr
+
+
+def test_a_description_edited_on_the_server_becomes_a_doc_revision(project, server):
+    client = own_model(server.url, "wt-desc")
+    pulled(project, "wt-desc")
+    client.update_model_version("wt-desc", "1", description="edited in the MLflow UI")
+    client.set_model_version_tag("wt-desc", "1", "reviewed", "yes")
+    result = run(["pull", "team", "--model", "wt-desc", "--full"], project)
+    assert result.exit_code == 0, result.stderr
+    assert run(["doc", "wt-desc@1"], project).stdout.strip() == "edited in the MLflow UI"
+    with open_catalog(project) as cat:
+        assert cat.doc_revisions("wt-desc@1")[0]["author"] == "remote:team"
+        assert cat.versions([cat.resolve("wt-desc@1")])[0]["tags"]["reviewed"] == "yes"
