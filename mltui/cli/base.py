@@ -215,9 +215,12 @@ def _check_environment(argv: list[str]) -> None:
               help="Catalog file or folder (default: nearest .mltui/catalog.db upwards).")
 @click.option("--model", "start_model", metavar="NAME", help="Open the app on this model.")
 @click.option("--all", "start_all", is_flag=True, help="Open the app on all versions of all models.")
+@click.option("--remote", "remote", metavar="NAME",
+              help="Open the app following this MLflow server (mltui remote add).")
 @click.version_option(package_name="mltui", prog_name="mltui")
 @click.pass_context
-def cli(ctx: click.Context, catalog: str | None, start_model: str | None, start_all: bool) -> None:
+def cli(ctx: click.Context, catalog: str | None, start_model: str | None, start_all: bool,
+        remote: str | None) -> None:
     """Version, compare, document, promote and roll back ML models.
 
     Run without a command to open the app on the nearest catalog.
@@ -228,7 +231,12 @@ def cli(ctx: click.Context, catalog: str | None, start_model: str | None, start_
         cat = _open(ctx)
         if start_model:
             cat.model_id(start_model)  # an unknown model is a clear error before the app opens
-        _run_app(cat, "*" if start_all else start_model)
+        if remote:
+            from ..core.config import load_config
+
+            if remote not in load_config(cat.path).remotes:  # a clear error before the app
+                fail(f"no remote {remote!r}; add one: mltui remote add {remote} URL")
+        _run_app(cat, "*" if start_all else start_model, remote)
 
 
 def _set_catalog(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
@@ -251,10 +259,10 @@ def accept_catalog_anywhere(group: click.Group) -> None:
                 callback=_set_catalog, help="Catalog file or folder (as before the command)."))
 
 
-def _run_app(cat, start: str | None = None) -> None:
+def _run_app(cat, start: str | None = None, remote: str | None = None) -> None:
     from ..tui.app import run_app  # Textual is imported only here
 
-    run_app(cat, start)
+    run_app(cat, start, remote)
 
 
 def main(argv: list[str] | None = None) -> None:

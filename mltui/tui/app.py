@@ -51,8 +51,10 @@ class MltuiApp(App):
 
     def __init__(self, catalog: "Catalog", *, poll_seconds: float = POLL_SECONDS,
                  keymap: dict[str, str] | None = None, watch: bool = True,
-                 start: str | None = None):
+                 start: str | None = None, remote: str | None = None):
         super().__init__()
+        self.remote = remote  # an MLflow server to follow (tui/remote_follow.py)
+        self.follower = None
         self.start = start  # the model to open on ("*" for all versions)
         self.catalog = catalog
         self.poll_seconds = poll_seconds
@@ -105,6 +107,11 @@ class MltuiApp(App):
         self.push_screen(BrowseScreen(start=self.start))
         if self.watch:
             self.set_interval(self.poll_seconds, self._poll)
+        if self.remote:
+            from .remote_follow import RemoteFollower
+
+            self.follower = RemoteFollower(self, self.remote)
+            self.follower.start()
 
     async def reopen_catalog(self) -> bool:
         """Follow a replaced catalog file: open the new one and reload every screen.
@@ -166,6 +173,8 @@ class MltuiApp(App):
                 screen.call_later(screen.reload)
 
     def on_unmount(self) -> None:
+        if self.follower is not None:
+            self.follower.stop()
         self._executor.shutdown(wait=False, cancel_futures=True)
         self._poll_executor.shutdown(wait=False, cancel_futures=True)
         for catalog in self._reopened:
@@ -219,6 +228,7 @@ class MltuiApp(App):
         await self.run_action(action, node)
 
 
-def run_app(catalog: "Catalog", start: str | None = None) -> None:
-    """Open the app on a catalog (the CLI's entry point); ``start`` picks the model."""
-    MltuiApp(catalog, start=start).run()
+def run_app(catalog: "Catalog", start: str | None = None, remote: str | None = None) -> None:
+    """Open the app on a catalog (the CLI's entry point); ``start`` picks the model, ``remote``
+    an MLflow server to follow."""
+    MltuiApp(catalog, start=start, remote=remote).run()
