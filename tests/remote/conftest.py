@@ -65,8 +65,8 @@ def free_port() -> int:
 ADMIN_PASSWORD = "s3cret-Passw0rd"  # the auth server's admin (tests only)
 
 
-def start_server(folder: Path, *, auth: bool = False) -> Server:
-    """Start ``mlflow server`` on a free port and wait until ``/health`` answers.
+def launch_server(folder: Path, *, auth: bool = False) -> Server:
+    """Start ``mlflow server`` on a free port without waiting for it (see :meth:`ready`).
 
     With ``auth`` it is MLflow's basic-auth app: user ``admin``, :data:`ADMIN_PASSWORD`.
     """
@@ -85,11 +85,15 @@ def start_server(folder: Path, *, auth: bool = False) -> Server:
     with open(log, "wb") as out:
         process = subprocess.Popen(command, cwd=folder, stdout=out, stderr=subprocess.STDOUT,
                                    start_new_session=True, env=env)
-    server = Server(f"http://127.0.0.1:{port}", process, folder, log)
+    return Server(f"http://127.0.0.1:{port}", process, folder, log)
+
+
+def wait_ready(server: Server) -> Server:
+    """Wait until the server's ``/health`` answers (it exiting or never answering is an error)."""
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"mlflow server exited: {log.read_text()[-2000:]}")
+        if server.process.poll() is not None:
+            raise RuntimeError(f"mlflow server exited: {server.log.read_text()[-2000:]}")
         try:
             with urllib.request.urlopen(server.url + "/health", timeout=2) as answer:
                 if answer.status == 200:
@@ -98,6 +102,11 @@ def start_server(folder: Path, *, auth: bool = False) -> Server:
             time.sleep(0.2)  # polling the server's own readiness signal, not a timing guess
     server.stop()
     raise RuntimeError(f"mlflow server did not answer /health in {STARTUP_SECONDS}s")
+
+
+def start_server(folder: Path, *, auth: bool = False) -> Server:
+    """Start ``mlflow server`` on a free port and wait until it answers."""
+    return wait_ready(launch_server(folder, auth=auth))
 
 
 def seed(url: str, *, runs: int = 3, steps: int = 20, prefix: str = "") -> dict:
@@ -140,14 +149,26 @@ def seed(url: str, *, runs: int = 3, steps: int = 20, prefix: str = "") -> dict:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory) -> Server:
-    """One seeded server for the session (tests that change it use their own model names)."""
-    running = start_server(tmp_path_factory.mktemp("mlflow-server"))
+def servers(tmp_path_factory) -> dict[str, Server]:
+    """Every server the session needs, started at once (a start is seconds of imports, so
+    they overlap): ``shared`` (seeded; tests that change it use their own model names),
+    ``doomed`` (killed by a test) and ``auth`` (MLflow's basic-auth app)."""
+    started = {name: launch_server(tmp_path_factory.mktemp(f"mlflow-{name}"),
+                                   auth=name == "auth")
+               for name in ("shared", "doomed", "auth")}
     try:
-        seed(running.url)
-        yield running
+        yield started
     finally:
-        running.stop()
+        for running in started.values():
+            running.stop()
+
+
+@pytest.fixture(scope="session")
+def server(servers) -> Server:
+    """The shared server, seeded once."""
+    running = wait_ready(servers["shared"])
+    seed(running.url)
+    return running
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import requests
 from mltui.core.catalog import open_catalog
 from tests.cli.test_cli import run
 from tests.conftest import snapshot_tables
-from tests.remote.conftest import seed, start_server
+from tests.remote.conftest import seed, wait_ready
 
 
 def project_for(tmp_path, url):
@@ -17,10 +17,10 @@ def project_for(tmp_path, url):
     return catalog
 
 
-def test_server_killed_mid_pull_leaves_the_catalog_unchanged(tmp_path, monkeypatch):
+def test_server_killed_mid_pull_leaves_the_catalog_unchanged(tmp_path, monkeypatch, servers):
     from mlflow import MlflowClient
 
-    server = start_server(tmp_path / "server")
+    server = wait_ready(servers["doomed"])
     try:
         made = seed(server.url, runs=1, steps=3)
         catalog = project_for(tmp_path / "project", server.url)
@@ -48,10 +48,10 @@ def test_server_killed_mid_pull_leaves_the_catalog_unchanged(tmp_path, monkeypat
         server.stop()
 
 
-def test_bad_credentials_are_one_line_and_change_nothing(tmp_path, monkeypatch):
+def test_bad_credentials_are_one_line_and_change_nothing(tmp_path, monkeypatch, servers):
     # MLflow's own basic-auth server: it hashes the password on every request (seconds each on
     # a loaded machine), so this test sends it one.
-    auth_server = start_server(tmp_path / "auth-server", auth=True)
+    auth_server = wait_ready(servers["auth"])
     try:
         catalog = project_for(tmp_path, auth_server.url)
         before = snapshot_tables(catalog)
