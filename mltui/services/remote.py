@@ -70,6 +70,12 @@ def _pull(cat: "Catalog", name: str, url: str, experiment: str | None, model: st
     started = time.perf_counter()
     mlflow = fetch.client(url)
     known = cat.remote_state(name) or {}
+    if known and known["url"] != url:
+        # Its synced models, version numbers and aliases are another server's: mixing them
+        # would write one server's history onto the other's.
+        raise InvalidInput(f"remote {name!r} was pulled from {known['url']} and now points at "
+                           f"{url}", hint=f"add the new server under another name "
+                                          f"(mltui remote add NAME {url})")
     summary = ImportSummary(formats={"mlflow-server": 0})
     progress = on_progress or (lambda done, total, label: None)
     from ..importers.common import ImportContext

@@ -36,18 +36,22 @@ async def test_the_app_pulls_in_the_background_and_writes_through(project, serve
     cat.close()
 
 
-async def test_a_lost_connection_is_a_status_line_and_writes_are_refused(project, server):
+async def test_a_lost_connection_is_a_status_line_and_writes_are_refused(project, server,
+                                                                          monkeypatch):
     own_model(server.url, "app-offline")
     cat = open_catalog(project)
+    from mltui.services import remote_fetch
     from mltui.services.remote import apply_write, pull
 
     pull(cat, "team")
-    (project.parent / "config.yaml").write_text("remotes:\n  team: http://127.0.0.1:9\n")
+    real = remote_fetch.client  # then the network goes: every request is refused
+    monkeypatch.setattr(remote_fetch, "client", lambda url: real("http://127.0.0.1:9"))
     cat.write_through = lambda write: apply_write(cat, write)
     app = make_app(cat, remote="team")
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(lambda: app.follower.online is False, pilot)
         assert "team: offline since" in app.sub_title
+        assert any("cannot connect" in n.message for n in app._notifications)
         holder = cat.stage_holder("app-offline", "production")
         try:
             await app.run_db(cat.promote, "app-offline@3", "production", reason="x")

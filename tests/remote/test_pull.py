@@ -131,3 +131,12 @@ def test_unreachable_server_is_one_line_and_changes_nothing(project, tmp_path):
 def test_unknown_remote_is_one_line(project):
     result = run(["pull", "nosuch"], project)
     assert result.exit_code == 2 and "no remote 'nosuch'" in result.stderr
+
+
+def test_a_remote_re_pointed_at_another_server_is_refused(project, server):
+    pull_json(project)
+    (project.parent / "config.yaml").write_text("remotes:\n  team: http://127.0.0.1:9\n")
+    before = snapshot_tables(project)
+    result = run(["pull", "team"], project)
+    assert result.exit_code == 2 and f"was pulled from {server.url}" in result.stderr
+    assert snapshot_tables(project) == before
