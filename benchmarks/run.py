@@ -30,6 +30,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
+import docs_open  # noqa: E402
 import generate  # noqa: E402
 import make_mlruns  # noqa: E402
 import scale  # noqa: E402
@@ -407,6 +408,7 @@ def bench_whole_process(report: Report, args, catalog: Path, work: Path, repeat:
     demo = build_demo_catalog(progress=lambda *_: None)
     startup.bench_app_start(report, Result, demo, work, repeat, label="demo catalog", target=1.3)
     startup.bench_read_commands(report, Result, demo, work, repeat)
+    docs_open.bench_docs_open(report, Result, demo, work, 1 if args.smoke else 7)
     shapes.bench_shapes(report, Result, work, scale=0.01 if args.smoke else 1.0,
                         repeat=1 if args.smoke else 3)
     if args.smoke:

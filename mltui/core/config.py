@@ -16,6 +16,13 @@ It holds what belongs to the project rather than to the catalog's data, today th
     remotes:                      # MLflow tracking servers (`mltui remote add`): NAME -> URL
       team: https://mlflow.example.com
 
+and what the app follows while it is open (``mltui watch`` in the app)::
+
+    watch:
+      paths: [runs/, lightning_logs/]   # relative to the project folder
+      model: fraud                      # compare runs with fraud's production, check its gates
+      stall_after: 600                  # seconds without new data: a run shows as stalled
+
 Every key is checked; a bad one is an ``InvalidInput`` that names it
 (``config.yaml: hooks.stages.production.after[0].timeout: must be a positive number``).
 """
@@ -30,13 +37,14 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InvalidInput
-from .refs import STAGE_NAME_RE
+from .refs import MODEL_NAME_RE, STAGE_NAME_RE
 
 CONFIG_FILE = "config.yaml"
 DEFAULT_TIMEOUT = 60.0
 PHASES = ("before", "after")
 # Top-level sections this mltui knows; anything else is a typo to report, not to ignore.
-KNOWN_SECTIONS = ("hooks", "columns", "remotes")
+KNOWN_SECTIONS = ("hooks", "columns", "watch", "remotes")
+DEFAULT_STALL_AFTER = 300.0
 REMOTE_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 REMOTE_SCHEMES = ("http://", "https://")
 
@@ -55,6 +63,16 @@ class Hook:
 
 
 @dataclass(frozen=True)
+class WatchConfig:
+    """``watch:``: run folders the app follows while it is open (paths relative to the project
+    folder), the model whose production they are compared with, when a quiet run is stalled."""
+
+    paths: tuple[Path, ...]
+    model: str | None = None
+    stall_after: float = DEFAULT_STALL_AFTER
+
+
+@dataclass(frozen=True)
 class ProjectConfig:
     """The validated project config; empty when there is no file."""
 
@@ -63,6 +81,9 @@ class ProjectConfig:
     on_alert: tuple[Hook, ...] = ()
     # The metric columns the app's versions table shows per model (``columns:`` in the file).
     columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # The param columns shown after them (``columns: {model: {params: [...]}}``).
+    param_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    watch: WatchConfig | None = None  # ``watch:``; None when the app follows nothing
     # MLflow tracking servers by name (``remotes:``): URLs only, never credentials.
     remotes: dict[str, str] = field(default_factory=dict)
 
@@ -136,7 +157,9 @@ def parse_config(text: str, path: Path) -> ProjectConfig:
                                  for phase in PHASES}
     on_alert = _hook_list(hooks.get("on_alert"), "hooks.on_alert", default, bad)
     return ProjectConfig(path=path, stage_hooks=stages, on_alert=on_alert,
-                         columns=_columns(data.get("columns"), bad),
+                         columns=_columns(data.get("columns"), "metrics", bad),
+                         param_columns=_columns(data.get("columns"), "params", bad),
+                         watch=_watch(data.get("watch"), path.parent.parent, bad),
                          remotes=_remotes(data.get("remotes"), bad))
 
 
@@ -212,8 +235,32 @@ def save_remote(catalog_path: Path, name: str, url: str) -> Path:
     return path
 
 
-def _columns(value: Any, bad) -> dict[str, tuple[str, ...]]:
-    """``columns: {model: {metrics: [key, ...]}}`` → ``{model: (key, ...)}``."""
+def _watch(value: Any, project: Path, bad) -> WatchConfig | None:
+    """``watch: {paths: [runs/], model: fraud, stall_after: 600}`` → :class:`WatchConfig`."""
+    if value is None:
+        return None
+    _mapping(value, "watch", bad)
+    for key in value:
+        if key not in ("paths", "model", "stall_after"):
+            raise bad(f"watch.{key}", "unknown key (known: paths, model, stall_after)")
+    paths = value.get("paths")
+    if isinstance(paths, str):
+        paths = [paths]
+    if not isinstance(paths, list) or not paths or \
+            not all(isinstance(p, str) and p.strip() for p in paths):
+        raise bad("watch.paths", "must be a list of folders, e.g. paths: [runs/]")
+    model = value.get("model")
+    if model is not None and (not isinstance(model, str) or not MODEL_NAME_RE.match(model)):
+        raise bad("watch.model", "not a model name (letters, digits, '_', '.', '-')")
+    stall_after = DEFAULT_STALL_AFTER
+    if "stall_after" in value:
+        stall_after = _timeout(value["stall_after"], "watch.stall_after", bad)
+    return WatchConfig(tuple(project / Path(p).expanduser() for p in paths), model, stall_after)
+
+
+def _columns(value: Any, kind: str, bad) -> dict[str, tuple[str, ...]]:
+    """``columns: {model: {metrics: [key, ...], params: [key, ...]}}`` → ``{model: (key, ...)}``
+    for one ``kind`` (models that list metrics only have no params entry)."""
     value = value or {}
     _mapping(value, "columns", bad)
     out: dict[str, tuple[str, ...]] = {}
@@ -222,12 +269,14 @@ def _columns(value: Any, bad) -> dict[str, tuple[str, ...]]:
         spec = spec or {}
         _mapping(spec, where, bad)
         for key in spec:
-            if key != "metrics":
-                raise bad(f"{where}.{key}", "unknown key (known: metrics)")
-        metrics = spec.get("metrics") or []
-        if not isinstance(metrics, list) or not all(isinstance(m, str) for m in metrics):
-            raise bad(f"{where}.metrics", "must be a list of metric names")
-        out[str(model)] = tuple(metrics)
+            if key not in ("metrics", "params"):
+                raise bad(f"{where}.{key}", "unknown key (known: metrics, params)")
+        if kind not in spec and kind == "params":
+            continue
+        keys = spec.get(kind) or []
+        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+            raise bad(f"{where}.{kind}", f"must be a list of {kind[:-1]} names")
+        out[str(model)] = tuple(keys)
     return out
 
 

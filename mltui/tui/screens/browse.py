@@ -8,7 +8,7 @@ holding an arrow key repaints two lines per step and not the whole pane.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -20,77 +20,20 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from ...core.errors import MltuiError
-from ...display import fmt_age, safe
+from ...display import safe
 from ..widgets.filterbar import FilterPrompt
 from ..base import CatalogScreen
 from ..columns import configured_columns
-from ..widgets.grid import Column, VirtualGrid
+from ..widgets.grid import VirtualGrid
 from ..widgets.keybar import KeyBar
 from ..widgets.detail import render_version_detail
-from ..widgets.text import commit, lit, number, stage_label, stage_width
+from ..widgets.text import lit, stage_label
+from ..widgets.versioncols import stage_sets_of, version_columns
 
 FIRST_PAGE = 200
 ALL = "*"  # the "all versions" entry of the model list ('*' is never a model name)
 DETAIL_DELAY = 0.15  # seconds the cursor rests before the detail pane follows
 AGE_TICK = 20.0  # seconds between redraws of the age column (its finest unit is a minute)
-
-
-def version_columns(metric_keys: list[str], width: int, now: Callable[[], float], *,
-                    all_models: bool = False, stage_sets: list[list[str]] | None = None
-                    ) -> list[Column]:
-    """The versions table's columns for a screen ``width`` (narrow screens drop some).
-
-    Under "all versions" the first column names the model too (``fraud@3``).  The stages
-    column is as wide as the widest set of stages one version holds (never a cut name); metric
-    headers take their key's length when the name column can give the room.  Ages are
-    computed when a row is drawn, from ``now()``, so they tick.
-    """
-    first = Column("version", "version", lambda r: lit(f"{r['model']}@{r['version']}"), width=12) \
-        if all_models else Column("version", "ver", lambda r: Text(f"v{r['version']}"), width=4)
-    stages = max(8, stage_width(stage_sets or []))  # 8: "archived"
-    columns = [
-        # Plain cells (no per-cell styles) keep each repainted row to one escape sequence.
-        first,
-        Column("name", "name", lambda r: lit(r["canonical_name"]), width=0, min_width=12),
-        Column("age", "age", lambda r: Text(fmt_age(r["created_at"], now())), width=3,
-               justify="right"),
-        Column("stages", "stages", stages_cell, width=stages),
-    ]
-    shown = metric_keys if width >= 58 else metric_keys[:2]
-    extras = (16 + 1 if width >= 100 else 0) + (7 + 1 if width >= 90 else 0)
-    # What the name column can give: everything above its minimum, shared by the metrics.
-    fixed = sum(c.width + 1 for c in columns if c.width) + 1 + extras
-    spare = width - 1 - fixed - (12 + 1) - 8 * len(shown)
-    for key in shown:
-        label = safe(key)
-        grow = min(max(0, len(label) - 7), max(0, spare), 9)
-        spare -= grow
-        columns.append(Column(f"m:{key}", label, (lambda k: lambda r: number(
-            r["metrics"].get(k)))(key), width=7 + grow, justify="right"))
-    if width >= 100:
-        columns.append(Column("data", "data", lambda r: lit(", ".join(r["datasets"])), width=16))
-    if width >= 90:
-        columns.append(Column("commit", "commit", lambda r: commit(r["git_commit"]), width=7))
-    return columns
-
-
-def stages_cell(row: dict[str, Any]) -> Text:
-    """The stages a version holds, then ``archived`` when it is (it may still hold a stage)."""
-    cell = stage_label(row["stages"])
-    if row.get("status") == "archived":
-        cell.append(" " if cell else "")
-        cell.append("archived", style="italic")
-    return cell
-
-
-def stage_sets_of(models: list[dict[str, Any]], model: str | None) -> list[list[str]]:
-    """The stages each version holds (``{version: [stages]}``), for one model or all."""
-    sets: dict[tuple[str, int], list[str]] = {}
-    for item in models:
-        if model is None or item["name"] == model:
-            for stage, version in item["stages"].items():
-                sets.setdefault((item["name"], version), []).append(stage)
-    return list(sets.values())
 
 
 class BrowseScreen(CatalogScreen):
@@ -137,6 +80,7 @@ class BrowseScreen(CatalogScreen):
         self.filter_text = ""
         self.sort_text = ""
         self.metric_keys: list[str] = []
+        self.param_keys: list[str] = []  # chosen with C; fetched for the rows on screen only
         self.trend_key: str | None = None
         self._can_rollback = False
         self._detail_timer: Timer | None = None
@@ -164,7 +108,8 @@ class BrowseScreen(CatalogScreen):
         return self.query_one("#versions", VirtualGrid)
 
     async def on_mount(self) -> None:
-        self.grid.loader = lambda ids: self.catalog.versions(ids, metric_keys=self.metric_keys)
+        self.grid.loader = lambda ids: self.catalog.versions(ids, metric_keys=self.metric_keys,
+                                                             param_keys=self.param_keys)
         self.grid.focus()
         self.load_models()
         self.set_interval(AGE_TICK, self.tick_ages)
@@ -243,8 +188,9 @@ class BrowseScreen(CatalogScreen):
             return
         choice, model = self.choice, self.model
         filter_text, sort_text = self.filter_text or None, self.sort_text or None
-        keys = await self.db(configured_columns, self.catalog.path, model,
-                             self.app.call_from_thread, self.report_error) if model else None
+        keys, params = await self.db(configured_columns, self.catalog.path, model,
+                                     self.app.call_from_thread, self.report_error) \
+            if model else (None, [])
         if keys is None:
             keys = await self.db(self.catalog.key_metrics, model) if model else \
                 await self.db(self.catalog.metric_keys, limit=3)
@@ -252,15 +198,17 @@ class BrowseScreen(CatalogScreen):
                               sort=sort_text, limit=FIRST_PAGE)
         if choice != self.choice:
             return
-        self.metric_keys = keys
+        self.metric_keys, self.param_keys = keys, params
         if self.trend_key not in keys:
             self.trend_key = keys[0] if keys else None
         grid = self.grid
         grid.set_columns(version_columns(keys, grid.size.width or self.size.width - 20,
                                          self.app.now, all_models=model is None,
-                                         stage_sets=stage_sets_of(self._models, model)))
+                                         stage_sets=stage_sets_of(self._models, model),
+                                         param_keys=params))
         grid.set_ids(first, keep=grid.cursor_id if keep else None, clear_rows=True, reset=not keep)
         self._update_title(len(first), partial=len(first) == FIRST_PAGE)
+        self.app.warm_up_later()  # the first rows are shown: Docs' code can load meanwhile
         if len(first) == FIRST_PAGE:  # the rest of the ordered ids, after the first paint
             every = await self.db(self.catalog.version_ids, model=model, filter=filter_text,
                                   sort=sort_text)
@@ -432,7 +380,7 @@ class BrowseScreen(CatalogScreen):
                 self.sort_text = value
                 self.load_versions(keep=True)
 
-        self.app.push_screen(SortPicker(self.metric_keys, self.sort_text), chosen)
+        self.app.push_screen(SortPicker(self.metric_keys, self.sort_text, self.param_keys), chosen)
 
     def action_mark(self) -> None:
         if self.grid.toggle_mark() is not None:
@@ -465,10 +413,11 @@ class BrowseScreen(CatalogScreen):
             self.app.push_screen(LineageScreen(self.grid.cursor_id))
 
     def action_docs(self) -> None:
-        from .docs import DocsScreen
+        from .docs_entry import open_docs
 
         if self.grid.cursor_id is not None:
-            self.app.push_screen(DocsScreen(self.grid.cursor_id))
+            self.run_worker(open_docs(self, self.grid.cursor_id), group="docs", exclusive=True,
+                            exit_on_error=False)
 
     def action_history(self) -> None:
         from .history import HistoryScreen
