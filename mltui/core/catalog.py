@@ -36,6 +36,7 @@ from .details import EXPORT_TABLES, DetailsMixin
 from .lineage import LineageMixin
 from .listing import ListingMixin
 from .registry import RegistryMixin
+from .remote import RemoteMixin
 from .rows import metric_direction, rows_of
 
 CATALOG_DIR = ".mltui"
@@ -121,7 +122,8 @@ def default_actor() -> str:
 
 
 class Catalog(ListingMixin, DetailsMixin, AuditMixin, RegistryMixin, IngestMixin, RegistryImportMixin,
-              LineageMixin, DocsMixin, HooksMixin, CheckoutMixin, ObserveMixin, MonitorMixin):
+              LineageMixin, DocsMixin, HooksMixin, CheckoutMixin, ObserveMixin, MonitorMixin,
+              RemoteMixin):
     """A handle on one catalog file; safe to use from several threads (one connection each)."""
 
     def __init__(self, path: Path, *, clock: Callable[[], float] | None = None,

@@ -13,6 +13,8 @@ It holds what belongs to the project rather than to the catalog's data, today th
             - [sh, deploy.sh]     # a command is an argv list (or a string split like a shell
       on_alert:                   # would, but never run by one)
         - [python, notify.py]
+    remotes:                      # MLflow tracking servers (`mltui remote add`): NAME -> URL
+      team: https://mlflow.example.com
 
 and what the app follows while it is open (``mltui watch`` in the app)::
 
@@ -28,6 +30,7 @@ Every key is checked; a bad one is an ``InvalidInput`` that names it
 from __future__ import annotations
 
 import math
+import re
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,8 +43,10 @@ CONFIG_FILE = "config.yaml"
 DEFAULT_TIMEOUT = 60.0
 PHASES = ("before", "after")
 # Top-level sections this mltui knows; anything else is a typo to report, not to ignore.
-KNOWN_SECTIONS = ("hooks", "columns", "watch")
+KNOWN_SECTIONS = ("hooks", "columns", "watch", "remotes")
 DEFAULT_STALL_AFTER = 300.0
+REMOTE_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+REMOTE_SCHEMES = ("http://", "https://")
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,8 @@ class ProjectConfig:
     # The param columns shown after them (``columns: {model: {params: [...]}}``).
     param_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
     watch: WatchConfig | None = None  # ``watch:``; None when the app follows nothing
+    # MLflow tracking servers by name (``remotes:``): URLs only, never credentials.
+    remotes: dict[str, str] = field(default_factory=dict)
 
     def hooks_for(self, stage: str, phase: str) -> tuple[Hook, ...]:
         """The hooks of one stage and phase (``before`` or ``after``), in order."""
@@ -152,7 +159,80 @@ def parse_config(text: str, path: Path) -> ProjectConfig:
     return ProjectConfig(path=path, stage_hooks=stages, on_alert=on_alert,
                          columns=_columns(data.get("columns"), "metrics", bad),
                          param_columns=_columns(data.get("columns"), "params", bad),
-                         watch=_watch(data.get("watch"), path.parent.parent, bad))
+                         watch=_watch(data.get("watch"), path.parent.parent, bad),
+                         remotes=_remotes(data.get("remotes"), bad))
+
+
+def check_remote(name: Any, url: Any) -> str | None:
+    """Why ``name: url`` is not a usable remote (None when it is).
+
+    A URL with a user or password in it is refused: credentials come only from MLflow's own
+    environment variables and are never written to disk.
+    """
+    if not isinstance(name, str) or not REMOTE_NAME_RE.match(name):
+        return "not a remote name (letters, digits, '_' or '-', starting with a letter)"
+    host = url.split("://", 1)[1].split("/", 1)[0] if isinstance(url, str) and "://" in url else ""
+    if not isinstance(url, str) or not url.startswith(REMOTE_SCHEMES) or not host or \
+            any(c.isspace() or ord(c) < 32 for c in url):
+        return "must be an http:// or https:// URL of an MLflow tracking server"
+    if "@" in host:
+        return ("must not hold credentials; set MLFLOW_TRACKING_TOKEN or "
+                "MLFLOW_TRACKING_USERNAME/MLFLOW_TRACKING_PASSWORD instead")
+    return None
+
+
+def _remotes(value: Any, bad) -> dict[str, str]:
+    """``remotes: {name: url}``, every entry checked by :func:`check_remote`."""
+    value = value or {}
+    _mapping(value, "remotes", bad)
+    out: dict[str, str] = {}
+    for name, url in value.items():
+        problem = check_remote(name, url)
+        if problem:
+            raise bad(f"remotes.{name}", problem)
+        out[name] = url.rstrip("/")
+    return out
+
+
+def save_remote(catalog_path: Path, name: str, url: str) -> Path:
+    """Add or replace one remote in the project config; returns the config's path.
+
+    Only the ``remotes:`` block is rewritten (the rest of the file, comments included, is kept
+    as it is); the file is validated before and after, and replaced atomically.
+    """
+    import os
+
+    problem = check_remote(name, url)
+    if problem:
+        raise InvalidInput(f"remote {name!r}: {problem}")
+    path = config_path(catalog_path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"{path}: cannot be read: {exc}") from None
+    remotes = dict(parse_config(text, path).remotes)
+    remotes[name] = url.rstrip("/")
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if re.match(r"^remotes\s*:", line)), None)
+    if start is None:
+        kept_before, kept_after = lines, []
+    else:
+        end = start + 1
+        while end < len(lines) and (not lines[end].strip() or lines[end][:1] in (" ", "\t")):
+            end += 1
+        kept_before, kept_after = lines[:start], lines[end:]
+    import json
+
+    block = ["remotes:"] + [f"  {key}: {json.dumps(value)}" for key, value in remotes.items()]
+    new_text = "\n".join(kept_before + block + kept_after) + "\n"
+    parse_config(new_text, path)  # never write a config this mltui would refuse to read
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(path.name + ".tmp")
+    temp.write_text(new_text, encoding="utf-8")
+    os.replace(temp, path)
+    return path
 
 
 def _watch(value: Any, project: Path, bad) -> WatchConfig | None:

@@ -59,9 +59,12 @@ class MltuiApp(App):
 
     def __init__(self, catalog: "Catalog", *, poll_seconds: float = POLL_SECONDS,
                  keymap: dict[str, str] | None = None, watch: bool = True,
-                 start: str | None = None, mouse: bool = True, prefetch: bool = False):
+                 start: str | None = None, mouse: bool = True, prefetch: bool = False,
+                 remote: str | None = None):
         super().__init__()
         self.mouse_on = mouse  # the app takes mouse events (off: the terminal selects text)
+        self.remote = remote  # an MLflow server to follow (tui/remote_follow.py)
+        self.follower = None
         self.start = start  # the model to open on ("*" for all versions)
         self.catalog = catalog
         self.poll_seconds = poll_seconds
@@ -160,6 +163,11 @@ class MltuiApp(App):
         if self.watch:
             self.set_interval(self.poll_seconds, self._poll)
             self.start_following()
+        if self.remote:
+            from .remote_follow import RemoteFollower
+
+            self.follower = RemoteFollower(self, self.remote)
+            self.follower.start()
 
     # -- the project's watch (``watch:`` in .mltui/config.yaml) ---------------------------------
 
@@ -249,6 +257,7 @@ class MltuiApp(App):
         except MltuiError as exc:
             self.notify(exc.one_line(), severity="error", markup=False, timeout=15)
             return False
+        new.write_through = old.write_through  # synced models keep writing through
         self.catalog, self._identity, self._data_version = new, identity, None
         if self.follow is not None:
             self.follow.cat = new  # the project watch imports into the catalog now at the path
@@ -300,6 +309,8 @@ class MltuiApp(App):
                     screen.stale = True
 
     def on_unmount(self) -> None:
+        if self.follower is not None:
+            self.follower.stop()
         self._executor.shutdown(wait=False, cancel_futures=True)
         self._poll_executor.shutdown(wait=False, cancel_futures=True)
         if self._follow_executor is not None:
@@ -380,7 +391,9 @@ class MltuiApp(App):
         await self.run_action(action, node)
 
 
-def run_app(catalog: "Catalog", start: str | None = None, *, mouse: bool = True) -> None:
+def run_app(catalog: "Catalog", start: str | None = None, *, mouse: bool = True,
+            remote: str | None = None) -> None:
     """Open the app on a catalog (the CLI's entry point); ``start`` picks the model; without
-    ``mouse`` the terminal keeps the mouse (plain text selection)."""
-    MltuiApp(catalog, start=start, mouse=mouse, prefetch=True).run(mouse=mouse)
+    ``mouse`` the terminal keeps the mouse (plain text selection); ``remote`` is an MLflow
+    server to follow."""
+    MltuiApp(catalog, start=start, mouse=mouse, prefetch=True, remote=remote).run(mouse=mouse)
