@@ -30,6 +30,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
+import docs_open  # noqa: E402
 import generate  # noqa: E402
 import make_mlruns  # noqa: E402
 import scale  # noqa: E402
@@ -407,6 +408,7 @@ def bench_whole_process(report: Report, args, catalog: Path, work: Path, repeat:
     demo = build_demo_catalog(progress=lambda *_: None)
     startup.bench_app_start(report, Result, demo, work, repeat, label="demo catalog", target=1.3)
     startup.bench_read_commands(report, Result, demo, work, repeat)
+    docs_open.bench_docs_open(report, Result, demo, work, 1 if args.smoke else 7)
     shapes.bench_shapes(report, Result, work, scale=0.01 if args.smoke else 1.0,
                         repeat=1 if args.smoke else 3)
     if args.smoke:
@@ -429,6 +431,28 @@ def bench_whole_process(report: Report, args, catalog: Path, work: Path, repeat:
 
 
 # -- main -----------------------------------------------------------------------------------------
+
+
+def run_alone(bench, description: str) -> int:
+    """Run one benchmark module alone (``python benchmarks/shapes.py``): its figures, the load
+    average beside them (a shared machine), exit 1 on a wrong answer or a missed target."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--smoke", action="store_true", help="tiny data, correctness only")
+    args = parser.parse_args()
+    print(f"mltui benchmarks — {machine()} — load average {os.getloadavg()}")
+    report = Report()
+    work = Path(tempfile.mkdtemp(prefix="mltui-bench-"))
+    try:
+        bench(report, work, args.smoke)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"load average after: {os.getloadavg()}")
+    missed = [r.name for r in report.results if not r.ok]
+    if report.failures or (missed and not args.smoke):
+        print(f"{len(report.failures)} wrong answer(s); missed: {', '.join(missed) or 'none'}")
+        return 1
+    return 0
+
 
 
 def machine() -> dict:

@@ -280,3 +280,18 @@ def bench_shapes(report, Result, work: Path, *, scale: float, repeat: int) -> No
     worst_name = min(rates, key=rates.get)
     report.add(Result("ratio: fastest shape / slowest shape", best / rates[worst_name], "×", 2,
                       note=f"slowest: {worst_name}"))
+
+
+def _alone(report, work: Path, smoke: bool) -> None:
+    import run
+
+    bench_shapes(report, run.Result, work, scale=0.01 if smoke else 1.0, repeat=1 if smoke else 3)
+
+
+if __name__ == "__main__":  # this module alone: python benchmarks/shapes.py [--smoke]
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import run
+
+    sys.exit(run.run_alone(_alone, "import speed across data shapes"))

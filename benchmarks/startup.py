@@ -38,8 +38,12 @@ MINIMAL_NEEDLE = "minimal app ready"
 
 def process_env(work: Path) -> dict[str, str]:
     """The environment of every measured process: a warm bytecode cache, no user config."""
-    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
-    env.update(PYTHONPYCACHEPREFIX=str(work / "pycache"), MLTUI_CONFIG="/nonexistent")
+    env = dict(os.environ)
+    # Empty, not absent: ``terminal.spawn`` lays this over the caller's environment, where a
+    # missing key would let the caller's ``PYTHONDONTWRITEBYTECODE=1`` back in (every process
+    # then compiled every module, ~1 s of each start).  Python ignores the empty string.
+    env.update(PYTHONDONTWRITEBYTECODE="", PYTHONPYCACHEPREFIX=str(work / "pycache"),
+               MLTUI_CONFIG="/nonexistent")
     return env
 
 
@@ -172,3 +176,65 @@ def bench_cli(report, Result, repeat: int) -> None:
             times.append(time.perf_counter() - started)
             report.check(result.returncode == 0 and b"Usage" in result.stdout, f"mltui {args} failed")
         report.add(Result(f"mltui {' '.join(args)}", statistics.median(times), "s", 0.3))
+
+
+def bench_before_after(report, Result, catalog: Path, work: Path, rounds: int,
+                       before: str) -> None:
+    """The app from this checkout and from ``before`` (another checkout, by ``PYTHONPATH``),
+    and the minimal app, in rotating order each round; medians of per-round ratios."""
+    env = process_env(work)
+    minimal = work / "minimal_app.py"
+    minimal.write_text(MINIMAL_APP)
+    needle = first_row_needle(catalog)
+    here = str(Path(__file__).resolve().parents[1])
+    ways = {"as a user": {"COLORTERM": "truecolor"},
+            "as over SSH": {"COLORTERM": "", "SSH_TTY": "/dev/pts/0"}}
+    for way, extra in ways.items():
+        def start(which: str) -> float:
+            if which == "minimal":
+                return first_screen([sys.executable, str(minimal)], MINIMAL_NEEDLE, env,
+                                    extra_env=extra)[0]
+            code = {"PYTHONPATH": before if which == "before" else here}
+            seconds, screen = first_screen(mltui_argv("--catalog", str(catalog)), needle, env,
+                                           extra_env={**extra, **code})
+            report.check(needle in screen, f"{which}: the first screen does not show {needle!r}")
+            return seconds
+
+        order = ["minimal", "before", "after"]
+        times: dict[str, list[float]] = {name: [] for name in order}
+        for name in order:
+            start(name)  # warm-up: bytecode cache, OS file cache
+        for index in range(rounds):
+            for name in order[index % 3:] + order[:index % 3]:
+                times[name].append(start(name))
+        for name in ("before", "after"):
+            ratio = statistics.median(s / f for s, f in zip(times[name], times["minimal"]))
+            report.add(Result(f"ratio: app start / minimal app, {name} ({way})", ratio, "×",
+                              note=f"{statistics.median(times[name]):.3f} s beside "
+                                   f"{statistics.median(times['minimal']):.3f} s"))
+        report.add(Result(f"ratio: after / before ({way})", statistics.median(
+            a / b for a, b in zip(times["after"], times["before"])), "×",
+            note=f"{rounds} rounds; before = {before}"))
+
+
+def _alone(report, work: Path, smoke: bool) -> None:
+    import run
+    from mltui.demo import build_demo_catalog
+
+    demo = build_demo_catalog(progress=lambda *_: None)
+    before = os.environ.get("MLTUI_BENCH_BEFORE")  # another checkout: before/after, same run
+    if before:
+        bench_before_after(report, run.Result, demo, work, 1 if smoke else 15, before)
+        return
+    repeat = 1 if smoke else 9
+    bench_app_start(report, run.Result, demo, work, repeat, label="demo catalog", target=1.3)
+    bench_read_commands(report, run.Result, demo, work, 1 if smoke else 5)
+
+
+if __name__ == "__main__":
+    # This module alone: python benchmarks/startup.py [--smoke]; with MLTUI_BENCH_BEFORE=PATH
+    # (a checkout of the code before a change) the app from both, alternately, in one run.
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import run
+
+    sys.exit(run.run_alone(_alone, "whole-process start figures"))

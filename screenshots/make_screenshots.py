@@ -48,6 +48,40 @@ SHOTS = [
 ]
 
 
+# Taken after a run caught mid-training is added (see add_live_run); the app is opened on fraud,
+# whose production the live view compares with.
+LIVE_SHOTS = [
+    ("runs-live", (120, 40), ["R"]),
+    ("liverun", (120, 40), ["R", "enter"]),
+    ("liverun-80x24", (80, 24), ["R", "enter"]),
+]
+
+
+def add_live_run(catalog_path: Path, steps: int = 26, total: int = 40) -> None:
+    """A fraud candidate still training: f1 climbing past production's, a point every 3 s."""
+    import math
+
+    from mltui.core.catalog import open_catalog
+    from mltui.core.ingest import ImportSummary
+    from mltui.core.records import ImportBatch, MetricPoint, RunRecord
+
+    points = []
+    for step in range(steps):
+        wall = END - 3 * (steps - 1 - step)
+        points += [MetricPoint("f1", round(0.22 + 0.16 * (1 - math.exp(-step / 9)), 4), step=step,
+                               wall_time=wall),
+                   MetricPoint("loss", round(0.69 * math.exp(-step / 30), 4), step=step,
+                               wall_time=wall),
+                   MetricPoint("latency_ms", 10.9, step=step, wall_time=wall)]
+    run = RunRecord(uid="c0ffee" * 5 + "00", source_format="generic",
+                    source_path="runs/fraud-focal-loss/metrics.jsonl", name="fraud-focal-loss",
+                    project="fraud", params={"max_steps": str(total), "lr": "0.0003"},
+                    metrics=points, fingerprint=f"live-{steps}")
+    catalog = open_catalog(catalog_path, clock=lambda: END, actor="dana")
+    catalog.write_import([ImportBatch("generic", run.source_path, runs=[run])], ImportSummary())
+    catalog.close()
+
+
 def build_demo(folder: Path) -> Path:
     """The sample project's catalog, built with the fixed end time."""
     spec = importlib.util.spec_from_file_location("build_demo", ROOT / "sample_project" / "build_demo.py")
@@ -67,13 +101,14 @@ async def settle(pilot) -> None:
     await pilot.pause()
 
 
-async def shoot(catalog_path: Path, name: str, size: tuple[int, int], keys: list[str]) -> Path:
-    """Open the app, press the keys, save ``name.svg``."""
+async def shoot(catalog_path: Path, name: str, size: tuple[int, int], keys: list[str],
+                start: str | None = None) -> Path:
+    """Open the app (on model ``start``), press the keys, save ``name.svg``."""
     from mltui.core.catalog import open_catalog
     from mltui.tui.app import MltuiApp
 
     catalog = open_catalog(catalog_path, clock=lambda: END, actor="dana")
-    app = MltuiApp(catalog, watch=False, keymap={})
+    app = MltuiApp(catalog, watch=False, keymap={}, start=start)
     async with app.run_test(size=size) as pilot:
         await settle(pilot)
         for key in keys:
@@ -96,6 +131,10 @@ def main() -> None:
         catalog = build_demo(Path(folder))  # with its production story: serving logs, a monitor, an alert
         for name, size, keys in SHOTS:
             path = asyncio.run(shoot(catalog, name, size, keys))
+            print(path.relative_to(ROOT))
+        add_live_run(catalog)
+        for name, size, keys in LIVE_SHOTS:
+            path = asyncio.run(shoot(catalog, name, size, keys, start="fraud"))
             print(path.relative_to(ROOT))
 
 

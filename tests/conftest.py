@@ -41,6 +41,10 @@ def _isolated_env(monkeypatch, tmp_path_factory):
     demo_home = tmp_path_factory.getbasetemp() / "demo-homes" / str(next(_DEMO_HOMES))
     monkeypatch.setenv("MLTUI_DEMO_HOME", str(demo_home))
     monkeypatch.setenv("NO_COLOR", "1")
+    # pytest-xdist's workers inherit COLUMNS=80 (a plain run has none): without this the CLI's
+    # human output is wrapped at 80 columns in one kind of run and at 160 in the other.
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.delenv("LINES", raising=False)
 
 
 @pytest.fixture

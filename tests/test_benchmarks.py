@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -24,7 +25,8 @@ def test_benchmark_smoke_run_gets_every_answer_right() -> None:
                    "import mlflow: full-precision random floats, no git tags",
                    "import lightning CSV, sparse rows", "import tensorboard event files",
                    "import hf trainer_state.json", "ratio: fastest shape / slowest shape",
-                   "cost growth", "app memory, all versions listed"):
+                   "cost growth", "app memory, all versions listed",
+                   "Docs first open, e to the text painted"):
         assert figure in output, f"{figure!r} was not measured:\n{output}"
 
 
@@ -47,3 +49,34 @@ def test_generator_is_deterministic(tmp_path: Path) -> None:
                         for t in ("model_versions", "metric_series", "params", "stage_history")])
         conn.close()
     assert digests[0] == digests[1]
+
+
+def test_watch_benchmark_smoke_gets_every_answer_right() -> None:
+    """Following growing runs: the app and ``mltui watch`` in a pty, every point once."""
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "watch.py"), "--runs", "3",
+                             "--seconds", "1", "--repeat", "1"],
+                            capture_output=True, text=True, timeout=600)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "WRONG ANSWER" not in output and "all answers right" in output
+    for figure in ("app, Runs screen, 3 growing runs", "app, Runs screen, 3 runs, nothing changes",
+                   "app, live run view, 3 runs, nothing changes", "app, write → live run view",
+                   "mltui watch, 3 growing runs", "mltui watch, 3 runs, nothing changes",
+                   "mltui watch, write → table"):
+        assert figure in output, f"{figure!r} was not measured:\n{output}"
+
+
+def test_measured_processes_write_and_reuse_bytecode(tmp_path: Path, monkeypatch) -> None:
+    """A shell's PYTHONDONTWRITEBYTECODE=1 must not reach the measured processes: the pty
+    launcher lays their environment over the caller's, so the key must be overridden, not
+    dropped (else every start compiles every module, ~1 s here, app and floor alike)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import startup
+
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    env = startup.process_env(tmp_path)
+    spawned = {**os.environ, **env}  # what terminal.spawn hands exec
+    probe = subprocess.run([sys.executable, "-c", "import sys; print(sys.dont_write_bytecode)"],
+                           env=spawned, capture_output=True, text=True)
+    assert probe.stdout.strip() == "False"
+    assert spawned["PYTHONPYCACHEPREFIX"] == str(tmp_path / "pycache")

@@ -8,7 +8,7 @@ and Textual are imported inside the commands that use them, so ``mltui --help`` 
 from __future__ import annotations
 
 from . import (browse, completion, deploy, docs, imports, keys, lineage,  # noqa: F401
-               stages, versions, watch)  # importing a command module registers its commands
+               remote, stages, versions, watch)  # importing a command module registers its commands
 from .base import EXIT_FAILED, EXIT_OK, EXIT_USAGE, accept_catalog_anywhere, cli, main
 from .completion import attach_completers
 

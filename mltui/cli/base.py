@@ -105,6 +105,13 @@ def _open(ctx: click.Context, *, create: bool | str = False):
     cat = open_catalog(ctx.obj.get("catalog"), create=create)
     for warning in cat.warnings:
         info(f"warning: {warning}")
+
+    def write_through(write):  # MLflow and the services only when a synced stage moves
+        from ..services.remote import apply_write
+
+        apply_write(cat, write)
+
+    cat.write_through = write_through
     return cat
 
 
@@ -208,20 +215,32 @@ def _check_environment(argv: list[str]) -> None:
               help="Catalog file or folder (default: nearest .mltui/catalog.db upwards).")
 @click.option("--model", "start_model", metavar="NAME", help="Open the app on this model.")
 @click.option("--all", "start_all", is_flag=True, help="Open the app on all versions of all models.")
+@click.option("--no-mouse", "no_mouse", is_flag=True, envvar="MLTUI_NO_MOUSE",
+              help="The app leaves the mouse to the terminal, so text selects as usual "
+                   "(f2 in the app toggles it).")
+@click.option("--remote", "remote", metavar="NAME",
+              help="Open the app following this MLflow server (mltui remote add).")
 @click.version_option(package_name="mltui", prog_name="mltui")
 @click.pass_context
-def cli(ctx: click.Context, catalog: str | None, start_model: str | None, start_all: bool) -> None:
+def cli(ctx: click.Context, catalog: str | None, start_model: str | None, start_all: bool,
+        no_mouse: bool, remote: str | None) -> None:
     """Version, compare, document, promote and roll back ML models.
 
     Run without a command to open the app on the nearest catalog.
     """
     ctx.ensure_object(dict)
     ctx.obj["catalog"] = catalog
+    ctx.obj["mouse"] = not no_mouse
     if ctx.invoked_subcommand is None:
         cat = _open(ctx)
         if start_model:
             cat.model_id(start_model)  # an unknown model is a clear error before the app opens
-        _run_app(cat, "*" if start_all else start_model)
+        if remote:
+            from ..core.config import load_config
+
+            if remote not in load_config(cat.path).remotes:  # a clear error before the app
+                fail(f"no remote {remote!r}; add one: mltui remote add {remote} URL")
+        _run_app(cat, "*" if start_all else start_model, remote)
 
 
 def _set_catalog(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
@@ -244,10 +263,11 @@ def accept_catalog_anywhere(group: click.Group) -> None:
                 callback=_set_catalog, help="Catalog file or folder (as before the command)."))
 
 
-def _run_app(cat, start: str | None = None) -> None:
+def _run_app(cat, start: str | None = None, remote: str | None = None) -> None:
     from ..tui.app import run_app  # Textual is imported only here
 
-    run_app(cat, start)
+    options = click.get_current_context().find_root().obj or {}
+    run_app(cat, start, mouse=options.get("mouse", True), remote=remote)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -37,6 +37,7 @@ from .lineage import LineageMixin
 from .verify import VerifyMixin
 from .listing import ListingMixin
 from .registry import RegistryMixin
+from .remote import RemoteMixin
 from .rows import metric_direction, rows_of
 
 CATALOG_DIR = ".mltui"
@@ -123,7 +124,7 @@ def default_actor() -> str:
 
 class Catalog(ListingMixin, DetailsMixin, AuditMixin, RegistryMixin, IngestMixin, RegistryImportMixin,
               LineageMixin, VerifyMixin, DocsMixin, HooksMixin, CheckoutMixin, ObserveMixin,
-              MonitorMixin):
+              MonitorMixin, RemoteMixin):
     """A handle on one catalog file; safe to use from several threads (one connection each)."""
 
     def __init__(self, path: Path, *, clock: Callable[[], float] | None = None,

@@ -10,8 +10,6 @@ folder that already holds that exact version, intact, is left alone.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import json
 import os
 import shutil
@@ -77,6 +75,9 @@ def _copy(src: Path, dst: Path) -> None:
 
 def _exchange(a: Path, b: Path) -> bool:
     """Swap two paths in one step (Linux ``renameat2(RENAME_EXCHANGE)``); False if unsupported."""
+    import ctypes  # here, not at the top: every start of the app imports the catalog
+    import ctypes.util
+
     libc_name = ctypes.util.find_library("c")
     if not libc_name:
         return False

@@ -13,6 +13,15 @@ It holds what belongs to the project rather than to the catalog's data, today th
             - [sh, deploy.sh]     # a command is an argv list (or a string split like a shell
       on_alert:                   # would, but never run by one)
         - [python, notify.py]
+    remotes:                      # MLflow tracking servers (`mltui remote add`): NAME -> URL
+      team: https://mlflow.example.com
+
+and what the app follows while it is open (``mltui watch`` in the app)::
+
+    watch:
+      paths: [runs/, lightning_logs/]   # relative to the project folder
+      model: fraud                      # compare runs with fraud's production, check its gates
+      stall_after: 600                  # seconds without new data: a run shows as stalled
 
 Every key is checked; a bad one is an ``InvalidInput`` that names it
 (``config.yaml: hooks.stages.production.after[0].timeout: must be a positive number``).
@@ -21,19 +30,23 @@ Every key is checked; a bad one is an ``InvalidInput`` that names it
 from __future__ import annotations
 
 import math
+import re
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .errors import InvalidInput
-from .refs import STAGE_NAME_RE
+from .refs import MODEL_NAME_RE, STAGE_NAME_RE
 
 CONFIG_FILE = "config.yaml"
 DEFAULT_TIMEOUT = 60.0
 PHASES = ("before", "after")
 # Top-level sections this mltui knows; anything else is a typo to report, not to ignore.
-KNOWN_SECTIONS = ("hooks", "columns")
+KNOWN_SECTIONS = ("hooks", "columns", "watch", "remotes")
+DEFAULT_STALL_AFTER = 300.0
+REMOTE_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+REMOTE_SCHEMES = ("http://", "https://")
 
 
 @dataclass(frozen=True)
@@ -50,6 +63,16 @@ class Hook:
 
 
 @dataclass(frozen=True)
+class WatchConfig:
+    """``watch:``: run folders the app follows while it is open (paths relative to the project
+    folder), the model whose production they are compared with, when a quiet run is stalled."""
+
+    paths: tuple[Path, ...]
+    model: str | None = None
+    stall_after: float = DEFAULT_STALL_AFTER
+
+
+@dataclass(frozen=True)
 class ProjectConfig:
     """The validated project config; empty when there is no file."""
 
@@ -58,6 +81,11 @@ class ProjectConfig:
     on_alert: tuple[Hook, ...] = ()
     # The metric columns the app's versions table shows per model (``columns:`` in the file).
     columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # The param columns shown after them (``columns: {model: {params: [...]}}``).
+    param_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    watch: WatchConfig | None = None  # ``watch:``; None when the app follows nothing
+    # MLflow tracking servers by name (``remotes:``): URLs only, never credentials.
+    remotes: dict[str, str] = field(default_factory=dict)
 
     def hooks_for(self, stage: str, phase: str) -> tuple[Hook, ...]:
         """The hooks of one stage and phase (``before`` or ``after``), in order."""
@@ -129,11 +157,110 @@ def parse_config(text: str, path: Path) -> ProjectConfig:
                                  for phase in PHASES}
     on_alert = _hook_list(hooks.get("on_alert"), "hooks.on_alert", default, bad)
     return ProjectConfig(path=path, stage_hooks=stages, on_alert=on_alert,
-                         columns=_columns(data.get("columns"), bad))
+                         columns=_columns(data.get("columns"), "metrics", bad),
+                         param_columns=_columns(data.get("columns"), "params", bad),
+                         watch=_watch(data.get("watch"), path.parent.parent, bad),
+                         remotes=_remotes(data.get("remotes"), bad))
 
 
-def _columns(value: Any, bad) -> dict[str, tuple[str, ...]]:
-    """``columns: {model: {metrics: [key, ...]}}`` → ``{model: (key, ...)}``."""
+def check_remote(name: Any, url: Any) -> str | None:
+    """Why ``name: url`` is not a usable remote (None when it is).
+
+    A URL with a user or password in it is refused: credentials come only from MLflow's own
+    environment variables and are never written to disk.
+    """
+    if not isinstance(name, str) or not REMOTE_NAME_RE.match(name):
+        return "not a remote name (letters, digits, '_' or '-', starting with a letter)"
+    host = url.split("://", 1)[1].split("/", 1)[0] if isinstance(url, str) and "://" in url else ""
+    if not isinstance(url, str) or not url.startswith(REMOTE_SCHEMES) or not host or \
+            any(c.isspace() or ord(c) < 32 for c in url):
+        return "must be an http:// or https:// URL of an MLflow tracking server"
+    if "@" in host:
+        return ("must not hold credentials; set MLFLOW_TRACKING_TOKEN or "
+                "MLFLOW_TRACKING_USERNAME/MLFLOW_TRACKING_PASSWORD instead")
+    return None
+
+
+def _remotes(value: Any, bad) -> dict[str, str]:
+    """``remotes: {name: url}``, every entry checked by :func:`check_remote`."""
+    value = value or {}
+    _mapping(value, "remotes", bad)
+    out: dict[str, str] = {}
+    for name, url in value.items():
+        problem = check_remote(name, url)
+        if problem:
+            raise bad(f"remotes.{name}", problem)
+        out[name] = url.rstrip("/")
+    return out
+
+
+def save_remote(catalog_path: Path, name: str, url: str) -> Path:
+    """Add or replace one remote in the project config; returns the config's path.
+
+    Only the ``remotes:`` block is rewritten (the rest of the file, comments included, is kept
+    as it is); the file is validated before and after, and replaced atomically.
+    """
+    import os
+
+    problem = check_remote(name, url)
+    if problem:
+        raise InvalidInput(f"remote {name!r}: {problem}")
+    path = config_path(catalog_path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"{path}: cannot be read: {exc}") from None
+    remotes = dict(parse_config(text, path).remotes)
+    remotes[name] = url.rstrip("/")
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if re.match(r"^remotes\s*:", line)), None)
+    if start is None:
+        kept_before, kept_after = lines, []
+    else:
+        end = start + 1
+        while end < len(lines) and (not lines[end].strip() or lines[end][:1] in (" ", "\t")):
+            end += 1
+        kept_before, kept_after = lines[:start], lines[end:]
+    import json
+
+    block = ["remotes:"] + [f"  {key}: {json.dumps(value)}" for key, value in remotes.items()]
+    new_text = "\n".join(kept_before + block + kept_after) + "\n"
+    parse_config(new_text, path)  # never write a config this mltui would refuse to read
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(path.name + ".tmp")
+    temp.write_text(new_text, encoding="utf-8")
+    os.replace(temp, path)
+    return path
+
+
+def _watch(value: Any, project: Path, bad) -> WatchConfig | None:
+    """``watch: {paths: [runs/], model: fraud, stall_after: 600}`` → :class:`WatchConfig`."""
+    if value is None:
+        return None
+    _mapping(value, "watch", bad)
+    for key in value:
+        if key not in ("paths", "model", "stall_after"):
+            raise bad(f"watch.{key}", "unknown key (known: paths, model, stall_after)")
+    paths = value.get("paths")
+    if isinstance(paths, str):
+        paths = [paths]
+    if not isinstance(paths, list) or not paths or \
+            not all(isinstance(p, str) and p.strip() for p in paths):
+        raise bad("watch.paths", "must be a list of folders, e.g. paths: [runs/]")
+    model = value.get("model")
+    if model is not None and (not isinstance(model, str) or not MODEL_NAME_RE.match(model)):
+        raise bad("watch.model", "not a model name (letters, digits, '_', '.', '-')")
+    stall_after = DEFAULT_STALL_AFTER
+    if "stall_after" in value:
+        stall_after = _timeout(value["stall_after"], "watch.stall_after", bad)
+    return WatchConfig(tuple(project / Path(p).expanduser() for p in paths), model, stall_after)
+
+
+def _columns(value: Any, kind: str, bad) -> dict[str, tuple[str, ...]]:
+    """``columns: {model: {metrics: [key, ...], params: [key, ...]}}`` → ``{model: (key, ...)}``
+    for one ``kind`` (models that list metrics only have no params entry)."""
     value = value or {}
     _mapping(value, "columns", bad)
     out: dict[str, tuple[str, ...]] = {}
@@ -142,12 +269,14 @@ def _columns(value: Any, bad) -> dict[str, tuple[str, ...]]:
         spec = spec or {}
         _mapping(spec, where, bad)
         for key in spec:
-            if key != "metrics":
-                raise bad(f"{where}.{key}", "unknown key (known: metrics)")
-        metrics = spec.get("metrics") or []
-        if not isinstance(metrics, list) or not all(isinstance(m, str) for m in metrics):
-            raise bad(f"{where}.metrics", "must be a list of metric names")
-        out[str(model)] = tuple(metrics)
+            if key not in ("metrics", "params"):
+                raise bad(f"{where}.{key}", "unknown key (known: metrics, params)")
+        if kind not in spec and kind == "params":
+            continue
+        keys = spec.get(kind) or []
+        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+            raise bad(f"{where}.{kind}", f"must be a list of {kind[:-1]} names")
+        out[str(model)] = tuple(keys)
     return out
 
 

@@ -126,6 +126,8 @@ class DocsMixin:
                 return {"target": label, "rev": current_rev, "changed": False}
             rev = self._save_doc(conn, kind, target_id, text, author=author or self.actor,
                                  message=message)
+            if kind == "version":  # a synced version's description follows, or nothing saves
+                self._sync_doc(conn, target_id, text)
         return {"target": label, "rev": rev, "changed": True}
 
     def _save_doc(self: "Catalog", conn: sqlite3.Connection, kind: str, target_id: int, text: str,

@@ -103,3 +103,11 @@ class HistoryBroken(MltuiError):
     """The audit trail's hash chain does not hold: a row was rewritten, removed or inserted."""
 
     exit_code = 1
+
+
+class RemoteFailed(MltuiError):
+    """An MLflow tracking server was unreachable, refused a request or answered with an error.
+
+    Raised before anything is written (a pull writes all or nothing; a write-through is
+    checked and applied before the local change commits), so the catalog is unchanged.
+    """

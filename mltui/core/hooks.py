@@ -223,6 +223,8 @@ class HooksMixin:
         change.history_id = history_id
         for run in change.before:
             self._hook_event(conn, run, "stage_history", history_id, f"{change.model}@{change.stage}")
+        # Last: a synced model's server moves in this transaction (or the change rolls back).
+        self._sync_stage(conn, change, from_id, to_id, history_id)
 
     def _after_stage_change(self: "Catalog", change: StageChange, result: dict[str, Any]
                             ) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from typing import Any
 
 from .db import is_locked_error, locked_error
 from .errors import InvalidInput
+from .progress import ENDED_STATUSES
 from .query import base_from, compile_filter, parse_sort, sort_sql
 from .rows import chunks, stage_order
 from .schema import SCHEMA_VERSION
@@ -118,9 +119,11 @@ class ListingMixin:
                 raise InvalidInput(f"bad full-text words in filter {text!r}: {exc}") from None
             raise
 
-    def versions(self, ids: list[int], *, metric_keys: list[str] | str | None = None) -> list[dict[str, Any]]:
+    def versions(self, ids: list[int], *, metric_keys: list[str] | str | None = None,
+                 param_keys: list[str] | None = None) -> list[dict[str, Any]]:
         """Rows for versions by id, in the given order, with their stages, data and metrics
-        (``metric_keys="all"``: every metric of each version's run)."""
+        (``metric_keys="all"``: every metric of each version's run) and, when asked, the
+        values of ``param_keys`` (``row["params"]``: only these ids are read, a page at most)."""
         if not ids:
             return []
         by_id: dict[int, dict[str, Any]] = {}
@@ -160,7 +163,29 @@ class ListingMixin:
         for run_id, values in self._last_values(run_ids, metric_keys).items():
             for version in run_to_versions[run_id]:
                 version["metrics"] = values
+        if param_keys:
+            for row in by_id.values():
+                row["params"] = {}
+            for run_id, values in self._param_values(run_ids, param_keys).items():
+                for version in run_to_versions[run_id]:
+                    version["params"] = values
         return [by_id[i] for i in ids if i in by_id]
+
+    def _param_values(self, run_ids: list[int], keys: list[str]) -> dict[int, dict[str, Any]]:
+        """``{run_id: {key: value}}`` for some param keys of some runs."""
+        out: dict[int, dict[str, Any]] = {}
+        key_marks = ",".join("?" * len(keys))
+        for chunk in chunks(list(run_ids)):
+            marks = ",".join("?" * len(chunk))
+            for row in self._read(f"SELECT run_id, key, value FROM params WHERE run_id IN "
+                                  f"({marks}) AND key IN ({key_marks})", chunk + list(keys)):
+                out.setdefault(row["run_id"], {})[row["key"]] = row["value"]
+        return out
+
+    def param_keys(self, *, model: str, limit: int = 200) -> list[str]:
+        """A model's param keys, most common first (of its newest 500 versions, like
+        :meth:`metric_keys`)."""
+        return self._model_keys("params", model, limit)
 
     def _last_values(self, run_ids: list[int], keys: list[str] | str | None
                      ) -> dict[int, dict[str, Any]]:
@@ -187,13 +212,17 @@ class ListingMixin:
             return [r["key"] for r in self._read(
                 "SELECT key, count(*) AS n FROM metric_summary GROUP BY key "
                 "ORDER BY n DESC, key LIMIT ?", (limit,))]
-        mid = self.model_id(model)
-        # Sample the newest versions: the keys a model logs now matter more than old ones.
+        return self._model_keys("metric_summary", model, limit)
+
+    def _model_keys(self, table: str, model: str, limit: int) -> list[str]:
+        """The keys of ``table`` (metric_summary or params) a model's runs have, most common
+        first.  Sampled from the newest versions: the keys a model logs now matter more."""
+        assert table in ("metric_summary", "params")  # a fixed name, never user text
         return [r["key"] for r in self._read(
-            "SELECT ms.key, count(*) AS n FROM (SELECT run_id FROM model_versions WHERE model_id = ?"
+            "SELECT t.key, count(*) AS n FROM (SELECT run_id FROM model_versions WHERE model_id = ?"
             " AND run_id IS NOT NULL ORDER BY version DESC LIMIT 500) s "
-            "JOIN metric_summary ms ON ms.run_id = s.run_id GROUP BY ms.key "
-            "ORDER BY n DESC, ms.key LIMIT ?", (mid, limit))]
+            f"JOIN {table} t ON t.run_id = s.run_id GROUP BY t.key "
+            "ORDER BY n DESC, t.key LIMIT ?", (self.model_id(model), limit))]
 
     def key_metrics(self, model: str, count: int = 3) -> list[str]:
         """The metrics a model's table shows: its gates' metrics first, then the most common."""
@@ -217,6 +246,24 @@ class ListingMixin:
                                  parse_sort(sort, "runs") or parse_sort("-start_time", "runs"),
                                  limit, offset, filter)
 
+    def live_run_ids(self, *, since: float, filter: str | None = None,
+                     include: list[int] = ()) -> list[int]:
+        """Ids of runs still being written, newest first: no end marker (status FINISHED,
+        FAILED or KILLED), and either the writer says RUNNING, the log changed at or after
+        ``since`` (see :func:`mltui.core.progress.live_state`), or the id is in ``include``
+        (runs a watch follows and calls stalled)."""
+        compiled = compile_filter(filter, "runs")
+        ended = ",".join("?" * len(ENDED_STATUSES))
+        extra = list(include)[:500]  # SQLite's bound-parameter limit
+        where = [compiled.where,
+                 f"UPPER(COALESCE(r.status, '')) NOT IN ({ended})",
+                 "(UPPER(COALESCE(r.status, '')) = 'RUNNING' "
+                 "OR COALESCE(r.updated_at, r.created_at) >= ?"
+                 + (f" OR r.id IN ({','.join('?' * len(extra))}))" if extra else ")")]
+        params = list(compiled.params) + sorted(ENDED_STATUSES) + [since] + extra
+        return self._ordered_ids("runs", where, params, parse_sort("-start_time", "runs"),
+                                 None, 0, filter)
+
     def runs(self, ids: list[int], *, metric_keys: list[str] | str | None = None) -> list[dict[str, Any]]:
         """Rows for runs by id, in order, with the versions registered from each
         (``metric_keys="all"``: every metric of each run)."""
@@ -227,7 +274,8 @@ class ListingMixin:
             marks = ",".join("?" * len(chunk))
             for row in self._read(
                     "SELECT id, uid, name, project, source_format, source_path, status, start_time,"
-                    " end_time, git_commit, git_commit_inferred, git_branch, created_at FROM runs "
+                    " end_time, git_commit, git_commit_inferred, git_branch, created_at, updated_at "
+                    "FROM runs "
                     f"WHERE id IN ({marks})", chunk):
                 row.update(versions=[], metrics={})
                 by_id[row["id"]] = row

@@ -243,24 +243,35 @@ class RegistryMixin:
         stage = refs_mod.normalize_stage(stage)
         mid = self._scalar(sql.VERSION_MODEL, (vid,))
         results = self._gate_results(self._conn(), mid, vid, stage)
-        return {"ref": self.ref_of(vid), "stage": stage,
-                "passed": all(r.passed for r in results),
-                "results": [r.as_dict() for r in results]}
+        return {"ref": self.ref_of(vid), "stage": stage, **_outcome(results)}
+
+    def check_run(self: "Catalog", model: str, run_id: int, *, stage: str = "production"
+                  ) -> dict[str, Any]:
+        """The gates of ``model`` guarding ``stage``, evaluated on a run's latest values: would
+        the run pass today if it were registered (a run still training, say)?"""
+        stage = refs_mod.normalize_stage(stage)
+        mid = self.model_id(model)
+        results = self._gate_results(self._conn(), mid, None, stage, run_id=run_id)
+        return {"model": model, "stage": stage, **_outcome(results)}
 
     def _metric_value(self: "Catalog", conn: sqlite3.Connection, vid: int | None, key: str,
-                      column: str) -> float | None:
+                      column: str, run_id: int | None = None) -> float | None:
+        if run_id is not None:  # a run's own value, registered or not
+            row = conn.execute(sql.RUN_METRIC_VALUE.format(column=column), (key, run_id)).fetchone()
+            return row[0] if row else None
         if vid is None:
             return None
         row = conn.execute(sql.METRIC_VALUE.format(column=column), (key, vid)).fetchone()
         return row[0] if row else None
 
-    def _gate_results(self: "Catalog", conn: sqlite3.Connection, mid: int, vid: int,
-                      stage: str) -> list[GateResult]:
-        """Evaluate the gates that guard ``stage`` for version ``vid``."""
+    def _gate_results(self: "Catalog", conn: sqlite3.Connection, mid: int, vid: int | None,
+                      stage: str, run_id: int | None = None) -> list[GateResult]:
+        """Evaluate the gates that guard ``stage`` for version ``vid`` (or, given ``run_id``,
+        for that run's values)."""
         results = []
         for (rule_text,) in conn.execute(sql.GATE_RULES, (mid, stage)).fetchall():
             rule = parse_rule(rule_text)
-            candidate = self._metric_value(conn, vid, rule.key, rule.column)
+            candidate = self._metric_value(conn, vid, rule.key, rule.column, run_id)
             reference = label = None
             if rule.stage is not None:
                 holder = conn.execute(sql.STAGE_HOLDER, (mid, rule.stage)).fetchone()
@@ -462,3 +473,9 @@ class RegistryMixin:
                 raise NotFound(f"{model} has no gate {rule!r}", hint=f"list them: mltui gate list {model}")
             conn.execute(sql.DELETE_GATE, (row[0],))  # gates are config, not audit
             self._event(conn, "gate-remove", "model", mid, model, before={"rule": row[1]})
+
+
+def _outcome(results: list[GateResult]) -> dict[str, Any]:
+    """``passed`` (every gate passed) and the results, as ``check`` and ``check_run`` return."""
+    return {"passed": all(r.passed for r in results),
+            "results": [r.as_dict() for r in results]}

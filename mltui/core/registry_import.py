@@ -36,10 +36,7 @@ class RegistryImportMixin:
         ``import`` actions, except that a stage held by another source's version is left alone
         (and reported).
         """
-        from .refs import MODEL_NAME_RE
-
-        name = record.name if MODEL_NAME_RE.match(record.name) else \
-            _SAFE_MODEL.sub("-", record.name).strip("-.") or "model"
+        name = catalog_model_name(record.name)
         if not conn.execute("SELECT 1 FROM models WHERE name = ?", (name,)).fetchone():
             summary.models_new += 1
         mid = self._ensure_model(conn, name, description=record.description,
@@ -53,7 +50,7 @@ class RegistryImportMixin:
         where = f"{record.source} {record.name!r}" + (f" of {store}" if store else "")
         source_to_vid: dict[int, int] = {}
         for version in sorted(record.versions, key=lambda v: v.source_version):
-            source_uid = _version_source_uid(record, version)
+            source_uid = version_source_uid(record, version)
             vid = self._imported_version(conn, record, version, source_uid)
             if vid is not None:
                 source_to_vid[version.source_version] = vid
@@ -138,7 +135,16 @@ class RegistryImportMixin:
             summary.stages_set += 1
 
 
-def _version_source_uid(record: RegistryModelRecord, version: Any) -> str:
+def catalog_model_name(source_name: str) -> str:
+    """The catalog's name for a source registry's model (made a valid model name if need be)."""
+    from .refs import MODEL_NAME_RE
+
+    if MODEL_NAME_RE.match(source_name):
+        return source_name
+    return _SAFE_MODEL.sub("-", source_name).strip("-.") or "model"
+
+
+def version_source_uid(record: RegistryModelRecord, version: Any) -> str:
     """What identifies a registry version across stores: name, number, creation, run, artifact.
 
     The same store read again (or moved, or copied) gives the same key; another store's

@@ -61,6 +61,7 @@ STAGES_EVER = "SELECT DISTINCT stage FROM stage_history WHERE model_id = ? ORDER
 # {column} is a summary column chosen by gates.parse_rule (last, min or max), never user text.
 METRIC_VALUE = ("SELECT ms.{column} FROM model_versions v JOIN metric_summary ms "
                 "ON ms.run_id = v.run_id AND ms.key = ? WHERE v.id = ?")
+RUN_METRIC_VALUE = "SELECT {column} FROM metric_summary WHERE key = ? AND run_id = ?"
 GATE_RULES = "SELECT rule FROM gates WHERE model_id = ? AND stage = ? ORDER BY id"
 GATES_SELECT = "SELECT id, rule, stage AS guards, created_at, created_by FROM gates "
 GATES_OF_MODEL = GATES_SELECT + "WHERE model_id = ? ORDER BY id"

@@ -113,20 +113,38 @@ _RAW_DIRS: dict[str, str] = {}  # folders as readers spell them → real path wi
 
 
 def _real_dir(folder: str) -> str:
-    # Resolving every file's full path costs a system call per path component, per file; a
-    # folder is resolved once per import from its parent's cached real path (one lstat).
-    real = _REAL_DIRS.get(folder)
+    return _cached_real(folder, _REAL_DIRS)
+
+
+def real_path(path: Path | str, cache: dict[str, str]) -> str:
+    """``os.path.realpath(path)``, the real paths of its folders kept in ``cache``.
+
+    For many paths in the same folders (one import): see :func:`_cached_real`.  A relative
+    path or one with ``..`` is resolved in full (``..`` must follow a symlink, not the text).
+    """
+    text = os.fspath(path)
+    if not os.path.isabs(text) or ".." in text.split(os.sep):
+        return os.path.realpath(text)
+    return _cached_real(os.path.normpath(text), cache)
+
+
+def _cached_real(path: str, cache: dict[str, str]) -> str:
+    # Resolving every path in full costs a system call per path component, per path; here a
+    # path is its parent's cached real path plus its name (one lstat) unless it is itself a
+    # symlink.  For one import's lifetime: a folder swapped for a symlink during it is not seen.
+    real = cache.get(path)
     if real is None:
-        parent, name = os.path.split(folder)
-        if not name or parent == folder:
-            real = os.path.realpath(folder)
+        parent, name = os.path.split(path)
+        if not name or parent == path:
+            real = os.path.realpath(path)
         else:
             try:
-                is_link = stat.S_ISLNK(os.lstat(folder).st_mode)
+                is_link = stat.S_ISLNK(os.lstat(path).st_mode)
             except OSError:
                 is_link = True  # let realpath say what it can
-            real = os.path.realpath(folder) if is_link else os.path.join(_real_dir(parent), name)
-        _REAL_DIRS[folder] = real
+            real = os.path.realpath(path) if is_link else os.path.join(
+                _cached_real(parent, cache), name)
+        cache[path] = real
     return real
 
 

@@ -240,8 +240,40 @@ def _v4_production(db: sqlite_utils.Database) -> None:
     conn.execute("CREATE INDEX alerts_model ON alerts (model_id, stage, opened_at)")
 
 
+def _v5_remotes(db: sqlite_utils.Database) -> None:
+    """What this catalog last saw of each MLflow tracking server (core/remote.py)."""
+    conn = db.conn
+    # Per remote: the run watermark an incremental pull starts from (server milliseconds) and
+    # the experiments it knows, so an unchanged server costs few requests.  The registry's
+    # watermark is each model's update time, in remote_models.
+    conn.execute("""
+        CREATE TABLE remote_state (
+            remote TEXT PRIMARY KEY, url TEXT NOT NULL, runs_watermark INTEGER,
+            experiments TEXT, pulled_at REAL)""")
+    # Which catalog model and version each server model and version is (write-through needs
+    # the server's name and number; a renumbered version keeps its server number here).
+    conn.execute("""
+        CREATE TABLE remote_models (
+            remote TEXT NOT NULL, server_name TEXT NOT NULL,
+            model_id INTEGER NOT NULL REFERENCES models(id), updated_ms INTEGER,
+            PRIMARY KEY (remote, server_name))""")
+    conn.execute("""
+        CREATE TABLE remote_versions (
+            remote TEXT NOT NULL, server_name TEXT NOT NULL, server_version INTEGER NOT NULL,
+            version_id INTEGER NOT NULL REFERENCES model_versions(id),
+            PRIMARY KEY (remote, server_name, server_version))""")
+    conn.execute("CREATE INDEX remote_versions_by_id ON remote_versions (version_id)")
+    # The server's aliases as of the last pull or write-through: a write refuses when the
+    # server no longer matches (someone moved it), and a pull that finds them changed records
+    # the change as "observed".
+    conn.execute("""
+        CREATE TABLE remote_aliases (
+            remote TEXT NOT NULL, server_name TEXT NOT NULL, alias TEXT NOT NULL,
+            server_version INTEGER NOT NULL, PRIMARY KEY (remote, server_name, alias))""")
+
+
 MIGRATIONS: list[Callable[["sqlite_utils.Database"], None]] = [
-    _v1_core, _v2_audit_chain, _v3_git_commit_inferred, _v4_production]
+    _v1_core, _v2_audit_chain, _v3_git_commit_inferred, _v4_production, _v5_remotes]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 FAULT_ENV = "MLTUI_FAULT"

@@ -26,11 +26,15 @@ _SWAP = sys.byteorder == "big"  # blobs are little-endian whatever the machine
 
 def pack_steps(steps: Iterable[int | None]) -> bytes:
     """Steps as the int64 blob of ``metric_series.steps`` (None for no step)."""
+    if isinstance(steps, list) and None not in steps:  # the usual case: packed as it is, in C
+        return _pack("q", steps)
     return _pack("q", [NO_STEP if s is None else s for s in steps])
 
 
 def pack_floats(values: Iterable[float | None]) -> bytes:
     """Floats as the float64 blob of ``vals``/``epochs``/``wall_times`` (None → NaN)."""
+    if isinstance(values, list) and None not in values:  # the usual case, in C
+        return _pack("d", values)
     return _pack("d", [_NAN if v is None else v for v in values])
 
 
@@ -91,7 +95,7 @@ def encode_columns(columns: MetricColumns) -> Encoded:
     walls = columns.wall_times
     return Encoded(
         count=len(columns.values),
-        steps=pack_steps(steps) if any(s is not None for s in steps) else None,
+        steps=pack_steps(steps) if _any_given(steps) else None,
         vals=pack_floats(columns.values),
         epochs=None,
         wall_times=pack_floats(walls) if walls is not None else None,
@@ -99,6 +103,11 @@ def encode_columns(columns: MetricColumns) -> Encoded:
         axes=None,
         raws=json.dumps({str(i): r for i, r in columns.raws.items()}) if columns.raws else None,
     )
+
+
+def _any_given(items: list) -> bool:
+    """Whether any item is not None (a C-level test first: the usual column has no None)."""
+    return bool(items) and (None not in items or any(item is not None for item in items))
 
 
 def decode(key: str, count: int, steps: bytes | None, vals: bytes, epochs: bytes | None,

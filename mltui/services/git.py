@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.records import RunRecord
+from ..core.safefile import real_path
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class CommitInference:
     def __init__(self) -> None:
         self._top_of: dict[str, str | None] = {}
         self._heads: dict[str, Head | None] = {}
+        self._real: dict[str, str] = {}  # folder → real path (see safefile.real_path)
         self.git_calls = 0  # processes started, for the tests and the benchmark
 
     def repository(self, folder: Path) -> str | None:
@@ -97,7 +99,7 @@ class CommitInference:
             return
         source = Path(run.source_path)
         folder = source if source.is_dir() else source.parent
-        top = self.repository(folder.resolve())
+        top = self.repository(Path(real_path(folder.absolute(), self._real)))
         head = self.head(top) if top else None
         if head is None:
             return

@@ -20,6 +20,7 @@ the :class:`Change` list each poll returns.  :func:`verdict_against_production` 
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..core.records import MetricPoint
 
 RUNNING, STALLED, FINISHED = "running", "stalled", "finished"
+SETTLE_NS = 2_000_000_000  # files changed this recently are read again whatever their stat says
 
 
 @dataclass
@@ -103,6 +105,7 @@ class WatchState:
     metrics: list[str] = field(default_factory=list)  # verdict keys; default: the gates' keys
     wait: float = 0.0  # how long one pass waits for another import of the same folder
     runs: dict[int, RunWatch] = field(default_factory=dict)
+    _tree: frozenset | None = field(default=None, repr=False)  # see tree_state
 
     def __post_init__(self) -> None:
         self.paths = [Path(p) for p in self.paths]
@@ -114,17 +117,29 @@ class WatchState:
             raise InvalidInput(f"no such file or directory: {', '.join(missing)}")
 
     def poll(self) -> list[Change]:
-        """One pass: import what changed, then report new, grown, stalled and finished runs."""
+        """One pass: import what changed, then report new, grown, stalled and finished runs.
+
+        When not one file or folder under the paths changed (name, size, mtime, inode) since a
+        pass that imported everything, the import is skipped: an idle watch costs a directory
+        walk, not a read of every log."""
         changes: list[Change] = []
-        try:
-            summary = import_paths(self.cat, self.paths, format=self.format, skip_invalid=True,
-                                   wait=self.wait)
-        except ImportRunning as exc:  # another import holds the folder: next pass
-            return [Change("waiting", str(exc))]
-        except InvalidInput as exc:
-            if not str(exc).startswith("no run logs found"):
-                raise
-            summary = None  # nothing written yet: the folder fills as training starts
+        tree = tree_state(self.paths)  # before reading: a write during the import shows next pass
+        summary = None
+        if tree != self._tree:
+            try:
+                summary = import_paths(self.cat, self.paths, format=self.format,
+                                       skip_invalid=True, wait=self.wait)
+            except ImportRunning as exc:  # another import holds the folder: next pass
+                return [Change("waiting", str(exc))]
+            except InvalidInput as exc:
+                if not str(exc).startswith("no run logs found"):
+                    raise
+                summary = None  # nothing written yet: the folder fills as training starts
+            # A log caught mid-write (not ready) must be read again even if nothing changes; so
+            # must a file written in the last seconds (a same-size rewrite within one mtime tick
+            # of the filesystem would look unchanged).
+            settled = not any(time.time_ns() - mtime < SETTLE_NS for _, _, mtime, _ in tree)
+            self._tree = tree if settled and (summary is None or not summary.not_ready) else None
         now = self.clock()
         if summary is not None:
             changes += [Change("skipped", f"skipped: {line}") for line in summary.skipped]
@@ -194,6 +209,23 @@ class WatchState:
             if key not in keys:
                 keys.append(key)
         return keys
+
+
+def tree_state(paths: list[Path]) -> frozenset:
+    """Every file and folder under ``paths`` with its size, mtime and inode: equal between two
+    passes only when nothing was written, created, renamed or removed (symlinks not followed,
+    as the import's own walk)."""
+    entries = set()
+    for root in paths:
+        for folder, dirs, files in os.walk(root) if root.is_dir() else [("", [], [str(root)])]:
+            for name in (*dirs, *files):
+                path = os.path.join(folder, name)
+                try:
+                    stat = os.stat(path, follow_symlinks=False)
+                except OSError:
+                    continue  # removed while walking: the next pass sees the difference
+                entries.add((path, stat.st_size, stat.st_mtime_ns, stat.st_ino))
+    return frozenset(entries)
 
 
 def _progress(row: dict) -> str:

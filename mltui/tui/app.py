@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, TypeVar
 
@@ -28,6 +28,12 @@ if TYPE_CHECKING:  # pragma: no cover
 T = TypeVar("T")
 
 POLL_SECONDS = 0.5  # live refresh: a change shows within a second
+WARM_UP_DELAY = 0.3  # seconds after the first rows show before screens' code is imported
+# Imported in the background once Browse shows its rows: opening one of these later pays no
+# import (Docs: ~40 ms of its first open).
+WARM_MODULES = ("screens.docs",)
+DEFAULT_STALL_AFTER = 300.0  # seconds; ``watch.stall_after`` in the project config
+FOLLOW_SECONDS = 1.0  # the project watch's pass interval: new data shows within about 2 s
 
 
 def config_path() -> Path:
@@ -47,12 +53,18 @@ class MltuiApp(App):
     BINDINGS = [
         Binding("question_mark", "help", "Keys", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("f2", "toggle_mouse", "Mouse on/off (off: select text)", show=False,
+                id="app.mouse"),
     ]
 
     def __init__(self, catalog: "Catalog", *, poll_seconds: float = POLL_SECONDS,
                  keymap: dict[str, str] | None = None, watch: bool = True,
-                 start: str | None = None):
+                 start: str | None = None, mouse: bool = True, prefetch: bool = False,
+                 remote: str | None = None):
         super().__init__()
+        self.mouse_on = mouse  # the app takes mouse events (off: the terminal selects text)
+        self.remote = remote  # an MLflow server to follow (tui/remote_follow.py)
+        self.follower = None
         self.start = start  # the model to open on ("*" for all versions)
         self.catalog = catalog
         self.poll_seconds = poll_seconds
@@ -64,6 +76,24 @@ class MltuiApp(App):
         self.sub_title = str(catalog.path)
         self._identity = file_identity(catalog.path)  # see catalog_file: replaced or deleted
         self._reopened: list["Catalog"] = []
+        self._warm_up_scheduled = False
+        self.stall_after = DEFAULT_STALL_AFTER  # a run quiet this long is no longer live
+        self.follow: Any = None  # the project's watch (services.watch.WatchState), if configured
+        self._follow_executor: ThreadPoolExecutor | None = None
+        self._follow_busy = False
+        self._follow_failed = False  # one notice per run of failures, not one per pass
+        # The first screen's data, read on a database thread while Textual starts (see
+        # screens/browse_data.py): the first frame then carries the rows.
+        self._prefetched: Future | None = None
+        if prefetch:
+            from .screens.browse_data import browse_data
+
+            self._prefetched = self._executor.submit(browse_data, catalog, start)
+
+    def take_prefetched(self, start: str | None) -> Future | None:
+        """The first screen's data read at start (once; None if not read or for another start)."""
+        prefetched, self._prefetched = self._prefetched, None
+        return prefetched if start == self.start else None
 
     # -- database threads ------------------------------------------------------------------------
 
@@ -84,11 +114,41 @@ class MltuiApp(App):
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, functools.partial(function, *args, **kwargs))
 
+    def with_watch_rates(self, speeds: dict[int, dict[str, Any]]) -> dict[int, dict[str, Any]]:
+        """Fill in steps/s (and the ETA) the log's wall times could not give, from the app's
+        own watch of the run, when it follows one (see ``watch:`` in the project config)."""
+        runs = getattr(self.follow, "runs", {}) or {}
+        for run_id, speed in speeds.items():
+            watched = runs.get(run_id)
+            if speed["rate"] is None and speed["unit"] == "step" and watched is not None:
+                speed["rate"] = watched.steps_per_second() or None
+                if speed["rate"] and speed["total"] is not None:
+                    speed["eta"] = max(0.0, speed["total"] - speed["at"]) / speed["rate"]
+        return speeds
+
+    def stalled_runs(self) -> set[int]:
+        """Runs the project watch follows and found quiet for ``stall_after`` seconds."""
+        runs = dict(getattr(self.follow, "runs", {}) or {})  # a copy: the watch thread writes it
+        return {run_id for run_id, run in runs.items() if run.state == "stalled"}
+
+    def comparison_model(self) -> str | None:
+        """The model whose production an unregistered run is set against in the live view:
+        the one the app was opened on (``mltui --model``), else the project watch's model."""
+        if self.start and self.start != "*":
+            return self.start
+        return getattr(self.follow, "model", None) or None
+
     def now(self) -> float:
         """The catalog's clock (frozen in snapshot tests)."""
         return self.catalog.now()
 
     # -- lifecycle -------------------------------------------------------------------------------
+
+    def get_default_screen(self) -> Screen:
+        """Browse is the first screen itself: no blank screen is mounted and painted first."""
+        from .screens.browse import BrowseScreen
+
+        return BrowseScreen(start=self.start)
 
     def on_mount(self) -> None:
         from .keymap import load_keymap
@@ -100,11 +160,79 @@ class MltuiApp(App):
         for warning in [*problems, *self.catalog.warnings]:
             if warning:
                 self.notify(warning, severity="warning", markup=False, timeout=15)
-        from .screens.browse import BrowseScreen
-
-        self.push_screen(BrowseScreen(start=self.start))
         if self.watch:
             self.set_interval(self.poll_seconds, self._poll)
+            self.start_following()
+        if self.remote:
+            from .remote_follow import RemoteFollower
+
+            self.follower = RemoteFollower(self, self.remote)
+            self.follower.start()
+
+    # -- the project's watch (``watch:`` in .mltui/config.yaml) ---------------------------------
+
+    def start_following(self, interval: float = FOLLOW_SECONDS) -> bool:
+        """Follow the run folders of the project config's ``watch:`` block: one
+        ``WatchState.poll`` per ``interval`` on a thread of its own (imports write through
+        their own connection, so the live refresh above shows what they wrote).  Nothing when
+        the block is absent; a bad block or a missing folder is one notice.  True if following."""
+        from ..core.config import load_config
+        from ..services.watch import WatchState
+
+        try:
+            config = load_config(self.catalog.path).watch
+            if config is None:
+                return False
+            self.stall_after = config.stall_after
+            self.follow = WatchState(self.catalog, list(config.paths), model=config.model,
+                                     stall_after=config.stall_after)
+        except MltuiError as exc:
+            self.notify(f"not following runs: {exc.one_line()}", severity="warning",
+                        markup=False, timeout=15)
+            return False
+        self._follow_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mltui-watch")
+        self.set_interval(interval, self._follow_pass)
+        return True
+
+    async def _follow_pass(self) -> None:
+        """One pass of the project watch; skipped while the previous one still runs."""
+        if self._follow_busy or self.follow is None or self._follow_executor is None:
+            return
+        self._follow_busy = True
+        loop = asyncio.get_running_loop()
+        try:
+            changes = await loop.run_in_executor(self._follow_executor, self.follow.poll)
+        except Exception as exc:  # noqa: BLE001 - a background pass must never crash the app
+            if not self._follow_failed:
+                self._follow_failed = True
+                text = exc.one_line() if isinstance(exc, MltuiError) else \
+                    f"{type(exc).__name__}: {exc}"
+                self.log.error(f"watch pass failed: {exc!r}")
+                self.notify(f"following runs: {text} (retrying quietly)", severity="error",
+                            markup=False, timeout=15)
+            return
+        finally:
+            self._follow_busy = False
+        self._follow_failed = False
+        # Imports reach the screens through the live refresh; a run going quiet writes nothing.
+        if any(change.kind in ("stalled", "resumed") for change in changes):
+            await self.reload_screens()
+
+    def warm_up_later(self) -> None:
+        """Browse has shown its first rows: soon, import the code of the screens a user opens
+        next, on a thread, so their first open pays no import (once per app)."""
+        if not self._warm_up_scheduled:
+            self._warm_up_scheduled = True
+            self.set_timer(WARM_UP_DELAY, self._warm_up)
+
+    async def _warm_up(self) -> None:
+        import importlib
+
+        for name in WARM_MODULES:
+            try:
+                await asyncio.to_thread(importlib.import_module, f"{__package__}.{name}")
+            except Exception as exc:  # noqa: BLE001 - opening the screen will say it properly
+                self.log.error(f"warm-up import of {name} failed: {exc!r}")
 
     async def reopen_catalog(self) -> bool:
         """Follow a replaced catalog file: open the new one and reload every screen.
@@ -129,7 +257,10 @@ class MltuiApp(App):
         except MltuiError as exc:
             self.notify(exc.one_line(), severity="error", markup=False, timeout=15)
             return False
+        new.write_through = old.write_through  # synced models keep writing through
         self.catalog, self._identity, self._data_version = new, identity, None
+        if self.follow is not None:
+            self.follow.cat = new  # the project watch imports into the catalog now at the path
         self._reopened.append(new)  # the app opened it, so the app closes it
         self._executor.submit(old.close)
         self.notify(f"the catalog file {old.path} was replaced: reopened", severity="warning",
@@ -157,16 +288,33 @@ class MltuiApp(App):
             await self.reload_screens()
 
     async def reload_screens(self) -> None:
-        """Ask every catalog screen in the stack to re-read its data."""
+        """Ask the catalog screens in view to re-read their data: the top screen and, under
+        dialogs, the screen they cover.  Screens further down only note that they are stale
+        and re-read when they come back (a hidden screen's repaint is still bytes to the
+        terminal, every time a followed run grows)."""
+        from textual.screen import ModalScreen
+
         from .base import CatalogScreen
 
+        in_view = set()
+        for screen in reversed(self.screen_stack):
+            in_view.add(screen)
+            if not isinstance(screen, ModalScreen):
+                break
         for screen in list(self.screen_stack):
             if isinstance(screen, CatalogScreen):
-                screen.call_later(screen.reload)
+                if screen in in_view:
+                    screen.call_later(screen.reload)
+                else:
+                    screen.stale = True
 
     def on_unmount(self) -> None:
+        if self.follower is not None:
+            self.follower.stop()
         self._executor.shutdown(wait=False, cancel_futures=True)
         self._poll_executor.shutdown(wait=False, cancel_futures=True)
+        if self._follow_executor is not None:
+            self._follow_executor.shutdown(wait=False, cancel_futures=True)
         for catalog in self._reopened:
             catalog.close()
 
@@ -194,6 +342,31 @@ class MltuiApp(App):
                                        "y quits without saving · n goes back to the editor"),
                          answered)
 
+    def action_toggle_mouse(self) -> None:
+        """``f2``: give the mouse to the terminal (to select and copy text) or take it back."""
+        self.set_mouse(not self.mouse_on)
+
+    def set_mouse(self, on: bool) -> None:
+        """Turn mouse reporting on or off in the terminal, and say how to switch back."""
+        driver = self._driver
+        if driver is not None:
+            # Textual's drivers have these (private) switches; a driver started without the
+            # mouse ignores "enable" unless told it may use it.
+            if on:
+                driver._mouse = True
+                getattr(driver, "_enable_mouse_support", lambda: None)()
+            else:
+                getattr(driver, "_disable_mouse_support", lambda: None)()
+                driver._mouse = False
+        self.mouse_on = on
+        key = next((self.get_key_display(active.binding)
+                    for active in self.screen.active_bindings.values()
+                    if active.binding.action == "toggle_mouse"), "f2")
+        message = (f"mouse on: click and scroll in the app · {key} gives it back to the "
+                   "terminal to select text (or Shift-drag)") if on else \
+            f"mouse off: select and copy text as usual · {key} turns the app's mouse back on"
+        self.notify(message, markup=False, timeout=6)
+
     def action_help(self) -> None:
         from .screens.help import HelpScreen
 
@@ -218,6 +391,9 @@ class MltuiApp(App):
         await self.run_action(action, node)
 
 
-def run_app(catalog: "Catalog", start: str | None = None) -> None:
-    """Open the app on a catalog (the CLI's entry point); ``start`` picks the model."""
-    MltuiApp(catalog, start=start).run()
+def run_app(catalog: "Catalog", start: str | None = None, *, mouse: bool = True,
+            remote: str | None = None) -> None:
+    """Open the app on a catalog (the CLI's entry point); ``start`` picks the model; without
+    ``mouse`` the terminal keeps the mouse (plain text selection); ``remote`` is an MLflow
+    server to follow."""
+    MltuiApp(catalog, start=start, mouse=mouse, prefetch=True, remote=remote).run(mouse=mouse)

@@ -55,7 +55,16 @@ class CatalogMixin:
 
 
 class CatalogScreen(CatalogMixin, Screen):
-    """A full screen over the catalog; ``reload()`` is called when the catalog changes."""
+    """A full screen over the catalog; ``reload()`` is called when the catalog changes (at once
+    when in view, else when the screen comes back: ``stale``)."""
+
+    stale = False
+
+    def on_screen_resume(self) -> None:
+        """Back on top after the catalog changed underneath: re-read now."""
+        if self.stale:
+            self.stale = False
+            self.call_later(self.reload)
 
     async def reload(self) -> None:
         """Re-read what this screen shows (another process wrote to the catalog)."""

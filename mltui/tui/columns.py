@@ -1,7 +1,7 @@
-"""Which metric columns the versions table shows per model, kept in the project config.
+"""Which metric and param columns the versions table shows per model, in the project config.
 
 ``C`` in browse picks them; they are written to ``.mltui/config.yaml`` next to the catalog
-(``columns: {model: {metrics: [...]}}``) and read on the next open.  Only the ``columns:``
+(``columns: {model: {metrics: [...], params: [...]}}``) and read on the next open.  Only the ``columns:``
 block of that file is rewritten: every other line (``hooks:``, comments) stays byte for byte.
 """
 
@@ -20,32 +20,41 @@ _COLUMNS_KEY = re.compile(r"^columns\s*:")
 
 
 def configured_columns(catalog_path: Path | None, model: str, call: Callable[..., Any],
-                       report: Callable[[MltuiError], None]) -> list[str] | None:
-    """The metric columns chosen for ``model`` (None when none were chosen).
+                       report: Callable[[MltuiError], None]) -> tuple[list[str] | None, list[str]]:
+    """The metric columns chosen for ``model`` (None when none were chosen) and its param
+    columns (``lr`` for ``params.lr``; none unless chosen).
 
     Runs on a database thread: an invalid config file is reported with ``call(report, error)``
     (``app.call_from_thread``) and ignored, so the table still opens with its key metrics.
     """
     if catalog_path is None:
-        return None
+        return None, []
     try:
-        columns = load_config(Path(catalog_path)).columns
+        config = load_config(Path(catalog_path))
     except MltuiError as exc:
         call(report, exc)
-        return None
-    return list(columns[model]) if model in columns else None
+        return None, []
+    metrics = list(config.columns[model]) if model in config.columns else None
+    return metrics, list(config.param_columns.get(model, ()))
 
 
-def save_columns(catalog_path: Path, model: str, metrics: list[str]) -> Path:
-    """Write ``model``'s metric columns into the config file; returns the file's path.
+def save_columns(catalog_path: Path, model: str, metrics: list[str],
+                 params: list[str] | None = None) -> Path:
+    """Write ``model``'s metric (and param) columns into the config file; returns its path.
 
     The file is validated first (an invalid one is never rewritten) and replaced atomically.
     """
     import yaml
 
     config = load_config(Path(catalog_path))  # raises on an invalid file: nothing is written
-    columns = {name: {"metrics": list(keys)} for name, keys in config.columns.items()}
+    columns: dict[str, dict[str, list[str]]] = {}
+    for name, keys in config.columns.items():
+        columns[name] = {"metrics": list(keys)}
+        if config.param_columns.get(name):
+            columns[name]["params"] = list(config.param_columns[name])
     columns[model] = {"metrics": list(metrics)}
+    if params:
+        columns[model]["params"] = list(params)
     block = yaml.safe_dump({"columns": columns}, sort_keys=False, allow_unicode=True)
     path = config_path(Path(catalog_path))
     try:

@@ -17,7 +17,7 @@ import pytest
 from mltui.core.catalog import open_catalog
 
 HEAVY = ("pandas", "numpy", "pyarrow", "sqlite_utils", "textual", "plotext", "markdown_it",
-         "yaml", "mltui.importers", "mltui.tui")
+         "yaml", "mltui.importers", "mltui.tui", "mlflow", "requests")
 
 PROBE = """
 import json, sys

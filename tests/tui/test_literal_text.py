@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.text import Text
 
 from mltui.display import safe
+from mltui.tui.screens.liverun import gates_text, value_line
 from mltui.tui.screens.promote import gate_lines, metric_diff
 from mltui.tui.widgets.detail import render_version_detail
 from mltui.tui.widgets.text import key_value_lines, lit, stage_badges, stage_label
@@ -61,6 +62,12 @@ PATHS: dict[str, Callable[[str], Any]] = {
     "metric key in the promote diff": lambda v: metric_diff(
         {"ref": "m@2", "metric_summary": [{"key": v, "last": 1.0, "last_raw": None}]}, None),
     "version detail": lambda v: render_version_detail(version_detail(v), [], None),
+    "live view metric key": lambda v: value_line({"key": v, "last": (1.0, 0.5),
+                                                 "best": (1.0, 0.5), "axis": "step",
+                                                 "direction": "max"}),
+    "live view failing gate": lambda v: gates_text({"gates": {
+        "model": "m", "stage": "production", "results": [
+            {"rule": v, "passed": False, "actual": 1.0, "expected": ">= 2"}]}}),
 }
 
 

@@ -16,6 +16,6 @@ async def test_runs_newest_first_with_their_state_marked(tui_catalog) -> None:
         await settle(pilot)
         lines = screen_text(app).splitlines()
         first = next(i for i, line in enumerate(lines) if " live " in line)
-        assert "● running" in lines[first]
+        assert "▶ LIVE" in lines[first]  # still being written: listed first, badged
         assert " crashed " in lines[first + 1] and "✗ failed" in lines[first + 1]
         assert "✓ finished" in lines[first + 2]  # the older runs follow

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ...core.records import ArtifactRecord
 from ...core.errors import ImportFailed
+from ...core.safefile import real_path
 from ..common import ImportContext, artifact_for, resolve_foreign_path
 from .meta import _URI_SCHEME, _json_or_none
 
@@ -42,6 +43,7 @@ class ArtifactResolver:
         self.root = Path(ctx.root).resolve()
         self.anchors: dict[str, Path] = {}
         self._hashed: dict[Path, ArtifactRecord] = {}
+        self._real: dict[str, str] = {}  # path → real path, for this read (safefile.real_path)
 
     def resolve(self, raw: str | None, near: Path | None) -> Path | None:
         """The local folder/file for a raw path or URI, or None (never outside the root)."""
@@ -99,7 +101,7 @@ class ArtifactResolver:
         try:
             if not candidate.exists():
                 return None
-            resolved = candidate.resolve()
+            resolved = Path(real_path(candidate.absolute(), self._real))
         except (OSError, RuntimeError, ValueError):
             return None
         if resolved == self.root or self.root in resolved.parents:

@@ -9,7 +9,7 @@ from ...core.errors import ImportFailed
 from ...core.records import MetricColumns, MetricPoint
 from ..common import read_text
 
-
+_MS = 1000.0  # milliseconds per second
 
 def read_metric_file(path: Path | str, key: str, warnings: list[str]
                      ) -> list[MetricPoint] | MetricColumns:
@@ -81,7 +81,9 @@ def _parse_canonical_metric_text(text: str, key: str) -> MetricColumns | None:
     if len(tokens) != 3 * count:
         return None
     try:
-        walls = [stamp / 1000.0 for stamp in map(int, tokens[0::3])]
+        # int first: a timestamp must be an integer (float() would take "1.5" or "nan");
+        # float.__rtruediv__ is ``stamp / 1000.0`` exactly, without a Python-level loop.
+        walls = list(map(_MS.__rtruediv__, map(int, tokens[0::3])))
         values = list(map(float, tokens[1::3]))
         steps = list(map(int, tokens[2::3]))
     except ValueError:

@@ -8,7 +8,9 @@ holding an arrow key repaints two lines per step and not the whole pane.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+import asyncio
+from concurrent.futures import Future
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -20,77 +22,19 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from ...core.errors import MltuiError
-from ...display import fmt_age, safe
+from ...display import safe
 from ..widgets.filterbar import FilterPrompt
 from ..base import CatalogScreen
-from ..columns import configured_columns
-from ..widgets.grid import Column, VirtualGrid
+from ..widgets.grid import VirtualGrid
 from ..widgets.keybar import KeyBar
 from ..widgets.detail import render_version_detail
-from ..widgets.text import commit, lit, number, stage_label, stage_width
+from ..widgets.text import lit, stage_label
+from ..widgets.versioncols import stage_sets_of, version_columns
+from .browse_data import ALL, BrowseData, VersionPage, browse_data, version_page
 
-FIRST_PAGE = 200
-ALL = "*"  # the "all versions" entry of the model list ('*' is never a model name)
 DETAIL_DELAY = 0.15  # seconds the cursor rests before the detail pane follows
+EMPTY_CATALOG = "The catalog is empty.\n\nImport run logs with:\n  mltui import PATH --model NAME"
 AGE_TICK = 20.0  # seconds between redraws of the age column (its finest unit is a minute)
-
-
-def version_columns(metric_keys: list[str], width: int, now: Callable[[], float], *,
-                    all_models: bool = False, stage_sets: list[list[str]] | None = None
-                    ) -> list[Column]:
-    """The versions table's columns for a screen ``width`` (narrow screens drop some).
-
-    Under "all versions" the first column names the model too (``fraud@3``).  The stages
-    column is as wide as the widest set of stages one version holds (never a cut name); metric
-    headers take their key's length when the name column can give the room.  Ages are
-    computed when a row is drawn, from ``now()``, so they tick.
-    """
-    first = Column("version", "version", lambda r: lit(f"{r['model']}@{r['version']}"), width=12) \
-        if all_models else Column("version", "ver", lambda r: Text(f"v{r['version']}"), width=4)
-    stages = max(8, stage_width(stage_sets or []))  # 8: "archived"
-    columns = [
-        # Plain cells (no per-cell styles) keep each repainted row to one escape sequence.
-        first,
-        Column("name", "name", lambda r: lit(r["canonical_name"]), width=0, min_width=12),
-        Column("age", "age", lambda r: Text(fmt_age(r["created_at"], now())), width=3,
-               justify="right"),
-        Column("stages", "stages", stages_cell, width=stages),
-    ]
-    shown = metric_keys if width >= 58 else metric_keys[:2]
-    extras = (16 + 1 if width >= 100 else 0) + (7 + 1 if width >= 90 else 0)
-    # What the name column can give: everything above its minimum, shared by the metrics.
-    fixed = sum(c.width + 1 for c in columns if c.width) + 1 + extras
-    spare = width - 1 - fixed - (12 + 1) - 8 * len(shown)
-    for key in shown:
-        label = safe(key)
-        grow = min(max(0, len(label) - 7), max(0, spare), 9)
-        spare -= grow
-        columns.append(Column(f"m:{key}", label, (lambda k: lambda r: number(
-            r["metrics"].get(k)))(key), width=7 + grow, justify="right"))
-    if width >= 100:
-        columns.append(Column("data", "data", lambda r: lit(", ".join(r["datasets"])), width=16))
-    if width >= 90:
-        columns.append(Column("commit", "commit", lambda r: commit(r["git_commit"]), width=7))
-    return columns
-
-
-def stages_cell(row: dict[str, Any]) -> Text:
-    """The stages a version holds, then ``archived`` when it is (it may still hold a stage)."""
-    cell = stage_label(row["stages"])
-    if row.get("status") == "archived":
-        cell.append(" " if cell else "")
-        cell.append("archived", style="italic")
-    return cell
-
-
-def stage_sets_of(models: list[dict[str, Any]], model: str | None) -> list[list[str]]:
-    """The stages each version holds (``{version: [stages]}``), for one model or all."""
-    sets: dict[tuple[str, int], list[str]] = {}
-    for item in models:
-        if model is None or item["name"] == model:
-            for stage, version in item["stages"].items():
-                sets.setdefault((item["name"], version), []).append(stage)
-    return list(sets.values())
 
 
 class BrowseScreen(CatalogScreen):
@@ -137,6 +81,7 @@ class BrowseScreen(CatalogScreen):
         self.filter_text = ""
         self.sort_text = ""
         self.metric_keys: list[str] = []
+        self.param_keys: list[str] = []  # chosen with C; fetched for the rows on screen only
         self.trend_key: str | None = None
         self._can_rollback = False
         self._detail_timer: Timer | None = None
@@ -164,9 +109,15 @@ class BrowseScreen(CatalogScreen):
         return self.query_one("#versions", VirtualGrid)
 
     async def on_mount(self) -> None:
-        self.grid.loader = lambda ids: self.catalog.versions(ids, metric_keys=self.metric_keys)
+        self.grid.loader = lambda ids: self.catalog.versions(ids, metric_keys=self.metric_keys,
+                                                             param_keys=self.param_keys)
         self.grid.focus()
-        self.load_models()
+        prefetched = self.app.take_prefetched(self.start)
+        if prefetched is not None and prefetched.done() and prefetched.exception() is None:
+            # Read while Textual was starting: shown now, so the first frame has the rows.
+            self._show_models(prefetched.result(), keep_model=False)
+        else:
+            self.load_models(prefetched=prefetched)
         self.set_interval(AGE_TICK, self.tick_ages)
 
     def tick_ages(self) -> None:
@@ -180,12 +131,22 @@ class BrowseScreen(CatalogScreen):
     # -- loading ---------------------------------------------------------------------------------
 
     @work(exclusive=True, group="models", exit_on_error=False)
-    async def load_models(self, keep_model: bool = False) -> None:
-        models = await self.db(self.catalog.models)
-        alerts = await self.db(self.catalog.alerts, active=True)
+    async def load_models(self, keep_model: bool = False,
+                          prefetched: "Future[BrowseData] | None" = None) -> None:
+        """Models, alerts and the chosen model's first page, in one catalog call."""
+        if prefetched is not None:  # started before the screen: wait for it, do not re-read
+            data = await asyncio.wrap_future(prefetched)
+        else:
+            data = await self.db(browse_data, self.catalog,
+                                 self.choice if keep_model else self.start,
+                                 self.filter_text, self.sort_text)
+        self._show_models(data, keep_model)
+
+    def _show_models(self, data: BrowseData, keep_model: bool) -> None:
+        """Fill the model list; show the chosen model's first page read with it."""
+        models, alerts = data.models, data.alerts
         self._models = models
         option_list = self.query_one("#model-list", OptionList)
-        highlighted = self.choice
         option_list.clear_options()
         total = sum(m["versions"] for m in models)
         option_list.add_option(Option(Text.assemble(("all versions", "bold italic"),
@@ -202,19 +163,14 @@ class BrowseScreen(CatalogScreen):
                     Text.assemble(stage_label([stage]), (f" v{version}", "dim"))
                     for stage, version in model["stages"].items()))
             option_list.add_option(Option(prompt, id=model["name"]))
-        if not models:
-            self.query_one("#detail-body", Static).update(Text(
-                "The catalog is empty.\n\nImport run logs with:\n  mltui import PATH --model NAME",
-                style="dim"))
-            self.grid.set_ids([])
+        if data.choice is None or data.page is None:
+            self.grid.set_ids([])  # the detail pane then says how to fill the catalog
             return
-        names = [ALL] + [m["name"] for m in models]
-        wanted = highlighted if keep_model else self.start
-        target = wanted if wanted in names else names[1]
-        option_list.highlighted = names.index(target)
-        if target != self.choice or keep_model:
-            self.choice = target
-            self.load_versions(keep=True)
+        option_list.highlighted = [ALL, *(m["name"] for m in models)].index(data.choice)
+        if data.choice != self.choice or keep_model:
+            self.choice = data.choice
+            self._show_page(data.page, keep=True)
+            self.finish_versions(data.page)
 
     @property
     def model(self) -> str | None:
@@ -239,33 +195,48 @@ class BrowseScreen(CatalogScreen):
 
     @work(exclusive=True, group="versions", exit_on_error=False)
     async def load_versions(self, keep: bool = True) -> None:
+        """The chosen model's columns, first ids and rows, then the rest of its ids."""
         if self.choice is None:
             return
-        choice, model = self.choice, self.model
-        filter_text, sort_text = self.filter_text or None, self.sort_text or None
-        keys = await self.db(configured_columns, self.catalog.path, model,
-                             self.app.call_from_thread, self.report_error) if model else None
-        if keys is None:
-            keys = await self.db(self.catalog.key_metrics, model) if model else \
-                await self.db(self.catalog.metric_keys, limit=3)
-        first = await self.db(self.catalog.version_ids, model=model, filter=filter_text,
-                              sort=sort_text, limit=FIRST_PAGE)
+        choice = self.choice
+        page = await self.db(version_page, self.catalog, self.model, self.filter_text,
+                             self.sort_text)
         if choice != self.choice:
             return
-        self.metric_keys = keys
+        self._show_page(page, keep)
+        await self._rest_of_versions(page)
+
+    def _show_page(self, page: VersionPage, keep: bool) -> None:
+        """Columns, first ids and their rows, drawn at once (no row is fetched again)."""
+        if page.column_error is not None:
+            self.report_error(page.column_error)
+        keys, model = page.keys, self.model
+        self.metric_keys, self.param_keys = keys, page.params
         if self.trend_key not in keys:
             self.trend_key = keys[0] if keys else None
         grid = self.grid
         grid.set_columns(version_columns(keys, grid.size.width or self.size.width - 20,
                                          self.app.now, all_models=model is None,
-                                         stage_sets=stage_sets_of(self._models, model)))
-        grid.set_ids(first, keep=grid.cursor_id if keep else None, clear_rows=True, reset=not keep)
-        self._update_title(len(first), partial=len(first) == FIRST_PAGE)
-        if len(first) == FIRST_PAGE:  # the rest of the ordered ids, after the first paint
-            every = await self.db(self.catalog.version_ids, model=model, filter=filter_text,
-                                  sort=sort_text)
+                                         stage_sets=stage_sets_of(self._models, model),
+                                         param_keys=page.params))
+        grid.set_ids(page.first, keep=grid.cursor_id if keep else None, clear_rows=True,
+                     reset=not keep)
+        grid.add_rows(page.rows)
+        self._update_title(len(page.first), partial=page.partial)
+        self.app.warm_up_later()  # the first rows are shown: Docs' code can load meanwhile
+
+    @work(exclusive=True, group="versions", exit_on_error=False)
+    async def finish_versions(self, page: VersionPage) -> None:
+        """After the first page is shown: the rest of its ids, whether ``r`` applies."""
+        await self._rest_of_versions(page)
+
+    async def _rest_of_versions(self, page: VersionPage) -> None:
+        choice, filter_text, sort_text = self.choice, self.filter_text, self.sort_text
+        if page.partial:  # the rest of the ordered ids, after the first paint
+            every = await self.db(self.catalog.version_ids, model=self.model,
+                                  filter=filter_text or None, sort=sort_text or None)
             if choice == self.choice:
-                grid.set_ids(every, keep=grid.cursor_id)
+                self.grid.set_ids(every, keep=self.grid.cursor_id)
                 self._update_title(len(every))
         await self._check_rollback()
 
@@ -318,7 +289,8 @@ class BrowseScreen(CatalogScreen):
         version_id = self.grid.cursor_id
         body = self.query_one("#detail-body", Static)
         if version_id is None:
-            body.update(Text("no version selected", style="dim"))
+            body.update(Text(EMPTY_CATALOG if not self._models else "no version selected",
+                             style="dim"))
             return
         detail = await self.db(self.catalog.version_detail, version_id)
         trend = await self.db(self.catalog.trend, detail["model"], self.trend_key) \
@@ -432,7 +404,7 @@ class BrowseScreen(CatalogScreen):
                 self.sort_text = value
                 self.load_versions(keep=True)
 
-        self.app.push_screen(SortPicker(self.metric_keys, self.sort_text), chosen)
+        self.app.push_screen(SortPicker(self.metric_keys, self.sort_text, self.param_keys), chosen)
 
     def action_mark(self) -> None:
         if self.grid.toggle_mark() is not None:
@@ -465,10 +437,11 @@ class BrowseScreen(CatalogScreen):
             self.app.push_screen(LineageScreen(self.grid.cursor_id))
 
     def action_docs(self) -> None:
-        from .docs import DocsScreen
+        from .docs_entry import open_docs
 
         if self.grid.cursor_id is not None:
-            self.app.push_screen(DocsScreen(self.grid.cursor_id))
+            self.run_worker(open_docs(self, self.grid.cursor_id), group="docs", exclusive=True,
+                            exit_on_error=False)
 
     def action_history(self) -> None:
         from .history import HistoryScreen

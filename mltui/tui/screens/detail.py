@@ -8,17 +8,18 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Static
 
 from ..base import CatalogScreen
 from ..widgets.detail import render_version_detail
 from ..widgets.keybar import KeyBar
+from ..widgets.textsearch import SearchableStatic, SearchBar, TextSearchMixin, search_bindings
 
 
-class ScrollingDetail(CatalogScreen):
+class ScrollingDetail(TextSearchMixin, CatalogScreen):
     """One renderable in a scroll view, read again whenever the catalog changes.
 
-    Subclasses say what to show with :meth:`body` (catalog calls through ``self.db``).
+    Subclasses say what to show with :meth:`body` (catalog calls through ``self.db``); one
+    that lists :func:`search_bindings` can be searched (``/``, ``n``/``N``).
     """
 
     DEFAULT_CSS = """
@@ -27,7 +28,8 @@ class ScrollingDetail(CatalogScreen):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="detail-scroll"):
-            yield Static(Text("…", style="dim"), classes="detail-body")
+            yield SearchableStatic(Text("…", style="dim"), classes="detail-body")
+        yield SearchBar(lambda: self.query_one(".detail-body", SearchableStatic))
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -48,18 +50,25 @@ class ScrollingDetail(CatalogScreen):
         except Exception as exc:  # noqa: BLE001 - one notice, never a traceback
             self.report_error(exc)
             return
-        self.query_one(".detail-body", Static).update(renderable)
+        self.query_one(".detail-body", SearchableStatic).show(renderable)
+
+    def action_back(self) -> None:
+        """``escape``: close an open search first, then leave."""
+        if not self.close_search():
+            self.app.pop_screen()
 
 
 class DetailScreen(ScrollingDetail):
     """All metadata, metrics, params, tags, lineage summary and the documentation of a version."""
 
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back", id="detail.back"),
+        Binding("escape", "back", "Back", id="detail.back"),
         Binding("l", "lineage", "Lineage", id="detail.lineage"),
         Binding("e", "docs", "Docs", id="detail.docs"),
         Binding("p", "promote", "Promote", id="detail.promote"),
+        *search_bindings("detail"),
     ]
+
     def __init__(self, version_id: int):
         super().__init__()
         self.version_id = version_id
@@ -78,9 +87,10 @@ class DetailScreen(ScrollingDetail):
         self.app.push_screen(LineageScreen(self.version_id))
 
     def action_docs(self) -> None:
-        from .docs import DocsScreen
+        from .docs_entry import open_docs
 
-        self.app.push_screen(DocsScreen(self.version_id))
+        self.run_worker(open_docs(self, self.version_id), group="docs", exclusive=True,
+                        exit_on_error=False)
 
     def action_promote(self) -> None:
         from .promote import PromoteDialog

@@ -23,15 +23,20 @@ from .confirm import ConfirmDialog
 from ..widgets.text import lit
 from ..widgets.doctext import diff_text, unified_diff
 from ..widgets.keybar import KeyBar
+from ..widgets.textsearch import SearchableStatic, SearchBar, TextSearchMixin, search_bindings
 
 
-class DocRevisionsScreen(CatalogScreen):
-    """Every revision of a document; the diff between two marked ones, or one vs the editor."""
+class DocRevisionsScreen(TextSearchMixin, CatalogScreen):
+    """Every revision of a document; the diff between two marked ones, or one vs the editor.
+
+    ``/`` searches the diff (``n``/``N`` step through the matches).
+    """
 
     BINDINGS = [
         Binding("space", "mark", "Mark", id="docrevs.mark"),
         Binding("R", "restore", "Restore", id="docrevs.restore"),
         Binding("escape", "back", "Back", id="docrevs.back"),
+        *search_bindings("docrevs"),
     ]
 
     DEFAULT_CSS = """
@@ -59,7 +64,8 @@ class DocRevisionsScreen(CatalogScreen):
         yield DataTable(id="revs-table", cursor_type="row", zebra_stripes=False)
         yield Static(id="revs-diff-title")
         with VerticalScroll(id="revs-diff"):
-            yield Static(Text("…", style="dim"), id="revs-diff-body")
+            yield SearchableStatic(Text("…", style="dim"), id="revs-diff-body")
+        yield SearchBar(lambda: self.query_one("#revs-diff-body", SearchableStatic))
         yield KeyBar()
 
     @property
@@ -139,7 +145,7 @@ class DocRevisionsScreen(CatalogScreen):
     async def show_diff(self) -> None:
         """The diff between the two marked revisions, or one revision and the editor's text."""
         title = self.query_one("#revs-diff-title", Static)
-        body = self.query_one("#revs-diff-body", Static)
+        body = self.query_one("#revs-diff-body", SearchableStatic)
         if len(self.marked) == 2:
             old, new = sorted(self.marked)
             diff = await self.db(self.catalog.doc_diff, self.ref, old, new, kind=self.kind)
@@ -154,7 +160,7 @@ class DocRevisionsScreen(CatalogScreen):
             heading = f"rev {rev} → your text (the editor)"
         title.update(Text.assemble(("diff  ", "dim"), (heading, "bold"),
                                    ("   + added  ", "green"), ("- removed", "red")))
-        body.update(diff_text(diff))
+        body.show(diff_text(diff))
 
     # -- restoring ------------------------------------------------------------------------------
 
@@ -204,5 +210,6 @@ class DocRevisionsScreen(CatalogScreen):
         self.app.pop_screen()
 
     def action_back(self) -> None:
-        """``escape``: back to the editor."""
-        self.app.pop_screen()
+        """``escape``: close an open search, else back to the editor."""
+        if not self.close_search():
+            self.app.pop_screen()

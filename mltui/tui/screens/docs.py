@@ -28,23 +28,31 @@ from ...display import fmt_age, fmt_time, safe
 from ..widgets.keybar import KeyBar
 from ..base import CatalogScreen
 from ..drafts import draft_path, read_draft, remove_draft, write_draft
-from .confirm import ConfirmDialog
+from .confirm import ConfirmDialog, TextPrompt
 from .docrevs import DocRevisionsScreen
 from ..widgets.doctext import MARKDOWN_LANGUAGE, DocEditor, diff_text, unified_diff
+from ..widgets.textsearch import EditorSearchTarget, SearchBar, TextSearchMixin, search_bindings
 
 PREVIEW_DELAY = 0.3  # seconds of no typing before the preview follows
 WIDE = 100  # at this width and more the preview is shown by default
 
 
-class DocsScreen(CatalogScreen):
-    """Edit the documentation of a version (or a model) and save it as a new revision."""
+class DocsScreen(TextSearchMixin, CatalogScreen):
+    """Edit the documentation of a version (or a model) and save it as a new revision.
+
+    ``ctrl+f`` searches the text (the editor types every letter, so ``f3``/``shift+f3``, or
+    ``↓``/``↑`` in the prompt, step through the matches; each is selected in the editor).
+    """
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="docs.save"),
+        Binding("ctrl+n", "save_with_message", "Save with message", show=False,
+                id="docs.save_message"),
         Binding("ctrl+t", "toggle_preview", "Preview", id="docs.preview"),
         Binding("ctrl+r", "revisions", "Revisions", id="docs.revisions"),
         Binding("ctrl+l", "take_theirs", "Load theirs", id="docs.take_theirs"),
         Binding("escape", "back", "Back", id="docs.back"),
+        *search_bindings("docs", key="ctrl+f", next_key="f3", previous_key="shift+f3"),
     ]
 
     DEFAULT_CSS = """
@@ -62,8 +70,11 @@ class DocsScreen(CatalogScreen):
     """
 
     def __init__(self, version_id: int | None = None, *, kind: str = "version",
-                 model: str | None = None):
+                 model: str | None = None, doc: dict[str, Any] | None = None):
         super().__init__()
+        # A document read before the screen was built (docs_entry): the editor starts with
+        # its text, one layout and one paint instead of an empty editor filled a frame later.
+        self._preloaded = doc
         if kind == "model" and not model:
             raise ValueError("model documentation needs the model's name")
         if kind == "version" and version_id is None:
@@ -76,6 +87,7 @@ class DocsScreen(CatalogScreen):
         self.saved_text = ""  # the text of that revision (or the template): "modified" = differs
         self.doc: dict[str, Any] = {}
         self.conflict: Conflict | None = None
+        self.conflict_message: str | None = None  # the message of the save that conflicted
         self.newer_rev: int | None = None  # a revision saved elsewhere while editing
         self.show_preview: bool | None = None  # None: decided by the width at mount
         self._preview_timer: Timer | None = None
@@ -85,12 +97,14 @@ class DocsScreen(CatalogScreen):
     def compose(self) -> ComposeResult:
         yield Static(Text("docs …", style="dim"), id="docs-title", classes="screen-title")
         with Container(id="docs-body"):
-            yield DocEditor("", id="docs-editor", language=MARKDOWN_LANGUAGE, soft_wrap=True,
+            text = self._preloaded["text"] if self._preloaded else ""
+            yield DocEditor(text, id="docs-editor", language=MARKDOWN_LANGUAGE, soft_wrap=True,
                             tab_behavior="focus", show_line_numbers=False)
             # The preview widget is mounted when first shown (see _update_preview).
             yield VerticalScroll(id="docs-preview-pane")
         with VerticalScroll(id="docs-conflict"):
             yield Static(id="docs-conflict-body")
+        yield SearchBar(lambda: EditorSearchTarget(self.editor), next_keys="f3/shift+f3")
         yield KeyBar()
 
     @property
@@ -108,7 +122,14 @@ class DocsScreen(CatalogScreen):
             self.show_preview = self.size.width >= WIDE  # 80 columns: the editor gets them all
         self.query_one("#docs-preview-pane").set_class(not self.show_preview, "hidden")
         self.editor.focus()
-        self.load()
+        if self._preloaded is None:
+            self.load()
+            return
+        doc, self._preloaded = self._preloaded, None
+        self._apply_doc(doc)
+        if self.show_preview:
+            self.run_worker(self._update_preview(), group="preview", exclusive=True)
+        self.offer_draft()
 
     async def reload(self) -> None:
         """Another process wrote: follow a newer revision only if nothing is being edited."""
@@ -124,17 +145,22 @@ class DocsScreen(CatalogScreen):
         self.offer_draft()
 
     async def _load_doc(self, doc: dict[str, Any]) -> None:
+        self._apply_doc(doc)
+        if self.show_preview:
+            await self._update_preview()
+
+    def _apply_doc(self, doc: dict[str, Any]) -> None:
+        """Show ``doc`` in the editor (unless it holds that text already) and the title."""
         self.doc = doc
         self.target = doc["target"]
         self.base_rev = doc["rev"]
         self.saved_text = doc["text"]
         self.newer_rev = None
-        self.editor.load_text(doc["text"])
+        if self.editor.text != doc["text"]:
+            self.editor.load_text(doc["text"])
         self.editor.move_cursor((0, 0))
         self._update_title()
         self.refresh_bindings()  # save and revisions apply from now on
-        if self.show_preview:
-            await self._update_preview()
 
     @work(exclusive=True, group="newer", exit_on_error=False)
     async def check_newer(self) -> None:
@@ -272,25 +298,39 @@ class DocsScreen(CatalogScreen):
         """``ctrl+l`` applies only in a conflict; nothing saves before the text is loaded."""
         if action == "take_theirs":
             return True if self.conflict is not None else None
-        if action in ("save", "revisions") and self.base_rev is None:
+        if action in ("save", "save_with_message", "revisions") and self.base_rev is None:
             return None
         return True
 
     def action_save(self) -> None:
-        """``ctrl+s``: save a new revision."""
-        self.save()
+        """``ctrl+s``: save a new revision, at once (no question: saving stays one key); after a
+        conflict, with the message of the save that was refused."""
+        self.save(self.conflict_message if self.conflict is not None else None)
+
+    def action_save_with_message(self) -> None:
+        """``ctrl+n``: ask for a message ("why this change"), then save; esc saves nothing."""
+        def answered(message: str | None) -> None:
+            if message is not None:
+                self.save(message or None)
+
+        self.app.push_screen(TextPrompt(
+            f"Save {self.target} with a message", placeholder="why this change (optional)",
+            hint="enter saves (an empty message is fine) · esc goes back without saving"),
+            answered)
 
     @work(exclusive=True, group="save", exit_on_error=False)
-    async def save(self) -> None:
-        """Save the editor's text on top of its base revision (after a conflict: the new one)."""
+    async def save(self, message: str | None = None) -> None:
+        """Save the editor's text on top of its base revision (after a conflict: the new one),
+        with an optional ``message`` shown in the revision list."""
         text = self.editor.text
         # After a conflict, saving again is the user's explicit choice to put their text on
         # top of the revision that was saved meanwhile.
         base = self.conflict.current_rev if self.conflict is not None else self.base_rev
         try:
             result = await self.db(self.catalog.set_doc, self.ref, text, base_rev=base,
-                                   kind=self.kind)
+                                   kind=self.kind, message=message)
         except Conflict as exc:
+            self.conflict_message = message
             await self._show_conflict(exc, text, base)
             return
         except Exception as exc:  # noqa: BLE001
@@ -368,7 +408,10 @@ class DocsScreen(CatalogScreen):
                                                 editor_modified=self.modified))
 
     def action_back(self) -> None:
-        """``escape``: leave, asking first when there are unsaved changes."""
+        """``escape``: close an open search; else leave, asking first when there are unsaved
+        changes."""
+        if self.close_search():
+            return
         if not self.modified:
             self.app.pop_screen()
             return

@@ -14,21 +14,26 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 from ..widgets.text import lit
+from ..widgets.textsearch import SearchableStatic, SearchBar, TextSearchMixin, search_bindings
 
 GENERAL = [
     ("ctrl+p", "command palette: every action by name"),
     ("esc", "cancel / close this screen"),
     ("tab", "next pane"),
     ("↑ ↓ pgup pgdn home end", "move in lists and tables"),
+    ("shift+drag", "select text while the app has the mouse (most terminals); f2 or "
+                   "`mltui --no-mouse` leaves the mouse to the terminal"),
 ]
 
 
-class HelpScreen(ModalScreen[None]):
-    """The keys of the screen below."""
+class HelpScreen(TextSearchMixin, ModalScreen[None]):
+    """The keys of the screen below (``/`` searches them)."""
 
-    BINDINGS = [Binding("escape,question_mark,q", "close", "Close", id="help.close")]
+    BINDINGS = [Binding("escape,question_mark,q", "close", "Close", id="help.close"),
+                *search_bindings("help")]
     DEFAULT_CSS = """
     HelpScreen > VerticalScroll { width: 72; max-width: 100%; height: auto; max-height: 90%; }
+    HelpScreen SearchBar { dock: bottom; }
     """
 
     def __init__(self, screen: Screen):
@@ -37,8 +42,10 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog"):
-            yield Static(Text("Keys", style="bold"), classes="dialog-title")
-            yield Static(self.keys_table())
+            yield Static(Text.assemble(("Keys", "bold"), ("   / searches · esc closes", "dim")),
+                         classes="dialog-title")
+            yield SearchableStatic(self.keys_table(), id="help-keys")
+            yield SearchBar(lambda: self.query_one("#help-keys", SearchableStatic))
 
     def keys_table(self) -> Table:
         """Key → action for the screen below: its own actions first, then moving around in
@@ -88,4 +95,6 @@ class HelpScreen(ModalScreen[None]):
         return table
 
     def action_close(self) -> None:
-        self.dismiss(None)
+        """Close an open search first, then the help."""
+        if not self.close_search():
+            self.dismiss(None)

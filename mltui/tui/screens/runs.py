@@ -8,7 +8,7 @@ view.  ``/`` filters in the run scope of the filter language with a pointer at t
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from rich.console import Group
 from rich.table import Table
@@ -22,12 +22,14 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Static
 
 from ...core.errors import MltuiError
+from ...core.progress import live_state, run_speed
 from ...display import fmt_number, fmt_time, safe
 from ..widgets.filterbar import FilterPrompt
 from ..widgets.inputs import SteadyInput
 from ..widgets.keybar import KeyBar
 from .detail import ScrollingDetail
 from ..base import CatalogModal, CatalogScreen
+from ..widgets.curves import compact
 from ..widgets.grid import Column, VirtualGrid
 from ..widgets.text import age, key_value_lines, lit, number
 
@@ -39,15 +41,54 @@ STATUS_LOOK = {"running": ("● ", "bold yellow"), "finished": ("✓ ", "green")
                "failed": ("✗ ", "bold red"), "killed": ("✗ ", "red")}
 
 
-def status_cell(row: dict[str, Any]) -> Text:
-    """A run's status: running, finished and failed each with their own mark and colour."""
+# A live run is a word, not only a colour: "LIVE" reads in NO_COLOR and in a screenshot.
+LIVE_LOOK = {"live": ("▶ LIVE", "bold reverse green"), "stalled": ("‖ stalled", "bold yellow")}
+
+
+def status_cell(row: dict[str, Any], live: str | None = None) -> Text:
+    """A run's status: running, finished and failed each with their own mark and colour; a run
+    still being written (``live``: "live" or "stalled") says so first."""
+    if live in LIVE_LOOK:
+        text, style = LIVE_LOOK[live]
+        return Text(text, style=style)
     status = (row["status"] or "—").lower()
     mark, style = STATUS_LOOK.get(status, ("", "dim"))
     return Text.assemble((mark, style), lit(status, style))
 
 
-def run_columns(metric_keys: list[str], width: int, now: float) -> list[Column]:
-    """The runs table's columns for a screen ``width`` (narrow screens drop project/format)."""
+def progress_cell(speed: dict[str, Any] | None) -> Text:
+    """``120/1k 4.2/s eta 3m``: position of total, units per second, time left; "?" for what
+    the log did not record (no total, no wall times) — never an estimate from nothing."""
+    if not speed:
+        return Text("—", style="dim")
+    unit = "ep " if speed["unit"] == "epoch" else ""
+    total = compact(round(speed["total"])) if speed["total"] else "?"
+    rate = f"{fmt_number(speed['rate'], 2)}/s" if speed["rate"] else "?/s"
+    eta = fmt_duration(speed["eta"]) if speed["eta"] is not None else "?"
+    return Text.assemble((f"{unit}{compact(round(speed['at']))}/{total} ", ""), (rate, "dim"),
+                         (" eta ", "dim"), (eta, "bold" if speed["eta"] is not None else "dim"))
+
+
+def fmt_duration(seconds: float) -> str:
+    """``45s``, ``12m``, ``3h05m``: an ETA at the precision it deserves."""
+    seconds = max(0, int(round(seconds)))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+def run_columns(metric_keys: list[str], width: int, now: Callable[[], float],
+                live: dict[int, str] | None = None,
+                speeds: dict[int, dict[str, Any]] | None = None) -> list[Column]:
+    """The runs table's columns for a screen ``width`` (narrow screens drop project/format),
+    ages counted to ``now()``;
+    with ``live`` runs (id → "live"/"stalled"), a progress column from ``speeds``."""
+    # The same dicts, not copies: the screen updates them in place, so new data needs no
+    # new columns (and no repaint of the header).
+    live = {} if live is None else live
+    speeds = {} if speeds is None else speeds
     columns = [
         Column("id", "run id", lambda r: lit((r["uid"] or "")[:12], "dim"), width=12),
         Column("name", "name", lambda r: lit(r["name"] or "—"), width=0, min_width=10),
@@ -57,10 +98,15 @@ def run_columns(metric_keys: list[str], width: int, now: float) -> list[Column]:
         columns.append(Column("format", "format", lambda r: lit(r["source_format"] or "—"),
                               width=8))
     columns += [
-        Column("status", "status", status_cell, width=10),
-        Column("age", "age", lambda r: age(r["start_time"] or r["created_at"], now), width=4,
+        Column("status", "status", lambda r: status_cell(r, live.get(r["id"])), width=10),
+        Column("age", "age", lambda r: age(r["start_time"] or r["created_at"], now()), width=4,
                justify="right"),
     ]
+    if live:
+        columns.append(Column("progress", "progress", lambda r: progress_cell(speeds.get(r["id"]))
+                              if r["id"] in live else Text(""), width=21))
+        if width < 100:  # the progress column takes the room of all but one metric
+            metric_keys = metric_keys[:1]
     for key in metric_keys:
         columns.append(Column(f"m:{key}", safe(key)[:8], (lambda k: lambda r: number(
             r["metrics"].get(k)))(key), width=8, justify="right"))
@@ -108,6 +154,12 @@ def render_run_detail(run: dict[str, Any]) -> Group:
         parts.append(Text.assemble(("tags  ", "dim"), lit(", ".join(
             f"{k}={v}" for k, v in run["tags"].items()))))
     return Group(*parts)
+
+
+def running_first(live_ids: list[int], ids: list[int]) -> list[int]:
+    """The runs still being written first (newest first), then every other run in order."""
+    live = set(live_ids)
+    return list(live_ids) + [i for i in ids if i not in live]
 
 
 class RegisterDialog(CatalogModal[str | None]):
@@ -249,6 +301,7 @@ class RunsScreen(CatalogScreen):
         Binding("slash", "filter", "Filter", id="runs.filter"),
         Binding("n", "register", "Register", id="runs.register"),
         Binding("enter", "detail", "Detail", id="runs.detail"),
+        Binding("l", "live", "Live view", id="runs.live"),
     ]
 
     DEFAULT_CSS = """
@@ -259,6 +312,9 @@ class RunsScreen(CatalogScreen):
         super().__init__()
         self.filter_text = ""
         self.metric_keys: list[str] = []
+        self.live: dict[int, str] = {}  # run id → "live" or "stalled": listed first
+        self.speeds: dict[int, dict[str, Any]] = {}
+        self._shape: tuple | None = None  # what the columns were built for
 
     def compose(self) -> ComposeResult:
         yield Static(Text("runs", style="dim"), id="runs-title", classes="screen-title")
@@ -288,17 +344,48 @@ class RunsScreen(CatalogScreen):
     async def load_runs(self, keep: bool = True) -> None:
         filter_text = self.filter_text or None
         keys = await self.db(self.catalog.metric_keys, limit=3)
+        now = self.app.now()
+        stalled = self.app.stalled_runs()
+        live_ids = await self.db(self.catalog.live_run_ids, filter=filter_text,
+                                 since=now - self.app.stall_after, include=sorted(stalled))
         first = await self.db(self.catalog.run_ids, filter=filter_text, limit=FIRST_PAGE)
-        self.metric_keys = keys
+        live = await self.db(self._live_states, live_ids, now)
+        live.update({run_id: "stalled" for run_id in stalled if run_id in live_ids})
+        speeds = self.app.with_watch_rates(await self.db(run_speed, self.catalog, live_ids))
         grid = self.grid
-        grid.set_columns(run_columns(keys, self.size.width, self.app.now()))
-        grid.set_ids(first, keep=grid.cursor_id if keep else None, clear_rows=True)
+        ordered = running_first(live_ids, first)
+        visible: list[dict[str, Any]] = []
+        if keep:  # a reload: fetch the rows in view first, so they change in one repaint
+            top = int(grid.scroll_offset.y)
+            visible = await self.db(self.catalog.runs, ordered[top:top + grid.size.height],
+                                    metric_keys=keys)
+        shape = (tuple(keys), self.size.width >= 100, bool(live))
+        self.live.clear()
+        self.live.update(live)
+        self.speeds.clear()
+        self.speeds.update(speeds)
+        self.metric_keys = keys
+        if shape != self._shape:
+            self._shape = shape
+            grid.set_columns(self._columns())
+        grid.set_ids(ordered, keep=grid.cursor_id if keep else None, clear_rows=True)
+        grid.add_rows(visible)
         self._update_title(len(first), partial=len(first) == FIRST_PAGE)
         if len(first) == FIRST_PAGE:  # the rest of the ordered ids, after the first paint
             every = await self.db(self.catalog.run_ids, filter=filter_text)
-            grid.set_ids(every, keep=grid.cursor_id)
+            grid.set_ids(running_first(live_ids, every), keep=grid.cursor_id)
             self._update_title(len(every))
         self.refresh_bindings()
+
+    def _live_states(self, run_ids: list[int], now: float) -> dict[int, str]:
+        """Run id → "live"/"stalled" (on a database thread: reads the runs' rows)."""
+        states = {row["id"]: live_state(row, now, self.app.stall_after)
+                  for row in self.catalog.runs(run_ids)}
+        return {run_id: state for run_id, state in states.items() if state}
+
+    def _columns(self) -> list[Column]:
+        return run_columns(self.metric_keys, self.size.width, self.app.now, self.live,
+                           self.speeds)
 
     def _update_title(self, count: int, partial: bool = False) -> None:
         title = Text.assemble(("runs", "bold"), (f"  {count}{'+' if partial else ''}", "dim"))
@@ -310,7 +397,8 @@ class RunsScreen(CatalogScreen):
     def on_resize(self) -> None:
         """Project and format columns come and go at 100 columns."""
         if self.metric_keys or self.grid.ids:
-            self.grid.set_columns(run_columns(self.metric_keys, self.size.width, self.app.now()))
+            self._shape = (tuple(self.metric_keys), self.size.width >= 100, bool(self.live))
+            self.grid.set_columns(self._columns())
 
     @on(VirtualGrid.CursorMoved, "#runs")
     def cursor_moved(self) -> None:
@@ -320,7 +408,7 @@ class RunsScreen(CatalogScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Grey out what needs a run when there is none under the cursor."""
-        if action in {"register", "detail"} and (not self.is_mounted
+        if action in {"register", "detail", "live"} and (not self.is_mounted
                                                  or self.grid.cursor_id is None):
             return None
         return True
@@ -342,8 +430,19 @@ class RunsScreen(CatalogScreen):
         self.load_runs(keep=True)
 
     def action_detail(self) -> None:
+        """A run still being written opens live; any other its detail."""
+        run_id = self.grid.cursor_id
+        if run_id in self.live:
+            self.action_live()
+        elif run_id is not None:
+            self.app.push_screen(RunDetailScreen(run_id))
+
+    def action_live(self) -> None:
+        """The live view of the run under the cursor (any run: finished ones hold still)."""
+        from .liverun import LiveRunScreen
+
         if self.grid.cursor_id is not None:
-            self.app.push_screen(RunDetailScreen(self.grid.cursor_id))
+            self.app.push_screen(LiveRunScreen(self.grid.cursor_id, self.app.comparison_model()))
 
     def action_register(self) -> None:
         if self.grid.cursor_id is not None:

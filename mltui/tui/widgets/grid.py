@@ -175,7 +175,12 @@ class VirtualGrid(ScrollView, can_focus=True):
         """Replace the columns (e.g. another model's key metrics)."""
         self.columns = columns
         self._lines.clear()
-        self._compute_widths()
+        # Before its first layout the grid has no width yet: widths computed now would be the
+        # minimums, drawn in the first frame and redrawn at once; the first draw computes them.
+        if self.size.width:
+            self._compute_widths()
+        else:
+            self._widths = []
         self.refresh()
 
     def toggle_mark(self) -> int | None:

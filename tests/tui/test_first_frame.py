@@ -1,0 +1,79 @@
+"""The first screen's rows come with the first frame: one catalog call, read while Textual starts.
+
+Timing itself lives in benchmarks/startup.py (whole process, beside a minimal Textual app);
+these tests check the path that makes it short: Browse reads what it shows first in one call
+(``browse_data``), the CLI's app reads it before the screen is mounted (``prefetch=True``), and
+the versions table draws its first frame at its real width (not at the minimums).
+"""
+
+from __future__ import annotations
+
+from mltui.tui.screens.browse import BrowseScreen
+from mltui.tui.widgets.grid import Column, VirtualGrid
+from tests.tui.conftest import make_app, screen_text, settle
+
+FIRST_SCREEN_CALLS = {"models", "alerts", "key_metrics", "metric_keys", "configured_columns"}
+
+
+def recording(app) -> list[str]:
+    """Names of the catalog calls the app's screens make from now on."""
+    names: list[str] = []
+    run_db = app.run_db
+
+    async def record(function, *args, **kwargs):
+        names.append(getattr(function, "__name__", repr(function)))
+        return await run_db(function, *args, **kwargs)
+
+    app.run_db = record
+    return names
+
+
+async def test_first_screen_is_one_catalog_call(tui_catalog) -> None:
+    app = make_app(tui_catalog)
+    calls = recording(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert "payments_fraud_v4_" in screen_text(app)
+    assert calls[0] == "browse_data"
+    assert not FIRST_SCREEN_CALLS & set(calls), calls
+
+
+async def test_prefetched_rows_are_on_the_first_frame(tui_catalog) -> None:
+    app = make_app(tui_catalog, prefetch=True)
+    app._prefetched.result(timeout=30)  # read before Textual starts, as `mltui` does
+    calls = recording(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()  # the first frame: no worker has read anything yet
+        screen = app.screen
+        assert isinstance(screen, BrowseScreen)
+        assert "browse_data" not in calls and not FIRST_SCREEN_CALLS & set(calls), calls
+        assert screen.grid.ids and screen.grid.row(screen.grid.ids[0]) is not None
+        assert "payments_fraud_v4_" in screen_text(app)
+        await settle(pilot)
+        assert tui_catalog.ref_of(screen.grid.cursor_id) == "fraud@4"
+
+
+async def test_prefetch_is_for_the_start_it_was_read_for(tui_catalog) -> None:
+    app = make_app(tui_catalog, prefetch=True, start="vision")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert app.screen.model == "vision"
+        assert app.take_prefetched("vision") is None  # taken once, by the first screen
+
+
+def test_columns_set_before_layout_are_measured_at_the_first_draw() -> None:
+    grid = VirtualGrid([])
+    grid.set_columns([Column("name", "name", lambda row: row["name"], width=0, min_width=12)])
+    assert grid._widths == []  # no width yet: the first draw computes them, at the real width
+
+
+async def test_an_empty_catalog_says_how_to_fill_it(tmp_path) -> None:
+    from mltui.core.catalog import open_catalog
+
+    catalog = open_catalog(tmp_path / "empty.db", create=True)
+    app = make_app(catalog, prefetch=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)  # the detail pane's own update must not hide the hint
+        assert "The catalog is empty" in screen_text(app)
+        assert "mltui import PATH --model NAME" in screen_text(app)
+    catalog.close()
