@@ -213,6 +213,8 @@ class RegistryMixin:
             conn.execute(sql.SET_VERSION_STATUS, (status, vid))
             self._event(conn, action, "version", vid, label, before={"status": before},
                         after={"status": status}, detail=reason)
+            # Last: a synced version is tagged on its server in this transaction (or rolls back).
+            self._sync_status(conn, vid, status == "archived", reason)
         return result
 
     # -- stages ----------------------------------------------------------------------------

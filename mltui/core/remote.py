@@ -31,6 +31,9 @@ if TYPE_CHECKING:  # pragma: no cover
 # The version tag mltui writes on the server for each stage it moves there: the history
 # entry as JSON, so other machines' pulls can show who moved it and why.
 STAGE_TAG_PREFIX = "mltui.stage."
+# The version tag an archive writes on the server (the archive event as JSON); an unarchive
+# deletes it.  MLflow has no archived state of its own for a version.
+ARCHIVED_TAG = "mltui.archived"
 
 
 @dataclass
@@ -77,12 +80,26 @@ class DocWrite:
     text: str
 
 
+@dataclass
+class ArchiveWrite:
+    """A version archived (or unarchived) here, to be tagged (or untagged) on the server."""
+
+    remote: str
+    server_name: str
+    server_version: int
+    archived: bool
+    # the aliases on that version as of the last pull: if the server's differ, someone moved
+    # a stage onto or off it since, and the archive is refused (``mltui pull`` first)
+    expected_aliases: list[str]
+    note: dict[str, Any]  # the archive event: id, action, reason, actor, at
+
+
 class RemoteMixin:
     """Remotes' watermarks, model links and aliases; writing a pull (mixed into Catalog)."""
 
-    # Set by the front ends (mltui.services.remote.apply_write): applies a StageWrite or a
-    # DocWrite to the server, or raises (and then the local change rolls back).
-    write_through: Callable[[StageWrite | DocWrite], None] | None = None
+    # Set by the front ends (mltui.services.remote.apply_write): applies a StageWrite, a
+    # DocWrite or an ArchiveWrite to the server, or raises (and then the local change rolls back).
+    write_through: Callable[[StageWrite | DocWrite | ArchiveWrite], Any] | None = None
 
     def remote_state(self: "Catalog", remote: str) -> dict[str, Any] | None:
         """The last pull of ``remote``: url, watermarks, known experiments (None: never pulled)."""
@@ -325,3 +342,26 @@ class RemoteMixin:
                             "WHERE version_id = ?", (version_id,)).fetchone()
         if link is not None and self.write_through is not None:
             self.write_through(DocWrite(link[0], link[1], link[2], text))
+
+    def _sync_status(self: "Catalog", conn: sqlite3.Connection, version_id: int,
+                     archived: bool, reason: str | None) -> None:
+        """Inside an archive's transaction: tag (or untag) a synced version on its server.
+
+        Refused (the local archive rolls back) when the server's aliases on the version are
+        not those the last pull saw: a stage moved onto or off it meanwhile.
+        """
+        link = conn.execute("SELECT remote, server_name, server_version FROM remote_versions "
+                            "WHERE version_id = ?", (version_id,)).fetchone()
+        if link is None or self.write_through is None:
+            return
+        remote, server_name, number = link
+        aliases = sorted(a for (a,) in conn.execute(
+            "SELECT alias FROM remote_aliases WHERE remote = ? AND server_name = ? AND "
+            "server_version = ?", (remote, server_name, number)))
+        action = "archive" if archived else "unarchive"
+        event = conn.execute("SELECT id, actor, at FROM events WHERE action = ? AND "
+                             "entity_kind = 'version' AND entity_id = ? ORDER BY id DESC LIMIT 1",
+                             (action, version_id)).fetchone()
+        note = {"event_id": event[0], "action": action, "reason": reason, "actor": event[1],
+                "at": event[2]}
+        self.write_through(ArchiveWrite(remote, server_name, number, archived, aliases, note))

@@ -22,7 +22,8 @@ from ..core.config import load_config
 from ..core.errors import Conflict, InvalidInput, NotFound, RemoteFailed
 from ..core.ingest import ImportSummary
 from ..core.records import ImportBatch
-from ..core.remote import STAGE_TAG_PREFIX, DocWrite, PullState, ServerModel, StageWrite
+from ..core.remote import (ARCHIVED_TAG, STAGE_TAG_PREFIX, ArchiveWrite, DocWrite, PullState,
+                           ServerModel, StageWrite)
 from . import remote_fetch as fetch
 from .lock import import_lock
 
@@ -224,8 +225,11 @@ def push(cat: "Catalog", remote: str | None = None) -> list[dict[str, Any]]:
     return done
 
 
-def apply_write(cat: "Catalog", write: StageWrite | DocWrite) -> None:
-    """Apply one write-through (a stage move, or a version's doc as its description)."""
+def apply_write(cat: "Catalog", write: StageWrite | DocWrite | ArchiveWrite) -> None:
+    """Apply one write-through (a stage move, a version's doc as its description, an archive)."""
+    if isinstance(write, ArchiveWrite):
+        apply_archive_write(cat, write)
+        return
     if isinstance(write, DocWrite):
         name, url = remote_url(cat, write.remote)
         mlflow = fetch.client(url)
@@ -272,3 +276,32 @@ def apply_stage_write(cat: "Catalog", write: StageWrite) -> None:
             else:
                 mlflow.set_registered_model_alias(write.server_name, write.alias, write.expected)
             raise
+
+
+def apply_archive_write(cat: "Catalog", write: ArchiveWrite) -> None:
+    """Tag (archive) or untag (unarchive) the server's version, or refuse (nothing applied).
+
+    The version's aliases are checked first: if a stage moved onto or off it since the last
+    pull, archiving here would be decided on stale facts.  One tag write is the whole change,
+    so there is nothing to put back when it fails.
+    """
+    name, url = remote_url(cat, write.remote)
+    mlflow = fetch.client(url)
+    label = f"{write.server_name} v{write.server_version}"
+    with fetch.talking_to(name, url, f"checking {label}"):
+        found = mlflow.get_model_version(write.server_name, str(write.server_version))
+    now = sorted(found.aliases or [])
+    if now != sorted(write.expected_aliases):
+        def show(aliases: list[str]) -> str:
+            return ", ".join(aliases) if aliases else "no alias"
+        raise Conflict(f"{label} on remote {name!r} holds {show(now)}, but this catalog last saw "
+                       f"{show(write.expected_aliases)}: a stage moved since the last pull",
+                       hint=f"mltui pull {name}, then decide; nothing was changed")
+    with fetch.talking_to(name, url, f"{write.note['action']} of {label}"):
+        if write.archived:
+            mlflow.set_model_version_tag(write.server_name, str(write.server_version),
+                                         ARCHIVED_TAG,
+                                         json.dumps(write.note, sort_keys=True, default=str))
+        elif ARCHIVED_TAG in (found.tags or {}):
+            mlflow.delete_model_version_tag(write.server_name, str(write.server_version),
+                                            ARCHIVED_TAG)

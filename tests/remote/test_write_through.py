@@ -159,3 +159,32 @@ def test_a_description_edited_on_the_server_becomes_a_doc_revision(project, serv
     with open_catalog(project) as cat:
         assert cat.doc_revisions("wt-desc@1")[0]["author"] == "remote:team"
         assert cat.versions([cat.resolve("wt-desc@1")])[0]["tags"]["reviewed"] == "yes"
+
+
+def test_archive_and_unarchive_tag_the_servers_version(project, server):
+    client = own_model(server.url, "wt-archive")
+    pulled(project, "wt-archive")
+    result = run(["archive", "wt-archive@3", "-r", "leaks labels"], project)
+    assert result.exit_code == 0, result.stderr
+    note = json.loads(client.get_model_version("wt-archive", "3").tags["mltui.archived"])
+    assert note["action"] == "archive" and note["reason"] == "leaks labels"
+    # Archiving a stage holder with --force keeps its alias, as it keeps the local stage.
+    assert run(["archive", "wt-archive@1", "--force", "-r", "old"], project).exit_code == 0
+    assert "mltui.archived" in client.get_model_version("wt-archive", "1").tags
+    assert alias(client, "wt-archive", "production") == "1"
+    result = run(["unarchive", "wt-archive@3", "-r", "relabelled"], project)
+    assert result.exit_code == 0, result.stderr
+    assert "mltui.archived" not in client.get_model_version("wt-archive", "3").tags
+
+
+def test_an_archive_after_a_stage_moved_on_the_server_is_a_conflict(project, server):
+    client = own_model(server.url, "wt-archive-conflict")
+    pulled(project, "wt-archive-conflict")
+    client.set_registered_model_alias("wt-archive-conflict", "staging", "3")  # someone else
+    before = snapshot_tables(project)
+    result = run(["archive", "wt-archive-conflict@3", "-r", "mine"], project)
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert "holds staging, but this catalog last saw no alias" in result.stderr
+    assert "mltui.archived" not in client.get_model_version("wt-archive-conflict", "3").tags
+    assert snapshot_tables(project) == before
