@@ -106,10 +106,10 @@ def _open(ctx: click.Context, *, create: bool | str = False):
     for warning in cat.warnings:
         info(f"warning: {warning}")
 
-    def write_through(write):  # MLflow and the services only when a synced stage moves
+    def write_through(write):  # MLflow and the services only when a synced model changes
         from ..services.remote import apply_write
 
-        apply_write(cat, write)
+        return apply_write(cat, write)  # a registration's server number and source uid
 
     cat.write_through = write_through
     return cat

@@ -38,6 +38,8 @@ def register(ctx: click.Context, model: str, run_ref: str | None, artifact: str 
     if as_json:
         return emit_json(row)
     info(f"registered {row['model']}@{row['version']} ({row['canonical_name']})")
+    if row.get("remote_note"):
+        info(row["remote_note"])
     out(f"{row['model']}@{row['version']}")
 
 

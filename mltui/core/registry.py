@@ -100,7 +100,12 @@ class RegistryMixin:
             if doc is not None:
                 self._save_doc(conn, "version", vid, doc, author=actor or self.actor,
                                message="initial documentation")
-        return self.versions([vid])[0]
+            # Last: a synced model's server gets the version too, or the registration rolls back.
+            kept_local = self._sync_register(conn, model, vid, run_id, artifact is not None)
+        row = self.versions([vid])[0]
+        if kept_local:
+            row["remote_note"] = kept_local
+        return row
 
     def run_artifact(self: "Catalog", run_id: int) -> dict[str, Any]:
         """The model file a run's version should point at: its best, else its model, else the

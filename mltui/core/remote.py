@@ -94,12 +94,31 @@ class ArchiveWrite:
     note: dict[str, Any]  # the archive event: id, action, reason, actor, at
 
 
+@dataclass
+class RegisterWrite:
+    """A version registered here from a run the server has: ``create_model_version`` there.
+
+    ``write_through`` returns ``(server version number, source uid)`` for it: the uid is the
+    one a later pull computes for that server version, so the pull finds it already here.
+    """
+
+    remote: str
+    server_name: str
+    run_uid: str
+    source: str  # runs:/<run id>/<path>: an artifact the server can reach
+    tags: dict[str, str]
+
+
+# The version tag a registration writes on the server: mltui's register event as JSON.
+REGISTERED_TAG = "mltui.registered"
+
+
 class RemoteMixin:
     """Remotes' watermarks, model links and aliases; writing a pull (mixed into Catalog)."""
 
     # Set by the front ends (mltui.services.remote.apply_write): applies a StageWrite, a
     # DocWrite or an ArchiveWrite to the server, or raises (and then the local change rolls back).
-    write_through: Callable[[StageWrite | DocWrite | ArchiveWrite], Any] | None = None
+    write_through: Callable[[StageWrite | DocWrite | ArchiveWrite | RegisterWrite], Any] | None = None
 
     def remote_state(self: "Catalog", remote: str) -> dict[str, Any] | None:
         """The last pull of ``remote``: url, watermarks, known experiments (None: never pulled)."""
@@ -365,3 +384,46 @@ class RemoteMixin:
         note = {"event_id": event[0], "action": action, "reason": reason, "actor": event[1],
                 "at": event[2]}
         self.write_through(ArchiveWrite(remote, server_name, number, archived, aliases, note))
+
+    def _sync_register(self: "Catalog", conn: sqlite3.Connection, model: str, version_id: int,
+                       run_id: int | None, artifact_given: bool) -> str | None:
+        """Inside a registration's transaction: create the version on a synced model's server.
+
+        Only a run pulled from that server with no local ``--artifact`` is reachable by the
+        server (``runs:/<run id>/<path>``); any other registration stays local, and the reason
+        is returned (the front ends say it).  A failing server call rolls the registration back.
+        """
+        link = conn.execute("SELECT l.remote, l.server_name FROM remote_models l JOIN models m "
+                            "ON m.id = l.model_id WHERE m.name = ?", (model,)).fetchone()
+        if link is None or self.write_through is None:
+            return None
+        remote, server_name = link
+        url = conn.execute("SELECT url FROM remote_state WHERE remote = ?", (remote,)).fetchone()
+        run = conn.execute("SELECT uid, source_format, source_path FROM runs WHERE id = ?",
+                           (run_id,)).fetchone() if run_id is not None else None
+        if artifact_given:
+            return (f"not registered on remote {remote!r}: the artifact is a local path the "
+                    "server cannot reach (this version stays local; register it there from the "
+                    "run, without --artifact)")
+        if run is None or url is None or (run[1], run[2]) != ("mlflow-server", url[0]):
+            return (f"not registered on remote {remote!r}: the run is not one pulled from it, so "
+                    "the server cannot reach the artifact (this version stays local)")
+        raw = conn.execute("SELECT artifact_path_raw FROM model_versions WHERE id = ?",
+                           (version_id,)).fetchone()[0] or ""
+        marker = f"{run[0]}/artifacts/"
+        path = raw.split(marker, 1)[1] if marker in raw else "model"  # log_model's default
+        event = conn.execute("SELECT id, actor, at FROM events WHERE action = 'register' AND "
+                             "entity_kind = 'version' AND entity_id = ? ORDER BY id DESC LIMIT 1",
+                             (version_id,)).fetchone()
+        note = json.dumps({"event_id": event[0], "actor": event[1], "at": event[2],
+                           "ref": self.ref_of(version_id)}, sort_keys=True, default=str)
+        tags = {str(k): str(v) for k, v in conn.execute(sql.VERSION_TAGS, (version_id,))}
+        number, source_uid = self.write_through(RegisterWrite(
+            remote, server_name, run[0], f"runs:/{run[0]}/{path}",
+            {**tags, REGISTERED_TAG: note}))
+        conn.execute("UPDATE model_versions SET source_uid = ? WHERE id = ?",
+                     (source_uid, version_id))
+        conn.execute("INSERT OR REPLACE INTO remote_versions (remote, server_name, "
+                     "server_version, version_id) VALUES (?,?,?,?)",
+                     (remote, server_name, number, version_id))
+        return None

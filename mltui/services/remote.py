@@ -8,7 +8,8 @@ with the one import writer in one transaction: a pull lands whole or not at all.
 ``apply_write`` is a catalog's write-through (the front ends set ``Catalog.write_through`` to
 it): a promotion or rollback of a synced model moves the server's alias (stage name = alias
 name) inside the local change's transaction, after checking that nobody moved it since the
-last pull; a doc saved on a synced version becomes its description.
+last pull; a doc saved on a synced version becomes its description; an archive tags the
+version `mltui.archived`; a registration from a pulled run creates the version there.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from ..core.errors import Conflict, InvalidInput, NotFound, RemoteFailed
 from ..core.ingest import ImportSummary
 from ..core.records import ImportBatch
 from ..core.remote import (ARCHIVED_TAG, STAGE_TAG_PREFIX, ArchiveWrite, DocWrite, PullState,
-                           ServerModel, StageWrite)
+                           RegisterWrite, ServerModel, StageWrite)
 from . import remote_fetch as fetch
 from .lock import import_lock
 
@@ -225,8 +226,12 @@ def push(cat: "Catalog", remote: str | None = None) -> list[dict[str, Any]]:
     return done
 
 
-def apply_write(cat: "Catalog", write: StageWrite | DocWrite | ArchiveWrite) -> None:
-    """Apply one write-through (a stage move, a version's doc as its description, an archive)."""
+def apply_write(cat: "Catalog", write: StageWrite | DocWrite | ArchiveWrite | RegisterWrite
+                ) -> Any:
+    """Apply one write-through (a stage move, a version's doc as its description, an archive,
+    a registration: that one returns the server's version number and its source uid)."""
+    if isinstance(write, RegisterWrite):
+        return apply_register_write(cat, write)
     if isinstance(write, ArchiveWrite):
         apply_archive_write(cat, write)
         return
@@ -305,3 +310,23 @@ def apply_archive_write(cat: "Catalog", write: ArchiveWrite) -> None:
         elif ARCHIVED_TAG in (found.tags or {}):
             mlflow.delete_model_version_tag(write.server_name, str(write.server_version),
                                             ARCHIVED_TAG)
+
+
+def apply_register_write(cat: "Catalog", write: RegisterWrite) -> tuple[int, str]:
+    """``create_model_version`` on the server; returns its number and the source uid a pull
+    of it would compute (so the next pull finds the version already in the catalog)."""
+    from ..core.registry_import import version_source_uid
+    from ..importers.common import ImportContext
+    from ..importers.mlflow_files import ArtifactResolver, registry_model
+    from .remote_map import version_record
+
+    name, url = remote_url(cat, write.remote)
+    mlflow = fetch.client(url)
+    with fetch.talking_to(name, url, f"registering a version of {write.server_name}"):
+        made = mlflow.create_model_version(write.server_name, write.source,
+                                           run_id=write.run_uid, tags=write.tags)
+    resolver = ArtifactResolver(ImportContext(root=Path(cat.path).resolve().parent.parent))
+    record = version_record(made, resolver, url)
+    model = registry_model(name=write.server_name, description=None, tags={}, created_ms=None,
+                           versions=[], aliases={})
+    return int(made.version), version_source_uid(model, record)

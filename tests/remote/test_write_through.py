@@ -59,11 +59,17 @@ def test_an_alias_moved_on_the_server_since_the_pull_is_a_conflict(project, serv
     assert alias(client, "wt-conflict", "production") == "2"
 
 
-def test_a_version_only_in_this_catalog_is_refused(project, server, tmp_path):
-    client = own_model(server.url, "wt-local")
-    pulled(project, "wt-local")
+def pulled_with_local_artifact(project, server, tmp_path, model):
+    """A pulled model of its own, and a model file only this machine has."""
+    client = own_model(server.url, model)
+    pulled(project, model)
     artifact = tmp_path / "model.pkl"
     artifact.write_bytes(b"weights")
+    return client, artifact
+
+
+def test_a_version_only_in_this_catalog_is_refused(project, server, tmp_path):
+    client, artifact = pulled_with_local_artifact(project, server, tmp_path, "wt-local")
     assert run(["register", "wt-local", "--artifact", str(artifact)], project).exit_code == 0
     before = snapshot_tables(project)
     result = run(["promote", "wt-local@4", "--stage", "production", "-r", "x"], project)
@@ -188,3 +194,35 @@ def test_an_archive_after_a_stage_moved_on_the_server_is_a_conflict(project, ser
     assert "holds staging, but this catalog last saw no alias" in result.stderr
     assert "mltui.archived" not in client.get_model_version("wt-archive-conflict", "3").tags
     assert snapshot_tables(project) == before
+
+
+def test_registering_a_pulled_run_creates_the_version_on_the_server(project, server):
+    client = own_model(server.url, "wt-register")
+    run(["pull", "team"], project)  # the runs as well as the registry
+    run_id = client.get_model_version("wt-register", "1").run_id
+    result = run(["register", "wt-register", "--run", f"run:{run_id}", "--tag", "team=risk"],
+                 project)
+    assert result.exit_code == 0, result.stderr
+    assert "not registered on remote" not in result.stderr
+    made = client.get_model_version("wt-register", "4")
+    assert made.source == f"runs:/{run_id}/model" and made.run_id == run_id
+    assert made.tags["team"] == "risk"
+    with open_catalog(project) as cat:
+        event = cat._read("SELECT id FROM events WHERE action = 'register' ORDER BY id DESC")[0]
+        assert json.loads(made.tags["mltui.registered"])["event_id"] == event["id"]
+    # The next pull finds that version already here (no duplicate), and it promotes through.
+    pulled(project, "wt-register")
+    rows = json.loads(run(["ls", "-m", "wt-register", "--json"], project).stdout)
+    assert len(rows) == 4, rows
+    assert run(["promote", "wt-register@4", "--stage", "production", "-r", "new"],
+               project).exit_code == 0
+    assert alias(client, "wt-register", "production") == "4"
+
+
+def test_registering_a_local_artifact_stays_local_and_says_so(project, server, tmp_path):
+    client, artifact = pulled_with_local_artifact(project, server, tmp_path,
+                                                  "wt-register-local")
+    result = run(["register", "wt-register-local", "--artifact", str(artifact)], project)
+    assert result.exit_code == 0, result.stderr
+    assert "not registered on remote 'team'" in result.stderr and "local path" in result.stderr
+    assert len(client.search_model_versions("name = 'wt-register-local'")) == 3
