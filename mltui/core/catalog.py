@@ -31,6 +31,7 @@ from .hooks import HooksMixin
 from .monitors import MonitorMixin
 from .observe import ObserveMixin
 from .ingest import IngestMixin
+from .series_append import SeriesAppendMixin
 from .registry_import import RegistryImportMixin
 from .details import EXPORT_TABLES, DetailsMixin
 from .lineage import LineageMixin
@@ -122,7 +123,8 @@ def default_actor() -> str:
         return "unknown"
 
 
-class Catalog(ListingMixin, DetailsMixin, AuditMixin, RegistryMixin, IngestMixin, RegistryImportMixin,
+class Catalog(ListingMixin, DetailsMixin, AuditMixin, RegistryMixin, IngestMixin, SeriesAppendMixin,
+              RegistryImportMixin,
               LineageMixin, VerifyMixin, DocsMixin, HooksMixin, CheckoutMixin, ObserveMixin,
               MonitorMixin, RemoteMixin):
     """A handle on one catalog file; safe to use from several threads (one connection each)."""

@@ -322,6 +322,8 @@ class IngestMixin:
             raise ImportFailed(run.source_path or "<api>", "run has no id", field="uid")
         existing = conn.execute("SELECT id, fingerprint FROM runs WHERE uid = ?",
                                 (run.uid,)).fetchone()
+        if run.appends_to is not None:  # only the points of appended bytes: series_append.py
+            return self._append_run(conn, run, existing, summary)
         if existing and run.fingerprint and existing[1] == run.fingerprint:
             summary.runs_unchanged += 1
             summary.run_ids.append(existing[0])

@@ -127,6 +127,9 @@ class RunRecord:
     artifacts: list[ArtifactRecord] = field(default_factory=list)
     fingerprint: str | None = None
     warnings: list[str] = field(default_factory=list)
+    # Set when ``metrics`` are only the points of bytes appended to a log: the fingerprint the
+    # catalog's run must still hold for them to be appended (core/series_append.py).
+    appends_to: str | None = None
 
     def all_points(self) -> list[MetricPoint]:
         """Every point of the run, whether read point by point or as columns."""

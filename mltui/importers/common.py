@@ -171,6 +171,11 @@ def read_text(path: Path | str, *, limit: int | None = None) -> str:
         raise ImportFailed(str(path), f"cannot read: {exc.strerror or exc}") from None
     if limit is None:
         note_read(path, data)
+    return decode_log(path, data)
+
+
+def decode_log(path: Path | str, data: bytes) -> str:
+    """The text of a log's bytes (UTF-8, BOM tolerated); binary content is an ImportFailed."""
     if b"\x00" in data[:4096]:
         raise ImportFailed(str(path), "binary content where text was expected")
     try:

@@ -15,14 +15,18 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from ..core.errors import ImportFailed
 from ..core.records import ImportBatch, MetricPoint, RunRecord
-from .common import (ImportContext, open_log, dedupe_points, fingerprint, flatten, is_number_like,
-                     iter_jsonl, read_csv_rows, read_text, stable_uid, to_float)
+from . import appendlog
+from .common import (ImportContext, open_log, dedupe_points, decode_log, fingerprint, flatten,
+                     is_number_like, iter_jsonl, note_read, read_bytes, read_csv_rows, read_text,
+                     stable_uid, to_float)
+from .readstate import BYTES_READ
 
 FORMAT = "generic"
 KIND = "file"
@@ -145,9 +149,10 @@ def read(path: Path, ctx: ImportContext) -> ImportBatch:
     path = Path(path)
     run = RunRecord(uid=stable_uid(FORMAT, path), source_format=FORMAT, source_path=str(path),
                     name=path.stem, project=path.parent.name or None)
-    text = read_text(path)
     suffix = path.suffix.lower()
+    data = None
     if suffix in CSV_SUFFIXES:
+        text = read_text(path)
         header, rows = read_csv_rows(path, text, delimiter=CSV_SUFFIXES[suffix])
         records = []
         for line, row in rows:
@@ -156,7 +161,25 @@ def read(path: Path, ctx: ImportContext) -> ImportBatch:
                                    line=line)
             records.append((line, row))
     else:
-        records = iter_jsonl(path, text)
+        batch = _read_appended(path, run, ctx)
+        if batch is not None:
+            return batch
+        inode = _inode(path)
+        try:
+            data = read_bytes(path)
+        except OSError as exc:
+            raise ImportFailed(str(path), f"cannot read: {exc.strerror or exc}") from None
+        note_read(path, data)
+        records = iter_jsonl(path, decode_log(path, data))
+    _collect(path, run, ctx, records, appended=False)
+    run.fingerprint = fingerprint([path])
+    if data is not None and inode is not None:
+        appendlog.remember(path, data, _consumed(data), run.fingerprint, inode)
+    return _batch(path, run)
+
+
+def _collect(path: Path, run: RunRecord, ctx: ImportContext, records, *, appended: bool) -> None:
+    """Fill ``run`` with the metrics, tags and times of ``records``."""
     collector = _Collector(path, run.tags)
     for line, record in records:
         if not isinstance(record, dict):
@@ -165,13 +188,74 @@ def read(path: Path, ctx: ImportContext) -> ImportBatch:
     run.metrics = dedupe_points(collector.points)
     if collector.skipped:
         ctx.warn(f"{path}: skipped non-scalar values of {', '.join(sorted(collector.skipped))}")
-    if not run.metrics:
+    if not run.metrics and not appended:
         ctx.warn(f"{path}: no metrics found")
     times = [p.wall_time for p in run.metrics if p.wall_time is not None]
     if times:
         run.start_time, run.end_time = min(times), max(times)
-    run.fingerprint = fingerprint([path])
     run.warnings = list(ctx.warnings)
+
+
+def _inode(path: Path) -> int | None:
+    try:
+        return os.stat(path).st_ino  # before the read: a file replaced during it is not trusted
+    except OSError:
+        return None
+
+
+def _consumed(data: bytes) -> int:
+    """How many bytes of a JSONL read end with its last complete line; 0 when a last line
+    without a newline was read as a record (its bytes may still grow: read whole next time)."""
+    cut = data.rfind(b"\n") + 1
+    return 0 if _unterminated_record(data[cut:]) else cut
+
+
+def _unterminated_record(rest: bytes) -> bool:
+    """True when a last line without a newline parses, so a full read takes it as a record (a
+    partial one does not parse and is left for the next read, as iter_jsonl does)."""
+    rest = rest.strip()
+    if not rest:
+        return False
+    try:
+        json.loads(rest)
+    except RecursionError:
+        return True  # the full read reports it
+    except ValueError:
+        return False
+    return True
+
+
+def _read_appended(path: Path, run: RunRecord, ctx: ImportContext) -> ImportBatch | None:
+    """The run's points of the lines appended since this process last read ``path``, or None
+    when the file must be read whole (not read before, truncated, rewritten, or the appended
+    part is not plain complete lines: any error is left for the full read to report)."""
+    try:
+        found = appendlog.appended(path)
+    except OSError:
+        found = None
+    if found is None:
+        return None
+    state, before, data = found
+    cut = data.rfind(b"\n") + 1
+    if _unterminated_record(data[cut:]):
+        appendlog.forget(path)
+        return None  # an unterminated last record: the full read decides what it is
+    consumed = data[:cut]
+    try:
+        records = list(iter_jsonl(path, decode_log(path, consumed)))
+        _collect(path, run, ctx, records, appended=True)
+    except ImportFailed:
+        appendlog.forget(path)
+        return None
+    BYTES_READ["bytes"] += len(consumed)
+    run.appends_to = state.fingerprint
+    run.fingerprint = (appendlog.chain(state.fingerprint, consumed) if consumed
+                       else state.fingerprint)
+    appendlog.advance(path, state, before, consumed, run.fingerprint)
+    return _batch(path, run)
+
+
+def _batch(path: Path, run: RunRecord) -> ImportBatch:
     return ImportBatch(source_format=FORMAT, source_path=str(path), runs=[run],
                        consumed_paths=[str(path.resolve())])
 

@@ -16,6 +16,8 @@ from ..core.errors import ImportFailed, InvalidInput
 from ..core.hashing import dataset_for
 from ..core.ingest import ImportSummary
 from ..core.refs import MODEL_NAME_RE
+from ..core.series_append import StaleAppend
+from ..importers import appendlog
 from .discovery import read_paths
 from .lock import import_lock
 
@@ -84,6 +86,14 @@ def _import(cat: "Catalog", paths: list[Path], format: str | None, user_datasets
     for batch in result.batches:
         summary.formats[batch.source_format] = (summary.formats.get(batch.source_format, 0)
                                                 + max(1, len(batch.runs)))
-    cat.write_import(result.batches, summary, datasets=user_datasets, model=model, dry_run=dry_run)
+    try:
+        cat.write_import(result.batches, summary, datasets=user_datasets, model=model,
+                         dry_run=dry_run)
+    except StaleAppend:
+        # Appended points read against a run the catalog no longer holds as it was (another
+        # import rewrote it, an earlier write rolled back): nothing was written; read whole.
+        appendlog.forget()
+        return _import(cat, paths, format, user_datasets, model, skip_invalid, dry_run,
+                       on_progress, started)
     summary.seconds = time.perf_counter() - started
     return summary
