@@ -1,7 +1,8 @@
 """Reading only what a growing line log appended since the last read (``mltui watch``).
 
 A watch imports the same logs pass after pass; re-reading a JSONL file whole each time costs
-its full size per pass.  After a read, :func:`remember` keeps, for this process, the byte
+its full size per pass.  Inside :func:`following` (what ``WatchState.poll`` wraps its import
+in), after a read :func:`remember` keeps, for this process, the byte
 offset of the last complete line, digests of the file's first and last few KB before that
 offset, its inode and the fingerprint the catalog got.  The next read calls :func:`appended`:
 when the file is the same inode, at least that long and both digests still match, only the
@@ -15,8 +16,11 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from ..core.safefile import open_regular
 
@@ -25,6 +29,19 @@ _STATES: dict[str, "AppendState"] = {}
 _LOCK = threading.Lock()
 # Bytes read to check a remembered prefix (head and end digests), for tests and benchmarks.
 CHECKED = {"bytes": 0}
+# Only a watch reads appended bytes: any other read of a log (an import, a dry run, a test
+# calling a reader) gets the whole run, never just its new points.
+_FOLLOWING: ContextVar[bool] = ContextVar("mltui_following", default=False)
+
+
+@contextmanager
+def following() -> Iterator[None]:
+    """Reads inside remember what they consumed and read only what was appended since."""
+    token = _FOLLOWING.set(True)
+    try:
+        yield
+    finally:
+        _FOLLOWING.reset(token)
 
 
 @dataclass(frozen=True)
@@ -53,6 +70,8 @@ def remember(path: Path | str, data: bytes, offset: int, fingerprint: str, inode
     written as ``fingerprint``; ``offset`` 0 forgets the file."""
     key = os.path.abspath(path)
     with _LOCK:
+        if not _FOLLOWING.get():
+            return
         if offset <= 0:
             _STATES.pop(key, None)
             return
@@ -74,6 +93,8 @@ def appended(path: Path | str) -> tuple[AppendState, bytes, bytes] | None:
     """The remembered state of ``path``, the (up to CHECK_BYTES) bytes before its offset and
     the bytes after it; None when nothing is remembered or the file is no longer that prefix
     plus appended bytes."""
+    if not _FOLLOWING.get():
+        return None
     with _LOCK:
         state = _STATES.get(os.path.abspath(path))
     if state is None:

@@ -5,8 +5,9 @@ A watch is a loop of ordinary imports.  Each :meth:`WatchState.poll` calls
 read, logs caught mid-write left for the next pass, one import per folder at a time), then
 compares every run it touched with what the previous pass saw:
 
-- a run seen for the first time is ``new``; a changed fingerprint means its log ``grew`` (or
-  was truncated or rewritten: the importer re-read it whole and the catalog replaced its points);
+- a run seen for the first time is ``new``; a changed fingerprint means its log ``grew`` (a
+  generic JSONL log: only its appended lines were read and their points appended, see
+  importers/appendlog.py) or was truncated or rewritten (re-read whole, its points replaced);
 - a run whose log did not change for ``stall_after`` seconds (by the injectable ``clock``) is
   ``stalled``; a stalled run that grows again is ``resumed``;
 - a run whose writer left its end marker (``runs.status`` FINISHED/FAILED/KILLED, see
@@ -31,6 +32,7 @@ from ..core.errors import InvalidInput, NotFound
 from ..core.progress import run_progress
 from ..core.refs import MODEL_NAME_RE
 from ..display import fmt_number
+from ..importers import appendlog
 from .ingest import import_paths
 from .lock import ImportRunning
 from .review import review, verdict
@@ -127,8 +129,9 @@ class WatchState:
         summary = None
         if tree != self._tree:
             try:
-                summary = import_paths(self.cat, self.paths, format=self.format,
-                                       skip_invalid=True, wait=self.wait)
+                with appendlog.following():  # grown JSONL logs: only their new lines
+                    summary = import_paths(self.cat, self.paths, format=self.format,
+                                           skip_invalid=True, wait=self.wait)
             except ImportRunning as exc:  # another import holds the folder: next pass
                 return [Change("waiting", str(exc))]
             except InvalidInput as exc:

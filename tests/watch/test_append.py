@@ -66,6 +66,19 @@ def fresh_import(tmp_path, log) -> tuple[list[tuple], list]:
         os.remove(tmp_path / "fresh.db")
 
 
+def test_a_plain_read_is_always_whole(tmp_path):
+    """Outside a watch a read is whole, even of a log a watch remembers."""
+    from mltui.importers import generic
+    from mltui.importers.common import ImportContext
+    log = tmp_path / "train.jsonl"
+    log.write_bytes(b"".join(line(s, 0.5) for s in range(6)))
+    with appendlog.following():  # a watch remembered the file...
+        first = generic.read(log, ImportContext(tmp_path)).runs[0]
+    append(log, line(6, 0.4))
+    again = generic.read(log, ImportContext(tmp_path)).runs[0]  # ...an import does not use it
+    assert len(again.metrics) == len(first.metrics) + 1 and again.appends_to is None
+
+
 def poll_bytes(watch: WatchState) -> int:
     """Poll once; the bytes of log text the pass read."""
     before = BYTES_READ["bytes"]
@@ -147,9 +160,7 @@ def test_another_import_in_between_is_never_merged_into(cat, tmp_path, clock):
     watch.poll()
     append(log, line(1, 0.4))
     state = appendlog._STATES[os.path.abspath(log)]
-    appendlog.forget()
-    import_paths(cat, [log.parent])  # a full read by "another process"
-    appendlog._STATES[os.path.abspath(log)] = state  # this process still remembers the old one
+    import_paths(cat, [log.parent])  # a plain import (not following): read whole, run replaced
     append(log, line(2, 0.3))
     data_size = log.stat().st_size
     # The bytes after the remembered offset are read, refused by the catalog, then read whole.
@@ -188,9 +199,11 @@ def test_any_appends_equal_a_full_import(tmp_path_factory, chunks, cut):
             if len(chunks) > 1 and cut < len(data) and data[cut - 1:cut] != b"\n":
                 data, pending = data[:cut], data[cut:]  # the writer caught mid-line
             append(log, data)
-            import_paths(cat, [log.parent], skip_invalid=True)
+            with appendlog.following():
+                import_paths(cat, [log.parent], skip_invalid=True)
         append(log, pending)
-        import_paths(cat, [log.parent], skip_invalid=True)
+        with appendlog.following():
+            import_paths(cat, [log.parent], skip_invalid=True)
         assert catalog_points(cat) == fresh_import(tmp, log)
     finally:
         cat.close()
