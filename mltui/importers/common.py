@@ -158,6 +158,17 @@ def flatten(mapping: Any, prefix: str = "", sep: str = ".") -> dict[str, Any]:
 # JSON and JSONL
 
 
+def read_log_bytes(path: Path | str) -> bytes:
+    """The whole bytes of a log, read as :func:`read_text` reads them (and noted for the
+    fingerprint), for readers that keep byte offsets."""
+    try:
+        data = _read_head(path, None)
+    except OSError as exc:
+        raise ImportFailed(str(path), f"cannot read: {exc.strerror or exc}") from None
+    note_read(path, data)
+    return data
+
+
 def read_text(path: Path | str, *, limit: int | None = None) -> str:
     """Read a text file as UTF-8 (BOM tolerated); binary content is an ImportFailed.
 

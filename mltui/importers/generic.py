@@ -24,7 +24,7 @@ from ..core.errors import ImportFailed
 from ..core.records import ImportBatch, MetricPoint, RunRecord
 from . import appendlog
 from .common import (ImportContext, open_log, dedupe_points, decode_log, fingerprint, flatten,
-                     is_number_like, iter_jsonl, note_read, read_bytes, read_csv_rows, read_text,
+                     is_number_like, iter_jsonl, read_csv_rows, read_log_bytes, read_text,
                      stable_uid, to_float)
 from .readstate import BYTES_READ
 
@@ -165,11 +165,7 @@ def read(path: Path, ctx: ImportContext) -> ImportBatch:
         if batch is not None:
             return batch
         inode = _inode(path)
-        try:
-            data = read_bytes(path)
-        except OSError as exc:
-            raise ImportFailed(str(path), f"cannot read: {exc.strerror or exc}") from None
-        note_read(path, data)
+        data = read_log_bytes(path)
         records = iter_jsonl(path, decode_log(path, data))
     _collect(path, run, ctx, records, appended=False)
     run.fingerprint = fingerprint([path])
