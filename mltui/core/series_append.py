@@ -72,6 +72,15 @@ class SeriesAppendMixin:
         if run.tags:  # the first value seen wins: the stored one came from earlier lines
             conn.executemany("INSERT OR IGNORE INTO run_tags (run_id, key, value) VALUES (?,?,?)",
                              [(run_id, str(k), str(v)) for k, v in run.tags.items()])
+            # The search body as _write_run builds it, with any tag the new lines brought.
+            name, project, uid = conn.execute("SELECT name, project, uid FROM runs WHERE id = ?",
+                                              (run_id,)).fetchone()
+            tags = conn.execute("SELECT key, value FROM run_tags WHERE run_id = ? ORDER BY rowid",
+                                (run_id,)).fetchall()
+            body = "\n".join(str(p) for p in (name, project, uid, *(f"{k} {v}" for k, v in tags))
+                             if p)
+            conn.execute("INSERT OR REPLACE INTO search_text (kind, ref_id, body) VALUES "
+                         "('run', ?, ?)", (run_id, body))
         conn.execute("UPDATE runs SET fingerprint = ?, updated_at = ?, "
                      "start_time = CASE WHEN start_time IS NULL OR ? < start_time THEN "
                      "coalesce(?, start_time) ELSE start_time END, "

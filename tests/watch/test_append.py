@@ -46,7 +46,9 @@ def catalog_points(cat) -> tuple[list[tuple], list]:
     extra = [conn.execute("SELECT key, last, last_raw, last_step, min, min_step, max, max_step, "
                           "count FROM metric_summary ORDER BY key").fetchall(),
              conn.execute("SELECT key, value FROM run_tags ORDER BY key").fetchall(),
-             conn.execute("SELECT start_time, end_time FROM runs").fetchall()]
+             conn.execute("SELECT start_time, end_time FROM runs").fetchall(),
+             sorted(conn.execute("SELECT body FROM search_text WHERE kind = 'run'").fetchone()[0]
+                    .split("\n")[3:])]  # the tags (name, project, uid differ by folder)
     return points, extra
 
 
