@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Iterable
 
+from .rows import chunks
+
 if TYPE_CHECKING:  # pragma: no cover
     from .catalog import Catalog
 
@@ -22,8 +24,7 @@ def run_progress(cat: "Catalog", run_ids: Iterable[int]) -> dict[int, dict[str, 
     writer's end marker was seen), ``last_step`` (highest step of any key) and ``points``."""
     ids = sorted(set(run_ids))
     rows: dict[int, dict[str, Any]] = {}
-    for start in range(0, len(ids), 500):  # SQLite's bound-parameter limit
-        chunk = ids[start:start + 500]
+    for chunk in chunks(ids):  # SQLite's bound-parameter limit
         marks = ",".join("?" * len(chunk))
         for row in cat._read(
                 "SELECT r.id, r.uid, r.name, r.source_format, r.source_path, r.status, "

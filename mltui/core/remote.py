@@ -22,6 +22,7 @@ from . import registry_sql as sql
 from .errors import Conflict, InvalidInput
 from .records import ImportBatch
 from .registry_import import catalog_model_name, version_source_uid
+from .rows import chunks
 
 if TYPE_CHECKING:  # pragma: no cover
     from .catalog import Catalog
@@ -137,8 +138,7 @@ class RemoteMixin:
     def run_fingerprints(self: "Catalog", uids: list[str]) -> dict[str, str | None]:
         """The stored fingerprint of each run uid the catalog holds."""
         out: dict[str, str | None] = {}
-        for start in range(0, len(uids), 500):
-            chunk = uids[start:start + 500]
+        for chunk in chunks(uids):
             marks = ",".join("?" for _ in chunk)
             for uid, fingerprint in self._conn().execute(
                     f"SELECT uid, fingerprint FROM runs WHERE uid IN ({marks})", chunk):
