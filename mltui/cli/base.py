@@ -8,11 +8,13 @@ Textual; everything else starts fast.
 
 from __future__ import annotations
 
+import gc
+import importlib
 import json
 import os
 import sqlite3
 import sys
-from typing import Any, NoReturn
+from typing import Any, Callable, NoReturn
 
 import click
 
@@ -120,7 +122,56 @@ def _open(ctx: click.Context, *, create: bool | str = False):
 
 
 class MltuiGroup(click.Group):
-    """A click group that turns every error into one line and an exit code."""
+    """A click group that turns every error into one line and an exit code.
+
+    Its commands are imported when first asked for: ``lazy`` maps each command's name to the
+    module that registers it (``mltui/cli/__init__.py``), so ``mltui`` alone — the app —
+    imports none of them, and ``mltui ls`` imports the one module that holds ``ls``.  Each
+    function in ``on_load`` is given the group after a module has added its commands.
+    ``commands`` (click's own attribute) imports them all, so every reader sees the full set.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.lazy: dict[str, str] = {}  # command name → the module registering it
+        self.on_load: list[Callable[[click.Group], None]] = []
+        self.loaded: dict[str, click.Command] = {}  # the commands imported so far
+        super().__init__(*args, **kwargs)
+
+    @property
+    def commands(self) -> dict[str, click.Command]:  # type: ignore[override]
+        """Every command (imports the modules not imported yet)."""
+        self._load(set(self.lazy))
+        return self.loaded
+
+    @commands.setter
+    def commands(self, value: dict[str, click.Command]) -> None:
+        self.loaded = dict(value)
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        """Register ``cmd`` (called by ``@cli.command`` as a module is imported)."""
+        name = name or cmd.name
+        if name is None:
+            raise TypeError("Command has no name.")
+        self.loaded[name] = cmd
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The command called ``cmd_name``, its module imported now if it was not yet."""
+        self._load({cmd_name})
+        return self.loaded.get(cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every command's name, imported or not."""
+        return sorted(set(self.loaded) | set(self.lazy))
+
+    def _load(self, names: set[str]) -> None:
+        modules = sorted({self.lazy[name] for name in names if name in self.lazy})
+        for module in modules:
+            importlib.import_module(module)
+            for name in [n for n, m in self.lazy.items() if m == module]:
+                del self.lazy[name]
+        if modules:
+            for hook in self.on_load:
+                hook(self)
 
     def main(self, *args: Any, **kwargs: Any) -> Any:  # noqa: D102 - click entry point
         kwargs.setdefault("standalone_mode", False)
@@ -231,7 +282,9 @@ def cli(ctx: click.Context, catalog: str | None, start_model: str | None, start_
     ctx.ensure_object(dict)
     ctx.obj["catalog"] = catalog
     ctx.obj["mouse"] = not no_mouse
-    if ctx.invoked_subcommand is None:
+    if ctx.invoked_subcommand is not None:
+        _resume_collector()  # a command: its own work collects as usual
+    else:
         cat = _open(ctx)
         if start_model:
             cat.model_id(start_model)  # an unknown model is a clear error before the app opens
@@ -241,6 +294,11 @@ def cli(ctx: click.Context, catalog: str | None, start_model: str | None, start_
             if remote not in load_config(cat.path).remotes:  # a clear error before the app
                 fail(f"no remote {remote!r}; add one: mltui remote add {remote} URL")
         _run_app(cat, "*" if start_all else start_model, remote)
+
+
+def registered(group: click.Group) -> dict[str, click.Command]:
+    """The commands ``group`` holds now, without importing the rest of a lazy group's."""
+    return group.loaded if isinstance(group, MltuiGroup) else group.commands
 
 
 def _set_catalog(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
@@ -254,7 +312,7 @@ def accept_catalog_anywhere(group: click.Group) -> None:
     ``mltui history --catalog X`` then works like ``mltui --catalog X history`` (the one after
     the command wins).  Called once, after every command module has registered its commands.
     """
-    for command in group.commands.values():
+    for command in registered(group).values():
         if isinstance(command, click.Group):
             accept_catalog_anywhere(command)
         if not any(p.name == "catalog_anywhere" for p in command.params):
@@ -266,10 +324,33 @@ def accept_catalog_anywhere(group: click.Group) -> None:
 def _run_app(cat, start: str | None = None, remote: str | None = None) -> None:
     from ..tui.app import run_app  # Textual is imported only here
 
+    # Every module the app needs is imported now: objects that live as long as the process.
+    # Frozen, the collector never walks them again (its first full pass otherwise fell on the
+    # first frame's layout, ~50 ms); what the app makes from here on is collected as usual.
+    gc.freeze()
+    _resume_collector()
     options = click.get_current_context().find_root().obj or {}
     run_app(cat, start, mouse=options.get("mouse", True), remote=remote)
 
 
+# Whether the collector was on when ``main`` paused it (a caller may have turned it off).
+_collector_was_enabled: list[bool] = []
+
+
+def _resume_collector() -> None:
+    """Turn the collector back on if ``main`` paused it (once; later calls do nothing)."""
+    if _collector_was_enabled and _collector_was_enabled.pop():
+        gc.enable()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
-    cli.main(args=argv, prog_name="mltui")
+    # Starting is importing: click's command tree, the catalog, Textual — long-lived objects
+    # and next to no garbage, yet the collector walked them again and again (~40 ms of the
+    # app's start, benchmarks/phases.py).  It is paused until a command or the app runs.
+    _collector_was_enabled[:] = [gc.isenabled()]
+    gc.disable()
+    try:
+        cli.main(args=argv, prog_name="mltui")
+    finally:
+        _resume_collector()

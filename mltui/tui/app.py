@@ -177,12 +177,14 @@ class MltuiApp(App):
         their own connection, so the live refresh above shows what they wrote).  Nothing when
         the block is absent; a bad block or a missing folder is one notice.  True if following."""
         from ..core.config import load_config
-        from ..services.watch import WatchState
 
         try:
             config = load_config(self.catalog.path).watch
             if config is None:
                 return False
+            # Only now: the importers it brings cost ~15 ms of every start without a watch.
+            from ..services.watch import WatchState
+
             self.stall_after = config.stall_after
             self.follow = WatchState(self.catalog, list(config.paths), model=config.model,
                                      stall_after=config.stall_after)
