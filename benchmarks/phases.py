@@ -136,17 +136,17 @@ if sys.argv[1] == "minimal":
     Minimal().run()
 else:
     import mltui.cli
-    import mltui.cli.base as base
+    import mltui.cli.app_start as app_start
     stamp("cli imported")
-    wrap(base, "_open", "catalog open", 1)
-    run_app_original = base._run_app
-    def run_app(*a, **k):
+    # Called on both ways in (without click, and click's group) once the app's code is in.
+    imported = app_start.app_imported
+    def app_imported():
         import mltui.tui.app
         stamp("app code imported")
         install(mltui.tui.app)
-        return run_app_original(*a, **k)
-    base._run_app = run_app
-    base.main(sys.argv[2:])
+        imported()
+    app_start.app_imported = app_imported
+    mltui.cli.main(sys.argv[2:])
 '''
 
 

@@ -8,17 +8,18 @@ Textual; everything else starts fast.
 
 from __future__ import annotations
 
-import gc
+import contextlib
 import importlib
 import json
 import os
 import sqlite3
 import sys
-from typing import Any, Callable, NoReturn
+from typing import Any, Callable, Iterator, NoReturn
 
 import click
 
 from ..core.errors import MltuiError
+from .app_start import app_imported, attach_write_through, resume_collector
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -107,13 +108,7 @@ def _open(ctx: click.Context, *, create: bool | str = False):
     cat = open_catalog(ctx.obj.get("catalog"), create=create)
     for warning in cat.warnings:
         info(f"warning: {warning}")
-
-    def write_through(write):  # MLflow and the services only when a synced model changes
-        from ..services.remote import apply_write
-
-        return apply_write(cat, write)  # a registration's server number and source uid
-
-    cat.write_through = write_through
+    attach_write_through(cat)
     return cat
 
 
@@ -177,65 +172,74 @@ class MltuiGroup(click.Group):
         kwargs.setdefault("standalone_mode", False)
         argv = kwargs.get("args", args[0] if args else None)
         _check_environment(sys.argv[1:] if argv is None else argv)
-        try:
+        with one_line_errors():
             result = super().main(*args, **kwargs)
             if isinstance(result, int):
                 sys.exit(result)
             return result
-        except click.exceptions.Exit as exc:
-            sys.exit(exc.exit_code)
-        except click.ClickException as exc:
-            _error_line(f"mltui: error: {exc.format_message()}")
-            if isinstance(exc, click.UsageError) and exc.ctx is not None:
-                click.echo(f"Try '{exc.ctx.command_path} --help' for help.", err=True)
-            sys.exit(EXIT_USAGE)
-        except click.Abort:
-            click.echo("mltui: aborted", err=True)
-            sys.exit(130)
-        except MltuiError as exc:
-            if os.environ.get("MLTUI_DEBUG"):
-                raise
-            _error_line(f"mltui: error: {exc.one_line()}")
-            sys.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            click.echo("mltui: interrupted", err=True)
-            sys.exit(130)
-        except BrokenPipeError:
-            sys.exit(0)
-        except OSError as exc:
-            # A path the system refused (export --out /proc/x, a catalog under a file, a FIFO).
-            if os.environ.get("MLTUI_DEBUG"):
-                raise
-            name = getattr(exc, "path", "") or exc.filename
-            reason = exc.strerror or str(exc)
-            _error_line(f"mltui: error: {name}: {reason}" if name else f"mltui: error: {reason}")
-            sys.exit(EXIT_USAGE)
-        except RecursionError:
-            if os.environ.get("MLTUI_DEBUG"):
-                raise
-            _error_line("mltui: error: the input is nested too deeply to process")
-            sys.exit(EXIT_USAGE)
-        except sqlite3.DatabaseError as exc:
-            if os.environ.get("MLTUI_DEBUG"):
-                raise
-            from ..core.db import is_locked_error, translate_error
 
-            if is_locked_error(exc):
-                click.echo("mltui: error: the catalog is locked by another process; wait for it "
-                           "to finish and try again, or raise MLTUI_BUSY_TIMEOUT", err=True)
-                sys.exit(EXIT_USAGE)
-            # Say what happened (disk full, read-only, permission, filter too large); only a
-            # damaged file earns advice about backups.
-            typed = translate_error(exc, "the catalog")
-            _error_line(f"mltui: error: {typed.one_line()}" if typed is not None else
-                        f"mltui: error: the catalog could not be used: {exc}")
-            sys.exit(typed.exit_code if typed is not None else EXIT_USAGE)
-        except Exception as exc:  # noqa: BLE001 - last line of defence: one line, no traceback
-            if os.environ.get("MLTUI_DEBUG"):
-                raise
-            _error_line(f"mltui: internal error: {type(exc).__name__}: {exc} (run with "
-                        "MLTUI_DEBUG=1 for the traceback and report it)")
+
+@contextlib.contextmanager
+def one_line_errors() -> Iterator[None]:
+    """Every error raised inside becomes one line on stderr and an exit code, never a
+    traceback (``MLTUI_DEBUG=1`` shows it): the group's commands, and the app started
+    without click (``cli/app_start.py``)."""
+    try:
+        yield
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        _error_line(f"mltui: error: {exc.format_message()}")
+        if isinstance(exc, click.UsageError) and exc.ctx is not None:
+            click.echo(f"Try '{exc.ctx.command_path} --help' for help.", err=True)
+        sys.exit(EXIT_USAGE)
+    except click.Abort:
+        click.echo("mltui: aborted", err=True)
+        sys.exit(130)
+    except MltuiError as exc:
+        if os.environ.get("MLTUI_DEBUG"):
+            raise
+        _error_line(f"mltui: error: {exc.one_line()}")
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("mltui: interrupted", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(0)
+    except OSError as exc:
+        # A path the system refused (export --out /proc/x, a catalog under a file, a FIFO).
+        if os.environ.get("MLTUI_DEBUG"):
+            raise
+        name = getattr(exc, "path", "") or exc.filename
+        reason = exc.strerror or str(exc)
+        _error_line(f"mltui: error: {name}: {reason}" if name else f"mltui: error: {reason}")
+        sys.exit(EXIT_USAGE)
+    except RecursionError:
+        if os.environ.get("MLTUI_DEBUG"):
+            raise
+        _error_line("mltui: error: the input is nested too deeply to process")
+        sys.exit(EXIT_USAGE)
+    except sqlite3.DatabaseError as exc:
+        if os.environ.get("MLTUI_DEBUG"):
+            raise
+        from ..core.db import is_locked_error, translate_error
+
+        if is_locked_error(exc):
+            click.echo("mltui: error: the catalog is locked by another process; wait for it "
+                       "to finish and try again, or raise MLTUI_BUSY_TIMEOUT", err=True)
             sys.exit(EXIT_USAGE)
+        # Say what happened (disk full, read-only, permission, filter too large); only a
+        # damaged file earns advice about backups.
+        typed = translate_error(exc, "the catalog")
+        _error_line(f"mltui: error: {typed.one_line()}" if typed is not None else
+                    f"mltui: error: the catalog could not be used: {exc}")
+        sys.exit(typed.exit_code if typed is not None else EXIT_USAGE)
+    except Exception as exc:  # noqa: BLE001 - last line of defence: one line, no traceback
+        if os.environ.get("MLTUI_DEBUG"):
+            raise
+        _error_line(f"mltui: internal error: {type(exc).__name__}: {exc} (run with "
+                    "MLTUI_DEBUG=1 for the traceback and report it)")
+        sys.exit(EXIT_USAGE)
 
 
 def _check_environment(argv: list[str]) -> None:
@@ -283,7 +287,7 @@ def cli(ctx: click.Context, catalog: str | None, start_model: str | None, start_
     ctx.obj["catalog"] = catalog
     ctx.obj["mouse"] = not no_mouse
     if ctx.invoked_subcommand is not None:
-        _resume_collector()  # a command: its own work collects as usual
+        resume_collector()  # a command: its own work collects as usual
     else:
         cat = _open(ctx)
         if start_model:
@@ -324,33 +328,31 @@ def accept_catalog_anywhere(group: click.Group) -> None:
 def _run_app(cat, start: str | None = None, remote: str | None = None) -> None:
     from ..tui.app import run_app  # Textual is imported only here
 
-    # Every module the app needs is imported now: objects that live as long as the process.
-    # Frozen, the collector never walks them again (its first full pass otherwise fell on the
-    # first frame's layout, ~50 ms); what the app makes from here on is collected as usual.
-    gc.freeze()
-    _resume_collector()
+    app_imported()
     options = click.get_current_context().find_root().obj or {}
     run_app(cat, start, mouse=options.get("mouse", True), remote=remote)
 
 
-# Whether the collector was on when ``main`` paused it (a caller may have turned it off).
-_collector_was_enabled: list[bool] = []
+# Which module registers each command (``completion`` registers its own on import, below).
+COMMAND_MODULES = {
+    **dict.fromkeys(("ls", "show", "compare", "export"), "browse"),
+    **dict.fromkeys(("checkout", "monitor", "observe"), "deploy"),
+    "doc": "docs",
+    **dict.fromkeys(("demo", "import", "init"), "imports"),
+    "keys": "keys",
+    **dict.fromkeys(("lineage", "verify"), "lineage"),
+    **dict.fromkeys(("pull", "push", "remote"), "remote"),
+    **dict.fromkeys(("archive", "check", "gate", "history", "promote", "rollback", "unarchive"),
+                    "stages"),
+    **dict.fromkeys(("register", "tag"), "versions"),
+    "watch": "watch",
+}
 
+# The group's wiring, here so that whoever imports ``cli`` gets it whole.  ``completion`` is
+# imported at once: shell completion runs before any command does.
+from .completion import attach_completers  # noqa: E402 - needs ``cli`` defined above
 
-def _resume_collector() -> None:
-    """Turn the collector back on if ``main`` paused it (once; later calls do nothing)."""
-    if _collector_was_enabled and _collector_was_enabled.pop():
-        gc.enable()
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point."""
-    # Starting is importing: click's command tree, the catalog, Textual — long-lived objects
-    # and next to no garbage, yet the collector walked them again and again (~40 ms of the
-    # app's start, benchmarks/phases.py).  It is paused until a command or the app runs.
-    _collector_was_enabled[:] = [gc.isenabled()]
-    gc.disable()
-    try:
-        cli.main(args=argv, prog_name="mltui")
-    finally:
-        _resume_collector()
+cli.lazy.update({name: f"{__package__}.{module}" for name, module in COMMAND_MODULES.items()})
+cli.on_load.extend([accept_catalog_anywhere, attach_completers])
+accept_catalog_anywhere(cli)
+attach_completers(cli)

@@ -15,6 +15,7 @@ import sys
 import pytest
 
 from mltui.cli import COMMAND_MODULES, cli, main
+from mltui.cli.app_start import app_options
 
 PROBE = """
 import json, sys
@@ -47,11 +48,12 @@ def test_the_map_names_the_module_of_every_command():
 
 
 @pytest.mark.parametrize("args, expected", [
-    (["--version"], ["mltui.cli.base", "mltui.cli.completion"]),
-    (["ls", "--help"], ["mltui.cli.base", "mltui.cli.browse", "mltui.cli.completion"]),
+    (["--version"], ["mltui.cli.app_start", "mltui.cli.base", "mltui.cli.completion"]),
+    (["ls", "--help"], ["mltui.cli.app_start", "mltui.cli.base", "mltui.cli.browse",
+                        "mltui.cli.completion"]),
     # stages borrows deploy's hook printers, so both come in.
-    (["gate", "list", "--help"], ["mltui.cli.base", "mltui.cli.completion", "mltui.cli.deploy",
-                                  "mltui.cli.stages"]),
+    (["gate", "list", "--help"], ["mltui.cli.app_start", "mltui.cli.base", "mltui.cli.completion",
+                                  "mltui.cli.deploy", "mltui.cli.stages"]),
 ], ids=" ".join)
 def test_a_command_imports_only_its_own_module(args, expected):
     assert loaded_by(*args) == expected
@@ -72,3 +74,70 @@ def test_main_gives_the_collector_back_as_it_found_it():
             assert gc.isenabled() is state
         finally:
             gc.enable()
+
+
+APP_PROBE = """
+import json, sys
+import mltui.tui.app
+started = []
+mltui.tui.app.run_app = lambda cat, start, **options: started.append(
+    [str(cat.path), start, options])
+from mltui.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+loaded = sorted(m for m in sys.modules if m == "click" or m.startswith(("click.", "mltui.cli.")))
+sys.__stderr__.write("\\nPROBE " + json.dumps({"started": started, "loaded": loaded}) + "\\n")
+"""
+
+
+def app_start(*args: str, env: dict[str, str] | None = None) -> dict:
+    """``mltui ARGS`` with the app replaced by a note of how it was started."""
+    import os
+
+    result = subprocess.run([sys.executable, "-c", APP_PROBE, *args], capture_output=True,
+                            text=True, timeout=60, env={**os.environ, **(env or {})})
+    line = [ln for ln in result.stderr.splitlines() if ln.startswith("PROBE ")][-1]
+    return json.loads(line[len("PROBE "):])
+
+
+def test_the_app_alone_starts_without_click(tmp_path):
+    from mltui.core.catalog import open_catalog
+
+    path = tmp_path / "catalog.db"
+    with open_catalog(path, create=True) as cat:
+        run = cat.log_run("r1", metrics={"f1": [0.5]})
+        cat.register("fraud", run=run["id"])
+    report = app_start("--catalog", str(path), "--model", "fraud", "--no-mouse")
+    assert report["started"] == [[str(path), "fraud", {"mouse": False}]]
+    assert report["loaded"] == ["mltui.cli.app_start"]
+    report = app_start("--all", env={"MLTUI_CATALOG": str(path)})
+    assert report["started"] == [[str(path), "*", {"mouse": True}]]
+    assert report["loaded"] == ["mltui.cli.app_start"]
+
+
+@pytest.mark.parametrize("args", [["--remote", "team"], ["--catalog"], ["--model", "nosuch"],
+                                  ["--catalog", "x", "--catalog", "y"], ["ls"], ["--bogus"]],
+                         ids=" ".join)
+def test_anything_else_goes_to_the_click_group(tmp_path, args):
+    """A command, an option the app path does not know, a catalog or model that does not
+    open: the click group decides (and says what is wrong) as it always did."""
+    from mltui.core.catalog import open_catalog
+
+    path = tmp_path / "catalog.db"
+    open_catalog(path, create=True).close()
+    report = app_start(*args, env={"MLTUI_CATALOG": str(path)})
+    assert "mltui.cli.base" in report["loaded"] and "click" in report["loaded"]
+
+
+@pytest.mark.parametrize("args", [["--catalog", "a\udcffb"], ["--model", "a\x00b"]], ids=repr)
+def test_odd_arguments_go_to_the_click_group(args):
+    assert app_options(args) is None
+
+
+def test_app_options_read_both_spellings():
+    assert app_options(["--catalog=x.db", "--model", "m", "--all"]) == \
+        {"catalog": "x.db", "model": "m", "all": True}
+    assert app_options([]) == {}
+    assert app_options(["--model", "-x"]) is None
