@@ -272,17 +272,8 @@ def _v5_remotes(db: sqlite_utils.Database) -> None:
             server_version INTEGER NOT NULL, PRIMARY KEY (remote, server_name, alias))""")
 
 
-def _v6_versions_by_model(db: sqlite_utils.Database) -> None:
-    # A model's newest versions first (Browse's first page, ``ls -m``) without sorting all of
-    # them: ``model_id = ? ORDER BY id DESC LIMIT n`` walks this index backwards.  The
-    # (model_id, version) index cannot give id order; on 1,000,008 versions the first page of
-    # a 50,000-version model went from a 190 ms sort to under a millisecond.
-    db.execute("CREATE INDEX model_versions_by_model ON model_versions (model_id, id)")
-
-
 MIGRATIONS: list[Callable[["sqlite_utils.Database"], None]] = [
-    _v1_core, _v2_audit_chain, _v3_git_commit_inferred, _v4_production, _v5_remotes,
-    _v6_versions_by_model]
+    _v1_core, _v2_audit_chain, _v3_git_commit_inferred, _v4_production, _v5_remotes]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 FAULT_ENV = "MLTUI_FAULT"
