@@ -154,10 +154,13 @@ class MltuiApp(App):
         return BrowseScreen(start=self.start)
 
     def on_mount(self) -> None:
-        from .keymap import load_keymap
+        path = config_path()
+        keymap: dict[str, str] | None = self._keymap_override
+        problems: list[str] = []
+        if keymap is None and path.is_file():  # no config file: the keymap module stays out
+            from .keymap import load_keymap
 
-        keymap, problems = (self._keymap_override, []) if self._keymap_override is not None \
-            else load_keymap(config_path())
+            keymap, problems = load_keymap(path)
         if keymap:
             self.set_keymap(keymap)
         for warning in [*problems, *self.catalog.warnings]:
