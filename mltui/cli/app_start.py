@@ -151,15 +151,9 @@ def read_first_screen(cat: Any, start: str | None) -> "Future[Any]":
 
     from ..tui.screens.browse_data import browse_data  # no Textual: the catalog and config
 
-    def read() -> Any:
-        try:
-            return browse_data(cat, start)
-        finally:
-            cat.release_connection()  # its page cache (up to 64 MB on 1 M versions) goes too
-
     reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mltui-first")
     try:
-        return reader.submit(read)
+        return reader.submit(browse_data, cat, start)
     finally:
         reader.shutdown(wait=False)  # its one thread ends when the read is done
 

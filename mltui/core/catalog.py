@@ -178,11 +178,6 @@ class Catalog(ListingMixin, DetailsMixin, AuditMixin, RegistryMixin, IngestMixin
         """This thread's connection."""
         return self._pool.get()
 
-    def release_connection(self) -> None:
-        """Close this thread's connection (a thread that is done with the catalog; the next
-        call from it opens another)."""
-        self._pool.release()
-
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One atomic write transaction on this thread's connection."""

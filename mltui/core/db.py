@@ -262,19 +262,6 @@ class ConnectionPool:
                 self._all.append(conn)
         return conn
 
-    def release(self) -> None:
-        """Close this thread's connection, if it has one: for a thread that is done with the
-        catalog, whose page cache (up to 64 MB) would otherwise stay until the pool closes."""
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            return
-        self._local.conn = None
-        with self._lock:
-            if conn in self._all:
-                self._all.remove(conn)
-        with contextlib.suppress(sqlite3.Error):
-            conn.close()
-
     def close(self) -> None:
         """Close every connection this pool opened."""
         with self._lock:

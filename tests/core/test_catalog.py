@@ -288,27 +288,3 @@ def test_a_models_first_page_is_read_from_an_index_not_sorted(tmp_path) -> None:
         query = next(s for s in statements if "ORDER BY" in s)
         plan = " ".join(row[3] for row in cat._conn().execute("EXPLAIN QUERY PLAN " + query))
         assert "TEMP B-TREE" not in plan, plan
-
-
-def test_a_thread_done_with_the_catalog_lets_its_connection_go(tmp_path) -> None:
-    """The app's first read runs on a thread of its own that then ends: its connection (and
-    its page cache, up to 64 MB) is closed, not kept until the catalog closes."""
-    with open_catalog(tmp_path / "catalog.db", create=True) as cat:
-        seen: dict[str, object] = {}
-
-        def work() -> None:
-            first = cat._conn()
-            cat.models()
-            cat.release_connection()
-            try:
-                first.execute("SELECT 1")
-            except sqlite3.ProgrammingError:
-                seen["closed"] = True
-            seen["kept"] = first in cat._pool._all
-            seen["again"] = cat._conn() is not first
-
-        thread = threading.Thread(target=work)
-        thread.start()
-        thread.join()
-        assert seen == {"closed": True, "kept": False, "again": True}
-        cat.models()  # the main thread's own connection is untouched
