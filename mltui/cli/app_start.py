@@ -16,10 +16,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:  # pragma: no cover
-    from concurrent.futures import Future
+from typing import Any
 
 # Options of the app itself: option → key, and flags.  Anything else goes to click.
 APP_OPTIONS = {"--catalog": "catalog", "--model": "model"}
@@ -126,13 +123,12 @@ def start_app(options: dict[str, Any]) -> bool:
         cat.close()
         return False
     attach_write_through(cat)
-    start = "*" if options.get("all") else options.get("model")
-    prefetched = read_first_screen(cat, start)
     from ..tui.app import run_app  # Textual is imported only here (and in the click group)
 
     app_imported()
     try:
-        run_app(cat, start, mouse=not options.get("no_mouse"), prefetched=prefetched)
+        run_app(cat, "*" if options.get("all") else options.get("model"),
+                mouse=not options.get("no_mouse"))
     except SystemExit:
         raise
     except BaseException as exc:  # noqa: BLE001 - said as the click group says it
@@ -141,21 +137,6 @@ def start_app(options: dict[str, Any]) -> bool:
         with one_line_errors():
             raise exc
     return True
-
-
-def read_first_screen(cat: Any, start: str | None) -> "Future[Any]":
-    """Start reading what Browse shows first, on a thread of its own, now: the read (SQLite,
-    which lets go of the interpreter lock) runs on the other core while this one imports
-    Textual, instead of after it (on 1 M versions the read is ~60 ms)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from ..tui.screens.browse_data import browse_data  # no Textual: the catalog and config
-
-    reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mltui-first")
-    try:
-        return reader.submit(browse_data, cat, start)
-    finally:
-        reader.shutdown(wait=False)  # its one thread ends when the read is done
 
 
 def attach_write_through(cat: Any) -> None:

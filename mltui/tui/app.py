@@ -59,8 +59,7 @@ class MltuiApp(App):
 
     def __init__(self, catalog: "Catalog", *, poll_seconds: float = POLL_SECONDS,
                  keymap: dict[str, str] | None = None, watch: bool = True,
-                 start: str | None = None, mouse: bool = True,
-                 prefetch: "bool | Future[Any]" = False,
+                 start: str | None = None, mouse: bool = True, prefetch: bool = False,
                  remote: str | None = None):
         super().__init__()
         self.mouse_on = mouse  # the app takes mouse events (off: the terminal selects text)
@@ -85,10 +84,8 @@ class MltuiApp(App):
         self._follow_failed = False  # one notice per run of failures, not one per pass
         # The first screen's data, read on a database thread while Textual starts (see
         # screens/browse_data.py): the first frame then carries the rows.
-        # A Future: the caller started that read already (``cli/app_start.py``, before
-        # Textual is even imported).
-        self._prefetched: Future | None = prefetch if isinstance(prefetch, Future) else None
-        if prefetch is True:
+        self._prefetched: Future | None = None
+        if prefetch:
             from .screens.browse_data import browse_data
 
             self._prefetched = self._executor.submit(browse_data, catalog, start)
@@ -400,10 +397,8 @@ class MltuiApp(App):
 
 
 def run_app(catalog: "Catalog", start: str | None = None, *, mouse: bool = True,
-            remote: str | None = None, prefetched: "Future[Any] | None" = None) -> None:
+            remote: str | None = None) -> None:
     """Open the app on a catalog (the CLI's entry point); ``start`` picks the model; without
     ``mouse`` the terminal keeps the mouse (plain text selection); ``remote`` is an MLflow
-    server to follow; ``prefetched``, the first screen's data already being read
-    (``screens/browse_data.browse_data(catalog, start)``)."""
-    MltuiApp(catalog, start=start, mouse=mouse, prefetch=prefetched or True,
-             remote=remote).run(mouse=mouse)
+    server to follow."""
+    MltuiApp(catalog, start=start, mouse=mouse, prefetch=True, remote=remote).run(mouse=mouse)

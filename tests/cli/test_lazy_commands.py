@@ -80,8 +80,8 @@ APP_PROBE = """
 import json, sys
 import mltui.tui.app
 started = []
-mltui.tui.app.run_app = lambda cat, start, prefetched=None, **options: started.append(
-    [str(cat.path), start, options, type(prefetched.result()).__name__ if prefetched else None])
+mltui.tui.app.run_app = lambda cat, start, **options: started.append(
+    [str(cat.path), start, options])
 from mltui.cli import main
 try:
     main(sys.argv[1:])
@@ -110,11 +110,10 @@ def test_the_app_alone_starts_without_click(tmp_path):
         run = cat.log_run("r1", metrics={"f1": [0.5]})
         cat.register("fraud", run=run["id"])
     report = app_start("--catalog", str(path), "--model", "fraud", "--no-mouse")
-    # The first screen's data is being read already (before Textual is imported).
-    assert report["started"] == [[str(path), "fraud", {"mouse": False}, "BrowseData"]]
+    assert report["started"] == [[str(path), "fraud", {"mouse": False}]]
     assert report["loaded"] == ["mltui.cli.app_start"]
     report = app_start("--all", env={"MLTUI_CATALOG": str(path)})
-    assert report["started"] == [[str(path), "*", {"mouse": True}, "BrowseData"]]
+    assert report["started"] == [[str(path), "*", {"mouse": True}]]
     assert report["loaded"] == ["mltui.cli.app_start"]
 
 
