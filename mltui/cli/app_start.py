@@ -3,10 +3,11 @@
 Most starts are ``mltui`` alone, or with ``--catalog``, ``--model``, ``--all``, ``--no-mouse``:
 they open the catalog and run the app, and use none of click's parsing, help or command tree
 (its import alone was ~5 % of the app's start, benchmarks/phases.py).  ``main`` takes that
-path when the arguments hold only those options, well formed, and the catalog opens cleanly.
-Everything else — a command, ``--help``, ``--remote``, an option it does not know, a catalog
-that does not open, a warning to print — goes to the click group, which parses, reports and
-exits exactly as it always did: an error found here is said there, once.
+path when the arguments hold only those options, well formed; an error on the way (no
+catalog, an unknown model) is said in one line exactly as the group says it.  Everything
+else — a command, ``--help``, ``--remote``, an option it does not know, a catalog that opens
+with a warning to print — goes to the click group, which parses, reports and exits as it
+always did.
 
 This module imports no click (``tests/cli/test_lazy_commands.py`` checks it).
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 # Options of the app itself: option → key, and flags.  Anything else goes to click.
 APP_OPTIONS = {"--catalog": "catalog", "--model": "model"}
@@ -105,21 +106,19 @@ def _utf8(text: str) -> bool:
 
 
 def start_app(options: dict[str, Any]) -> bool:
-    """Open the catalog and run the app; False (nothing shown, nothing written) when the
-    catalog does not open cleanly — the click group then says why."""
+    """Open the catalog and run the app.  An error (no catalog, an unknown model, a locked
+    file) is said in one line and exits, exactly as the click group says it — once, without
+    waiting on a locked catalog a second time; False when the catalog opened with a warning
+    to print (the click group opens it again and prints it)."""
     from ..core.catalog import open_catalog
 
     try:
         cat = open_catalog(options.get("catalog") or os.environ.get("MLTUI_CATALOG") or None)
-    except Exception:  # noqa: BLE001 - reported by the click group, in one line
-        return False
-    try:
         if options.get("model"):
-            cat.model_id(options["model"])  # an unknown model: the click group's error
-        clean = not cat.warnings
-    except Exception:  # noqa: BLE001 - as above
-        clean = False
-    if not clean:
+            cat.model_id(options["model"])  # an unknown model is a clear error before the app
+    except BaseException as exc:  # noqa: BLE001 - said as the click group says it
+        say_and_exit(exc)
+    if cat.warnings:
         cat.close()
         return False
     attach_write_through(cat)
@@ -129,14 +128,21 @@ def start_app(options: dict[str, Any]) -> bool:
     try:
         run_app(cat, "*" if options.get("all") else options.get("model"),
                 mouse=not options.get("no_mouse"))
-    except SystemExit:
-        raise
     except BaseException as exc:  # noqa: BLE001 - said as the click group says it
-        from .base import one_line_errors
-
-        with one_line_errors():
-            raise exc
+        say_and_exit(exc)
     return True
+
+
+def say_and_exit(exc: BaseException) -> NoReturn:
+    """Report ``exc`` as the click group reports a command's error (one line, an exit code;
+    ``MLTUI_DEBUG=1``: the traceback), or let it through when it is an exit already."""
+    if isinstance(exc, SystemExit):
+        raise exc
+    from .base import one_line_errors
+
+    with one_line_errors():
+        raise exc
+    raise exc  # one_line_errors exits or re-raises: never reached
 
 
 def attach_write_through(cat: Any) -> None:

@@ -120,7 +120,7 @@ class MltuiGroup(click.Group):
     """A click group that turns every error into one line and an exit code.
 
     Its commands are imported when first asked for: ``lazy`` maps each command's name to the
-    module that registers it (``mltui/cli/__init__.py``), so ``mltui`` alone — the app —
+    module that registers it (``COMMAND_MODULES``, below), so ``mltui`` alone — the app —
     imports none of them, and ``mltui ls`` imports the one module that holds ``ls``.  Each
     function in ``on_load`` is given the group after a module has added its commands.
     ``commands`` (click's own attribute) imports them all, so every reader sees the full set.

@@ -122,7 +122,7 @@ def test_the_app_alone_starts_without_click(tmp_path):
                          ids=" ".join)
 def test_anything_else_goes_to_the_click_group(tmp_path, args):
     """A command, an option the app path does not know, a catalog or model that does not
-    open: the click group decides (and says what is wrong) as it always did."""
+    open: the click group's code decides, or says what is wrong, as it always did."""
     from mltui.core.catalog import open_catalog
 
     path = tmp_path / "catalog.db"
@@ -141,3 +141,12 @@ def test_app_options_read_both_spellings():
         {"catalog": "x.db", "model": "m", "all": True}
     assert app_options([]) == {}
     assert app_options(["--model", "-x"]) is None
+
+
+def test_an_error_on_the_app_path_is_one_line_said_once(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "mltui", "--catalog",
+                             str(tmp_path / "missing.db")], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.count("mltui: error: no mltui catalog at") == 1, result.stderr
+    assert "Traceback" not in result.stderr
