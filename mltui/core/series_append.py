@@ -4,7 +4,9 @@ A reader that read only the bytes appended to a log (importers/appendlog.py) han
 with just the new points and ``appends_to``, the fingerprint the catalog's run must still hold:
 then the catalog holds exactly the points of the bytes before the append, and adding the new
 ones (with the full read's de-duplication: an exact repeat of a point already stored is
-dropped) gives what a full read of the whole file would.  If the run holds anything else
+dropped) gives what a full read of the whole file would.  The reader lists the run's artifacts
+and its status whole on every read (a checkpoint saved, the last epoch reached): they replace
+the stored ones; tags only add (the first value seen wins).  If the run holds anything else
 (another import rewrote it, a write was rolled back) nothing is merged: :class:`StaleAppend`
 makes the import read every file whole again.
 """
@@ -81,12 +83,27 @@ class SeriesAppendMixin:
                              if p)
             conn.execute("INSERT OR REPLACE INTO search_text (kind, ref_id, body) VALUES "
                          "('run', ?, ?)", (run_id, body))
-        conn.execute("UPDATE runs SET fingerprint = ?, updated_at = ?, "
+        self._replace_artifacts(conn, run_id, run)
+        conn.execute("UPDATE runs SET fingerprint = ?, updated_at = ?, status = coalesce(?, status), "
                      "start_time = CASE WHEN start_time IS NULL OR ? < start_time THEN "
                      "coalesce(?, start_time) ELSE start_time END, "
                      "end_time = CASE WHEN end_time IS NULL OR ? > end_time THEN "
                      "coalesce(?, end_time) ELSE end_time END WHERE id = ?",
-                     (run.fingerprint, self.now(), run.start_time, run.start_time,
+                     (run.fingerprint, self.now(), run.status, run.start_time, run.start_time,
                       run.end_time, run.end_time, run_id))
         summary.runs_updated += 1
         return run_id
+
+    def _replace_artifacts(self: "Catalog", conn: sqlite3.Connection, run_id: int,
+                           run: RunRecord) -> None:
+        """The run's artifacts as the reader found them now (a reader lists them whole on every
+        read: a checkpoint saved since the last pass appears), rewritten only when changed."""
+        from .ingest import ARTIFACT_INSERT, artifact_rows
+        rows = artifact_rows(run_id, run)
+        stored = conn.execute("SELECT run_id, seq, kind, name, path_raw, path, hash_algo, hash, "
+                              "size, base_model FROM run_artifacts WHERE run_id = ? ORDER BY seq",
+                              (run_id,)).fetchall()
+        if [tuple(row) for row in stored] == rows:
+            return
+        conn.execute("DELETE FROM run_artifacts WHERE run_id = ?", (run_id,))
+        conn.executemany(ARTIFACT_INSERT, rows)

@@ -1,13 +1,17 @@
-"""Reading only what a growing line log appended since the last read (``mltui watch``).
+"""Reading only what a growing log appended since the last read (``mltui watch``).
 
-A watch imports the same logs pass after pass; re-reading a JSONL file whole each time costs
-its full size per pass.  Inside :func:`following` (what ``WatchState.poll`` wraps its import
+A watch imports the same logs pass after pass; re-reading a log whole each time costs its full
+size per pass.  Every format whose log only ever grows at its end (JSON lines, CSV rows, MLflow
+metric files, TensorBoard records) reads through here.  Inside :func:`following` (what ``WatchState.poll`` wraps its import
 in), after a read :func:`remember` keeps, for this process, the byte
 offset of the last complete line, digests of the file's first and last few KB before that
 offset, its inode and the fingerprint the catalog got.  The next read calls :func:`appended`:
 when the file is the same inode, at least that long and both digests still match, only the
 bytes after the offset are returned; otherwise (truncated, rewritten, replaced) None, and the
-reader reads the whole file as before.  The catalog appends the new points only while it still
+reader reads the whole file as before.  A format keeps, with the offset, the parser state it
+needs to go on reading after it (``context``: a CSV header, the last epoch) and the stat of the
+run's other files (``sides``: a changed ``hparams.yaml`` means a full read).  :func:`grown`
+and :meth:`Grown.accept` are what a reader calls; :func:`keep` after a whole read.  The catalog appends the new points only while it still
 holds the remembered fingerprint (see core/series_append.py); anything else is a full re-read.
 """
 
@@ -20,9 +24,12 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Callable, Iterable, Iterator
 
+from ..core.records import RunRecord
 from ..core.safefile import open_regular
+from ..core.errors import ImportFailed
+from .readstate import BYTES_READ, takes_unterminated
 
 CHECK_BYTES = 4096  # the head and the end of the read part that must still match
 _STATES: dict[str, "AppendState"] = {}
@@ -54,6 +61,8 @@ class AppendState:
     head: bytes  # digest of the first head_size bytes
     tail: bytes  # digest of the CHECK_BYTES bytes before offset
     fingerprint: str  # what the catalog holds for the run once that read is written
+    context: Any = None  # the format's parser state after ``offset`` (a CSV header, ...)
+    sides: str = ""  # the stat of the run's other files at that read (see side_stat)
 
 
 def _digest(data: bytes) -> bytes:
@@ -65,9 +74,10 @@ def chain(fingerprint: str, data: bytes) -> str:
     return hashlib.sha256(f"{fingerprint}\0append\0".encode() + _digest(data)).hexdigest()[:32]
 
 
-def remember(path: Path | str, data: bytes, offset: int, fingerprint: str, inode: int) -> None:
-    """Keep that ``data[:offset]`` (a prefix ending with a newline, or empty) was read and
-    written as ``fingerprint``; ``offset`` 0 forgets the file."""
+def remember(path: Path | str, data: bytes, offset: int, fingerprint: str, inode: int, *,
+             context: Any = None, sides: str = "") -> None:
+    """Keep that ``data[:offset]`` (a prefix ending with a newline or a whole record, or
+    empty) was read and written as ``fingerprint``; ``offset`` 0 forgets the file."""
     key = os.path.abspath(path)
     with _LOCK:
         if not _FOLLOWING.get():
@@ -77,7 +87,8 @@ def remember(path: Path | str, data: bytes, offset: int, fingerprint: str, inode
             return
         head_size = min(CHECK_BYTES, offset)
         _STATES[key] = AppendState(offset, inode, head_size, _digest(data[:head_size]),
-                                   _digest(data[max(0, offset - CHECK_BYTES):offset]), fingerprint)
+                                   _digest(data[max(0, offset - CHECK_BYTES):offset]), fingerprint,
+                                   context, sides)
 
 
 def forget(path: Path | str | None = None) -> None:
@@ -118,11 +129,137 @@ def appended(path: Path | str) -> tuple[AppendState, bytes, bytes] | None:
 
 
 def advance(path: Path | str, state: AppendState, before: bytes, consumed: bytes,
-            fingerprint: str) -> None:
+            fingerprint: str, context: Any = None) -> None:
     """Keep that ``consumed`` (complete lines after ``state.offset``; ``before`` the bytes
     just before it) was read too and the catalog's run now holds ``fingerprint``."""
     offset = state.offset + len(consumed)
     tail = (before + consumed)[-CHECK_BYTES:]
     with _LOCK:
         _STATES[os.path.abspath(path)] = AppendState(offset, state.inode, state.head_size, state.head,
-                                                     _digest(tail), fingerprint)
+                                                     _digest(tail), fingerprint, context,
+                                                     state.sides)
+
+
+def side_stat(paths: Iterable[Path | str]) -> str:
+    """The name, size, mtime and inode of a run's other files (its ``hparams.yaml``, its
+    ``args.yaml``): taken before a whole read, so a change during it shows next time."""
+    parts = []
+    for path in paths:
+        try:
+            info = os.stat(path)
+        except OSError:
+            parts.append(f"{path}\0-")
+            continue
+        parts.append(f"{path}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ino}")
+    return "\n".join(parts)
+
+
+def inode_of(path: Path | str) -> int | None:
+    """The inode of ``path`` (None when it cannot be stat'ed), taken *before* a whole read:
+    a file replaced during the read is then not trusted next time."""
+    try:
+        return os.stat(path).st_ino
+    except OSError:
+        return None
+
+
+def keep(path: Path | str, data: bytes, offset: int, fingerprint: str | None, inode: int | None,
+         *, context: Any = None, sides: str = "") -> None:
+    """After a whole read of ``data`` (``inode`` taken before it): remember the first
+    ``offset`` bytes as read, unless the file could not be stat'ed or the run has no
+    fingerprint.  A no-op outside :func:`following`."""
+    if inode is None or fingerprint is None:
+        return
+    remember(path, data, offset, fingerprint, inode, context=context, sides=sides)
+
+
+def last_line_end(data: bytes) -> int:
+    """How many bytes of ``data`` end with its last newline."""
+    return data.rfind(b"\n") + 1
+
+
+@dataclass
+class Grown:
+    """What was appended to a remembered log: ``data`` after ``state.offset``; a reader parses
+    ``data[:cut]`` (whole lines or records) then calls :meth:`accept`, or :meth:`refuse` when
+    only a whole read can decide (an error, a last line the whole read would take)."""
+
+    path: str
+    state: AppendState
+    before: bytes
+    data: bytes
+    cut: int
+
+    @property
+    def complete(self) -> bytes:
+        """The whole lines (or records) appended: what this read consumes."""
+        return self.data[:self.cut]
+
+    @property
+    def rest(self) -> bytes:
+        """What follows the last whole line: a record still being written."""
+        return self.data[self.cut:]
+
+    @property
+    def context(self) -> Any:
+        """The format's parser state after the remembered offset."""
+        return self.state.context
+
+    def refuse(self) -> None:
+        """Forget the file: the reader reads it whole instead."""
+        forget(self.path)
+
+    def accept(self, run: RunRecord, context: Any = None) -> None:
+        """``run`` holds the points of :attr:`complete`: mark it as an append to what the
+        catalog holds, give it the chained fingerprint and remember the new offset."""
+        consumed = self.complete
+        BYTES_READ["bytes"] += len(consumed)
+        run.appends_to = self.state.fingerprint
+        run.fingerprint = chain(self.state.fingerprint, consumed) if consumed else self.state.fingerprint
+        advance(self.path, self.state, self.before, consumed, run.fingerprint, context)
+
+
+def grown(path: Path | str, *, sides: Iterable[Path | str] = (),
+          cut: Callable[[bytes], int] = last_line_end) -> Grown | None:
+    """The bytes appended to ``path`` since it was remembered, cut by ``cut`` (default: at
+    the last newline); None when it must be read whole: not remembered, truncated, rewritten,
+    replaced, unreadable, or one of the run's other files (``sides``) changed since."""
+    try:
+        found = appended(path)
+    except OSError:
+        found = None
+    if found is None:
+        return None
+    state, before, data = found
+    if side_stat(sides) != state.sides:
+        forget(path)
+        return None
+    return Grown(os.path.abspath(path), state, before, data, cut(data))
+
+
+def read_grown(path: Path | str, run: RunRecord, parse: Callable[[bytes, Any], Any],
+               keeps_rest: Callable[[bytes, Any], bool], *, sides: Iterable[Path | str] = (),
+               cut: Callable[[bytes], int] = last_line_end) -> bool:
+    """Fill ``run`` from what was appended to ``path`` only: ``parse(complete, context)``
+    fills it from the whole lines (records) appended and returns the parser state after them.
+    False, and the file forgotten, when it must be read whole: see :func:`grown`, or
+    ``keeps_rest(rest, context)`` says a whole read would take the unterminated rest as a
+    record, or ``parse`` raised ImportFailed (the whole read reports it with its line)."""
+    found = grown(path, sides=sides, cut=cut)
+    if found is None:
+        return False
+    if keeps_rest(found.rest, found.context):
+        found.refuse()
+        return False
+    try:
+        context = parse(found.complete, found.context)
+    except ImportFailed:
+        found.refuse()
+        return False
+    found.accept(run, context)
+    return True
+
+
+def csv_row_kept(rest: bytes, context: tuple) -> bool:
+    """``keeps_rest`` of a CSV log whose context starts with (header width, delimiter)."""
+    return takes_unterminated(rest.decode("utf-8", "replace"), context[0], context[1])
