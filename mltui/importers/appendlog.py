@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import threading
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -32,6 +33,7 @@ from ..core.errors import ImportFailed
 from .readstate import BYTES_READ, takes_unterminated
 
 CHECK_BYTES = 4096  # the head and the end of the read part that must still match
+SIDE_BYTES = 1 << 20  # a run's other files up to this size are compared by content
 _STATES: dict[str, "AppendState"] = {}
 _LOCK = threading.Lock()
 # Bytes read to check a remembered prefix (head and end digests), for tests and benchmarks.
@@ -141,16 +143,24 @@ def advance(path: Path | str, state: AppendState, before: bytes, consumed: bytes
 
 
 def side_stat(paths: Iterable[Path | str]) -> str:
-    """The name, size, mtime and inode of a run's other files (its ``hparams.yaml``, its
-    ``args.yaml``): taken before a whole read, so a change during it shows next time."""
+    """What a run's other files (its ``hparams.yaml``, its ``args.yaml``) hold: a digest of
+    each one's bytes (they are small; Lightning rewrites ``hparams.yaml`` unchanged at every
+    save, so their stat would change every pass), the stat of one over SIDE_BYTES.  Taken
+    before a whole read, so a change during it shows next time."""
     parts = []
     for path in paths:
         try:
-            info = os.stat(path)
+            info = os.stat(path)  # first: a missing side file is no refusal to report
+            if not stat.S_ISREG(info.st_mode) or info.st_size > SIDE_BYTES:
+                parts.append(f"{path}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ino}")
+                continue
+            with open_regular(path) as handle:
+                data = handle.read(SIDE_BYTES + 1)
         except OSError:
             parts.append(f"{path}\0-")
             continue
-        parts.append(f"{path}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ino}")
+        CHECKED["bytes"] += len(data)
+        parts.append(f"{path}\0{_digest(data).hex()}")
     return "\n".join(parts)
 
 
@@ -258,6 +268,13 @@ def read_grown(path: Path | str, run: RunRecord, parse: Callable[[bytes, Any], A
         return False
     found.accept(run, context)
     return True
+
+
+def whole_offset(data: bytes, context: Any, keeps_rest: Callable[[bytes, Any], bool]) -> int:
+    """What a whole read of ``data`` consumed for good: up to its last newline, or 0 (remember
+    nothing) when it took an unterminated last line as a record, whose bytes may still grow."""
+    cut = last_line_end(data)
+    return 0 if keeps_rest(data[cut:], context) else cut
 
 
 def csv_row_kept(rest: bytes, context: tuple) -> bool:

@@ -25,7 +25,6 @@ from . import appendlog
 from .common import (ImportContext, open_log, dedupe_points, decode_log, fingerprint, flatten,
                      is_number_like, iter_jsonl, read_csv_rows, read_log_bytes, stable_uid,
                      to_float)
-from .readstate import takes_unterminated
 
 FORMAT = "generic"
 KIND = "file"
@@ -160,14 +159,11 @@ def read(path: Path, ctx: ImportContext) -> ImportBatch:
         _check_widths(path, header, rows)
         records = rows
         context = (len(header), delimiter, header)
-        takes_rest = bool(rows) and not text.endswith("\n") and \
-            takes_unterminated(text[text.rfind("\n") + 1:], len(header), delimiter)
     else:
         records = iter_jsonl(path, text)
-        takes_rest = _unterminated_record(data[appendlog.last_line_end(data):])
     _collect(path, run, ctx, records, appended=False)
     run.fingerprint = fingerprint([path])
-    appendlog.keep(path, data, 0 if takes_rest else appendlog.last_line_end(data),
+    appendlog.keep(path, data, appendlog.whole_offset(data, context, _keeps_rest(delimiter)),
                    run.fingerprint, inode, context=context)
     return _batch(path, run)
 
@@ -226,9 +222,14 @@ def _read_appended(path: Path, run: RunRecord, ctx: ImportContext, delimiter: st
         _collect(path, run, ctx, records, appended=True)
         return context
 
-    keeps_rest = (appendlog.csv_row_kept if delimiter is not None
-                  else lambda rest, _: _unterminated_record(rest))
-    return appendlog.read_grown(path, run, parse, keeps_rest)
+    return appendlog.read_grown(path, run, parse, _keeps_rest(delimiter))
+
+
+def _keeps_rest(delimiter: str | None):
+    """Whether a whole read takes an unterminated last line as a record (CSV or JSONL)."""
+    if delimiter is not None:
+        return appendlog.csv_row_kept
+    return lambda rest, _context: _unterminated_record(rest)
 
 
 def _batch(path: Path, run: RunRecord) -> ImportBatch:

@@ -80,7 +80,6 @@ def read(path: Path, ctx: ImportContext) -> ImportBatch:
     run.metrics, header = _metric_points(metrics_file, kept)
     if not run.metrics:
         ctx.warn(f"{metrics_file}: no metrics logged (rows are flushed every 100 steps)")
-    whole_rows = kept.endswith("\n")
     context = (row_width(kept[:kept.find("\n")]), ",", header)
 
     hparams_file = path / HPARAMS_FILE
@@ -98,7 +97,7 @@ def read(path: Path, ctx: ImportContext) -> ImportBatch:
     run.artifacts = _checkpoints(path)
     run.fingerprint = fingerprint(files_read)
     run.warnings = list(ctx.warnings)
-    appendlog.keep(metrics_file, data, appendlog.last_line_end(data) if whole_rows else 0,
+    appendlog.keep(metrics_file, data, appendlog.whole_offset(data, context, appendlog.csv_row_kept),
                    run.fingerprint, inode, context=context, sides=side_stat)
     return ImportBatch(source_format=FORMAT, source_path=str(path), runs=[run],
                        consumed_paths=[str(p.resolve()) for p in files_read])
