@@ -35,12 +35,18 @@ from .readstate import BYTES_READ, takes_unterminated
 CHECK_BYTES = 4096  # the head and the end of the read part that must still match
 SIDE_BYTES = 1 << 20  # a run's other files up to this size are compared by content
 _STATES: dict[str, "AppendState"] = {}
+_GROUPS: dict[str, "GroupState"] = {}  # runs of several logs (an MLflow run folder), by folder
 _LOCK = threading.Lock()
 # Bytes read to check a remembered prefix (head and end digests), for tests and benchmarks.
 CHECKED = {"bytes": 0}
 # Only a watch reads appended bytes: any other read of a log (an import, a dry run, a test
 # calling a reader) gets the whole run, never just its new points.
 _FOLLOWING: ContextVar[bool] = ContextVar("mltui_following", default=False)
+
+
+def active() -> bool:
+    """True inside :func:`following`: a reader may keep what it needs to read appended bytes."""
+    return _FOLLOWING.get()
 
 
 @contextmanager
@@ -98,8 +104,10 @@ def forget(path: Path | str | None = None) -> None:
     with _LOCK:
         if path is None:
             _STATES.clear()
+            _GROUPS.clear()
         else:
             _STATES.pop(os.path.abspath(path), None)
+            _GROUPS.pop(os.path.abspath(path), None)
 
 
 def appended(path: Path | str) -> tuple[AppendState, bytes, bytes] | None:
@@ -280,3 +288,99 @@ def whole_offset(data: bytes, context: Any, keeps_rest: Callable[[bytes, Any], b
 def csv_row_kept(rest: bytes, context: tuple) -> bool:
     """``keeps_rest`` of a CSV log whose context starts with (header width, delimiter)."""
     return takes_unterminated(rest.decode("utf-8", "replace"), context[0], context[1])
+
+
+# ---------------------------------------------------------------------------------------------
+# Runs of several logs: one file per metric (MLflow), a folder of event files (TensorBoard)
+
+
+@dataclass(frozen=True)
+class GroupState:
+    """What the last read of a run of several logs left: the catalog's fingerprint of the run,
+    its other files (``sides``), which logs it read (each remembered on its own) and the
+    format's context (what the run's record needs that only a whole read finds)."""
+
+    fingerprint: str
+    sides: str
+    members: frozenset[str]
+    context: Any = None
+
+
+@dataclass
+class GroupGrowth:
+    """The appended part of every log of a remembered run: ``grown`` for the logs read before,
+    ``new`` (paths) for logs that appeared since, to be read whole."""
+
+    key: str
+    state: GroupState
+    grown: list[Grown]
+    new: list[str]
+
+    @property
+    def context(self) -> Any:
+        """The format's context of the run, as the last read left it."""
+        return self.state.context
+
+    def accept(self, run: RunRecord, fresh: list[tuple[str, bytes, int, int | None]]) -> None:
+        """``run`` holds the points of every grown log's whole lines and of the ``fresh`` logs
+        read whole (path, bytes, offset consumed for good, inode before the read): mark it as
+        an append, chain its fingerprint over all of them, remember every log."""
+        parts = [(g.path, g.complete) for g in self.grown]
+        parts += [(os.path.abspath(path), data) for path, data, _, _ in fresh]
+        BYTES_READ["bytes"] += sum(len(g.complete) for g in self.grown)
+        run.appends_to = self.state.fingerprint
+        if any(data for _, data in parts):
+            run.fingerprint = chain(self.state.fingerprint, b"".join(
+                path.encode() + b"\0" + _digest(data) for path, data in parts))
+        else:
+            run.fingerprint = self.state.fingerprint
+        for found in self.grown:
+            advance(found.path, found.state, found.before, found.complete, run.fingerprint,
+                    found.context)
+        for path, data, offset, inode in fresh:
+            keep(path, data, offset, run.fingerprint, inode)
+        members = self.state.members | {os.path.abspath(path) for path, *_ in fresh}
+        keep_group(self.key, run.fingerprint, self.state.sides, members, self.state.context)
+
+
+def keep_group(key: Path | str, fingerprint: str | None, sides: str, members: Iterable[Path | str],
+               context: Any = None) -> None:
+    """After a whole read of a run of several logs (each already kept with :func:`keep`):
+    remember the run.  A no-op outside :func:`following`."""
+    if not _FOLLOWING.get() or fingerprint is None:
+        return
+    with _LOCK:
+        _GROUPS[os.path.abspath(key)] = GroupState(
+            fingerprint, sides, frozenset(os.path.abspath(m) for m in members), context)
+
+
+def grown_group(key: Path | str, paths: Iterable[Path | str], *, sides: Iterable[Path | str],
+                keeps_rest: Callable[[bytes, Any], bool],
+                cut: Callable[[bytes], int] = last_line_end) -> GroupGrowth | None:
+    """What was appended to each of ``paths`` (a run's logs) since the run was remembered;
+    None when it must be read whole: not remembered, a side file changed, a log gone, or any
+    log truncated, rewritten, replaced, read against another state of the run, or ending with
+    a record a whole read would take (``keeps_rest``)."""
+    if not _FOLLOWING.get():
+        return None
+    key = os.path.abspath(key)
+    with _LOCK:
+        state = _GROUPS.get(key)
+    if state is None:
+        return None
+    paths = [os.path.abspath(path) for path in paths]
+    if side_stat(sides) != state.sides or not state.members <= set(paths):
+        forget(key)
+        return None
+    growth = GroupGrowth(key, state, [], [])
+    for path in paths:
+        if path not in state.members:
+            growth.new.append(path)
+            continue
+        found = grown(path, cut=cut)
+        if (found is None or found.state.fingerprint != state.fingerprint
+                or keeps_rest(found.rest, found.context)):
+            forget(key)
+            return None
+        growth.grown.append(found)
+    return growth
