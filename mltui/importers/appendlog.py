@@ -321,10 +321,12 @@ class GroupGrowth:
         """The format's context of the run, as the last read left it."""
         return self.state.context
 
-    def accept(self, run: RunRecord, fresh: list[tuple[str, bytes, int, int | None]]) -> None:
+    def accept(self, run: RunRecord, fresh: list[tuple[str, bytes, int, int | None]],
+               context: Any = None) -> None:
         """``run`` holds the points of every grown log's whole lines and of the ``fresh`` logs
         read whole (path, bytes, offset consumed for good, inode before the read): mark it as
-        an append, chain its fingerprint over all of them, remember every log."""
+        an append, chain its fingerprint over all of them, remember every log (and the
+        format's ``context`` after them; the one before when None)."""
         parts = [(g.path, g.complete) for g in self.grown]
         parts += [(os.path.abspath(path), data) for path, data, _, _ in fresh]
         BYTES_READ["bytes"] += sum(len(g.complete) for g in self.grown)
@@ -340,7 +342,8 @@ class GroupGrowth:
         for path, data, offset, inode in fresh:
             keep(path, data, offset, run.fingerprint, inode)
         members = self.state.members | {os.path.abspath(path) for path, *_ in fresh}
-        keep_group(self.key, run.fingerprint, self.state.sides, members, self.state.context)
+        keep_group(self.key, run.fingerprint, self.state.sides, members,
+                   self.state.context if context is None else context)
 
 
 def keep_group(key: Path | str, fingerprint: str | None, sides: str, members: Iterable[Path | str],

@@ -77,7 +77,8 @@ def _read_appended(log_dir: Path, groups: list[tuple[str, list[Path]]],
     grown = {found.path: found for found in growth.grown}
     writers = {group: copy(writer) for group, writer in context.writers.items()}
     metadata = {path: dict(by_tag) for path, by_tag in context.metadata.items()}
-    acc = _RunAccumulator()
+    acc = _RunAccumulator(by_group={g: {tag: [] for tag in tags}
+                                    for g, tags in context.tags.items()})
     fresh: list[tuple[str, bytes, int, int | None]] = []
     try:
         for group, files in groups:
@@ -115,7 +116,8 @@ def _read_appended(log_dir: Path, groups: list[tuple[str, list[Path]]],
     run = RunRecord(uid=stable_uid(FORMAT, log_dir), source_format=FORMAT,
                     source_path=str(log_dir), start_time=acc.start_time, end_time=acc.end_time,
                     metrics=points)
-    growth.accept(run, fresh, _Run(writers, _tags_after(context.tags, acc), metadata))
+    tags = {group: frozenset(by_tag) for group, by_tag in acc.by_group.items()}
+    growth.accept(run, fresh, _Run(writers, tags, metadata))
     return run
 
 
@@ -129,29 +131,18 @@ def _follow_writer(acc: _RunAccumulator, group: str, writer: _Writer, event) -> 
         raise _Refused
 
 
-def _tags_after(tags: dict[str, frozenset[str]], acc: _RunAccumulator) -> dict[str, frozenset[str]]:
-    groups = set(tags) | set(acc.by_group)
-    return {g: tags.get(g, frozenset()) | frozenset(acc.by_group.get(g, {})) for g in groups}
-
-
 def _named(acc: _RunAccumulator, before: dict[str, frozenset[str]]) -> list[MetricPoint]:
-    """The appended points under the names a whole read gives them: a tag several writers
-    logged is ``<writer>/<tag>`` (runs.prefix_colliding_tags); refused when the new points make
-    a tag shared that was not (its stored points would be renamed)."""
-    after = _tags_after(before, acc)
+    """The appended points under the names a whole read gives them (``acc.by_group`` was
+    seeded with the tags read before, see prefix_colliding_tags); refused when the new points
+    make a tag shared by more writers than before (its stored points would be renamed)."""
 
-    def writers_of(tags: dict[str, frozenset[str]], tag: str) -> int:
+    def writers_of(tags: dict, tag: str) -> int:
         return sum(tag in names for names in tags.values())
 
     for by_tag in acc.by_group.values():
         for tag in by_tag:
-            if writers_of(after, tag) > 1 and writers_of(after, tag) != writers_of(before, tag):
+            shared = writers_of(acc.by_group, tag)
+            if shared > 1 and shared != writers_of(before, tag):
                 raise _Refused
-    for group, by_tag in acc.by_group.items():
-        for tag, indices in by_tag.items():
-            if group and writers_of(after, tag) > 1:
-                for index in indices:
-                    metric = acc.points[index]
-                    if metric is not None:
-                        metric.key = f"{group}/{tag}"
+    acc.prefix_colliding_tags()
     return [p for p in acc.points if p is not None]
