@@ -106,7 +106,8 @@ def _read_appended(log_dir: Path, groups: list[tuple[str, list[Path]]],
                             by_tag[value.tag] = value.metadata
                         _take_value(acc, group, value, by_tag.get(value.tag), event.step,
                                     event.wall_time, Path(path), set(), ctx)
-            acc.see_span(first_time, last_time)
+            # A run starts at its writers' first events: an existing writer's is stored.
+            acc.see_span(first_time if group not in context.writers else None, last_time)
         if acc.params or acc.tags:
             raise _Refused  # params and text tags: only a whole read sets them
         points = _named(acc, context.tags)
