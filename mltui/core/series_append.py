@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from .errors import ImportFailed
 from .records import MetricPoint, RunRecord
-from .series import decode, encode
+from .series import Encoded, append_encoded, decode, encode, step_set
 
 if TYPE_CHECKING:  # pragma: no cover
     from .catalog import Catalog
@@ -34,13 +34,78 @@ def _signature(point: MetricPoint) -> tuple:
     return (point.key, point.step, point.epoch, point.value, point.raw, point.wall_time)
 
 
+def _append_in_place(conn: sqlite3.Connection, run_id: int, key: str, row: tuple,
+                     fresh: list[MetricPoint]) -> int | None:
+    """Append ``fresh`` to the packed row and its summary without decoding the stored points:
+    only when every fresh point has a step the series has not logged yet (so none can be an
+    exact repeat of a stored one).  How many were appended; None: the decoded path decides."""
+    stored = Encoded(*row)
+    if stored.steps is None:
+        return None
+    steps = step_set(stored.steps, stored.count)
+    if any(point.step is None or point.step in steps for point in fresh):
+        return None
+    old_summary = conn.execute("SELECT last, last_raw, last_step, min, min_step, max, max_step, "
+                               "count FROM metric_summary WHERE run_id = ? AND key = ?",
+                               (run_id, key)).fetchone()
+    if old_summary is None:
+        return None
+    _store(conn, run_id, key, append_encoded(stored, encode(fresh)),
+           _merged_summary(tuple(old_summary), _summary_of(fresh)))
+    return len(fresh)
+
+
+def _append_decoded(conn: sqlite3.Connection, run_id: int, key: str, row: tuple | None,
+                    fresh: list[MetricPoint]) -> int:
+    """Append the points of ``fresh`` that are no exact repeat of a stored point, decoding the
+    stored series; how many were appended."""
+    stored = decode(key, *row) if row else []
+    seen = {_signature(p) for p in stored}
+    added = [p for p in fresh if _signature(p) not in seen]
+    if added:
+        group = stored + added
+        _store(conn, run_id, key, encode(group), _summary_of(group))
+    return len(added)
+
+
+def _store(conn: sqlite3.Connection, run_id: int, key: str, packed: Encoded,
+           summary: tuple) -> None:
+    conn.execute("INSERT OR REPLACE INTO metric_series (run_id, key, count, steps, vals, "
+                 "epochs, wall_times, axis, axes, raws) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                 (run_id, key, packed.count, packed.steps, packed.vals, packed.epochs,
+                  packed.wall_times, packed.axis, packed.axes, packed.raws))
+    conn.execute("INSERT OR REPLACE INTO metric_summary (run_id, key, last, last_raw, "
+                 "last_step, min, min_step, max, max_step, count) VALUES "
+                 "(?,?,?,?,?,?,?,?,?,?)", (run_id, key, *summary))
+
+
+def _merged_summary(old: tuple, new: tuple) -> tuple:
+    """The summary (ingest._summarise) of a series' points followed by more, from the two
+    parts' summaries: last = highest step (a tie: the later point), min = lowest value (a tie:
+    the lowest step), max = highest value (a tie: the first logged); no step counts as -1."""
+    last = new[:3] if _step(new[2]) >= _step(old[2]) else old[:3]
+    lows = [(part[3], _step(part[4])) for part in (old, new) if part[3] is not None]
+    low = min(lows) if lows else (None, -1)
+    highs = [(part[5], part[6]) for part in (old, new) if part[5] is not None]
+    high = max(highs, key=lambda item: item[0]) if highs else (None, None)
+    return (*last, low[0], None if low[1] == -1 else low[1], *high, old[7] + new[7])
+
+
+def _summary_of(points: list[MetricPoint]) -> tuple:
+    from .ingest import _summarise  # ingest imports this module's mixin
+    return _summarise(points)
+
+
+def _step(step: int | None) -> int:
+    return -1 if step is None else step
+
+
 class SeriesAppendMixin:
     """Writing a run read as appended bytes: new points added to its stored series."""
 
     def _append_run(self: "Catalog", conn: sqlite3.Connection, run: RunRecord,
                     existing: tuple | None, summary: "ImportSummary") -> int:
         """Append ``run.metrics`` to the stored run ``existing`` (id, fingerprint)."""
-        from .ingest import _summarise  # ingest imports this module's mixin
         if existing is None or existing[1] != run.appends_to:
             raise StaleAppend(run.source_path, "the catalog's run changed since the log was "
                               "last read; read it whole")
@@ -56,21 +121,10 @@ class SeriesAppendMixin:
             row = conn.execute("SELECT count, steps, vals, epochs, wall_times, axis, axes, raws "
                                "FROM metric_series WHERE run_id = ? AND key = ?",
                                (run_id, key)).fetchone()
-            stored = decode(key, *row) if row else []
-            seen = {_signature(p) for p in stored}
-            added = [p for p in fresh if _signature(p) not in seen]
-            if not added:
-                continue
-            group = stored + added
-            packed = encode(group)
-            conn.execute("INSERT OR REPLACE INTO metric_series (run_id, key, count, steps, vals, "
-                         "epochs, wall_times, axis, axes, raws) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                         (run_id, key, packed.count, packed.steps, packed.vals, packed.epochs,
-                          packed.wall_times, packed.axis, packed.axes, packed.raws))
-            conn.execute("INSERT OR REPLACE INTO metric_summary (run_id, key, last, last_raw, "
-                         "last_step, min, min_step, max, max_step, count) VALUES "
-                         "(?,?,?,?,?,?,?,?,?,?)", (run_id, key, *_summarise(group)))
-            summary.points += len(added)
+            appended = _append_in_place(conn, run_id, key, row, fresh) if row else None
+            if appended is None:
+                appended = _append_decoded(conn, run_id, key, row, fresh)
+            summary.points += appended
         if run.tags:  # the first value seen wins: the stored one came from earlier lines
             conn.executemany("INSERT OR IGNORE INTO run_tags (run_id, key, value) VALUES (?,?,?)",
                              [(run_id, str(k), str(v)) for k, v in run.tags.items()])
