@@ -56,11 +56,11 @@ def _append_in_place(conn: sqlite3.Connection, run_id: int, key: str, row: tuple
 
 
 def _append_decoded(conn: sqlite3.Connection, run_id: int, key: str, row: tuple | None,
-                    fresh: list[MetricPoint]) -> int:
-    """Append the points of ``fresh`` that are no exact repeat of a stored point, decoding the
-    stored series; how many were appended."""
+                    fresh: list[MetricPoint], keeps_repeats: bool) -> int:
+    """Append the points of ``fresh`` that are no exact repeat of a stored point (all of them
+    when the format ``keeps_repeats``), decoding the stored series; how many were appended."""
     stored = decode(key, *row) if row else []
-    seen = {_signature(p) for p in stored}
+    seen = set() if keeps_repeats else {_signature(p) for p in stored}
     added = [p for p in fresh if _signature(p) not in seen]
     if added:
         group = stored + added
@@ -123,7 +123,7 @@ class SeriesAppendMixin:
                                (run_id, key)).fetchone()
             appended = _append_in_place(conn, run_id, key, row, fresh) if row else None
             if appended is None:
-                appended = _append_decoded(conn, run_id, key, row, fresh)
+                appended = _append_decoded(conn, run_id, key, row, fresh, run.keeps_repeats)
             summary.points += appended
         if run.tags:  # the first value seen wins: the stored one came from earlier lines
             conn.executemany("INSERT OR IGNORE INTO run_tags (run_id, key, value) VALUES (?,?,?)",

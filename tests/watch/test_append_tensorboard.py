@@ -51,6 +51,9 @@ WRITER = textwrap.dedent('''
                     writer.add_scalar("val/acc", step / (step + 1), step, walltime=1.7e9 + step)
                 step += 1
             writer.flush()
+        elif command == "repeat":  # the last loss point again, exactly
+            writer.add_scalar("loss", 1.0 / step, step - 1, walltime=1.7e9 + step - 1)
+            writer.flush()
         elif command == "restart":  # a resumed job: a new writer, a new events file
             writer.close()
             writer = synchronous(SummaryWriter(logdir, flush_secs=3600,
@@ -164,6 +167,18 @@ def test_a_new_events_file_of_a_resumed_writer_is_read_whole(cat, tmp_path, cloc
     writer.send("log 2")
     assert poll_bytes(watch) == resumed.stat().st_size - size
     assert run_state(cat) == fresh_import(tmp_path, writer.logdir)
+
+
+def test_an_exact_repeat_is_kept_as_tensorboard_keeps_it(cat, tmp_path, clock, writer):
+    writer.send("log 4")
+    watch = WatchState(cat, [writer.logdir], clock=clock)
+    watch.poll()
+    writer.send("repeat")
+    writer.send("log 1")
+    watch.poll()
+    state = run_state(cat)
+    assert [step for key, step, *_ in state["points"] if key == "loss"] == [0, 1, 2, 3, 3, 4]
+    assert state == fresh_import(tmp_path, writer.logdir)
 
 
 def test_a_record_cut_mid_write_is_read_once_it_is_whole(cat, tmp_path, clock, writer):

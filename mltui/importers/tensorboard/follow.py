@@ -116,7 +116,7 @@ def _read_appended(log_dir: Path, groups: list[tuple[str, list[Path]]],
         return None
     run = RunRecord(uid=stable_uid(FORMAT, log_dir), source_format=FORMAT,
                     source_path=str(log_dir), start_time=acc.start_time, end_time=acc.end_time,
-                    metrics=points)
+                    metrics=points, keeps_repeats=True)
     tags = {group: frozenset(by_tag) for group, by_tag in acc.by_group.items()}
     growth.accept(run, fresh, _Run(writers, tags, metadata))
     return run
