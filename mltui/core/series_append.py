@@ -4,7 +4,11 @@ A reader that read only the bytes appended to a log (importers/appendlog.py) han
 with just the new points and ``appends_to``, the fingerprint the catalog's run must still hold:
 then the catalog holds exactly the points of the bytes before the append, and adding the new
 ones (with the full read's de-duplication: an exact repeat of a point already stored is
-dropped) gives what a full read of the whole file would.  The reader lists the run's artifacts
+dropped, unless the format ``keeps_repeats``) gives what a full read of the whole file would.
+When every new point has a step the series has not logged (the usual growth), none can be a
+repeat: the new points are packed and appended to the stored blobs and the summary merged,
+without decoding the stored series (byte for byte what a re-encode gives); otherwise the
+series is decoded and re-encoded.  The reader lists the run's artifacts
 and its status whole on every read (a checkpoint saved, the last epoch reached): they replace
 the stored ones; tags only add (the first value seen wins).  If the run holds anything else
 (another import rewrote it, a write was rolled back) nothing is merged: :class:`StaleAppend`
