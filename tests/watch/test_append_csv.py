@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -75,9 +77,16 @@ class UltralyticsWriter:
         return self.done < self.epochs
 
 
-def make_writer(kind: str, root, steps: int, *, split: bool = False):
+def make_writer_folder(kind: str, root):
+    """The run folder a writer of ``kind`` writes under ``root``."""
+    return {"generic": root / "generic", "lightning": root / "lightning_logs" / "version_0",
+            "keras": root / "keras", "ultralytics": root / "detect" / "train"}[kind]
+
+
+def make_writer(kind: str, root, steps: int, *, split: bool = False, val_from: int = 0):
     """A writer of ``kind`` under ``root`` with its first rows written; ``split`` writes
-    each row in two halves (a reader can catch a partial last line)."""
+    each row in two halves (a reader can catch a partial last line); a Lightning writer's
+    ``val_loss`` first appears at step ``val_from`` (a rewrite of the file)."""
     if kind == "generic":
         (root / "generic").mkdir(parents=True)
         writer = CsvAppender(root / "generic" / "metrics.csv", rows=steps, split=split)
@@ -85,7 +94,7 @@ def make_writer(kind: str, root, steps: int, *, split: bool = False):
         writer.file = writer.path
     elif kind == "lightning":
         # val_from=0: every key is in the first save, so no later save rewrites the file.
-        writer = LightningWriter(root / "lightning_logs" / "version_0", steps=steps, val_from=0,
+        writer = LightningWriter(make_writer_folder(kind, root), steps=steps, val_from=val_from,
                                  split=split)
     elif kind == "keras":
         writer = KerasWriter(root, steps)
@@ -189,28 +198,26 @@ def test_rows_arrive_once_in_order_while_a_writer_appends(cat, tmp_path, clock, 
         assert steps == sorted(steps) and len(steps) == len(set(steps)), key
 
 
-def test_a_writer_thread_appending_during_the_passes(cat, tmp_path, clock):
-    """A Lightning writer on its own thread, the watch polling meanwhile: every point once."""
+@pytest.mark.parametrize("kind", FORMATS)
+def test_a_writer_process_appending_while_the_watch_runs(cat, tmp_path, clock, kind):
+    """A writer in a process of its own (rows split in two writes; Lightning's rewrites for a
+    new column included), the watch passing meanwhile with no coordination: every point once."""
     root = tmp_path / "runs"
-    writer = make_writer("lightning", root, steps=120, split=True)
+    root.mkdir()
+    script = ("import sys; from pathlib import Path; "
+              "from tests.watch.test_append_csv import make_writer; "
+              "w = make_writer(sys.argv[1], Path(sys.argv[2]), 150, split=True, val_from=40)\n"
+              "while w.step(): print(w.done, flush=True)")
+    writer = subprocess.Popen([sys.executable, "-c", script, kind, str(root)],
+                              cwd=Path(__file__).resolve().parents[2], stdout=subprocess.PIPE,
+                              text=True)
     watch = WatchState(cat, [root], clock=clock)
-    watch.poll()
-    done = threading.Event()
-
-    def write() -> None:
-        while writer.step():
-            pass
-        done.set()
-
-    thread = threading.Thread(target=write)
-    thread.start()
-    passes = 0
-    while not done.is_set():
+    for _ in writer.stdout:  # a pass per step written; the writer does not wait for it
         watch.poll()
-        passes += 1
-    thread.join()
+    assert writer.wait() == 0
     watch.poll()
-    assert run_state(cat, writer.folder) == fresh_import(tmp_path, root, writer.folder)
+    folder = make_writer_folder(kind, root)
+    assert run_state(cat, folder) == fresh_import(tmp_path, root, folder)
 
 
 def test_a_lightning_header_that_grows_is_a_rewrite_read_whole(cat, tmp_path, clock):
