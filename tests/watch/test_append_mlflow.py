@@ -41,8 +41,10 @@ WRITER = textwrap.dedent('''
     print("ok", run, flush=True)
     for line in sys.stdin:
         command, *args = line.split()
-        if command == "log":  # log N steps of loss (and acc from step 5 on: a new file)
+        if command in ("log", "stream"):  # N steps of loss (val/acc from step 5: a new file)
             for _ in range(int(args[0])):
+                if command == "stream":  # a line per step: the test passes meanwhile
+                    print("step", step, flush=True)
                 client.log_metric(run, "loss", 1.0 / (step + 1), timestamp=1700000000000 + step,
                                   step=step)
                 if step >= 5:
@@ -70,6 +72,17 @@ class MlflowWriter:
         line = self.process.stdout.readline()
         assert line.startswith("ok"), line
         return line
+
+    def stream(self, steps: int, each) -> None:
+        """Have the writer log ``steps`` steps without waiting, calling ``each()`` for every
+        step it reports written (the writer goes on meanwhile)."""
+        self.process.stdin.write(f"stream {steps}\n")
+        self.process.stdin.flush()
+        for line in self.process.stdout:
+            if line.startswith("ok"):
+                return
+            each()
+        raise AssertionError("the writer ended early")
 
     def send(self, command: str) -> None:
         """Send one command and wait until MLflow has written it."""
@@ -216,3 +229,13 @@ def test_points_arrive_once_in_order_while_mlflow_writes(cat, tmp_path, clock, w
     for key in ("loss", "val/acc"):
         steps = [step for name, step, *_ in state["points"] if name == key]
         assert steps == sorted(set(steps))
+
+
+def test_mlflow_writing_while_the_watch_passes_uncoordinated(cat, tmp_path, clock, writer):
+    store = writer.store
+    watch = WatchState(cat, [store], clock=clock)
+    writer.stream(60, watch.poll)
+    watch.poll()
+    state = run_state(cat)
+    assert state == fresh_import(tmp_path, store)
+    assert [step for key, step, *_ in state["points"] if key == "loss"] == list(range(60))

@@ -44,8 +44,11 @@ WRITER = textwrap.dedent('''
     print("ok", flush=True)
     for line in sys.stdin:
         command, *args = line.split()
-        if command == "log":  # N steps of loss, and of val/acc from step 5 on
+        if command in ("log", "stream"):  # N steps of loss, and of val/acc from step 5 on
             for _ in range(int(args[0])):
+                if command == "stream":  # a line per step: the test passes meanwhile
+                    writer.flush()
+                    print("step", step, flush=True)
                 writer.add_scalar("loss", 1.0 / (step + 1), step, walltime=1.7e9 + step)
                 if step >= 5:
                     writer.add_scalar("val/acc", step / (step + 1), step, walltime=1.7e9 + step)
@@ -75,6 +78,17 @@ class TensorBoardWriter:
     def _answer(self) -> None:
         line = self.process.stdout.readline()
         assert line.startswith("ok"), line
+
+    def stream(self, steps: int, each) -> None:
+        """Have the writer log ``steps`` steps without waiting, calling ``each()`` for every
+        step it reports written (the writer goes on meanwhile)."""
+        self.process.stdin.write(f"stream {steps}\n")
+        self.process.stdin.flush()
+        for line in self.process.stdout:
+            if line.startswith("ok"):
+                return
+            each()
+        raise AssertionError("the writer ended early")
 
     def send(self, command: str) -> None:
         """Send one command and wait until its records are in the file."""
@@ -279,3 +293,13 @@ def test_fixture_event_files_replayed_in_parts_equal_a_full_import(cat, tmp_path
         assert all_runs(cat) == all_runs(other)
     finally:
         other.close()
+
+
+def test_tensorboardx_writing_while_the_watch_passes_uncoordinated(cat, tmp_path, clock, writer):
+    watch = WatchState(cat, [writer.logdir], clock=clock)
+    writer.stream(60, watch.poll)
+    writer.send("log 1")
+    watch.poll()
+    state = run_state(cat)
+    assert state == fresh_import(tmp_path, writer.logdir)
+    assert [step for key, step, *_ in state["points"] if key == "loss"] == list(range(61))
