@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mltui.core.catalog import open_catalog
 from mltui.importers import appendlog
@@ -292,3 +294,45 @@ def test_an_ultralytics_run_finishes_and_its_weights_follow_while_appended(cat, 
     state = run_state(cat, writer.folder)
     assert state["run"][0][0] == "FINISHED"
     assert state == fresh_import(tmp_path, root, writer.folder)
+
+
+_cells = st.one_of(st.floats(allow_nan=True, allow_infinity=True, width=64).map(repr),
+                   st.sampled_from(["", "NA", "nan", "0.5", "1"]))
+_rows = st.lists(st.tuples(st.integers(0, 8), _cells, _cells), min_size=1, max_size=10)
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(chunks=st.lists(_rows, min_size=1, max_size=4), cut=st.integers(1, 40),
+       layout=st.sampled_from(["generic", "keras"]))
+def test_any_appended_rows_equal_a_full_import(tmp_path_factory, chunks, cut, layout):
+    """Chunks of rows (repeated steps and epochs, empty and NA cells, NaN, a repeated header
+    line, a row cut mid-way) appended pass after pass: the catalog equals a full import."""
+    appendlog.forget()
+    tmp = tmp_path_factory.mktemp("csvprop")
+    folder = tmp / "logs" / layout
+    folder.mkdir(parents=True)
+    header = "step,loss,acc\n" if layout == "generic" else "epoch,loss,val_loss\n"
+    log = folder / ("metrics.csv" if layout == "generic" else "training.log")
+    log.write_text(header + "".join(f"{n},0.5,0.25\n" for n in range(6)))
+    cat = open_catalog(tmp / "catalog.db", create=True)
+    try:
+        watch = WatchState(cat, [tmp / "logs"])
+        watch.poll()
+        pending = ""
+        for index, chunk in enumerate(chunks):
+            rows = "".join(f"{step},{a},{b}\n" for step, a, b in chunk)
+            # The second chunk: an appending writer that wrote its header again first.
+            text = pending + (header if index == 1 else "") + rows
+            pending = ""
+            if len(chunks) > 1 and cut < len(text) and text[cut - 1] != "\n":
+                text, pending = text[:cut], text[cut:]  # the writer caught mid-row
+            with open(log, "a") as handle:
+                handle.write(text)
+            watch.poll()
+        with open(log, "a") as handle:
+            handle.write(pending)
+        watch.poll()
+        assert run_state(cat, folder) == fresh_import(tmp, tmp / "logs", folder)
+    finally:
+        cat.close()
