@@ -2,17 +2,20 @@
 
 A watch imports the same logs pass after pass; re-reading a log whole each time costs its full
 size per pass.  Every format whose log only ever grows at its end (JSON lines, CSV rows, MLflow
-metric files, TensorBoard records) reads through here.  Inside :func:`following` (what ``WatchState.poll`` wraps its import
-in), after a read :func:`remember` keeps, for this process, the byte
-offset of the last complete line, digests of the file's first and last few KB before that
-offset, its inode and the fingerprint the catalog got.  The next read calls :func:`appended`:
-when the file is the same inode, at least that long and both digests still match, only the
-bytes after the offset are returned; otherwise (truncated, rewritten, replaced) None, and the
-reader reads the whole file as before.  A format keeps, with the offset, the parser state it
-needs to go on reading after it (``context``: a CSV header, the last epoch) and the stat of the
-run's other files (``sides``: a changed ``hparams.yaml`` means a full read).  :func:`grown`
-and :meth:`Grown.accept` are what a reader calls; :func:`keep` after a whole read.  The catalog appends the new points only while it still
-holds the remembered fingerprint (see core/series_append.py); anything else is a full re-read.
+metric files, TensorBoard records) reads through here.  Inside :func:`following` (what
+``WatchState.poll`` wraps its import in), after a whole read :func:`keep` (:func:`remember`)
+keeps, for this process, the byte offset of the last complete line (record), digests of the
+file's first and last few KB before that offset, its inode, the fingerprint the catalog got,
+the parser state the format needs to go on after the offset (``context``: a CSV header, the
+last epoch) and the content of the run's other files (``sides``: a changed ``hparams.yaml``
+means a whole read).  The next read calls :func:`read_grown` (or :func:`grown`): when the file
+is the same inode, at least that long, both digests still match and the side files are
+unchanged, only the bytes after the offset are parsed; otherwise (truncated, rewritten,
+replaced) the reader reads the whole file as before.  A run of several logs (an MLflow run's
+metric files, a TensorBoard run's event files) is remembered as a group: :func:`keep_group`,
+:func:`grown_group`, :meth:`GroupGrowth.accept`.  The catalog appends the new points only
+while it still holds the remembered fingerprint (see core/series_append.py); anything else is
+a full re-read.
 """
 
 from __future__ import annotations
@@ -70,7 +73,7 @@ class AppendState:
     tail: bytes  # digest of the CHECK_BYTES bytes before offset
     fingerprint: str  # what the catalog holds for the run once that read is written
     context: Any = None  # the format's parser state after ``offset`` (a CSV header, ...)
-    sides: str = ""  # the stat of the run's other files at that read (see side_stat)
+    sides: str = ""  # what the run's other files held at that read (see side_stat)
 
 
 def _digest(data: bytes) -> bytes:
