@@ -29,6 +29,16 @@ if TYPE_CHECKING:  # pragma: no cover
     from .catalog import Catalog
 
 
+ARTIFACT_INSERT = ("INSERT INTO run_artifacts (run_id, seq, kind, name, path_raw, path, "
+                   "hash_algo, hash, size, base_model) VALUES (?,?,?,?,?,?,?,?,?,?)")
+
+
+def artifact_rows(run_id: int, run: RunRecord) -> list[tuple]:
+    """The ``run_artifacts`` rows of ``run``'s artifacts, in the reader's order."""
+    return [(run_id, i, a.kind, a.name, a.path_raw, a.path, a.hash_algo, a.hash, a.size,
+             a.base_model) for i, a in enumerate(run.artifacts)]
+
+
 @dataclass
 class ImportSummary:
     """What an import did (or, with ``dry_run``, would do)."""
@@ -360,11 +370,7 @@ class IngestMixin:
             conn.executemany("INSERT OR REPLACE INTO run_tags (run_id, key, value) VALUES (?,?,?)",
                              [(run_id, str(k), str(v)) for k, v in run.tags.items()])
         if run.artifacts:
-            conn.executemany(
-                "INSERT INTO run_artifacts (run_id, seq, kind, name, path_raw, path, hash_algo, hash,"
-                " size, base_model) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                [(run_id, i, a.kind, a.name, a.path_raw, a.path, a.hash_algo, a.hash, a.size,
-                  a.base_model) for i, a in enumerate(run.artifacts)])
+            conn.executemany(ARTIFACT_INSERT, artifact_rows(run_id, run))
         points = run.metrics
         columns = run.metric_columns
         if points or columns:
