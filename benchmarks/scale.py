@@ -131,3 +131,42 @@ def bench_scale(report, Result, median_time, catalogs: dict[int, Path], work: Pa
         print(f"{name:<36}" + "".join(f"{v:>12.3g}" for v in values) + f"   {shape}")
     print()
 
+
+
+def _alone(report, work: Path, smoke: bool) -> None:
+    """The growth table over generated catalogs; with ``MLTUI_BENCH_MILLION=1`` the 1 M one
+    too, and every query figure and Compare measured on it (``run.py --million`` runs the
+    same, among everything else)."""
+    import os
+
+    import generate
+    import run
+
+    data = Path(__file__).resolve().parent / "data"
+    if smoke:
+        catalogs = {}
+        for versions in (200, 400):
+            catalogs[versions] = work / f"smoke-{versions}.db"
+            generate.generate(catalogs[versions], versions=versions, models=4, steps=5,
+                              curve_steps=50, progress=lambda *_: None)
+    else:
+        catalogs = {10_000: data / "scale-10000.db", 100_000: data / "big.db"}
+        if os.environ.get("MLTUI_BENCH_MILLION"):
+            catalogs[1_000_000] = data / "scale-1000000.db"
+        for versions, path in catalogs.items():
+            if not path.exists():
+                print(f"generating the {versions:,}-version catalog (once)…")
+                generate.generate(path, versions=versions)
+    biggest = catalogs[max(catalogs)]
+    repeat = 1 if smoke else 5
+    run.bench_queries(report, biggest, repeat)
+    run.bench_compare(report, biggest, repeat)
+    bench_scale(report, run.Result, run.median_time, catalogs, work, repeat)
+
+
+if __name__ == "__main__":
+    # This module alone: python benchmarks/scale.py [--smoke]  (MLTUI_BENCH_MILLION=1: 1 M too)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import run
+
+    sys.exit(run.run_alone(_alone, "cost growth: 10k / 100k (/ 1M) versions"))

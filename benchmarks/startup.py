@@ -223,8 +223,10 @@ def _alone(report, work: Path, smoke: bool) -> None:
 
     demo = build_demo_catalog(progress=lambda *_: None)
     before = os.environ.get("MLTUI_BENCH_BEFORE")  # another checkout: before/after, same run
-    if before:
-        bench_before_after(report, run.Result, demo, work, 1 if smoke else 15, before)
+    if before:  # MLTUI_BENCH_CATALOG: another catalog than the demo; _ROUNDS: not 15 rounds
+        catalog = Path(os.environ.get("MLTUI_BENCH_CATALOG") or demo)
+        rounds = 1 if smoke else int(os.environ.get("MLTUI_BENCH_ROUNDS", "15"))
+        bench_before_after(report, run.Result, catalog, work, rounds, before)
         return
     repeat = 1 if smoke else 9
     bench_app_start(report, run.Result, demo, work, repeat, label="demo catalog", target=1.3)

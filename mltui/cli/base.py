@@ -8,15 +8,18 @@ Textual; everything else starts fast.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import json
 import os
 import sqlite3
 import sys
-from typing import Any, NoReturn
+from typing import Any, Callable, Iterator, NoReturn
 
 import click
 
 from ..core.errors import MltuiError
+from .app_start import app_imported, attach_write_through, resume_collector
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -105,13 +108,7 @@ def _open(ctx: click.Context, *, create: bool | str = False):
     cat = open_catalog(ctx.obj.get("catalog"), create=create)
     for warning in cat.warnings:
         info(f"warning: {warning}")
-
-    def write_through(write):  # MLflow and the services only when a synced model changes
-        from ..services.remote import apply_write
-
-        return apply_write(cat, write)  # a registration's server number and source uid
-
-    cat.write_through = write_through
+    attach_write_through(cat)
     return cat
 
 
@@ -120,71 +117,129 @@ def _open(ctx: click.Context, *, create: bool | str = False):
 
 
 class MltuiGroup(click.Group):
-    """A click group that turns every error into one line and an exit code."""
+    """A click group that turns every error into one line and an exit code.
+
+    Its commands are imported when first asked for: ``lazy`` maps each command's name to the
+    module that registers it (``COMMAND_MODULES``, below), so ``mltui`` alone — the app —
+    imports none of them, and ``mltui ls`` imports the one module that holds ``ls``.  Each
+    function in ``on_load`` is given the group after a module has added its commands.
+    ``commands`` (click's own attribute) imports them all, so every reader sees the full set.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.lazy: dict[str, str] = {}  # command name → the module registering it
+        self.on_load: list[Callable[[click.Group], None]] = []
+        self.loaded: dict[str, click.Command] = {}  # the commands imported so far
+        super().__init__(*args, **kwargs)
+
+    @property
+    def commands(self) -> dict[str, click.Command]:  # type: ignore[override]
+        """Every command (imports the modules not imported yet)."""
+        self._load(set(self.lazy))
+        return self.loaded
+
+    @commands.setter
+    def commands(self, value: dict[str, click.Command]) -> None:
+        self.loaded = dict(value)
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        """Register ``cmd`` (called by ``@cli.command`` as a module is imported)."""
+        name = name or cmd.name
+        if name is None:
+            raise TypeError("Command has no name.")
+        self.loaded[name] = cmd
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The command called ``cmd_name``, its module imported now if it was not yet."""
+        self._load({cmd_name})
+        return self.loaded.get(cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every command's name, imported or not."""
+        return sorted(set(self.loaded) | set(self.lazy))
+
+    def _load(self, names: set[str]) -> None:
+        modules = sorted({self.lazy[name] for name in names if name in self.lazy})
+        for module in modules:
+            importlib.import_module(module)
+            for name in [n for n, m in self.lazy.items() if m == module]:
+                del self.lazy[name]
+        if modules:
+            for hook in self.on_load:
+                hook(self)
 
     def main(self, *args: Any, **kwargs: Any) -> Any:  # noqa: D102 - click entry point
         kwargs.setdefault("standalone_mode", False)
         argv = kwargs.get("args", args[0] if args else None)
         _check_environment(sys.argv[1:] if argv is None else argv)
-        try:
+        with one_line_errors():
             result = super().main(*args, **kwargs)
             if isinstance(result, int):
                 sys.exit(result)
             return result
-        except click.exceptions.Exit as exc:
-            sys.exit(exc.exit_code)
-        except click.ClickException as exc:
-            _error_line(f"mltui: error: {exc.format_message()}")
-            if isinstance(exc, click.UsageError) and exc.ctx is not None:
-                click.echo(f"Try '{exc.ctx.command_path} --help' for help.", err=True)
-            sys.exit(EXIT_USAGE)
-        except click.Abort:
-            click.echo("mltui: aborted", err=True)
-            sys.exit(130)
-        except MltuiError as exc:
-            if os.environ.get("MLTUI_DEBUG"):
-                raise
-            _error_line(f"mltui: error: {exc.one_line()}")
-            sys.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            click.echo("mltui: interrupted", err=True)
-            sys.exit(130)
-        except BrokenPipeError:
-            sys.exit(0)
-        except OSError as exc:
-            # A path the system refused (export --out /proc/x, a catalog under a file, a FIFO).
-            if os.environ.get("MLTUI_DEBUG"):
-                raise
-            name = getattr(exc, "path", "") or exc.filename
-            reason = exc.strerror or str(exc)
-            _error_line(f"mltui: error: {name}: {reason}" if name else f"mltui: error: {reason}")
-            sys.exit(EXIT_USAGE)
-        except RecursionError:
-            if os.environ.get("MLTUI_DEBUG"):
-                raise
-            _error_line("mltui: error: the input is nested too deeply to process")
-            sys.exit(EXIT_USAGE)
-        except sqlite3.DatabaseError as exc:
-            if os.environ.get("MLTUI_DEBUG"):
-                raise
-            from ..core.db import is_locked_error, translate_error
 
-            if is_locked_error(exc):
-                click.echo("mltui: error: the catalog is locked by another process; wait for it "
-                           "to finish and try again, or raise MLTUI_BUSY_TIMEOUT", err=True)
-                sys.exit(EXIT_USAGE)
-            # Say what happened (disk full, read-only, permission, filter too large); only a
-            # damaged file earns advice about backups.
-            typed = translate_error(exc, "the catalog")
-            _error_line(f"mltui: error: {typed.one_line()}" if typed is not None else
-                        f"mltui: error: the catalog could not be used: {exc}")
-            sys.exit(typed.exit_code if typed is not None else EXIT_USAGE)
-        except Exception as exc:  # noqa: BLE001 - last line of defence: one line, no traceback
-            if os.environ.get("MLTUI_DEBUG"):
-                raise
-            _error_line(f"mltui: internal error: {type(exc).__name__}: {exc} (run with "
-                        "MLTUI_DEBUG=1 for the traceback and report it)")
+
+@contextlib.contextmanager
+def one_line_errors() -> Iterator[None]:
+    """Every error raised inside becomes one line on stderr and an exit code, never a
+    traceback (``MLTUI_DEBUG=1`` shows it): the group's commands, and the app started
+    without click (``cli/app_start.py``)."""
+    try:
+        yield
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        _error_line(f"mltui: error: {exc.format_message()}")
+        if isinstance(exc, click.UsageError) and exc.ctx is not None:
+            click.echo(f"Try '{exc.ctx.command_path} --help' for help.", err=True)
+        sys.exit(EXIT_USAGE)
+    except click.Abort:
+        click.echo("mltui: aborted", err=True)
+        sys.exit(130)
+    except MltuiError as exc:
+        if os.environ.get("MLTUI_DEBUG"):
+            raise
+        _error_line(f"mltui: error: {exc.one_line()}")
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("mltui: interrupted", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(0)
+    except OSError as exc:
+        # A path the system refused (export --out /proc/x, a catalog under a file, a FIFO).
+        if os.environ.get("MLTUI_DEBUG"):
+            raise
+        name = getattr(exc, "path", "") or exc.filename
+        reason = exc.strerror or str(exc)
+        _error_line(f"mltui: error: {name}: {reason}" if name else f"mltui: error: {reason}")
+        sys.exit(EXIT_USAGE)
+    except RecursionError:
+        if os.environ.get("MLTUI_DEBUG"):
+            raise
+        _error_line("mltui: error: the input is nested too deeply to process")
+        sys.exit(EXIT_USAGE)
+    except sqlite3.DatabaseError as exc:
+        if os.environ.get("MLTUI_DEBUG"):
+            raise
+        from ..core.db import is_locked_error, translate_error
+
+        if is_locked_error(exc):
+            click.echo("mltui: error: the catalog is locked by another process; wait for it "
+                       "to finish and try again, or raise MLTUI_BUSY_TIMEOUT", err=True)
             sys.exit(EXIT_USAGE)
+        # Say what happened (disk full, read-only, permission, filter too large); only a
+        # damaged file earns advice about backups.
+        typed = translate_error(exc, "the catalog")
+        _error_line(f"mltui: error: {typed.one_line()}" if typed is not None else
+                    f"mltui: error: the catalog could not be used: {exc}")
+        sys.exit(typed.exit_code if typed is not None else EXIT_USAGE)
+    except Exception as exc:  # noqa: BLE001 - last line of defence: one line, no traceback
+        if os.environ.get("MLTUI_DEBUG"):
+            raise
+        _error_line(f"mltui: internal error: {type(exc).__name__}: {exc} (run with "
+                    "MLTUI_DEBUG=1 for the traceback and report it)")
+        sys.exit(EXIT_USAGE)
 
 
 def _check_environment(argv: list[str]) -> None:
@@ -231,7 +286,9 @@ def cli(ctx: click.Context, catalog: str | None, start_model: str | None, start_
     ctx.ensure_object(dict)
     ctx.obj["catalog"] = catalog
     ctx.obj["mouse"] = not no_mouse
-    if ctx.invoked_subcommand is None:
+    if ctx.invoked_subcommand is not None:
+        resume_collector()  # a command: its own work collects as usual
+    else:
         cat = _open(ctx)
         if start_model:
             cat.model_id(start_model)  # an unknown model is a clear error before the app opens
@@ -241,6 +298,11 @@ def cli(ctx: click.Context, catalog: str | None, start_model: str | None, start_
             if remote not in load_config(cat.path).remotes:  # a clear error before the app
                 fail(f"no remote {remote!r}; add one: mltui remote add {remote} URL")
         _run_app(cat, "*" if start_all else start_model, remote)
+
+
+def registered(group: click.Group) -> dict[str, click.Command]:
+    """The commands ``group`` holds now, without importing the rest of a lazy group's."""
+    return group.loaded if isinstance(group, MltuiGroup) else group.commands
 
 
 def _set_catalog(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
@@ -254,7 +316,7 @@ def accept_catalog_anywhere(group: click.Group) -> None:
     ``mltui history --catalog X`` then works like ``mltui --catalog X history`` (the one after
     the command wins).  Called once, after every command module has registered its commands.
     """
-    for command in group.commands.values():
+    for command in registered(group).values():
         if isinstance(command, click.Group):
             accept_catalog_anywhere(command)
         if not any(p.name == "catalog_anywhere" for p in command.params):
@@ -266,10 +328,31 @@ def accept_catalog_anywhere(group: click.Group) -> None:
 def _run_app(cat, start: str | None = None, remote: str | None = None) -> None:
     from ..tui.app import run_app  # Textual is imported only here
 
+    app_imported()
     options = click.get_current_context().find_root().obj or {}
     run_app(cat, start, mouse=options.get("mouse", True), remote=remote)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point."""
-    cli.main(args=argv, prog_name="mltui")
+# Which module registers each command (``completion`` registers its own on import, below).
+COMMAND_MODULES = {
+    **dict.fromkeys(("ls", "show", "compare", "export"), "browse"),
+    **dict.fromkeys(("checkout", "monitor", "observe"), "deploy"),
+    "doc": "docs",
+    **dict.fromkeys(("demo", "import", "init"), "imports"),
+    "keys": "keys",
+    **dict.fromkeys(("lineage", "verify"), "lineage"),
+    **dict.fromkeys(("pull", "push", "remote"), "remote"),
+    **dict.fromkeys(("archive", "check", "gate", "history", "promote", "rollback", "unarchive"),
+                    "stages"),
+    **dict.fromkeys(("register", "tag"), "versions"),
+    "watch": "watch",
+}
+
+# The group's wiring, here so that whoever imports ``cli`` gets it whole.  ``completion`` is
+# imported at once: shell completion runs before any command does.
+from .completion import attach_completers  # noqa: E402 - needs ``cli`` defined above
+
+cli.lazy.update({name: f"{__package__}.{module}" for name, module in COMMAND_MODULES.items()})
+cli.on_load.extend([accept_catalog_anywhere, attach_completers])
+accept_catalog_anywhere(cli)
+attach_completers(cli)

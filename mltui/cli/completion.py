@@ -19,7 +19,7 @@ from typing import Any
 import click
 from click.shell_completion import CompletionItem, get_completion_class
 
-from .base import cli, fail
+from .base import cli, fail, registered
 
 SHELLS = ("bash", "zsh", "fish")
 DEFAULT_STAGES = ("production", "staging")
@@ -122,7 +122,7 @@ COMPLETERS: dict[str, Callable[..., list[CompletionItem]]] = {
 
 def attach_completers(group: click.Group) -> None:
     """Give every ``REF``/``MODEL`` argument and ``--model``/``--stage`` option its completer."""
-    for command in group.commands.values():
+    for command in registered(group).values():
         if isinstance(command, click.Group):
             attach_completers(command)
         for param in command.params:

@@ -287,10 +287,14 @@ def backup_before_migration(conn: sqlite3.Connection, path: Path, from_version: 
     stamp = time.strftime("%Y%m%d%H%M%S")
     target = path.with_name(f"{path.name}.bak-v{from_version}-{stamp}")
     partial = target.with_name(target.name + ".partial")
-    deadline = time.monotonic() + busy_timeout()
+    # Bounded by the busy timeout *without progress*, not in total: a catalog of a million
+    # versions (4.7 GB) takes longer than that to copy, and was refused as "locked" for good.
+    progress = {"remaining": -1, "deadline": time.monotonic() + busy_timeout()}
 
     def give_up_when_stuck(status: int, remaining: int, total: int) -> None:
-        if time.monotonic() > deadline:
+        if remaining != progress["remaining"]:  # pages were copied since the last call
+            progress.update(remaining=remaining, deadline=time.monotonic() + busy_timeout())
+        elif time.monotonic() > progress["deadline"]:
             raise locked_error(path)
 
     source = connect(path, readonly=True)

@@ -151,10 +151,13 @@ class MltuiApp(App):
         return BrowseScreen(start=self.start)
 
     def on_mount(self) -> None:
-        from .keymap import load_keymap
+        path = config_path()
+        keymap: dict[str, str] | None = self._keymap_override
+        problems: list[str] = []
+        if keymap is None and path.is_file():  # no config file: the keymap module stays out
+            from .keymap import load_keymap
 
-        keymap, problems = (self._keymap_override, []) if self._keymap_override is not None \
-            else load_keymap(config_path())
+            keymap, problems = load_keymap(path)
         if keymap:
             self.set_keymap(keymap)
         for warning in [*problems, *self.catalog.warnings]:
@@ -177,12 +180,14 @@ class MltuiApp(App):
         their own connection, so the live refresh above shows what they wrote).  Nothing when
         the block is absent; a bad block or a missing folder is one notice.  True if following."""
         from ..core.config import load_config
-        from ..services.watch import WatchState
 
         try:
             config = load_config(self.catalog.path).watch
             if config is None:
                 return False
+            # Only now: the importers it brings cost ~15 ms of every start without a watch.
+            from ..services.watch import WatchState
+
             self.stall_after = config.stall_after
             self.follow = WatchState(self.catalog, list(config.paths), model=config.model,
                                      stall_after=config.stall_after)

@@ -206,3 +206,18 @@ def test_a_catalog_created_on_write_leaves_nothing_behind_until_a_write_commits(
     with open_catalog(path) as cat:
         assert len(cat.run_ids()) == 2
         assert cat.verify_history()["ok"]
+
+
+def test_a_backup_longer_than_the_busy_timeout_is_not_cut_off(tmp_path, monkeypatch) -> None:
+    """The backup gives up when it is stuck, not when it is long: a big catalog copies for
+    longer than the busy timeout while making progress at every step (1 M versions: 4.7 GB)."""
+    from mltui.core import db
+
+    path = tmp_path / "catalog.db"
+    with open_catalog(path, create=True) as cat:
+        cat.log_run("big", params={f"p{i}": "x" * 4000 for i in range(2000)})  # ~8 MB
+    conn = sqlite3.connect(str(path))
+    monkeypatch.setattr(db, "busy_timeout", lambda: 0.0)  # every step is past the deadline
+    copy = db.backup_before_migration(conn, path, schema.SCHEMA_VERSION - 1)
+    conn.close()
+    assert copy is not None and copy.exists() and copy.stat().st_size > 4 * 1024 * 1024

@@ -262,3 +262,28 @@ async def test_eight_versions_with_1000_step_curves_are_all_drawn(tmp_path) -> N
             await pilot.press("escape")
             await settle(pilot)
     cat.close()
+
+
+async def test_opening_compare_is_one_trip_to_the_database(tui_catalog) -> None:
+    """Table and chart come from one database call: every trip waits a turn of the UI loop
+    behind the frame being drawn (four trips were most of the time to open it when busy)."""
+    app = make_app(tui_catalog)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        trips = []
+        run_db = app.run_db
+
+        async def counted(function, *args, **kwargs):
+            trips.append(getattr(function, "__qualname__", repr(function)))
+            return await run_db(function, *args, **kwargs)
+
+        app.run_db = counted
+        await pilot.press("space", "space", "c")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CompareScreen)
+        assert screen.query_one("#chart", CurveChart).curves  # the chart is drawn
+        # Browse reads too (the cursor moved): only the trips Compare makes are counted.
+        ours = [t for t in trips if t.startswith("CompareScreen")
+                or t.rsplit(".", 1)[-1] in ("compare", "key_metrics")]
+        assert ours == ["CompareScreen.load.<locals>.read"], trips

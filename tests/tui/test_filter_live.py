@@ -7,6 +7,7 @@ import pytest
 from mltui.tui.screens.browse import BrowseScreen
 from mltui.tui.screens.runs import RunsScreen
 from mltui.tui.widgets import filterbar
+from mltui.tui.widgets.inputs import FilterInput
 from tests.tui.conftest import make_app, screen_text, settle
 
 
@@ -28,7 +29,7 @@ async def test_the_list_follows_the_prompt_while_typing(tui_catalog) -> None:
         await settle(pilot)
         assert refs(tui_catalog, app) == ["fraud@2", "fraud@3"]  # no Enter pressed
         assert "filter: metrics.f1 > 0.83" in screen_text(app)
-        field = app.screen.query_one(filterbar.FilterInput)
+        field = app.screen.query_one(FilterInput)
         field.value = "metrics.f1 > 0.83 and"  # half-typed (set at once, like a paste)
         await settle(pilot)
         assert refs(tui_catalog, app) == ["fraud@2", "fraud@3"]  # half-typed: kept, unflagged

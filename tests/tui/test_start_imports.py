@@ -17,7 +17,13 @@ LATER = ("markdown_it", "pygments", "rich.markdown", "plotext", "textual_plotext
          "numpy", "sqlite_utils", "yaml", "tree_sitter", "mltui.importers", "mltui.services",
          "mltui.report", "mltui.tui.screens.compare", "mltui.tui.screens.docs",
          "mltui.tui.screens.lineage", "mltui.tui.screens.history", "mltui.tui.screens.promote",
-         "mltui.tui.screens.runs", "mltui.tui.widgets.curves", "mltui.tui.widgets.doctext")
+         "mltui.tui.screens.runs", "mltui.tui.widgets.curves", "mltui.tui.widgets.doctext",
+         # The filter prompt's text field is made at its first open; ``mltui`` alone starts
+         # the app without click, its group or any command module (cli/app_start.py).
+         "mltui.tui.widgets.inputs", "click", "mltui.cli.base", "mltui.cli.browse",
+         "mltui.cli.deploy", "mltui.cli.docs", "mltui.cli.imports", "mltui.cli.keys",
+         "mltui.cli.lineage", "mltui.cli.remote", "mltui.cli.stages", "mltui.cli.versions",
+         "mltui.cli.watch")
 
 PROBE = """
 import json, sys

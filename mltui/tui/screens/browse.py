@@ -380,8 +380,8 @@ class BrowseScreen(CatalogScreen):
         option_list = self.query_one("#model-list", OptionList)
         (self.grid if option_list.has_focus else option_list).focus()
 
-    def action_filter(self) -> None:
-        self.query_one("#filter", FilterPrompt).open(self.filter_text)
+    async def action_filter(self) -> None:
+        await self.query_one("#filter", FilterPrompt).open(self.filter_text)
 
     @on(FilterPrompt.Applied, "#filter")
     def filter_applied(self, event: FilterPrompt.Applied) -> None:

@@ -95,6 +95,13 @@ def pick_chart_metric(data: dict[str, Any], key_metrics: list[str]) -> str | Non
     return keys[0] if keys else None
 
 
+def read_curves(catalog: Any, run_ids: list[int | None], key: str
+                ) -> list[list[tuple[float, float]]]:
+    """Every version's curve of ``key``, ready to draw (runs on a database thread)."""
+    return [clean_points(catalog.metric_history(run_id, key, max_points=MAX_POINTS))
+            if run_id is not None else [] for run_id in run_ids]
+
+
 def export_name(refs: list[str]) -> str:
     """``compare-<refs>`` made filename-safe (refs are ``model@N``)."""
     stem = re.sub(r"[^A-Za-z0-9@._-]+", "_", "-".join(refs))[:120]
@@ -185,24 +192,43 @@ class CompareScreen(CatalogScreen):
 
     @work(exclusive=True, group="compare", exit_on_error=False)
     async def load(self) -> None:
+        """The comparison, its rows, the key metrics and the charted metric's curves, read in
+        one trip to a database thread: each ``await`` of the UI loop waits its turn behind
+        the frame being drawn, which made four trips the larger part of opening the screen on
+        a busy machine.  Table and chart then land in the same frame."""
+        catalog, version_ids, wanted, cached = (self.catalog, self.version_ids, self.chart_key,
+                                                set(self._curves))
+
+        def read() -> tuple[dict[str, Any], list[dict[str, Any]], list[str], str | None,
+                            list[list[tuple[float, float]]] | None]:
+            data = catalog.compare(version_ids)
+            rows = catalog.versions(data["ids"])
+            keys = catalog.key_metrics(rows[0]["model"]) if rows else []
+            key = wanted if wanted in [row["key"] for row in data["metrics"]] \
+                else pick_chart_metric(data, keys)
+            curves = read_curves(catalog, data["run_ids"], key) \
+                if key is not None and key not in cached else None
+            return data, rows, keys, key, curves
+
         try:
-            data = await self.db(self.catalog.compare, self.version_ids)
-            rows = await self.db(self.catalog.versions, data["ids"])
-            keys = await self.db(self.catalog.key_metrics, rows[0]["model"]) if rows else []
+            data, rows, keys, key, curves = await self.db(read)
         except Exception as exc:  # noqa: BLE001
             self.report_error(exc)
             if self.data is None:
                 self.query_one("#compare-title", Static).update(
                     Text("nothing to compare (see the notice)", style="dim"))
             return
-        self.data, self.rows, self._key_metrics = data, rows, keys
-        metric_keys = [row["key"] for row in data["metrics"]]
-        if self.chart_key not in metric_keys:
-            self.chart_key = pick_chart_metric(data, keys)
+        self.data, self.rows, self._key_metrics, self.chart_key = data, rows, keys, key
+        if curves is not None:
+            self._curves[key] = curves  # type: ignore[index]
         self._update_title()
         self.build_table()
         self.refresh_bindings()
-        self.load_curves()
+        if key is not None and key in self._curves:
+            self._update_chart_title()
+            self._show_curves(key, self._curves[key])
+        else:
+            self.load_curves()
 
     def _update_title(self) -> None:
         if self.data is None:
@@ -283,26 +309,24 @@ class CompareScreen(CatalogScreen):
 
     @work(exclusive=True, group="curves", exit_on_error=False)
     async def load_curves(self) -> None:
+        """The charted metric's curves (another metric: ``m``), read once per metric."""
         data, key = self.data, self.chart_key
-        pane = self.query_one("#chart-pane")
         if data is None or key is None:
             self._show_empty("no metrics to chart")
             return
         self._update_chart_title()
         curves = self._curves.get(key)
         if curves is None:
-            run_ids = data["run_ids"]
-            catalog = self.catalog
-
-            def fetch() -> list[list[tuple[float, float]]]:
-                # One trip to the database thread for every version's curve.
-                return [clean_points(catalog.metric_history(run_id, key, max_points=MAX_POINTS))
-                        if run_id is not None else [] for run_id in run_ids]
-
-            curves = await self.db(fetch)
+            curves = await self.db(read_curves, self.catalog, data["run_ids"], key)
             self._curves[key] = curves
         if key != self.chart_key:
             return
+        self._show_curves(key, curves)
+
+    def _show_curves(self, key: str, curves: list[list[tuple[float, float]]]) -> None:
+        """Draw ``curves`` (one per compared version, maybe empty) and their legend."""
+        data = self.data
+        assert data is not None
         legend = Text()
         for index, (ref, points) in enumerate(zip(data["versions"], curves)):
             if index:
@@ -315,7 +339,7 @@ class CompareScreen(CatalogScreen):
         if not any(curves):
             self._show_empty(f"no curve of {safe(key)} in these runs")
             return
-        pane.remove_class("-empty")
+        self.query_one("#chart-pane").remove_class("-empty")
         self.query_one("#chart", CurveChart).set_curves(
             [Curve(points, index) for index, points in enumerate(curves) if points])
         self.refresh_bindings()

@@ -413,8 +413,8 @@ class RunsScreen(CatalogScreen):
             return None
         return True
 
-    def action_filter(self) -> None:
-        self.query_one("#runs-filter", FilterPrompt).open(self.filter_text)
+    async def action_filter(self) -> None:
+        await self.query_one("#runs-filter", FilterPrompt).open(self.filter_text)
 
     def action_back(self) -> None:
         """ESC clears an active filter first; with none, it leaves the screen."""

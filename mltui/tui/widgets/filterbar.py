@@ -9,32 +9,26 @@ one waits quietly).  ESC closes the prompt and puts back the filter it was opene
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Input, Static
+from textual.widgets import Static
 
 from ...core.errors import MltuiError
 from ...core.query import FilterError
 from ...display import safe
-from .inputs import SteadyInput
+
+if TYPE_CHECKING:  # pragma: no cover - imported at the first open (see ``open``)
+    from textual.widgets import Input
+
+    from .inputs import FilterInput
 
 TYPE_DELAY = 0.25  # seconds of no typing before the list follows the prompt
-
-
-class FilterInput(SteadyInput):
-    """The text field of the prompt; ESC cancels."""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="filter.cancel")]
-
-    def action_cancel(self) -> None:
-        self.parent.cancel()  # type: ignore[union-attr]
 
 
 class FilterPrompt(Vertical):
@@ -68,17 +62,24 @@ class FilterPrompt(Vertical):
         self._opened_with = ""  # the filter in force when the prompt opened (ESC restores it)
         self._shown = ""  # the filter the list shows now (typing applies as it goes)
         self._typing: Timer | None = None
+        self._field: FilterInput | None = None  # made at the first open
 
     def compose(self) -> ComposeResult:
-        yield FilterInput(placeholder=self.placeholder, compact=True)
         yield Static(classes="filter-error")
 
-    def open(self, text: str) -> None:
+    async def open(self, text: str) -> None:
         """Show the prompt holding ``text`` and take the focus (given back on close)."""
+        if self._field is None:
+            # The text field is made when first needed: an Input (its CSS, its mount and its
+            # cursor) costs every start, and most starts never filter.
+            from .inputs import FilterInput
+
+            self._field = FilterInput(placeholder=self.placeholder, compact=True)
+            await self.mount(self._field, before=0)
         self._return_to = self.screen.focused
-        field = self.query_one(FilterInput)
+        field = self._field
         self._opened_with = self._shown = text
-        with field.prevent(Input.Changed):
+        with field.prevent(field.Changed):
             field.value = text
         self.add_class("open")
         field.focus()
@@ -105,7 +106,7 @@ class FilterPrompt(Vertical):
 
     def _typed(self) -> None:
         self._typing = None
-        text = self.query_one(FilterInput).value.strip()
+        text = self._field.value.strip() if self._field is not None else ""
         self.run_worker(self._apply(text, live=True), group="filter", exclusive=True,
                         exit_on_error=False)
 

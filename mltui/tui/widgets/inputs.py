@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual.binding import Binding
 from textual.widgets import Input
 
 
@@ -17,3 +18,12 @@ class SteadyInput(Input):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.cursor_blink = False
+
+
+class FilterInput(SteadyInput):
+    """The text field of the ``/`` prompt (``widgets/filterbar.py``); ESC cancels."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="filter.cancel")]
+
+    def action_cancel(self) -> None:
+        self.parent.cancel()  # type: ignore[union-attr]
