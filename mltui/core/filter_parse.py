@@ -46,14 +46,11 @@ class FilterError(InvalidInput):
 _KEYWORDS = {"and", "or", "not", "in", "like", "ilike", "is", "null", "true", "false"}
 
 
-def _quoted(quote: str) -> str:
-    """A quoted string: a doubled quote or a backslash before the quote or a backslash escapes.
-
-    Each character has one reading (a backslash escapes only before the quote or a backslash;
-    a closing quote is never followed by another), so the longest match is the only one.
-    """
-    q = re.escape(quote)
-    return rf"{q}(?:[^{q}\\]|\\[{q}\\]|\\(?![{q}\\])|{q}{q})*{q}(?!{q})"
+# A quoted string: a doubled quote or a backslash before the quote or a backslash escapes.
+# Each character has one reading (a backslash escapes only before the quote or a backslash; a
+# closing quote is never followed by another), so the longest match is the only one.  (A
+# template, not a function: the scanner is built once at import, where no mutant would run.)
+_QUOTED = r"{q}(?:[^{q}\\]|\\[{q}\\]|\\(?![{q}\\])|{q}{q})*{q}(?!{q})"
 
 
 # One scanner for the whole language.  The tokenizer matches it at the start of each token, and
@@ -66,12 +63,12 @@ _TOKEN_RE = re.compile("|".join(f"(?P<{kind}>{pattern})" for kind, pattern in (
     ("RPAREN", r"\)"),
     ("COMMA", ","),
     ("OP", r"!=|<>|>=|<=|==|=|>|<|~"),
-    ("STRING", _quoted("'") + "|" + _quoted('"')),
-    ("QUOTED_IDENT", _quoted("`")),
+    ("STRING", _QUOTED.format(q="'") + "|" + _QUOTED.format(q='"')),
+    ("QUOTED_IDENT", _QUOTED.format(q="`")),
     ("UNTERMINATED", r"['\"`]"),
     ("NUMBER", r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"),
     # A backticked key may follow a dot: metrics.`mAP50(B)`
-    ("DOTTED_IDENT", r"[A-Za-z_][A-Za-z0-9_./:\-]*\." + _quoted("`")),
+    ("DOTTED_IDENT", r"[A-Za-z_][A-Za-z0-9_./:\-]*\." + _QUOTED.format(q="`")),
     ("IDENT", r"[A-Za-z_][A-Za-z0-9_./:\-]*"),
     # full-text words may hold other characters (e.g. unicode punctuation)
     ("WORD", r"[^\s()=<>!,'\"`~]+"),

@@ -15,6 +15,7 @@ the stats and clean runs use other values).  It is not a test; pytest does not c
 
 from __future__ import annotations
 
+import gc
 import os
 from collections import Counter
 from pathlib import Path
@@ -29,9 +30,16 @@ def _function() -> str | None:
 
 
 def pytest_configure(config) -> None:
-    """Remember where the kills are kept: ``mutmut-kills/`` in mutmut's working copy (the cwd)."""
+    """Remember where the kills are kept: ``mutmut-kills/`` in mutmut's working copy (the cwd).
+
+    And freeze what the process holds: mutmut forks each mutant's run from its own process, which
+    has run the whole selection and holds pandas, pytest and every test module.  A garbage
+    collection would walk all of that in every run (and copy each page it touches); frozen
+    objects are skipped, so a run's collections see only what its own tests made.
+    """
     global _KILLS
     _KILLS = Path.cwd() / "mutmut-kills"
+    gc.freeze()
 
 
 def pytest_collection_modifyitems(session, config, items) -> None:

@@ -400,3 +400,46 @@ def test_a_registered_version_keeps_its_base_model_and_is_searchable(catalog) ->
     version = catalog.register("m", run=run)
     assert catalog.versions([catalog.resolve("m@1")])[0]["base_model"] == "bert-base-uncased"
     assert catalog.version_ids(filter="'finetune-xyz'") == [version["id"]]
+
+
+def test_check_run_evaluates_one_stages_gates_on_a_runs_latest_values(seeded) -> None:
+    seeded.promote("fraud@1", "production")  # f1 0.80: the regression gate's reference
+    seeded.add_gate("fraud", "metrics.loss <= 0.1", stage="staging")
+    live = seeded.log_run("live", metrics={"f1": [0.9, 0.78]})  # latest 0.78, not the best
+    regression = {"rule": REGRESSION, "expected": ">= 0.75 (production (fraud@1) 0.8 - 0.05)",
+                  "skipped": False}
+    assert seeded.check_run("fraud", live["id"], stage=" Production") == {
+        "model": "fraud", "stage": "production", "passed": True, "results": [
+            {"rule": F1, "passed": True, "actual": 0.78, "expected": ">= 0.75",
+             "detail": "0.78 >= 0.75", "skipped": False},
+            {**regression, "passed": True, "actual": 0.78, "detail": "0.78 >= 0.75"}]}
+    no_f1 = seeded.log_run("no-f1", metrics={"loss": [0.05]})
+    assert seeded.check_run("fraud", no_f1["id"], stage="staging") == {
+        "model": "fraud", "stage": "staging", "passed": True, "results": [
+            {"rule": "metrics.loss <= 0.1", "passed": True, "actual": 0.05, "expected": "<= 0.1",
+             "detail": "0.05 <= 0.1", "skipped": False}]}
+    missing = "the candidate has no value for metrics.f1"
+    assert seeded.check_run("fraud", no_f1["id"]) == {
+        "model": "fraud", "stage": "production", "passed": False, "results": [
+            {"rule": F1, "passed": False, "actual": None, "expected": ">= 0.75", "detail": missing,
+             "skipped": False},
+            {**regression, "passed": False, "actual": None, "detail": missing}]}
+
+
+def test_archiving_a_synced_version_hands_the_server_the_change_and_the_reason(seeded) -> None:
+    from mltui.core.remote import ArchiveWrite
+
+    vid = seeded.resolve("fraud@2")
+    with seeded._write() as conn:  # as a pull links a version to its server copy
+        conn.execute("INSERT INTO remote_versions VALUES ('srv', 'fraud-srv', 7, ?)", (vid,))
+        conn.execute("INSERT INTO remote_aliases VALUES ('srv', 'fraud-srv', 'champion', 7)")
+    writes = []
+    seeded.write_through = writes.append
+    seeded.archive("fraud@2", reason=" too slow ")
+    seeded.unarchive("fraud@2")
+    events = {a: seeded.events(action=a)[0] for a in ("archive", "unarchive")}
+    assert writes == [
+        ArchiveWrite("srv", "fraud-srv", 7, archived, ["champion"],
+                     {"event_id": events[action]["id"], "action": action, "reason": reason,
+                      "actor": "tester", "at": events[action]["at"]})
+        for archived, action, reason in ((True, "archive", "too slow"), (False, "unarchive", None))]
