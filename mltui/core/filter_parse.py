@@ -74,7 +74,8 @@ _TOKEN_RE = re.compile("|".join(f"(?P<{kind}>{pattern})" for kind, pattern in (
     ("WORD", r"[^\s()=<>!,'\"`~]+"),
     ("STRAY", r"."),
 )), re.DOTALL)
-_WORD_RE = re.compile(r"[^\s()=<>!,'\"`~]+")
+# Where a number match is no number (3e, 2fa, +3 after a name), the word it starts.
+_WORD_RE = re.compile(r"(?P<WORD>[^\s()=<>!,'\"`~]+)")
 _UNESCAPE = {quote: re.compile(rf"\\([{quote}\\])|{quote}{quote}") for quote in "'\"`"}
 _PUNCTUATION = {"LPAREN", "RPAREN", "COMMA"}
 
@@ -87,10 +88,9 @@ def tokenize(text: str) -> list[Token]:
         if start < end:
             continue  # inside the token read last
         match = _TOKEN_RE.match(text, start)
+        if match.lastgroup == "NUMBER" and _is_word(text, match.end(), match.group(), tokens):
+            match = _WORD_RE.match(text, start)
         kind, lexeme, end = match.lastgroup, match.group(), match.end()
-        if kind == "NUMBER" and _is_word(text, end, lexeme, tokens):
-            word = _WORD_RE.match(text, start)
-            kind, lexeme, end = "WORD", word.group(), word.end()
         if kind == "STRAY":
             raise FilterError(text, start, f"unexpected character {lexeme!r}")
         if kind == "UNTERMINATED":
@@ -103,7 +103,7 @@ def tokenize(text: str) -> list[Token]:
 
 
 def _is_word(text: str, end: int, number: str, tokens: list[Token]) -> bool:
-    """True when a number match is the start of a word: 3e or 2fa, or a sign not after an operator."""
+    """True when a number match starts a word: 3e or 2fa, or a sign not after an operator."""
     if end < len(text) and (text[end].isalpha() or text[end] == "_"):
         return True
     return number.startswith(("+", "-")) and not _prev_wants_value(tokens)

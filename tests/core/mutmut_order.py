@@ -6,8 +6,9 @@ at the first failure (``-x``).  A mutant is usually killed by the same few tests
 mutants of its function, but those are rarely the fastest: a mutant of the filter parser's
 ``comparison`` ran ~150 passing tests before the one that failed.  So each failure is recorded
 (one line per failing test in ``mutants/mutmut-kills/<function>``), and the next mutant of that
-function runs the tests that failed most often first, then the rest in mutmut's order.  The
-same tests run, so a survivor is still run against every one of them; only the order changes.
+function runs the tests that failed most often first, then the rest one test file at a time
+(see below).  The same tests run, so a survivor is still run against every one of them; only
+the order changes.  It also freezes the heap each run inherits from mutmut (see below).
 
 Inactive outside a mutant's run (mutmut sets ``MUTANT_UNDER_TEST`` to ``<function>__mutmut_<n>``;
 the stats and clean runs use other values).  It is not a test; pytest does not collect it.
@@ -43,10 +44,22 @@ def pytest_configure(config) -> None:
 
 
 def pytest_collection_modifyitems(session, config, items) -> None:
-    """Tests that killed mutants of this function first (stable: mutmut's order otherwise)."""
+    """Tests that killed mutants of this function first, the rest one test file at a time.
+
+    mutmut's fastest-first order (by the time of each test's body alone) interleaves the test
+    files, and each switch tears down a file's module-scoped catalog (``cat`` in
+    test_filter.py: five registered versions, every migration) to build it again at the next
+    switch back: ~150 catalogs for a survivor of the filter parser's ``comparison``, 2.4 s of
+    CPU; kept together, each file builds its catalog once, 0.38 s.  (Stable sorts: mutmut's
+    order otherwise.)
+    """
     function = _function()
     if function is None or _KILLS is None:
         return
+    first_seen: dict[str, int] = {}
+    for index, item in enumerate(items):
+        first_seen.setdefault(item.nodeid.split("::")[0], index)
+    items.sort(key=lambda item: first_seen[item.nodeid.split("::")[0]])
     try:
         kills = Counter((_KILLS / function).read_text().splitlines())
     except OSError:

@@ -79,6 +79,9 @@ def main(argv: list[str]) -> int:
     # Each mutant's pytest makes a numbered temporary folder and, ended by os._exit, never
     # removes it: one per mutant.  They go to a folder of this run's own, removed after it.
     env["PYTEST_DEBUG_TEMPROOT"] = temproot = tempfile.mkdtemp(prefix="mutmut-tmp-")
+    # The selected tests use no installed pytest plugin; looking them up (every distribution's
+    # entry points) costs each mutant's pytest ~9 ms of its ~95 ms start.
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     try:
         with open(log, "w") as out:
             code = subprocess.call(["mutmut", "run", "--max-children", children], env=env,

@@ -8,6 +8,7 @@ trail (stage history and events) field by field, so a changed word, flag or poin
 from __future__ import annotations
 
 import hashlib
+import json
 
 import pytest
 
@@ -443,3 +444,39 @@ def test_archiving_a_synced_version_hands_the_server_the_change_and_the_reason(s
                      {"event_id": events[action]["id"], "action": action, "reason": reason,
                       "actor": "tester", "at": events[action]["at"]})
         for archived, action, reason in ((True, "archive", "too slow"), (False, "unarchive", None))]
+
+
+def test_registering_on_a_synced_model_goes_to_its_server_or_says_why_not(seeded, tmp_path) -> None:
+    from mltui.core.remote import REGISTERED_TAG, RegisterWrite
+
+    url = "http://mlflow.test:5000"
+    pulled = seeded.log_run("pulled", metrics={"f1": 0.9})
+    local = seeded.log_run("local", metrics={"f1": 0.9})
+    with seeded._write() as conn:  # as a pull records a server, its model and one of its runs
+        conn.execute("INSERT INTO remote_state (remote, url) VALUES ('srv', ?)", (url,))
+        conn.execute("INSERT INTO remote_models (remote, server_name, model_id) "
+                     "SELECT 'srv', 'fraud-srv', id FROM models WHERE name = 'fraud'")
+        conn.execute("UPDATE runs SET source_format = 'mlflow-server', source_path = ? "
+                     "WHERE id = ?", (url, pulled["id"]))
+    writes = []
+    seeded.write_through = lambda write: writes.append(write) or (7, "server-uid-7")
+    row = seeded.register("fraud", run=pulled["id"])
+    vid = seeded.resolve("fraud@4")
+    event = seeded.events(action="register")[0]
+    note = {"event_id": event["id"], "actor": "tester", "at": event["at"], "ref": "fraud@4"}
+    assert [(w.remote, w.server_name, w.run_uid, w.source, w.tags) for w in writes] == [
+        ("srv", "fraud-srv", pulled["uid"], f"runs:/{pulled['uid']}/model",
+         {REGISTERED_TAG: json.dumps(note, sort_keys=True, default=str)})]
+    assert isinstance(writes[0], RegisterWrite) and "remote_note" not in row
+    with seeded._write() as conn:
+        assert conn.execute("SELECT * FROM remote_versions").fetchall() == [
+            ("srv", "fraud-srv", 7, vid)]
+    unreachable = "not registered on remote 'srv': the run is not one pulled from it, so the " \
+                  "server cannot reach the artifact (this version stays local)"
+    assert seeded.register("fraud", run=local["id"])["remote_note"] == unreachable
+    art = tmp_path / "model.bin"
+    art.write_bytes(b"w")
+    assert seeded.register("fraud", run=pulled["id"], artifact=str(art))["remote_note"] == (
+        "not registered on remote 'srv': the artifact is a local path the server cannot reach "
+        "(this version stays local; register it there from the run, without --artifact)")
+    assert len(writes) == 1
