@@ -5,9 +5,11 @@
 
 Runs ``mutmut run`` over the modules of ``[tool.mutmut] only_mutate`` (pyproject.toml) from the
 checkout this file is in, without ``PYTHONPATH`` (mutmut puts its ``mutants/`` copy first on
-the path itself, and a ``PYTHONPATH`` naming a checkout would shadow it), then prints per
-module: killed / all, the share killed, timeouts (counted as killed: a mutant that loops
-forever), SQL letter-case equivalents (see mutmut_scores.py) and every survivor; and what the
+the path itself, and a ``PYTHONPATH`` naming a checkout would shadow it), with pytest's
+temporary folders in a folder of the run's own (removed after it) and no plugin autoload; then
+prints per module: killed / all, the share killed, timeouts (counted as killed by mutmut; each
+is listed with its estimate, to check with ``mutmut show`` that it loops rather than ran slow),
+SQL letter-case equivalents (see mutmut_scores.py) and every survivor; and what the
 run cost: wall clock, CPU time of mutmut and its workers, and the load average, because the
 build box's 2 CPUs are shared.  Exits 1 when a module is under 90% killed.  It is not a test;
 pytest does not collect it.
