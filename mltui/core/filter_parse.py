@@ -44,98 +44,97 @@ class FilterError(InvalidInput):
 
 
 _KEYWORDS = {"and", "or", "not", "in", "like", "ilike", "is", "null", "true", "false"}
-_OPS = ("!=", "<>", ">=", "<=", "==", "=", ">", "<", "~")
-_NUMBER_RE = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-_IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_./:\-]*")
-_WORD_RE = re.compile(r"[^\s()=<>!,'\"`~]+")
+
+
+# A quoted string: a doubled quote or a backslash before the quote or a backslash escapes.
+# Each character has one reading (a backslash escapes only before the quote or a backslash; a
+# closing quote is never followed by another), so the longest match is the only one.  (A
+# template, not a function: the scanner is built once at import, where no mutant would run.)
+_QUOTED = r"{q}(?:[^{q}\\]|\\[{q}\\]|\\(?![{q}\\])|{q}{q})*{q}(?!{q})"
+
+
+# One scanner for the whole language.  The tokenizer matches it at the start of each token, and
+# its loop walks the text's positions once, so no change to it can make it run forever.
+# Order matters only where two alternatives start alike: a ``metrics.`key``` before a plain
+# identifier, a closed quote before an unterminated one, a number before a word.
+_TOKEN_RE = re.compile("|".join(f"(?P<{kind}>{pattern})" for kind, pattern in (
+    ("SPACE", r"\s+"),
+    ("LPAREN", r"\("),
+    ("RPAREN", r"\)"),
+    ("COMMA", ","),
+    ("OP", r"!=|<>|>=|<=|==|=|>|<|~"),
+    ("STRING", _QUOTED.format(q="'") + "|" + _QUOTED.format(q='"')),
+    ("QUOTED_IDENT", _QUOTED.format(q="`")),
+    ("UNTERMINATED", r"['\"`]"),
+    ("NUMBER", r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"),
+    # A backticked key may follow a dot: metrics.`mAP50(B)`
+    ("DOTTED_IDENT", r"[A-Za-z_][A-Za-z0-9_./:\-]*\." + _QUOTED.format(q="`")),
+    ("IDENT", r"[A-Za-z_][A-Za-z0-9_./:\-]*"),
+    # full-text words may hold other characters (e.g. unicode punctuation)
+    ("WORD", r"[^\s()=<>!,'\"`~]+"),
+    ("STRAY", r"."),
+)), re.DOTALL)
+# Where a number match is no number (3e, 2fa, +3 after a name), the word it starts.
+_WORD_RE = re.compile(r"(?P<WORD>[^\s()=<>!,'\"`~]+)")
+_UNESCAPE = {quote: re.compile(rf"\\([{quote}\\])|{quote}{quote}") for quote in "'\"`"}
+_PUNCTUATION = {"LPAREN", "RPAREN", "COMMA"}
 
 
 def tokenize(text: str) -> list[Token]:
     """Split a filter into tokens; a stray character raises FilterError at its column."""
     tokens: list[Token] = []
-    i, n = 0, len(text)
-    while i < n:
-        ch = text[i]
-        if ch.isspace():
-            i += 1
-            continue
-        if ch == "(":
-            tokens.append(Token("LPAREN", ch, ch, i)); i += 1; continue
-        if ch == ")":
-            tokens.append(Token("RPAREN", ch, ch, i)); i += 1; continue
-        if ch == ",":
-            tokens.append(Token("COMMA", ch, ch, i)); i += 1; continue
-        op = next((o for o in _OPS if text.startswith(o, i)), None)
-        if op:
-            tokens.append(Token("OP", op, {"==": "=", "<>": "!="}.get(op, op), i))
-            i += len(op)
-            continue
-        if ch in "'\"":
-            value, end = _read_quoted(text, i, ch)
-            tokens.append(Token("STRING", text[i:end], value, i))
-            i = end
-            continue
-        if ch == "`":
-            value, end = _read_quoted(text, i, "`")
-            tokens.append(Token("IDENT", text[i:end], value, i))
-            i = end
-            continue
-        number = _NUMBER_RE.match(text, i)
-        # A number match starts with a digit, ".", "+" or "-": no other character reaches the "+-"
-        # test, so widening its string (mutmut's "XX+-XX") changes nothing.
-        if number and (ch.isdigit() or ch == "." or (ch in "+-" and _prev_wants_value(tokens))):  # pragma: no mutate - see above
-            end = number.end()
-            if end < n and (text[end].isalpha() or text[end] == "_"):
-                word = _WORD_RE.match(text, i)  # e.g. 3e or 2fa: a word, not a number
-                tokens.append(Token("IDENT", word.group(), word.group(), i))
-                i = word.end()
-                continue
-            literal = number.group()
-            tokens.append(Token("NUMBER", literal, float(literal), i))
-            i = end
-            continue
-        ident = _IDENT_RE.match(text, i)
-        if ident:
-            word = ident.group()
-            # A backticked key may follow a dot: metrics.`mAP50(B)`
-            if word.endswith(".") and ident.end() < n and text[ident.end()] == "`":
-                value, end = _read_quoted(text, ident.end(), "`")
-                tokens.append(Token("IDENT", text[i:end], word + value, i))
-                i = end
-                continue
-            tokens.append(Token("IDENT", word, word, i))
-            i = ident.end()
-            continue
-        word = _WORD_RE.match(text, i)
-        if word:  # full-text words may hold other characters (e.g. unicode punctuation)
-            tokens.append(Token("IDENT", word.group(), word.group(), i))
-            i = word.end()
-            continue
-        raise FilterError(text, i, f"unexpected character {ch!r}")
-    tokens.append(Token("END", "", None, n))
+    end = 0
+    for start in range(len(text)):
+        if start < end:
+            continue  # inside the token read last
+        match = _TOKEN_RE.match(text, start)
+        if match.lastgroup == "NUMBER" and _is_word(text, match.end(), match.group(), tokens):
+            match = _WORD_RE.match(text, start)
+        kind, lexeme, end = match.lastgroup, match.group(), match.end()
+        if kind == "STRAY":
+            raise FilterError(text, start, f"unexpected character {lexeme!r}")
+        if kind == "UNTERMINATED":
+            what = "identifier" if lexeme == "`" else "string"
+            raise FilterError(text, start, f"unterminated {what}: missing closing {lexeme}")
+        if kind != "SPACE":
+            tokens.append(_token(kind, lexeme, start))
+    tokens.append(Token("END", "", None, len(text)))
     return tokens
+
+
+def _is_word(text: str, end: int, number: str, tokens: list[Token]) -> bool:
+    """True when a number match starts a word: 3e or 2fa, or a sign not after an operator."""
+    if end < len(text) and (text[end].isalpha() or text[end] == "_"):
+        return True
+    return number.startswith(("+", "-")) and not _prev_wants_value(tokens)
+
+
+def _token(kind: str, lexeme: str, start: int) -> Token:
+    """The token for one scanner match (not a space, a stray character or an open quote)."""
+    if kind in _PUNCTUATION:
+        return Token(kind, lexeme, lexeme, start)
+    if kind == "OP":
+        return Token("OP", lexeme, {"==": "=", "<>": "!="}.get(lexeme, lexeme), start)
+    if kind == "STRING":
+        return Token("STRING", lexeme, _unquote(lexeme), start)
+    if kind == "NUMBER":
+        return Token("NUMBER", lexeme, float(lexeme), start)
+    if kind == "QUOTED_IDENT":
+        return Token("IDENT", lexeme, _unquote(lexeme), start)
+    if kind == "DOTTED_IDENT":
+        field_name, tick, key = lexeme.partition("`")
+        return Token("IDENT", lexeme, field_name + _unquote(tick + key), start)
+    return Token("IDENT", lexeme, lexeme, start)  # IDENT, WORD
 
 
 def _prev_wants_value(tokens: list[Token]) -> bool:
     return bool(tokens) and tokens[-1].kind in ("OP", "LPAREN", "COMMA")
 
 
-def _read_quoted(text: str, start: int, quote: str) -> tuple[str, int]:
-    """Read a quoted string; a doubled quote or a backslash escapes the quote."""
-    out = []
-    i = start + 1
-    while i < len(text):
-        ch = text[i]
-        if ch == "\\" and i + 1 < len(text) and text[i + 1] in (quote, "\\"):
-            out.append(text[i + 1]); i += 2; continue
-        if ch == quote:
-            if i + 1 < len(text) and text[i + 1] == quote:
-                out.append(quote); i += 2; continue
-            return "".join(out), i + 1
-        out.append(ch)
-        i += 1
-    what = "identifier" if quote == "`" else "string"
-    raise FilterError(text, start, f"unterminated {what}: missing closing {quote}")
+def _unquote(quoted: str) -> str:
+    """The text of a quoted string or identifier as the scanner matched it, escapes resolved."""
+    quote = quoted[0]
+    return _UNESCAPE[quote].sub(lambda m: m.group(1) or quote, quoted[1:-1])
 
 
 # --------------------------------------------------------------------------------------------
@@ -270,14 +269,16 @@ class _Parser:
 
     def or_expr(self) -> Any:
         terms = [self.and_expr()]
-        while self.is_kw(self.peek(), "or"):
+        for _ in self.tokens:  # each round takes a token: bounded even if a change broke take()
+            if not self.is_kw(self.peek(), "or"):
+                break
             self.take()
             terms.append(self.and_expr())
         return terms[0] if len(terms) == 1 else BoolOp("or", terms)
 
     def and_expr(self) -> Any:
         terms = [self.not_expr()]
-        while True:
+        for _ in self.tokens:  # each round takes a term, so END ends the loop first
             token = self.peek()
             if self.is_kw(token, "and"):
                 self.take()
@@ -408,7 +409,9 @@ class _Parser:
             raise self.error(self.peek(), "expected '(' after 'in', e.g. in ('a', 'b')")
         self.take()
         values = [self.value(after)]
-        while self.peek().kind == "COMMA":
+        for _ in self.tokens:  # each round takes a comma and a value
+            if self.peek().kind != "COMMA":
+                break
             self.take()
             values.append(self.value(after))
         if self.peek().kind != "RPAREN":

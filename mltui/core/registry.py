@@ -252,7 +252,7 @@ class RegistryMixin:
         results = self._gate_results(self._conn(), mid, vid, stage)
         return {"ref": self.ref_of(vid), "stage": stage, **_outcome(results)}
 
-    def check_run(self: "Catalog", model: str, run_id: int, *, stage: str = "production"
+    def check_run(self: "Catalog", model: str, run_id: int, *, stage: str = "production"  # pragma: no mutate - stage is lower-cased
                   ) -> dict[str, Any]:
         """The gates of ``model`` guarding ``stage``, evaluated on a run's latest values: would
         the run pass today if it were registered (a run still training, say)?"""

@@ -160,6 +160,9 @@ def test_tokens_are_exact() -> None:
         ("NUMBER", -0.5), ("RPAREN", ")"), ("END", None)]
     assert [t.value for t in tokenize("'a\\\\b' 'a\\b'")][:2] == ["a\\b", "a\\b"]
     assert tokenize("'x'")[0] == Token("STRING", "'x'", "x", 0)
+    # A sign starts a number only where a value is expected: after a name it starts a word.
+    assert tokenize("x +3 -4")[1:3] == [Token("IDENT", "+3", "+3", 2),
+                                        Token("IDENT", "-4", "-4", 5)]
     assert [t.kind for t in tokenize(">= <= != < >")] == ["OP"] * 5 + ["END"]
     assert [t.value for t in tokenize(">=<=")][:2] == [">=", "<="]
 

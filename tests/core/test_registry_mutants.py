@@ -8,6 +8,7 @@ trail (stage history and events) field by field, so a changed word, flag or poin
 from __future__ import annotations
 
 import hashlib
+import json
 
 import pytest
 
@@ -400,3 +401,82 @@ def test_a_registered_version_keeps_its_base_model_and_is_searchable(catalog) ->
     version = catalog.register("m", run=run)
     assert catalog.versions([catalog.resolve("m@1")])[0]["base_model"] == "bert-base-uncased"
     assert catalog.version_ids(filter="'finetune-xyz'") == [version["id"]]
+
+
+def test_check_run_evaluates_one_stages_gates_on_a_runs_latest_values(seeded) -> None:
+    seeded.promote("fraud@1", "production")  # f1 0.80: the regression gate's reference
+    seeded.add_gate("fraud", "metrics.loss <= 0.1", stage="staging")
+    live = seeded.log_run("live", metrics={"f1": [0.9, 0.78]})  # latest 0.78, not the best
+    regression = {"rule": REGRESSION, "expected": ">= 0.75 (production (fraud@1) 0.8 - 0.05)",
+                  "skipped": False}
+    assert seeded.check_run("fraud", live["id"], stage=" Production") == {
+        "model": "fraud", "stage": "production", "passed": True, "results": [
+            {"rule": F1, "passed": True, "actual": 0.78, "expected": ">= 0.75",
+             "detail": "0.78 >= 0.75", "skipped": False},
+            {**regression, "passed": True, "actual": 0.78, "detail": "0.78 >= 0.75"}]}
+    no_f1 = seeded.log_run("no-f1", metrics={"loss": [0.05]})
+    assert seeded.check_run("fraud", no_f1["id"], stage="staging") == {
+        "model": "fraud", "stage": "staging", "passed": True, "results": [
+            {"rule": "metrics.loss <= 0.1", "passed": True, "actual": 0.05, "expected": "<= 0.1",
+             "detail": "0.05 <= 0.1", "skipped": False}]}
+    missing = "the candidate has no value for metrics.f1"
+    assert seeded.check_run("fraud", no_f1["id"]) == {
+        "model": "fraud", "stage": "production", "passed": False, "results": [
+            {"rule": F1, "passed": False, "actual": None, "expected": ">= 0.75", "detail": missing,
+             "skipped": False},
+            {**regression, "passed": False, "actual": None, "detail": missing}]}
+
+
+def test_archiving_a_synced_version_hands_the_server_the_change_and_the_reason(seeded) -> None:
+    from mltui.core.remote import ArchiveWrite
+
+    vid = seeded.resolve("fraud@2")
+    with seeded._write() as conn:  # as a pull links a version to its server copy
+        conn.execute("INSERT INTO remote_versions VALUES ('srv', 'fraud-srv', 7, ?)", (vid,))
+        conn.execute("INSERT INTO remote_aliases VALUES ('srv', 'fraud-srv', 'champion', 7)")
+    writes = []
+    seeded.write_through = writes.append
+    seeded.archive("fraud@2", reason=" too slow ")
+    seeded.unarchive("fraud@2")
+    events = {a: seeded.events(action=a)[0] for a in ("archive", "unarchive")}
+    assert writes == [
+        ArchiveWrite("srv", "fraud-srv", 7, archived, ["champion"],
+                     {"event_id": events[action]["id"], "action": action, "reason": reason,
+                      "actor": "tester", "at": events[action]["at"]})
+        for archived, action, reason in ((True, "archive", "too slow"), (False, "unarchive", None))]
+
+
+def test_registering_on_a_synced_model_goes_to_its_server_or_says_why_not(seeded, tmp_path) -> None:
+    from mltui.core.remote import REGISTERED_TAG, RegisterWrite
+
+    url = "http://mlflow.test:5000"
+    pulled = seeded.log_run("pulled", metrics={"f1": 0.9})
+    local = seeded.log_run("local", metrics={"f1": 0.9})
+    with seeded._write() as conn:  # as a pull records a server, its model and one of its runs
+        conn.execute("INSERT INTO remote_state (remote, url) VALUES ('srv', ?)", (url,))
+        conn.execute("INSERT INTO remote_models (remote, server_name, model_id) "
+                     "SELECT 'srv', 'fraud-srv', id FROM models WHERE name = 'fraud'")
+        conn.execute("UPDATE runs SET source_format = 'mlflow-server', source_path = ? "
+                     "WHERE id = ?", (url, pulled["id"]))
+    writes = []
+    seeded.write_through = lambda write: writes.append(write) or (7, "server-uid-7")
+    row = seeded.register("fraud", run=pulled["id"])
+    vid = seeded.resolve("fraud@4")
+    event = seeded.events(action="register")[0]
+    note = {"event_id": event["id"], "actor": "tester", "at": event["at"], "ref": "fraud@4"}
+    assert [(w.remote, w.server_name, w.run_uid, w.source, w.tags) for w in writes] == [
+        ("srv", "fraud-srv", pulled["uid"], f"runs:/{pulled['uid']}/model",
+         {REGISTERED_TAG: json.dumps(note, sort_keys=True, default=str)})]
+    assert isinstance(writes[0], RegisterWrite) and "remote_note" not in row
+    with seeded._write() as conn:
+        assert conn.execute("SELECT * FROM remote_versions").fetchall() == [
+            ("srv", "fraud-srv", 7, vid)]
+    unreachable = "not registered on remote 'srv': the run is not one pulled from it, so the " \
+                  "server cannot reach the artifact (this version stays local)"
+    assert seeded.register("fraud", run=local["id"])["remote_note"] == unreachable
+    art = tmp_path / "model.bin"
+    art.write_bytes(b"w")
+    assert seeded.register("fraud", run=pulled["id"], artifact=str(art))["remote_note"] == (
+        "not registered on remote 'srv': the artifact is a local path the server cannot reach "
+        "(this version stays local; register it there from the run, without --artifact)")
+    assert len(writes) == 1
