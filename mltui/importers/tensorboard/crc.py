@@ -52,13 +52,17 @@ _pure_bytes = 0
 _tables: dict[str, Any] = {}
 
 
-def masked_crcs(data: bytes, spans: Sequence[tuple[int, int]]) -> list[int]:
-    """The masked CRC32C of ``data[start:end]`` for each ``(start, end)`` span, in order."""
+def masked_crcs(data: bytes, spans: Sequence[tuple[int, int]], *,
+                numpy_paid: bool = False) -> list[int]:
+    """The masked CRC32C of ``data[start:end]`` for each ``(start, end)`` span, in order.
+
+    ``numpy_paid``: the caller imports numpy anyway, so it is used whatever the size.
+    """
     global _pure_bytes
     lengths = [end - start for start, end in spans]
     size = sum(lengths)
     if spans and max(lengths) <= _LONGEST_FOR_TABLE and min(lengths) > 0 and (
-            size >= NUMPY_AFTER_BYTES or _pure_bytes >= NUMPY_AFTER_BYTES):
+            numpy_paid or size >= NUMPY_AFTER_BYTES or _pure_bytes >= NUMPY_AFTER_BYTES):
         return _numpy_masked_crcs(data, spans, lengths)
     _pure_bytes += size
     return [mask(crc32c(data[start:end])) for start, end in spans]

@@ -407,6 +407,15 @@ def read_event_file(file: Path, ctx: ImportContext) -> Iterator[Event] | None:
     Events are decoded one at a time as the caller iterates, so a big file never exists as a
     list of decoded events.
     """
+    data = read_event_bytes(file, ctx)
+    if data is None:
+        return None
+    return decode_events(file, data, ctx)
+
+
+def read_event_bytes(file: Path, ctx: ImportContext) -> bytes | None:
+    """The bytes of one event file; None when it is skipped (a Git LFS pointer), with a
+    warning, as for an empty file."""
     pointer = lfs_pointer(file)
     if pointer is not None:
         ctx.warn(f"{file}: Git LFS pointer (oid sha256:{pointer[0][:12]}…), not the event data; "
@@ -418,8 +427,12 @@ def read_event_file(file: Path, ctx: ImportContext) -> Iterator[Event] | None:
         raise ImportFailed(str(file), f"cannot read: {exc.strerror or exc}") from None
     if not data:
         ctx.warn(f"{file}: empty event file (the writer had not flushed yet)")
-        return iter(())
-    return _decode_events(file, data, ctx)
+    return data
+
+
+def decode_events(file: Path, data: bytes, ctx: ImportContext) -> Iterator[Event]:
+    """The events of a file's bytes, decoded one at a time (none for an empty file)."""
+    return _decode_events(file, data, ctx) if data else iter(())
 
 
 def _decode_events(file: Path, data: bytes, ctx: ImportContext) -> Iterator[Event]:
