@@ -406,7 +406,7 @@ class IngestMixin:
                 continue
             packed = encode_columns(column)
             series_rows.append((run_id, column.key, packed.count, packed.steps, packed.vals,
-                                None, packed.wall_times, packed.axis, None, packed.raws))
+                                packed.epochs, packed.wall_times, packed.axis, None, packed.raws))
             summaries.append((run_id, column.key,
                               *_summarise_columns(column.values, column.steps, column.raws)))
             summary.points += packed.count

@@ -93,11 +93,12 @@ def encode_columns(columns: MetricColumns) -> Encoded:
     """Pack a metric given as columns (no per-point objects on the way)."""
     steps = columns.steps
     walls = columns.wall_times
+    epochs = columns.epochs
     return Encoded(
         count=len(columns.values),
         steps=pack_steps(steps) if _any_given(steps) else None,
         vals=pack_floats(columns.values),
-        epochs=None,
+        epochs=pack_floats(epochs) if epochs is not None and _any_given(epochs) else None,
         wall_times=pack_floats(walls) if walls is not None else None,
         axis=columns.axis,
         axes=None,
