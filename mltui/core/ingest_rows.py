@@ -18,12 +18,12 @@ RUNS_PER_FLUSH = 2000
 _STATEMENTS = (
     ("params", "INSERT OR REPLACE INTO params (run_id, key, value) VALUES (?,?,?)"),
     ("tags", "INSERT OR REPLACE INTO run_tags (run_id, key, value) VALUES (?,?,?)"),
-    ("artifacts", "INSERT INTO run_artifacts (run_id, seq, kind, name, path_raw, path, hash_algo,"
-                  " hash, size, base_model) VALUES (?,?,?,?,?,?,?,?,?,?)"),
-    ("series", "INSERT INTO metric_series (run_id, key, count, steps, vals, epochs, wall_times, "
-               "axis, axes, raws) VALUES (?,?,?,?,?,?,?,?,?,?)"),
-    ("summaries", "INSERT INTO metric_summary (run_id, key, last, last_raw, last_step, min, "
-                  "min_step, max, max_step, count) VALUES (?,?,?,?,?,?,?,?,?,?)"),
+    ("artifacts", ("INSERT INTO run_artifacts (run_id, seq, kind, name, path_raw, path, "
+                   "hash_algo, hash, size, base_model) VALUES (?,?,?,?,?,?,?,?,?,?)")),
+    ("series", ("INSERT INTO metric_series (run_id, key, count, steps, vals, epochs, wall_times, "
+                "axis, axes, raws) VALUES (?,?,?,?,?,?,?,?,?,?)")),
+    ("summaries", ("INSERT INTO metric_summary (run_id, key, last, last_raw, last_step, min, "
+                   "min_step, max, max_step, count) VALUES (?,?,?,?,?,?,?,?,?,?)")),
     ("search", "INSERT OR REPLACE INTO search_text (kind, ref_id, body) VALUES ('run', ?, ?)"),
 )
 

@@ -18,7 +18,15 @@ from mltui.importers import tensorboard as tb
 from mltui.importers.common import ImportContext
 from mltui.importers.tensorboard import bulk, runs
 
-from .test_tensorboard import EXPECTED, FIXTURES, event, fld, frame, series, tensor_value
+from .test_tensorboard import (
+    EXPECTED,
+    FIXTURES,
+    event,
+    fld,
+    frame,
+    series,
+    tensor_value,
+)
 
 F32 = struct.Struct("<f")
 
@@ -35,8 +43,10 @@ def text_value(tag: str, text: str) -> bytes:
     return tensor_value(tag, tensor, plugin="text")
 
 
-def version_event(version: bytes = b"brain.Event:2", wall: float = 1_700_000_000.0) -> bytes:
-    return fld(1, 1, struct.pack("<d", wall)) + fld(3, 2, version)
+def version_event(version: bytes = b"brain.Event:2", wall: float | None = 1_700_000_000.0
+                  ) -> bytes:
+    """The file's first event; a wall_time of 0 is left off the wire (None here)."""
+    return (b"" if wall is None else fld(1, 1, struct.pack("<d", wall))) + fld(3, 2, version)
 
 
 def session_start(step: int, wall: float = 1_700_000_100.0) -> bytes:
@@ -164,6 +174,18 @@ def test_old_file_versions_and_files_without_one_use_the_general_path(tmp_path, 
     assert assert_same(tmp_path / "none", monkeypatch) == [False]
 
 
+def test_a_first_event_without_a_wall_time_takes_the_next_events(tmp_path, monkeypatch):
+    directory = tmp_path / "run"
+    directory.mkdir()
+    (directory / "events.out.tfevents.1.h").write_bytes(
+        frame(version_event(wall=None)) + b"".join(frame(event(s, [scalar("loss", s)],
+                                                               wall=1.7e9 + s))
+                                                   for s in range(3)))
+    assert assert_same(directory, monkeypatch) == [True]
+    (run,) = tb.read(directory, ImportContext(root=tmp_path)).runs
+    assert (run.start_time, run.end_time) == (1.7e9, 1.7e9 + 2)
+
+
 def test_split_writers_tags_are_prefixed_as_in_the_general_path(tmp_path, monkeypatch):
     write(tmp_path / "run" / "train", [event(s, [scalar("epoch_loss", s)]) for s in range(3)])
     write(tmp_path / "run" / "validation", [event(s, [scalar("epoch_loss", -s),
@@ -183,7 +205,7 @@ def test_damaged_files_fail_or_warn_exactly_as_before(tmp_path, monkeypatch):
     errors = []
     for forced in (True, False):
         with monkeypatch.context() as patch:
-            patch.setattr(bulk, "worth_it", lambda size: forced)
+            patch.setattr(bulk, "worth_it", lambda size, forced=forced: forced)
             with pytest.raises(ImportFailed) as failed:
                 tb.read(tmp_path / "run", ImportContext(root=tmp_path))
             errors.append(failed.value.one_line())

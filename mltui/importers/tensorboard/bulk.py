@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .events import DecodeError, Event, _parse_event
 from .crc import _LONGEST_FOR_TABLE as _LONGEST
 from .crc import masked_crcs_of
+from .events import DecodeError, Event, _parse_event
 
 # numpy's import (~0.1 s) pays for itself after about this many bytes of event files.
 NUMPY_AFTER_BYTES = 1 << 17
@@ -157,14 +157,17 @@ def decode_scalar_file(data: bytes) -> ScalarFile | None:
     columns, first_scalar = _columns(data, u8, regular, records, tag_starts, tag_lengths,
                                      value_at, walls, steps, np)
     last = len(starts_list) - 1
+    other_walls = {index: event.wall_time for index, event in others}
+    # As the general path: the first wall_time any event carries, and the last event's own.
+    first_time = next((time for time in (_wall(walls, regular, other_walls, index)
+                                         for index in range(last + 1)) if time is not None), None)
     return ScalarFile(columns, others, first_scalar if first_scalar is not None else last + 1,
-                      _wall(walls, regular, others, 0), _wall(walls, regular, others, last))
+                      first_time, _wall(walls, regular, other_walls, last))
 
 
-def _wall(walls: Any, regular: Any, others: list[tuple[int, Event]], index: int) -> float | None:
-    if regular[index]:
-        return float(walls[index])
-    return dict(others)[index].wall_time
+def _wall(walls: Any, regular: Any, other_walls: dict[int, float | None],
+          index: int) -> float | None:
+    return float(walls[index]) if regular[index] else other_walls[index]
 
 
 def _others(data: bytes, starts: list[int], ends: list[int], regular: Any
@@ -207,7 +210,7 @@ def _columns(data: bytes, u8: Any, regular: Any, records: list, tag_starts: list
         cells[:, 1:] = np.where(inside, u8[np.minimum(tag_start[:, None] + offsets,
                                                       len(u8) - 1)], 0)
     rows = np.ascontiguousarray(cells).view(np.dtype((np.void, width + 1)))[:, 0]
-    unique, first_seen, inverse = np.unique(rows, return_index=True, return_inverse=True)
+    _, first_seen, inverse = np.unique(rows, return_index=True, return_inverse=True)
     columns: dict[str, tuple[list[float], list[int], list[float]]] = {}
     # Tags in order of first appearance; byte tags that decode to the same text share a column.
     by_text: dict[str, list[int]] = {}
