@@ -66,6 +66,19 @@ def test_watch_benchmark_smoke_gets_every_answer_right() -> None:
         assert figure in output, f"{figure!r} was not measured:\n{output}"
 
 
+def test_grown_logs_benchmark_smoke_gets_every_answer_right() -> None:
+    """Bytes parsed per watch pass of a grown log: every format, the followed run equal to a
+    full import."""
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "grown_logs.py"),
+                             "--lines", "400", "--grow", "20", "--passes", "1"],
+                            capture_output=True, text=True, timeout=600)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "WRONG ANSWER" not in output and "all answers right" in output
+    for kind in ("jsonl", "csv", "lightning", "keras", "ultralytics", "mlflow", "tensorboard"):
+        assert f"| {kind} |" in output, f"{kind!r} was not measured:\n{output}"
+
+
 def test_measured_processes_write_and_reuse_bytecode(tmp_path: Path, monkeypatch) -> None:
     """A shell's PYTHONDONTWRITEBYTECODE=1 must not reach the measured processes: the pty
     launcher lays their environment over the caller's, so the key must be overridden, not

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
 from .errors import ImportFailed, InvalidInput
-from .ingest_rows import PendingRows
+from .ingest_rows import ARTIFACT_INSERT, PendingRows  # noqa: F401 - series_append's
 from .records import (DatasetRecord, ImportBatch, MetricPoint,
                       RunRecord)
 from .schema import fault_point
@@ -28,6 +28,12 @@ from .series import encode, encode_columns
 
 if TYPE_CHECKING:  # pragma: no cover
     from .catalog import Catalog
+
+
+def artifact_rows(run_id: int, run: RunRecord) -> list[tuple]:
+    """The ``run_artifacts`` rows of ``run``'s artifacts, in the reader's order."""
+    return [(run_id, i, a.kind, a.name, a.path_raw, a.path, a.hash_algo, a.hash, a.size,
+             a.base_model) for i, a in enumerate(run.artifacts)]
 
 
 @dataclass
@@ -371,9 +377,7 @@ class IngestMixin:
         if run.tags:
             rows.tags.extend([(run_id, str(k), str(v)) for k, v in run.tags.items()])
         if run.artifacts:
-            rows.artifacts.extend(
-                [(run_id, i, a.kind, a.name, a.path_raw, a.path, a.hash_algo, a.hash, a.size,
-                  a.base_model) for i, a in enumerate(run.artifacts)])
+            rows.artifacts.extend(artifact_rows(run_id, run))
         if run.metrics or run.metric_columns:
             self._series_rows(run, run_id, rows, summary)
         for dataset in run.datasets:

@@ -14,12 +14,13 @@ import sqlite3
 
 # Rows wait for at most this many runs: memory stays bounded on imports of huge stores.
 RUNS_PER_FLUSH = 2000
+ARTIFACT_INSERT = ("INSERT INTO run_artifacts (run_id, seq, kind, name, path_raw, path, "
+                   "hash_algo, hash, size, base_model) VALUES (?,?,?,?,?,?,?,?,?,?)")
 
 _STATEMENTS = (
     ("params", "INSERT OR REPLACE INTO params (run_id, key, value) VALUES (?,?,?)"),
     ("tags", "INSERT OR REPLACE INTO run_tags (run_id, key, value) VALUES (?,?,?)"),
-    ("artifacts", ("INSERT INTO run_artifacts (run_id, seq, kind, name, path_raw, path, "
-                   "hash_algo, hash, size, base_model) VALUES (?,?,?,?,?,?,?,?,?,?)")),
+    ("artifacts", ARTIFACT_INSERT),
     ("series", ("INSERT INTO metric_series (run_id, key, count, steps, vals, epochs, wall_times, "
                 "axis, axes, raws) VALUES (?,?,?,?,?,?,?,?,?,?)")),
     ("summaries", ("INSERT INTO metric_summary (run_id, key, last, last_raw, last_step, min, "

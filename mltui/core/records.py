@@ -133,6 +133,9 @@ class RunRecord:
     # Set when ``metrics`` are only the points of bytes appended to a log: the fingerprint the
     # catalog's run must still hold for them to be appended (core/series_append.py).
     appends_to: str | None = None
+    # With appends_to: the format keeps a point that exactly repeats an earlier one (TensorBoard's
+    # reader does), so an appended point is never dropped as a repeat of a stored one.
+    keeps_repeats: bool = False
 
     def all_points(self) -> list[MetricPoint]:
         """Every point of the run, whether read point by point or as columns."""

@@ -151,3 +151,35 @@ def curve(steps: bytes | None, vals: bytes, count: int) -> list[tuple[int | None
                       None if math.isnan(value) else value, i))
     pairs.sort(key=lambda item: (item[0] is None, item[0] or 0, item[2]))
     return [(step, value) for step, value, _ in pairs]
+
+
+def step_set(steps: bytes, count: int) -> set[int]:
+    """The distinct steps of a packed steps blob (``NO_STEP`` for points without one)."""
+    return set(_unpack("q", steps, count))
+
+
+def append_encoded(old: Encoded, new: Encoded) -> Encoded:
+    """The row of ``old``'s points followed by ``new``'s, byte for byte what :func:`encode` of
+    all the points gives, without decoding ``old`` (a watch appending a grown log's points)."""
+
+    def joined(before: bytes | None, after: bytes | None, pack) -> bytes | None:
+        if before is None and after is None:
+            return None
+        return ((before if before is not None else pack([None] * old.count))
+                + (after if after is not None else pack([None] * new.count)))
+
+    if old.axes is None and new.axes is None and old.axis == new.axis:
+        axis, axes = old.axis, None
+    else:
+        axis, axes = None, json.dumps((json.loads(old.axes) if old.axes else [old.axis] * old.count)
+                                      + (json.loads(new.axes) if new.axes else
+                                         [new.axis] * new.count))
+    raws = json.loads(old.raws) if old.raws else {}
+    if new.raws:
+        raws.update({str(int(i) + old.count): r for i, r in json.loads(new.raws).items()})
+    return Encoded(count=old.count + new.count,
+                   steps=joined(old.steps, new.steps, pack_steps),
+                   vals=old.vals + new.vals,
+                   epochs=joined(old.epochs, new.epochs, pack_floats),
+                   wall_times=joined(old.wall_times, new.wall_times, pack_floats),
+                   axis=axis, axes=axes, raws=json.dumps(raws) if raws else None)

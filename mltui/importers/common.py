@@ -263,25 +263,30 @@ def iter_jsonl(path: Path, text: str | None = None) -> Iterator[tuple[int, Any]]
 
 
 def read_csv_rows(path: Path, text: str | None = None, *, delimiter: str = ",",
-                  strip: bool = True) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+                  strip: bool = True, header: list[str] | None = None,
+                  ) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     """Read a CSV into (header, [(line number, row dict)]); cells and names stripped.
 
     A partial last row of a writer caught mid-line is left out (:func:`without_partial_row`).
+    With ``header`` (a watch reading appended bytes, see importers/appendlog.py), ``text`` is
+    whole rows appended after that header and line numbers count from its start.
     Kept on the stdlib ``csv`` module rather than pandas because run-log CSVs need per-line
     error positions, padded headers and header rewrites that pandas hides.
     """
     if text is None:
         text = read_text(path)
-    text = without_partial_row(path, text, delimiter=delimiter)
+    if header is None:
+        text = without_partial_row(path, text, delimiter=delimiter)
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    try:
-        header = next(reader)
-    except StopIteration:
-        return [], []
-    except csv.Error as exc:
-        raise ImportFailed(str(path), f"invalid CSV: {exc}", line=1) from None
-    if strip:
-        header = [name.strip() for name in header]
+    if header is None:
+        try:
+            header = next(reader)
+        except StopIteration:
+            return [], []
+        except csv.Error as exc:
+            raise ImportFailed(str(path), f"invalid CSV: {exc}", line=1) from None
+        if strip:
+            header = [name.strip() for name in header]
     rows: list[tuple[int, dict[str, str]]] = []
     try:
         for cells in reader:

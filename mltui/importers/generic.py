@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -24,9 +23,8 @@ from ..core.errors import ImportFailed
 from ..core.records import ImportBatch, MetricPoint, RunRecord
 from . import appendlog
 from .common import (ImportContext, open_log, dedupe_points, decode_log, fingerprint, flatten,
-                     is_number_like, iter_jsonl, read_csv_rows, read_log_bytes, read_text,
-                     stable_uid, to_float)
-from .readstate import BYTES_READ
+                     is_number_like, iter_jsonl, read_csv_rows, read_log_bytes, stable_uid,
+                     to_float)
 
 FORMAT = "generic"
 KIND = "file"
@@ -145,33 +143,36 @@ def _step_key(record: dict) -> str | None:
 
 
 def read(path: Path, ctx: ImportContext) -> ImportBatch:
-    """Read one metrics file into one run."""
+    """Read one metrics file into one run (inside a watch, only what it appended)."""
     path = Path(path)
     run = RunRecord(uid=stable_uid(FORMAT, path), source_format=FORMAT, source_path=str(path),
                     name=path.stem, project=path.parent.name or None)
-    suffix = path.suffix.lower()
-    data = None
-    if suffix in CSV_SUFFIXES:
-        text = read_text(path)
-        header, rows = read_csv_rows(path, text, delimiter=CSV_SUFFIXES[suffix])
-        records = []
-        for line, row in rows:
-            if len(row) != len(header):
-                raise ImportFailed(str(path), f"row has {len(row)} cells, header has {len(header)}",
-                                   line=line)
-            records.append((line, row))
+    delimiter = CSV_SUFFIXES.get(path.suffix.lower())
+    if _read_appended(path, run, ctx, delimiter):
+        return _batch(path, run)
+    inode = appendlog.inode_of(path)
+    data = read_log_bytes(path)
+    text = decode_log(path, data)
+    context = None
+    if delimiter is not None:
+        header, rows = read_csv_rows(path, text, delimiter=delimiter)
+        _check_widths(path, header, rows)
+        records = rows
+        context = (len(header), delimiter, header)
     else:
-        batch = _read_appended(path, run, ctx)
-        if batch is not None:
-            return batch
-        inode = _inode(path)
-        data = read_log_bytes(path)
-        records = iter_jsonl(path, decode_log(path, data))
+        records = iter_jsonl(path, text)
     _collect(path, run, ctx, records, appended=False)
     run.fingerprint = fingerprint([path])
-    if data is not None and inode is not None:
-        appendlog.remember(path, data, _consumed(data), run.fingerprint, inode)
+    appendlog.keep(path, data, appendlog.whole_offset(data, context, _keeps_rest(delimiter)),
+                   run.fingerprint, inode, context=context)
     return _batch(path, run)
+
+
+def _check_widths(path: Path, header: list[str], rows: list[tuple[int, dict]]) -> None:
+    for line, row in rows:
+        if len(row) != len(header):
+            raise ImportFailed(str(path), f"row has {len(row)} cells, header has {len(header)}",
+                               line=line)
 
 
 def _collect(path: Path, run: RunRecord, ctx: ImportContext, records, *, appended: bool) -> None:
@@ -192,20 +193,6 @@ def _collect(path: Path, run: RunRecord, ctx: ImportContext, records, *, appende
     run.warnings = list(ctx.warnings)
 
 
-def _inode(path: Path) -> int | None:
-    try:
-        return os.stat(path).st_ino  # before the read: a file replaced during it is not trusted
-    except OSError:
-        return None
-
-
-def _consumed(data: bytes) -> int:
-    """How many bytes of a JSONL read end with its last complete line; 0 when a last line
-    without a newline was read as a record (its bytes may still grow: read whole next time)."""
-    cut = data.rfind(b"\n") + 1
-    return 0 if _unterminated_record(data[cut:]) else cut
-
-
 def _unterminated_record(rest: bytes) -> bool:
     """True when a last line without a newline parses, so a full read takes it as a record (a
     partial one does not parse and is left for the next read, as iter_jsonl does)."""
@@ -221,34 +208,28 @@ def _unterminated_record(rest: bytes) -> bool:
     return True
 
 
-def _read_appended(path: Path, run: RunRecord, ctx: ImportContext) -> ImportBatch | None:
-    """The run's points of the lines appended since this process last read ``path``, or None
-    when the file must be read whole (not read before, truncated, rewritten, or the appended
-    part is not plain complete lines: any error is left for the full read to report)."""
-    try:
-        found = appendlog.appended(path)
-    except OSError:
-        found = None
-    if found is None:
-        return None
-    state, before, data = found
-    cut = data.rfind(b"\n") + 1
-    if _unterminated_record(data[cut:]):
-        appendlog.forget(path)
-        return None  # an unterminated last record: the full read decides what it is
-    consumed = data[:cut]
-    try:
-        records = list(iter_jsonl(path, decode_log(path, consumed)))
+def _read_appended(path: Path, run: RunRecord, ctx: ImportContext, delimiter: str | None) -> bool:
+    """Fill ``run`` with the points of the lines appended since this process last read
+    ``path``; False when the file must be read whole (see appendlog.read_grown)."""
+
+    def parse(complete: bytes, context: tuple | None) -> tuple | None:
+        text = decode_log(path, complete)
+        if delimiter is None:
+            records = list(iter_jsonl(path, text))
+        else:
+            records = read_csv_rows(path, text, delimiter=delimiter, header=context[2])[1]
+            _check_widths(path, context[2], records)
         _collect(path, run, ctx, records, appended=True)
-    except ImportFailed:
-        appendlog.forget(path)
-        return None
-    BYTES_READ["bytes"] += len(consumed)
-    run.appends_to = state.fingerprint
-    run.fingerprint = (appendlog.chain(state.fingerprint, consumed) if consumed
-                       else state.fingerprint)
-    appendlog.advance(path, state, before, consumed, run.fingerprint)
-    return _batch(path, run)
+        return context
+
+    return appendlog.read_grown(path, run, parse, _keeps_rest(delimiter))
+
+
+def _keeps_rest(delimiter: str | None):
+    """Whether a whole read takes an unterminated last line as a record (CSV or JSONL)."""
+    if delimiter is not None:
+        return appendlog.csv_row_kept
+    return lambda rest, _context: _unterminated_record(rest)
 
 
 def _batch(path: Path, run: RunRecord) -> ImportBatch:

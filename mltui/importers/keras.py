@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..core.errors import ImportFailed
 from ..core.records import ArtifactRecord, ImportBatch, MetricPoint, RunRecord
-from .common import (ImportContext, open_log, artifact_for, dedupe_points, fingerprint, load_json,
-                     read_csv_rows, read_text, stable_uid, to_float)
+from . import appendlog
+from .common import (ImportContext, open_log, artifact_for, dedupe_points, decode_log,
+                     fingerprint, load_json, read_csv_rows, read_log_bytes, stable_uid, to_float)
 
 FORMAT = "keras"
 KIND = "file"
@@ -148,37 +149,84 @@ def read(path: Path, ctx: ImportContext) -> ImportBatch:
     path = Path(path)
     run = RunRecord(uid=stable_uid(FORMAT, path), source_format=FORMAT, source_path=str(path),
                     name=path.name, project=path.parent.name or None)
+    remember = None
     if path.suffix.lower() in JSON_SUFFIXES:
         run.metrics = _json_points(path)
         run.tags["layout"] = "history-json"
+    elif _read_appended(path, run, ctx):
+        run.artifacts = _sibling_models(path)
+        return _batch(path, run)
     else:
-        run.metrics, resumed, layout = _csv_points(path, ctx)
-        run.tags["layout"] = layout
-        if resumed:
-            run.tags["resumed"] = "true"
+        remember = _read_csv(path, run, ctx)
     run.tags["epoch_base"] = "0"
     if not run.metrics:
         ctx.warn(f"{path}: no epochs logged")
     run.artifacts = _sibling_models(path)
     run.fingerprint = fingerprint([path])
     run.warnings = list(ctx.warnings)
+    if remember is not None:
+        remember(run.fingerprint)
+    return _batch(path, run)
+
+
+def _read_csv(path: Path, run: RunRecord, ctx: ImportContext) -> Callable[[str], None]:
+    """Fill ``run`` from a whole CSV read; returns what remembers the read (for a watch) once
+    the run's fingerprint is known."""
+    inode = appendlog.inode_of(path)
+    data = read_log_bytes(path)
+    text = decode_log(path, data)
+    delimiter = _delimiter(text.split("\n", 1)[0])
+    header, rows = read_csv_rows(path, text, delimiter=delimiter)
+    run.metrics, resumed, context = _csv_points(path, ctx, rows,
+                                                (len(header), delimiter, header, None))
+    run.tags["layout"] = _layout(header)
+    if resumed:
+        run.tags["resumed"] = "true"
+    offset = appendlog.whole_offset(data, context, appendlog.csv_row_kept)
+    return lambda fingerprint: appendlog.keep(path, data, offset, fingerprint, inode,
+                                              context=context)
+
+
+def _batch(path: Path, run: RunRecord) -> ImportBatch:
     return ImportBatch(source_format=FORMAT, source_path=str(path), runs=[run],
                        consumed_paths=[str(path.resolve())])
 
 
-def _csv_points(path: Path, ctx: ImportContext) -> tuple[list[MetricPoint], bool, str]:
-    """Points from a CSVLogger file or a pandas History CSV; also whether epochs repeat."""
-    text = read_text(path)
-    first_line = text.split("\n", 1)[0]
-    header, rows = read_csv_rows(path, text, delimiter=_delimiter(first_line))
+def _read_appended(path: Path, run: RunRecord, ctx: ImportContext) -> bool:
+    """``run`` from the rows a CSVLogger appended since the last read (see appendlog)."""
+
+    def parse(complete: bytes, context: tuple) -> tuple:
+        header = context[2]
+        rows = read_csv_rows(path, decode_log(path, complete), delimiter=context[1],
+                             header=header)[1]
+        run.metrics, resumed, context = _csv_points(path, ctx, rows, context)
+        run.tags["layout"] = _layout(header)
+        if resumed:
+            run.tags["resumed"] = "true"
+        run.tags["epoch_base"] = "0"
+        run.warnings = list(ctx.warnings)
+        return context
+
+    return appendlog.read_grown(path, run, parse, appendlog.csv_row_kept)
+
+
+def _layout(header: list[str]) -> str:
+    return "csvlogger" if header and header[0] == "epoch" else "history-csv"
+
+
+def _csv_points(path: Path, ctx: ImportContext, rows: list[tuple[int, dict[str, str]]],
+                context: tuple) -> tuple[list[MetricPoint], bool, tuple]:
+    """Points from the rows of a CSVLogger file or a pandas History CSV; also whether epochs
+    repeat.  ``context``: (width, delimiter, header, the epoch of the row before ``rows``),
+    returned with the last epoch of ``rows``."""
+    header = context[2]
     if not header or header[0] not in INDEX_COLUMNS:
         raise ImportFailed(str(path), "expected a first column 'epoch' (or a pandas index)",
                            line=1, field=header[0] if header else None)
     index_column = header[0]
-    layout = "csvlogger" if index_column == "epoch" else "history-csv"
     points: list[MetricPoint] = []
     skipped: dict[str, int] = {}
-    previous_epoch = None
+    previous_epoch = context[3]
     resumed = False
     for line, row in rows:
         if len(row) != len(header):
@@ -208,7 +256,7 @@ def _csv_points(path: Path, ctx: ImportContext) -> tuple[list[MetricPoint], bool
                                       axis="epoch", raw=raw, seq=len(points)))
     for key, count in skipped.items():
         ctx.warn(f"{path}: skipped {count} non-scalar value(s) of {key!r}")
-    return dedupe_points(points), resumed, layout
+    return dedupe_points(points), resumed, (*context[:3], previous_epoch)
 
 
 def _json_points(path: Path) -> list[MetricPoint]:

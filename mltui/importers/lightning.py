@@ -18,9 +18,11 @@ from pathlib import Path
 
 from ..core.errors import ImportFailed
 from ..core.records import ArtifactRecord, ImportBatch, MetricColumns, MetricPoint, RunRecord
+from . import appendlog
 from .common import (ImportContext, open_log, NotReady, artifact_for, as_param_text,
-                     fingerprint, flatten, is_number_like, load_yaml, read_text, stable_uid,
-                     to_float, without_partial_row)
+                     decode_log, fingerprint, flatten, is_number_like, load_yaml, read_log_bytes,
+                     stable_uid, to_float, without_partial_row)
+from .readstate import row_width
 
 FORMAT = "lightning"
 KIND = "dir"
@@ -57,23 +59,34 @@ def detect(path: Path) -> bool:
 
 
 def read(path: Path, ctx: ImportContext) -> ImportBatch:
-    """Read one version dir: sparse stepped metrics, flattened hparams, checkpoints."""
+    """Read one version dir: sparse stepped metrics, flattened hparams, checkpoints (inside a
+    watch, only the rows appended to ``metrics.csv`` while ``hparams.yaml`` is unchanged)."""
     path = Path(path)
     metrics_file = path / METRICS_FILE
     files_read = [metrics_file]
     run = RunRecord(uid=stable_uid(FORMAT, path), source_format=FORMAT, source_path=str(path),
                     name=path.name, project=path.parent.name or None)
-    text = read_text(metrics_file)
+    sides = [path / HPARAMS_FILE]
+    if _read_appended(metrics_file, run, sides):
+        run.artifacts = _checkpoints(path)
+        files_read += [file for file in sides if file.is_file()]
+        return ImportBatch(source_format=FORMAT, source_path=str(path), runs=[run],
+                           consumed_paths=[str(p.resolve()) for p in files_read])
+    side_stat = appendlog.side_stat(sides)
+    inode = appendlog.inode_of(metrics_file)
+    data = read_log_bytes(metrics_file)
+    text = decode_log(metrics_file, data)
     if not text.strip():
         raise NotReady(str(metrics_file), "empty (being rewritten with a new column?)")
-    text = without_partial_row(metrics_file, text)
-    columns = _metric_columns(metrics_file, text)
+    kept = without_partial_row(metrics_file, text)
+    columns = _metric_columns(metrics_file, kept)
     if columns is None:
-        run.metrics = _metric_points(metrics_file, text)
+        run.metrics, header = _metric_points(metrics_file, kept)
     else:
-        run.metric_columns = columns
+        run.metric_columns, header = columns
     if not run.metrics and not run.metric_columns:
         ctx.warn(f"{metrics_file}: no metrics logged (rows are flushed every 100 steps)")
+    context = (row_width(kept[:kept.find("\n")]), ",", header)
 
     hparams_file = path / HPARAMS_FILE
     if hparams_file.is_file():
@@ -90,8 +103,21 @@ def read(path: Path, ctx: ImportContext) -> ImportBatch:
     run.artifacts = _checkpoints(path)
     run.fingerprint = fingerprint(files_read)
     run.warnings = list(ctx.warnings)
+    appendlog.keep(metrics_file, data, appendlog.whole_offset(data, context, appendlog.csv_row_kept),
+                   run.fingerprint, inode, context=context, sides=side_stat)
     return ImportBatch(source_format=FORMAT, source_path=str(path), runs=[run],
                        consumed_paths=[str(p.resolve()) for p in files_read])
+
+
+def _read_appended(file: Path, run: RunRecord, sides: list[Path]) -> bool:
+    """``run.metrics`` from the rows appended to ``metrics.csv`` since the last read; False
+    when it must be read whole (a rewrite for a new column is one, see appendlog.read_grown)."""
+
+    def parse(complete: bytes, context: tuple) -> tuple:
+        run.metrics, header = _metric_points(file, decode_log(file, complete), context[2])
+        return (*context[:2], header)
+
+    return appendlog.read_grown(file, run, parse, appendlog.csv_row_kept, sides=sides)
 
 
 def _is_header(cells: list[str]) -> bool:
@@ -99,8 +125,9 @@ def _is_header(cells: list[str]) -> bool:
     return "step" in cells and not any(is_number_like(cell) for cell in cells if cell)
 
 
-def _metric_columns(file: Path, text: str) -> list[MetricColumns] | None:
-    """The metrics of a CSVLogger file in its usual shape, a column at a time; None otherwise.
+def _metric_columns(file: Path, text: str) -> tuple[list[MetricColumns], list[str]] | None:
+    """The metrics of a CSVLogger file in its usual shape, a column at a time, with its header;
+    None otherwise.
 
     The usual shape: one header (with ``step``), then rows as wide as it, no quotes or spaces,
     integer steps and epochs, every logged cell a finite number, no point repeated.  Cells are
@@ -152,7 +179,7 @@ def _metric_columns(file: Path, text: str) -> list[MetricColumns] | None:
             return None  # a repeated point, dropped point by point
         columns.append(MetricColumns(key, values, logged_steps, None, None, "step",
                                      logged_epochs))
-    return columns
+    return columns, header
 
 
 def _integers(cells: tuple[str, ...], *, allow_empty: bool) -> list[int | None] | None:
@@ -180,9 +207,12 @@ def _integers(cells: tuple[str, ...], *, allow_empty: bool) -> list[int | None] 
     return list(map(parsed.__getitem__, cells))
 
 
-def _metric_points(file: Path, text: str) -> list[MetricPoint]:
+def _metric_points(file: Path, text: str, header: list[str] | None = None
+                   ) -> tuple[list[MetricPoint], list[str] | None]:
     """One point per non-empty cell outside ``step``/``epoch``; a mid-file header switches the
-    columns for the rows after it.  Exact repeats are dropped as ``dedupe_points`` does."""
+    columns for the rows after it.  Exact repeats are dropped as ``dedupe_points`` does.
+    ``header``: the columns of rows appended after it (``text`` has no header of its own);
+    also returns the columns in force at the end."""
     reader = csv.reader(io.StringIO(text))
     points: list[MetricPoint] = []
     seen: set[tuple] = set()  # dedupe_points inline: this loop runs once per cell of the file
@@ -191,9 +221,10 @@ def _metric_points(file: Path, text: str) -> list[MetricPoint]:
     # Cells are stripped only when the text has whitespace besides line ends, or quotes (a
     # quoted cell may start or end with a newline): CSVLogger writes neither.
     strip = '"' in text or _SPACE_NOT_NEWLINE.search(text) is not None
-    header: list[str] | None = None
     step_index = epoch_index = None
     value_columns: list[tuple[int, str]] = []
+    if header is not None:
+        step_index, epoch_index, value_columns = _columns(header)
     try:
         for cells in reader:
             line = reader.line_num
@@ -206,10 +237,7 @@ def _metric_points(file: Path, text: str) -> list[MetricPoint]:
                     raise ImportFailed(str(file), "expected a header with a 'step' column",
                                        line=line)
                 header = cells
-                step_index = header.index("step")
-                epoch_index = header.index("epoch") if "epoch" in header else None
-                value_columns = [(index, name) for index, name in enumerate(header)
-                                 if index != step_index and index != epoch_index]
+                step_index, epoch_index, value_columns = _columns(header)
                 continue
             if len(cells) != len(header):
                 raise ImportFailed(str(file), f"row has {len(cells)} cells, header has {len(header)}",
@@ -252,7 +280,15 @@ def _metric_points(file: Path, text: str) -> list[MetricPoint]:
                 seq += 1
     except csv.Error as exc:
         raise ImportFailed(str(file), f"invalid CSV: {exc}", line=reader.line_num) from None
-    return points
+    return points, header
+
+
+def _columns(header: list[str]) -> tuple[int, int | None, list[tuple[int, str]]]:
+    """The step column, the epoch column and the (index, key) of every value column."""
+    step_index = header.index("step")
+    epoch_index = header.index("epoch") if "epoch" in header else None
+    return step_index, epoch_index, [(index, name) for index, name in enumerate(header)
+                                     if index != step_index and index != epoch_index]
 
 
 def _step(cell: str, file: Path, line: int, field: str) -> int:

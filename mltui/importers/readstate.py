@@ -126,9 +126,20 @@ def without_partial_row(path: Path | str, text: str, *, delimiter: str = ",") ->
     cut = text.rfind("\n")
     if cut < 0:
         raise NotReady(str(path), "only a partial first line (being written?)", line=1)
+    width = row_width(text[:text.index("\n")], delimiter)
+    return text if width is not None and takes_unterminated(text[cut + 1:], width, delimiter) \
+        else text[:cut + 1]
+
+
+def row_width(line: str, delimiter: str = ",") -> int | None:
+    """How many cells one CSV line has (None when it does not parse)."""
     try:
-        header = next(csv.reader([text[:text.index("\n")]], delimiter=delimiter))
-        tail = next(csv.reader([text[cut + 1:]], delimiter=delimiter))
+        return len(next(csv.reader([line], delimiter=delimiter)))
     except (csv.Error, StopIteration):
-        return text[:cut + 1]
-    return text if len(tail) == len(header) else text[:cut + 1]
+        return None
+
+
+def takes_unterminated(rest: str, width: int, delimiter: str = ",") -> bool:
+    """True when a whole read keeps ``rest``, a last CSV line without a newline, as a row: it
+    has the header's ``width`` (see :func:`without_partial_row`)."""
+    return bool(rest) and row_width(rest, delimiter) == width

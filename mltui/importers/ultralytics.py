@@ -12,14 +12,16 @@ from 0 or 1, so curves of different writer versions can be aligned.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from ..core.errors import ImportFailed
 from ..core.records import ArtifactRecord, DatasetRecord, ImportBatch, MetricPoint, RunRecord
+from . import appendlog
 from .common import (ImportContext, open_log, artifact_for, as_param_text, dataset_for, dedupe_points,
-                     fingerprint, flatten, load_yaml, point, read_csv_rows, read_text,
-                     resolve_foreign_path, scrub_pii, stable_uid)
+                     decode_log, fingerprint, flatten, load_yaml, point, read_csv_rows,
+                     read_log_bytes, resolve_foreign_path, scrub_pii, stable_uid)
 
 FORMAT = "ultralytics"
 KIND = "dir"
@@ -56,24 +58,31 @@ def detect(path: Path) -> bool:
 
 
 def read(path: Path, ctx: ImportContext) -> ImportBatch:
-    """Read one run dir: per-epoch metrics, args, dataset yaml, weights and parent weights."""
+    """Read one run dir: per-epoch metrics, args, dataset yaml, weights and parent weights
+    (inside a watch, only the rows appended to ``results.csv`` while the yaml files are
+    unchanged)."""
     path = Path(path)
     results = path / RESULTS_FILE
     files_read = [results]
     run = RunRecord(uid=stable_uid(FORMAT, path), source_format=FORMAT, source_path=str(path),
                     name=path.name)
-    text = read_text(results)
-    padded = _is_padded(text)
+    sides = [path / name for name in (*ARGS_FILES, HYP_FILE)]
+    grown = _read_appended(results, run, sides)
+    if grown is not None:
+        run.artifacts = _artifacts(path, grown.parent_weights, ctx)
+        run.warnings = list(ctx.warnings)
+        files_read += [file for file in sides if file.is_file()]
+        return ImportBatch(source_format=FORMAT, source_path=str(path), runs=[run],
+                           consumed_paths=[str(p.resolve()) for p in files_read])
+    side_stat = appendlog.side_stat(sides)
+    inode = appendlog.inode_of(results)
+    data = read_log_bytes(results)
+    text = decode_log(results, data)
     header, rows = read_csv_rows(results, text)
     if not header or header[0] != "epoch":
         raise ImportFailed(str(results), "expected a header starting with 'epoch'", line=1,
                            field=header[0] if header else None)
-    run.metrics, first_epoch, last_epoch, resumed = _metric_points(results, header, rows)
-    epoch_base = 0 if (padded and first_epoch == 0) else 1
-    run.tags["epoch_base"] = str(epoch_base)
-    run.tags["results_format"] = "padded" if padded else "plain"
-    if resumed:
-        run.tags["resumed"] = "true"
+    context = _Context(len(header), ",", header, _is_padded(text))
     if not rows:
         ctx.warn(f"{results}: no epochs logged yet")
 
@@ -109,18 +118,76 @@ def read(path: Path, ctx: ImportContext) -> ImportBatch:
     if isinstance(args.get("task"), str):
         run.tags["task"] = args["task"]
     epochs = args.get("epochs")
-    if isinstance(epochs, int) and last_epoch is not None:
-        if last_epoch + (1 - epoch_base) >= epochs:
-            run.status = "FINISHED"
+    parent = _parent_weights(args.get("weights") or args.get("model"))
+    context = replace(context, epochs=epochs if isinstance(epochs, int) else None,
+                      parent_weights=parent)
+    run.metrics, context = _rows_into(run, results, rows, context)
 
     dataset = _dataset(args.get("data"), path, ctx)
     if dataset is not None:
         run.datasets.append(dataset)
-    run.artifacts = _artifacts(path, _parent_weights(args.get("weights") or args.get("model")), ctx)
+    run.artifacts = _artifacts(path, parent, ctx)
     run.fingerprint = fingerprint(files_read)
     run.warnings = list(ctx.warnings)
+    # Before the first row the epoch base is not known yet: read whole until there is one.
+    offset = 0 if context.first_epoch is None else appendlog.whole_offset(
+        data, context, appendlog.csv_row_kept)
+    appendlog.keep(results, data, offset, run.fingerprint, inode, context=context,
+                   sides=side_stat)
     return ImportBatch(source_format=FORMAT, source_path=str(path), runs=[run],
                        consumed_paths=[str(p.resolve()) for p in files_read])
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What reading rows appended to ``results.csv`` needs from the read before (a tuple for
+    appendlog.csv_row_kept: width and delimiter first)."""
+
+    width: int
+    delimiter: str
+    header: list[str]
+    padded: bool
+    first_epoch: int | None = None
+    last_epoch: int | None = None
+    previous_time: float | None = None
+    resumed: bool = False
+    epochs: int | None = None  # args.yaml's total, for the end marker
+    parent_weights: str | None = None
+
+    def __getitem__(self, index: int) -> Any:
+        return (self.width, self.delimiter)[index]
+
+
+def _rows_into(run: RunRecord, results: Path, rows: list[tuple[int, dict[str, str]]],
+               context: _Context) -> tuple[list[MetricPoint], _Context]:
+    """The points of ``rows`` (read after ``context``), with the run's epoch tags and its end
+    marker (the last epoch reached args.yaml's ``epochs``); returns the context after them."""
+    points, context = _metric_points(results, context.header, rows, context)
+    epoch_base = 0 if (context.padded and context.first_epoch == 0) else 1
+    run.tags["epoch_base"] = str(epoch_base)
+    run.tags["results_format"] = "padded" if context.padded else "plain"
+    if context.resumed:
+        run.tags["resumed"] = "true"
+    if context.epochs is not None and context.last_epoch is not None:
+        if context.last_epoch + (1 - epoch_base) >= context.epochs:
+            run.status = "FINISHED"
+    return points, context
+
+
+def _read_appended(results: Path, run: RunRecord, sides: list[Path]) -> _Context | None:
+    """``run`` from the rows appended to ``results.csv`` since the last read (see appendlog);
+    the context after them, None when the file must be read whole."""
+    found: list[_Context] = []
+
+    def parse(complete: bytes, context: _Context) -> _Context:
+        rows = read_csv_rows(results, decode_log(results, complete), header=context.header)[1]
+        run.metrics, context = _rows_into(run, results, rows, context)
+        found.append(context)
+        return context
+
+    if appendlog.read_grown(results, run, parse, appendlog.csv_row_kept, sides=sides):
+        return found[0]
+    return None
 
 
 def _run_name(args: dict, path: Path) -> str:
@@ -143,14 +210,14 @@ def _is_padded(text: str) -> bool:
     return first_line.startswith(" ")
 
 
-def _metric_points(results: Path, header: list[str], rows: list[tuple[int, dict[str, str]]]
-                   ) -> tuple[list[MetricPoint], int | None, int | None, bool]:
-    """Points for every cell of every row, step = epoch; also first/last epoch and whether
-    the log was resumed (an epoch that does not advance, or ``time`` going back to zero)."""
+def _metric_points(results: Path, header: list[str], rows: list[tuple[int, dict[str, str]]],
+                   context: _Context) -> tuple[list[MetricPoint], _Context]:
+    """Points for every cell of every row, step = epoch; the context after them: first/last
+    epoch, the last ``time`` and whether the log was resumed (an epoch that does not advance,
+    or ``time`` going back to zero)."""
     points: list[MetricPoint] = []
-    first_epoch = last_epoch = None
-    resumed = False
-    previous_time = None
+    first_epoch, last_epoch = context.first_epoch, context.last_epoch
+    resumed, previous_time = context.resumed, context.previous_time
     metric_columns = [name for name in header[1:] if name]
     for line, row in rows:
         if len(row) < len(header):
@@ -184,7 +251,8 @@ def _metric_points(results: Path, header: list[str], rows: list[tuple[int, dict[
                 previous_time = points[-1].value
     # Cells that were empty (None value, no raw text) were never logged.
     points = [p for p in points if p.value is not None or p.raw is not None]
-    return dedupe_points(points), first_epoch, last_epoch, resumed
+    return dedupe_points(points), replace(context, first_epoch=first_epoch, last_epoch=last_epoch,
+                                          resumed=resumed, previous_time=previous_time)
 
 
 def _parent_weights(model: Any) -> str | None:

@@ -5,9 +5,10 @@ A watch is a loop of ordinary imports.  Each :meth:`WatchState.poll` calls
 read, logs caught mid-write left for the next pass, one import per folder at a time), then
 compares every run it touched with what the previous pass saw:
 
-- a run seen for the first time is ``new``; a changed fingerprint means its log ``grew`` (a
-  generic JSONL log: only its appended lines were read and their points appended, see
-  importers/appendlog.py) or was truncated or rewritten (re-read whole, its points replaced);
+- a run seen for the first time is ``new``; a changed fingerprint means its log ``grew`` (only
+  its appended lines or records were read and their points appended, for JSONL, CSV, Lightning,
+  Keras, Ultralytics, MLflow and TensorBoard logs, see importers/appendlog.py) or was truncated
+  or rewritten (re-read whole, its points replaced);
 - a run whose log did not change for ``stall_after`` seconds (by the injectable ``clock``) is
   ``stalled``; a stalled run that grows again is ``resumed``;
 - a run whose writer left its end marker (``runs.status`` FINISHED/FAILED/KILLED, see
@@ -129,7 +130,7 @@ class WatchState:
         summary = None
         if tree != self._tree:
             try:
-                with appendlog.following():  # grown JSONL logs: only their new lines
+                with appendlog.following():  # grown logs: only their new lines/records
                     summary = import_paths(self.cat, self.paths, format=self.format,
                                            skip_invalid=True, wait=self.wait)
             except ImportRunning as exc:  # another import holds the folder: next pass

@@ -30,8 +30,11 @@ def per_key(points: list[MetricPoint]) -> dict[str, list]:
 
 
 def both(text: str) -> tuple[list[MetricColumns] | None, dict]:
-    columns = lightning._metric_columns(Path("metrics.csv"), text)
-    return columns, per_key(lightning._metric_points(Path("metrics.csv"), text))
+    read = lightning._metric_columns(Path("metrics.csv"), text)
+    points, header = lightning._metric_points(Path("metrics.csv"), text)
+    if read is not None:
+        assert read[1] == header  # the columns a watch appends rows under
+    return None if read is None else read[0], per_key(points)
 
 
 def from_columns(columns: list[MetricColumns]) -> dict:

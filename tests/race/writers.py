@@ -79,8 +79,9 @@ class LightningWriter:
     ``flush_every`` steps; ``val_loss`` first appears at step ``val_from`` (a rewrite)."""
 
     def __init__(self, folder: Path, steps: int, *, flush_every: int = 1, val_from: int = 3,
-                 val_every: int = 2, seed: int = 0):
+                 val_every: int = 2, seed: int = 0, split: bool = True):
         self.folder, self.steps, self.flush_every = folder, steps, flush_every
+        self.split = split
         self.val_from, self.val_every = val_from, val_every
         self.rng = random.Random(seed)
         self.pending: list[dict] = []
@@ -107,6 +108,8 @@ class LightningWriter:
         return self.done < self.steps
 
     def _save(self) -> None:
+        # pytorch_lightning's ExperimentWriter.save writes hparams.yaml again (unchanged) first.
+        (self.folder / "hparams.yaml").write_text("lr: 0.01\nbatch_size: 8\n")
         new_keys = sorted({k for row in self.pending for k in row} - set(self.keys))
         rows, self.pending = self.pending, []
         if new_keys and self.file.exists():
@@ -129,7 +132,7 @@ class LightningWriter:
         if header:
             writer.writeheader()
         writer.writerows(rows)
-        _split_write(self.file, mode, buffer.getvalue(), self.rng, True)
+        _split_write(self.file, mode, buffer.getvalue(), self.rng, self.split)
 
     def expected(self) -> Counter:
         """What pandas reads from the finished metrics.csv."""

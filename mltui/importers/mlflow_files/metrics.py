@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from itertools import repeat
 from pathlib import Path
 
@@ -11,10 +12,45 @@ from ..common import metric_columns, read_text
 
 _MS = 1000.0  # milliseconds per second
 
+def walk_values(folder: Path | str) -> list[tuple[str, str]]:
+    """``(key, file)`` for every file under ``folder``; subfolders are ``/`` in the key."""
+    found: list[tuple[str, str]] = []
+    stack = [(os.fspath(folder), "")]
+    while stack:
+        current, prefix = stack.pop()
+        with os.scandir(current) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):  # no symlink loops
+                    stack.append((entry.path, prefix + entry.name + "/"))
+                else:
+                    found.append((prefix + entry.name, entry.path))
+    found.sort()
+    return found
+
+
 def read_metric_file(path: Path | str, key: str, warnings: list[str]
                      ) -> list[MetricPoint] | MetricColumns:
-    """Parse one ``metrics/<key>`` file (identical repeated lines dropped): columns when the
-    file has MLflow's usual shape (the fast path), else points.
+    """Parse one ``metrics/<key>`` file (see :func:`parse_metric_text`)."""
+    return parse_metric_text(path, read_text(path), key, warnings)
+
+
+def line_parses(rest: bytes, _context: object = None) -> bool:
+    """True when a last line without a newline is a whole metric line: the parser takes it
+    (a torn one is skipped), so its bytes, which may still grow, must be read again."""
+    parts = rest.split()
+    try:
+        int(parts[0]), float(parts[1])
+        if len(parts) >= 3:
+            int(parts[2])
+    except (ValueError, IndexError):
+        return False
+    return True
+
+
+def parse_metric_text(path: Path | str, text: str, key: str, warnings: list[str]
+                      ) -> list[MetricPoint] | MetricColumns:
+    """Parse the text of one ``metrics/<key>`` file (identical repeated lines dropped): columns
+    when the file has MLflow's usual shape (the fast path), else points.
 
     Lines are ``<ts_ms> <value> <step>``; legacy 2-field lines have step 0, and MLflow 3 adds
     ``<dataset_name> <dataset_digest>`` (5 fields), where field 3 is still the step (MLflow's own
@@ -22,7 +58,6 @@ def read_metric_file(path: Path | str, key: str, warnings: list[str]
     text.  A line that cannot be parsed is an ImportFailed naming the line and field, except a
     torn last line without a newline (a writer killed mid-append), which is skipped.
     """
-    text = read_text(path)
     fast = _parse_canonical_metric_text(text, key)
     if fast is not None:
         return fast

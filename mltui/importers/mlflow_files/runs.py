@@ -11,7 +11,8 @@ from ..common import ImportContext, fingerprint, read_text
 from .artifacts import ArtifactResolver, LoggedModel, run_artifacts
 from .meta import (FORMAT, META, _RESERVED_EXPERIMENT_FOLDERS, _folder_kind, _meta_kind, meta_int, read_meta,
                    status_text, text_or_none)
-from .metrics import read_metric_file
+from .metrics import walk_values
+from . import follow
 from .records import build_run_record, dataset_record
 from .registry import read_registry
 
@@ -156,6 +157,12 @@ class _FileStoreReader:
         if META not in children:
             self.warn(f"{run_dir}: no meta.yaml, not an MLflow run; skipped")
             return None
+        sides = ""
+        if follow.active():  # a watch: only what the metric files appended, if it can
+            appended = follow.read_appended(run_dir, children)
+            if appended is not None:
+                return appended
+            sides = follow.side_stat(run_dir, children)  # before the read: see appendlog
         meta = read_meta(meta_path)
         run_id = text_or_none(meta.get("run_id")) or text_or_none(meta.get("run_uuid"))
         if run_id is None:
@@ -170,11 +177,12 @@ class _FileStoreReader:
             return None
         warnings: list[str] = []
         files = [str(meta_path)]
+        reads = [] if follow.active() else None
         start_ms = meta_int(meta, "start_time", meta_path)
         end_ms = meta_int(meta, "end_time", meta_path)
         params = self.read_values(run_dir / "params", files) if "params" in children else {}
         tags = self.read_values(run_dir / "tags", files) if "tags" in children else {}
-        metrics, metric_columns = (self._read_metrics(run_dir / "metrics", files, warnings)
+        metrics, metric_columns = (self._read_metrics(run_dir / "metrics", files, warnings, reads)
                                    if "metrics" in children else ([], []))
         datasets = (self._read_inputs(run_dir / "inputs", experiment, files, warnings)
                     if "inputs" in children else [])
@@ -196,29 +204,18 @@ class _FileStoreReader:
                                   warnings=warnings)
         for message in warnings:
             self.ctx.warn(message)
-        return build_run_record(
+        record = build_run_record(
             run_id=run_id, name=text_or_none(meta.get("run_name")), project=project,
             status=status_text(meta.get("status")), start_ms=start_ms, end_ms=end_ms,
             user_id=text_or_none(meta.get("user_id")), params=params, tags=tags,
             metrics=metrics, metric_columns=metric_columns, datasets=datasets,
             artifacts=artifacts, source_format=FORMAT,
             source_path=str(run_dir), fingerprint_value=fingerprint(files), warnings=warnings)
+        if reads is not None:
+            follow.remember(run_dir, record, reads, sides)
+        return record
 
-    @staticmethod
-    def _walk_values(folder: Path | str) -> list[tuple[str, str]]:
-        """``(key, file)`` for every file under ``folder``; subfolders are ``/`` in the key."""
-        found: list[tuple[str, str]] = []
-        stack = [(os.fspath(folder), "")]
-        while stack:
-            current, prefix = stack.pop()
-            with os.scandir(current) as entries:
-                for entry in entries:
-                    if entry.is_dir(follow_symlinks=False):  # no symlink loops
-                        stack.append((entry.path, prefix + entry.name + "/"))
-                    else:
-                        found.append((prefix + entry.name, entry.path))
-        found.sort()
-        return found
+    _walk_values = staticmethod(walk_values)
 
     def read_values(self, folder: Path, files: list[str]) -> dict[str, str]:
         values = {}
@@ -227,13 +224,16 @@ class _FileStoreReader:
             files.append(path)
         return values
 
-    def _read_metrics(self, folder: Path, files: list[str], warnings: list[str]
+    def _read_metrics(self, folder: Path, files: list[str], warnings: list[str],
+                      reads: list[tuple[str, bytes, int, int | None]] | None
                       ) -> tuple[list[MetricPoint], list[MetricColumns]]:
+        """Every metric file of a run, whole; with ``reads`` (a watch), each file's bytes and
+        inode are added to it, for follow.remember."""
         points: list[MetricPoint] = []
         columns: list[MetricColumns] = []
         for key, path in self._walk_values(folder):
             files.append(path)
-            read = read_metric_file(path, key, warnings)
+            read = follow.read_whole(path, key, warnings, reads)
             if isinstance(read, MetricColumns):
                 columns.append(read)
             else:

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ...core.errors import ImportFailed
+from .. import appendlog
 from ..common import ImportContext, lfs_pointer, read_bytes
+from ..readstate import BYTES_READ
 from .crc import crc32c, masked_crc32c, masked_crcs  # noqa: F401 - crc32c: the decoder's API
 
 # ---------------------------------------------------------------------------------------------
@@ -401,41 +403,60 @@ def session_start_hparams(content: bytes) -> dict[str, Any] | None:
     return None
 
 
-def read_event_file(file: Path, ctx: ImportContext) -> Iterator[Event] | None:
+def record_end(data: bytes) -> int:
+    """The byte offset after the last whole TFRecord of ``data`` (by the framing; the CRCs are
+    checked when the records are read): where a reader of appended records goes on."""
+    offset, total = 0, len(data)
+    while total - offset >= 12:
+        (length,) = struct.unpack_from("<Q", data, offset)
+        end = offset + 12 + length + 4
+        if end > total:
+            break
+        offset = end
+    return offset
+
+
+def read_event_file(file: Path, ctx: ImportContext,
+                    reads: list[tuple[str, bytes, int, int | None]] | None = None
+                    ) -> Iterator[Event] | None:
     """The events of one file, decoded lazily; None when it is skipped (a Git LFS pointer).
 
     Events are decoded one at a time as the caller iterates, so a big file never exists as a
-    list of decoded events.
+    list of decoded events.  With ``reads`` (a watch), the file's bytes, the offset after its
+    last whole record and its inode before the read are added there (see appendlog).
     """
-    data = read_event_bytes(file, ctx)
+    data = read_event_bytes(file, ctx, reads)
     if data is None:
         return None
-    return decode_events(file, data, ctx)
+    return decode_events(file, data, ctx) if data else iter(())
 
 
-def read_event_bytes(file: Path, ctx: ImportContext) -> bytes | None:
-    """The bytes of one event file; None when it is skipped (a Git LFS pointer), with a
-    warning, as for an empty file."""
+def read_event_bytes(file: Path, ctx: ImportContext,
+                     reads: list[tuple[str, bytes, int, int | None]] | None = None
+                     ) -> bytes | None:
+    """The bytes of one event file (noted in ``reads``, as for :func:`read_event_file`); None
+    when it is skipped (a Git LFS pointer), with a warning, as for an empty file."""
     pointer = lfs_pointer(file)
     if pointer is not None:
         ctx.warn(f"{file}: Git LFS pointer (oid sha256:{pointer[0][:12]}…), not the event data; "
                  "run `git lfs pull` to import it")
         return None
+    inode = appendlog.inode_of(file) if reads is not None else None
     try:
         data = read_bytes(file)  # inside the imported folder, a regular file, bounded
     except OSError as exc:
         raise ImportFailed(str(file), f"cannot read: {exc.strerror or exc}") from None
+    BYTES_READ["bytes"] += len(data)
+    if reads is not None:
+        reads.append((str(file), data, record_end(data), inode))
     if not data:
         ctx.warn(f"{file}: empty event file (the writer had not flushed yet)")
     return data
 
 
 def decode_events(file: Path, data: bytes, ctx: ImportContext) -> Iterator[Event]:
-    """The events of a file's bytes, decoded one at a time (none for an empty file)."""
-    return _decode_events(file, data, ctx) if data else iter(())
-
-
-def _decode_events(file: Path, data: bytes, ctx: ImportContext) -> Iterator[Event]:
+    """The events of the records of ``data`` (a file's bytes, or whole records appended to
+    it), decoded lazily; a bad record is an ImportFailed, a truncated last one a warning."""
     try:
         for index, offset, payload in iter_records(file, data):
             try:

@@ -225,8 +225,22 @@ def nested_log_dirs(root: Path) -> list[Path]:
     return found
 
 
-def read_run(log_dir: Path, top: Path, ctx: ImportContext) -> tuple[RunRecord | None, list[Path]]:
-    """One log dir as a run; ``top`` is the claimed log dir, whose parent names are relative to."""
+@dataclass
+class WholeRead:
+    """What a whole read of a run leaves for following it (see follow.py): each file's bytes,
+    offset after its last whole record and inode; each writer's purge state; the scalar tags
+    each writer logged (for names of tags several writers share)."""
+
+    files: list[tuple[str, bytes, int, int | None]] = field(default_factory=list)
+    writers: dict[str, _Writer] = field(default_factory=dict)
+    tags: dict[str, frozenset[str]] = field(default_factory=dict)
+    metadata: dict[str, dict[str, Metadata]] = field(default_factory=dict)  # by file
+
+
+def read_run(log_dir: Path, top: Path, ctx: ImportContext, whole: WholeRead | None = None
+             ) -> tuple[RunRecord | None, list[Path]]:
+    """One log dir as a run; ``top`` is the claimed log dir, whose parent names are relative to.
+    With ``whole`` (a watch), what following the run needs is kept there."""
     groups = _run_groups(log_dir)
     all_files = [f for _, files in groups for f in files]
     # Event files are read by our own parser, not read_text: stat them before reading, so an
@@ -237,13 +251,16 @@ def read_run(log_dir: Path, top: Path, ctx: ImportContext) -> tuple[RunRecord | 
     purged = 0
     for group, files in groups:
         writer = _Writer()
+        if whole is not None:
+            whole.writers[group] = writer
         first_time = last_time = None
         for file in files:
-            data = read_event_bytes(file, ctx)
+            data = read_event_bytes(file, ctx, whole.files if whole is not None else None)
             if data is None:
                 continue
             acc.files_read += 1
-            bulk = read_bulk(file, data) if data else None
+            # A watch keeps each file's tag metadata for its appended records: general path.
+            bulk = read_bulk(file, data) if data and whole is None else None
             if bulk is not None and _take_bulk(acc, group, writer, bulk, file, warned_shapes,
                                                ctx):
                 first_time = bulk.first_time if first_time is None else first_time
@@ -251,6 +268,8 @@ def read_run(log_dir: Path, top: Path, ctx: ImportContext) -> tuple[RunRecord | 
                 continue
             # TF1 writers send a tag's metadata only with its first value in each file.
             metadata_by_tag: dict[str, Metadata] = {}
+            if whole is not None:
+                whole.metadata[os.path.abspath(file)] = metadata_by_tag
             for event in decode_events(file, data, ctx):
                 if first_time is None:
                     first_time = event.wall_time
@@ -270,6 +289,8 @@ def read_run(log_dir: Path, top: Path, ctx: ImportContext) -> tuple[RunRecord | 
         ctx.warn(f"{log_dir}: {purged} points discarded by a restart, as TensorBoard discards "
                  "them")
     acc.prefix_colliding_tags()
+    if whole is not None:
+        whole.tags = {group: frozenset(by_tag) for group, by_tag in acc.by_group.items()}
 
     name, host = run_name(log_dir, top)
     params = _without_host(acc.params, host)
