@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
 from .errors import ImportFailed, InvalidInput
+from .ingest_rows import ARTIFACT_INSERT, PendingRows  # noqa: F401 - series_append's
 from .records import (DatasetRecord, ImportBatch, MetricPoint,
                       RunRecord)
 from .schema import fault_point
@@ -27,10 +28,6 @@ from .series import encode, encode_columns
 
 if TYPE_CHECKING:  # pragma: no cover
     from .catalog import Catalog
-
-
-ARTIFACT_INSERT = ("INSERT INTO run_artifacts (run_id, seq, kind, name, path_raw, path, "
-                   "hash_algo, hash, size, base_model) VALUES (?,?,?,?,?,?,?,?,?,?)")
 
 
 def artifact_rows(run_id: int, run: RunRecord) -> list[tuple]:
@@ -224,17 +221,19 @@ class IngestMixin:
         new_runs: list[tuple[RunRecord, int]] = []
         written = 0
         import_uids = {run.uid for batch in batches for run in batch.runs}
+        pending = PendingRows()  # every new run's rows, a table at a time (ingest_rows.py)
         for batch in batches:
-            self._replace_leftovers(conn, batch, import_uids, summary)
+            self._replace_leftovers(conn, batch, import_uids, summary, pending)
             for run in batch.runs:
                 run.datasets = list(run.datasets) + list(user_datasets)
                 unchanged_before = summary.runs_unchanged
-                run_id = self._write_run(conn, run, summary)
+                run_id = self._write_run(conn, run, summary, pending)
                 written += 1
                 fault_point(f"import-row:{written}")  # crash tests: kill after the Nth run
                 uid_to_id[run.uid] = run_id
                 if summary.runs_unchanged == unchanged_before:
                     new_runs.append((run, run_id))
+        pending.flush(conn)  # the registry below reads the runs' artifacts
         for batch in batches:
             for registry_model in batch.models:
                 self._write_registry_model(conn, registry_model, uid_to_id, summary,
@@ -277,7 +276,8 @@ class IngestMixin:
                               created_at=created_at or None)
 
     def _replace_leftovers(self: "Catalog", conn: sqlite3.Connection, batch: ImportBatch,
-                           import_uids: set[str], summary: ImportSummary) -> None:
+                           import_uids: set[str], summary: ImportSummary,
+                           pending: PendingRows) -> None:
         """Merge runs another reader made from inside a folder this batch now reads whole.
 
         A writer's folder can change kind as it fills: an HF output dir holds only its
@@ -298,6 +298,8 @@ class IngestMixin:
                     (batch.source_format, folder, len(prefix), prefix)):
                 if uid not in import_uids:
                     found[run_id] = (uid, fmt, source)
+        if found:
+            pending.flush(conn)  # merging moves and deletes rows: all of them in the tables
         for run_id, (uid, fmt, source) in sorted(found.items()):
             target = _owner(batch.runs, source)
             if target is None:
@@ -326,18 +328,25 @@ class IngestMixin:
         conn.execute("DELETE FROM runs WHERE id = ?", (old_id,))
 
     def _write_run(self: "Catalog", conn: sqlite3.Connection, run: RunRecord,
-                   summary: ImportSummary) -> int:
-        """Insert or update one run with its params, tags, points, summary and data edges."""
+                   summary: ImportSummary, pending: PendingRows | None = None) -> int:
+        """Insert or update one run with its params, tags, points, summary and data edges.
+
+        A new run's rows wait in ``pending`` (the caller flushes it); without one, or for a run
+        already in the catalog, they are written before this returns.
+        """
         if not run.uid:
             raise ImportFailed(run.source_path or "<api>", "run has no id", field="uid")
         existing = conn.execute("SELECT id, fingerprint FROM runs WHERE uid = ?",
                                 (run.uid,)).fetchone()
+        if existing and pending is not None:
+            pending.flush(conn)  # its rows may be waiting (a run read twice): in place first
         if run.appends_to is not None:  # only the points of appended bytes: series_append.py
             return self._append_run(conn, run, existing, summary)
         if existing and run.fingerprint and existing[1] == run.fingerprint:
             summary.runs_unchanged += 1
             summary.run_ids.append(existing[0])
             return existing[0]
+        rows = PendingRows() if existing or pending is None else pending
         now = self.now()
         env = json.dumps(run.environment, sort_keys=True, default=str) if run.environment else None
         columns = (run.name, run.project, run.source_format, run.source_path, run.status,
@@ -364,56 +373,54 @@ class IngestMixin:
             summary.runs_new += 1
         summary.run_ids.append(run_id)
         if run.params:
-            conn.executemany("INSERT OR REPLACE INTO params (run_id, key, value) VALUES (?,?,?)",
-                             [(run_id, str(k), str(v)) for k, v in run.params.items()])
+            rows.params.extend([(run_id, str(k), str(v)) for k, v in run.params.items()])
         if run.tags:
-            conn.executemany("INSERT OR REPLACE INTO run_tags (run_id, key, value) VALUES (?,?,?)",
-                             [(run_id, str(k), str(v)) for k, v in run.tags.items()])
+            rows.tags.extend([(run_id, str(k), str(v)) for k, v in run.tags.items()])
         if run.artifacts:
-            conn.executemany(ARTIFACT_INSERT, artifact_rows(run_id, run))
-        points = run.metrics
-        columns = run.metric_columns
-        if points or columns:
-            by_key: dict[str, list[MetricPoint]] = {}
-            for point in points:
-                by_key.setdefault(point.key, []).append(point)
-            series_rows: list[tuple] = []
-            summaries: list[tuple] = []
-            for column in columns:
-                if column.key in by_key:  # the same key read both ways: merge point by point
-                    by_key[column.key].extend(column.points())
-                    continue
-                packed = encode_columns(column)
-                series_rows.append((run_id, column.key, packed.count, packed.steps, packed.vals,
-                                    None, packed.wall_times, packed.axis, None, packed.raws))
-                summaries.append((run_id, column.key,
-                                  *_summarise_columns(column.values, column.steps, column.raws)))
-                summary.points += packed.count
-            for key, group in by_key.items():
-                packed = encode(group)
-                series_rows.append((run_id, key, packed.count, packed.steps, packed.vals,
-                                    packed.epochs, packed.wall_times, packed.axis, packed.axes,
-                                    packed.raws))
-                summaries.append((run_id, key, *_summarise(group)))
-                summary.points += packed.count
-            conn.executemany(
-                "INSERT INTO metric_series (run_id, key, count, steps, vals, epochs, wall_times, "
-                "axis, axes, raws) VALUES (?,?,?,?,?,?,?,?,?,?)", series_rows)
-            conn.executemany(
-                "INSERT INTO metric_summary (run_id, key, last, last_raw, last_step, min, min_step,"
-                " max, max_step, count) VALUES (?,?,?,?,?,?,?,?,?,?)", summaries)
+            rows.artifacts.extend(artifact_rows(run_id, run))
+        if run.metrics or run.metric_columns:
+            self._series_rows(run, run_id, rows, summary)
         for dataset in run.datasets:
             dv_id = self._dataset_version(conn, dataset, summary)
             self._edge(conn, "dataset", dv_id, "run", run_id, dataset.role or "input")
         body = "\n".join(str(p) for p in (run.name, run.project, run.uid, *(
             f"{k} {v}" for k, v in run.tags.items())) if p)
-        conn.execute("INSERT OR REPLACE INTO search_text (kind, ref_id, body) VALUES ('run', ?, ?)",
-                     (run_id, body))
+        rows.search.append((run_id, body))
+        if rows is pending:
+            pending.run_added(conn)
+            return run_id
+        rows.flush(conn)
         if existing:
             for (vid,) in conn.execute("SELECT id FROM model_versions WHERE run_id = ?",
                                        (run_id,)).fetchall():
                 self._index_version(conn, vid)
         return run_id
+
+    @staticmethod
+    def _series_rows(run: RunRecord, run_id: int, rows: PendingRows,
+                     summary: ImportSummary) -> None:
+        """One packed series row and one summary row per metric key of ``run``."""
+        by_key: dict[str, list[MetricPoint]] = {}
+        for point in run.metrics:
+            by_key.setdefault(point.key, []).append(point)
+        series_rows, summaries = rows.series, rows.summaries
+        for column in run.metric_columns:
+            if column.key in by_key:  # the same key read both ways: merge point by point
+                by_key[column.key].extend(column.points())
+                continue
+            packed = encode_columns(column)
+            series_rows.append((run_id, column.key, packed.count, packed.steps, packed.vals,
+                                packed.epochs, packed.wall_times, packed.axis, None, packed.raws))
+            summaries.append((run_id, column.key,
+                              *_summarise_columns(column.values, column.steps, column.raws)))
+            summary.points += packed.count
+        for key, group in by_key.items():
+            packed = encode(group)
+            series_rows.append((run_id, key, packed.count, packed.steps, packed.vals,
+                                packed.epochs, packed.wall_times, packed.axis, packed.axes,
+                                packed.raws))
+            summaries.append((run_id, key, *_summarise(group)))
+            summary.points += packed.count
 
     def _dataset_version(self: "Catalog", conn: sqlite3.Connection, record: DatasetRecord,
                          summary: ImportSummary) -> int:

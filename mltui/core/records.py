@@ -44,13 +44,16 @@ class MetricColumns:
     wall_times: list[float | None] | None = None
     raws: dict[int, str] | None = None
     axis: str = "step"
+    epochs: list[float | None] | None = None
 
     def points(self) -> list[MetricPoint]:
         """The same points as MetricPoint records (``seq`` is the position)."""
         walls = self.wall_times or [None] * len(self.values)
+        epochs = self.epochs or [None] * len(self.values)
         raws = self.raws or {}
-        return [MetricPoint(self.key, value, step, None, self.axis, wall, raws.get(index), index)
-                for index, (value, step, wall) in enumerate(zip(self.values, self.steps, walls))]
+        return [MetricPoint(self.key, value, step, epoch, self.axis, wall, raws.get(index), index)
+                for index, (value, step, epoch, wall)
+                in enumerate(zip(self.values, self.steps, epochs, walls))]
 
 
 @dataclass(slots=True)

@@ -14,8 +14,7 @@ import json
 import math
 import sys
 from array import array
-from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Iterable, NamedTuple, Sequence
 
 from .records import MetricColumns, MetricPoint
 
@@ -55,9 +54,8 @@ def _unpack(kind: str, blob: bytes | None, count: int) -> Sequence:
     return unpacked
 
 
-@dataclass(frozen=True)
-class Encoded:
-    """The columns of one ``metric_series`` row."""
+class Encoded(NamedTuple):
+    """The columns of one ``metric_series`` row (a tuple: made once per key of every run)."""
 
     count: int
     steps: bytes | None
@@ -91,18 +89,21 @@ def encode(points: Sequence[MetricPoint]) -> Encoded:
 
 def encode_columns(columns: MetricColumns) -> Encoded:
     """Pack a metric given as columns (no per-point objects on the way)."""
-    steps = columns.steps
-    walls = columns.wall_times
+    steps, values = columns.steps, columns.values
+    walls, epochs = columns.wall_times, columns.epochs
+    if _SWAP or None in steps or None in values or (walls is not None and None in walls):
+        packed_steps = pack_steps(steps) if _any_given(steps) else None
+        packed_values = pack_floats(values)
+        packed_walls = pack_floats(walls) if walls is not None else None
+    else:  # the usual column, every item given: packed in C with no further test
+        packed_steps = array("q", steps).tobytes() if steps else None
+        packed_values = array("d", values).tobytes()
+        packed_walls = array("d", walls).tobytes() if walls is not None else None
     return Encoded(
-        count=len(columns.values),
-        steps=pack_steps(steps) if _any_given(steps) else None,
-        vals=pack_floats(columns.values),
-        epochs=None,
-        wall_times=pack_floats(walls) if walls is not None else None,
-        axis=columns.axis,
-        axes=None,
-        raws=json.dumps({str(i): r for i, r in columns.raws.items()}) if columns.raws else None,
-    )
+        len(values), packed_steps, packed_values,
+        pack_floats(epochs) if epochs is not None and _any_given(epochs) else None,
+        packed_walls, columns.axis, None,
+        json.dumps({str(i): r for i, r in columns.raws.items()}) if columns.raws else None)
 
 
 def _any_given(items: list) -> bool:

@@ -24,7 +24,7 @@ import yaml
 from ..core.errors import ImportFailed
 from ..core.hashing import (LFS_HEADER, artifact_for, dataset_for, hash_path,  # noqa: F401
                             lfs_pointer, sha256_file)
-from ..core.records import MetricPoint
+from ..core.records import MetricColumns, MetricPoint
 from .readstate import (NotReady, cut_short, fingerprint, note_read,  # noqa: F401
                         read_scope, without_partial_row)
 from ..core.safefile import open_regular as open_log  # noqa: F401 - the importers' one opener
@@ -100,6 +100,23 @@ def _raw_nonfinite(number: float) -> str:
     if math.isnan(number):
         return "nan"
     return "inf" if number > 0 else "-inf"
+
+
+def metric_columns(key: str, values: list[float | None], steps: list[int | None],
+                   walls: list[float | None] | None) -> MetricColumns:
+    """One metric's parsed columns, a non-finite value replaced by None with its raw text.
+
+    ``values`` is changed in place.  One C-level sum tells the usual all-finite column apart.
+    """
+    total = sum(values)
+    if total - total == 0.0:  # every value finite (a nan/inf anywhere makes the sum non-finite)
+        return MetricColumns(key, values, steps, walls)
+    raws: dict[int, str] = {}
+    for index, value in enumerate(values):
+        if value - value != 0.0:
+            raws[index] = "nan" if value != value else ("inf" if value > 0 else "-inf")
+            values[index] = None
+    return MetricColumns(key, values, steps, walls, raws)
 
 
 def is_number_like(value: Any) -> bool:

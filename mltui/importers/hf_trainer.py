@@ -28,12 +28,13 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import ImportFailed
-from ..core.records import ArtifactRecord, DatasetRecord, ImportBatch, MetricPoint, RunRecord
+from ..core.records import (ArtifactRecord, DatasetRecord, ImportBatch, MetricColumns,
+                            MetricPoint, RunRecord)
 from . import tensorboard
 from .hf_card import ModelCard, read_model_card
 from .common import (ImportContext, open_log, artifact_for, as_param_text, fingerprint, flatten,
                      is_number_like, load_json, point, read_text, redact_secret_params,
-                     resolve_foreign_path, stable_uid)
+                     resolve_foreign_path, stable_uid, to_float)
 
 FORMAT = "hf"
 KIND = "dir"
@@ -146,13 +147,17 @@ def read(path: Path, ctx: ImportContext) -> ImportBatch:
     final_epoch = _optional_number(state, "epoch", state_path)
     run = RunRecord(uid=stable_uid(FORMAT, path), source_format=FORMAT, source_path=str(path),
                     name=path.name)
-    run.metrics = _history_points(history, state_path, state_text)
+    columns = _history_columns(history, state_path, state_text)
     if any(isinstance(entry, dict) and "train_runtime" in entry for entry in history):
         run.status = "FINISHED"  # the final summary entry is logged only when train() returns
 
     results_points, sample_counts, results_files = _results_points(
-        path, global_step, final_epoch, start_seq=len(run.metrics), ctx=ctx)
-    run.metrics += results_points
+        path, global_step, final_epoch, start_seq=sum(len(c.values) for c in columns), ctx=ctx)
+    if {p.key for p in results_points} & {c.key for c in columns}:
+        # A history key named like a final result: one series, the history's points first.
+        run.metrics = [p for column in columns for p in column.points()] + results_points
+    else:
+        run.metric_columns, run.metrics = columns, results_points
     files_read += results_files
 
     card = read_model_card(path, ctx)
@@ -189,7 +194,7 @@ def read(path: Path, ctx: ImportContext) -> ImportBatch:
     files_read += base_files
     run.artifacts = _artifacts(path, state, base_model, ctx)
     run.start_time = _tensorboard_start_time(path, ctx)
-    if not run.metrics:
+    if not run.metrics and not run.metric_columns:
         ctx.warn(f"{state_path}: log_history holds no metrics")
     run.fingerprint = fingerprint(files_read)
     run.warnings = list(ctx.warnings)
@@ -235,11 +240,10 @@ def _as_int(value: Any) -> int:
     raise ValueError(value)
 
 
-def _history_points(history: list, state_path: Path, text: str) -> list[MetricPoint]:
-    """One point per numeric key of each log_history entry (train, eval and summary entries
+def _history_columns(history: list, state_path: Path, text: str) -> list[MetricColumns]:
+    """One column per numeric key of log_history, in log order (train, eval and summary entries
     are separate dicts that share ``step``; no key is expected in every entry)."""
-    points: list[MetricPoint] = []
-    append = points.append
+    by_key: dict[str, tuple[list, list, list, dict[int, str]]] = {}
     for index, entry in enumerate(history):
         if not isinstance(entry, dict):
             raise ImportFailed(str(state_path), "expected an object",
@@ -258,22 +262,25 @@ def _history_points(history: list, state_path: Path, text: str) -> list[MetricPo
         for key, value in entry.items():
             if key == "step" or key == "epoch":
                 continue
-            if type(value) is float and value - value == 0.0:
-                # The common case, a finite JSON float: the same point ``point`` builds, made
-                # here because this loop runs once per logged value.
-                append(MetricPoint(key, value, step, epoch, "step", None, None, len(points)))
-                continue
-            if isinstance(value, (dict, list, str)) or value is None:
-                # e.g. a classification report dict: not a scalar metric.
-                continue
-            if isinstance(value, bool):
-                continue
-            try:
-                append(point(key, value, step=step, epoch=epoch, axis="step", seq=len(points)))
-            except (TypeError, ValueError):
-                raise ImportFailed(str(state_path), f"not a number: {value!r}",
-                                   line=_entry_line(text, index), field=f"log_history[{index}].{key}") from None
-    return points
+            raw = None
+            if type(value) is not float or value - value != 0.0:  # the common case: a finite float
+                if isinstance(value, (dict, list, str, bool)) or value is None:
+                    continue  # e.g. a classification report dict: not a scalar metric
+                try:
+                    value, raw = to_float(value)  # ints, NaN and infinities, as ``point`` reads them
+                except (TypeError, ValueError):
+                    raise ImportFailed(str(state_path), f"not a number: {value!r}",
+                                       line=_entry_line(text, index), field=f"log_history[{index}].{key}") from None
+            column = by_key.get(key)
+            if column is None:
+                column = by_key[key] = ([], [], [], {})
+            if raw is not None:
+                column[3][len(column[0])] = raw
+            column[0].append(value)
+            column[1].append(step)
+            column[2].append(epoch)
+    return [MetricColumns(key, values, steps, None, raws or None, "step", epochs)
+            for key, (values, steps, epochs, raws) in by_key.items()]
 
 
 def _entry_line(text: str, index: int) -> int | None:

@@ -58,8 +58,18 @@ def note_read(path: Path | str, data: bytes) -> None:
     BYTES_READ["bytes"] += len(data)
     reads = _READS.get()
     if reads is not None:
-        reads.setdefault(os.path.abspath(path), []).append(hashlib.blake2b(data, digest_size=16)
-                                                           .digest())
+        reads.setdefault(_key(path), []).append(hashlib.blake2b(data, digest_size=16).digest())
+
+
+def _key(path: Path | str) -> str:
+    """``os.path.abspath(path)``, without its normalising pass for a path that needs none
+    (absolute, no ``//``, ``.`` or ``..`` part, no trailing separator): readers pass paths made
+    by joining names to an absolute folder, twice per file read."""
+    text = os.fspath(path)
+    if (text[:1] == os.sep and "//" not in text and "/." not in text and text[-1:] != os.sep
+            and os.sep == "/"):
+        return text
+    return os.path.abspath(text)
 
 
 # What a JSON document cut mid-token ends with: part of a number or of true/false/null/NaN.
@@ -90,7 +100,7 @@ def fingerprint(paths: Iterable[Path | str]) -> str:
     reads = _READS.get() or {}
     digest = hashlib.sha256()
     for path in sorted(paths, key=lambda p: os.fspath(p).split(os.sep)):
-        consumed = reads.get(os.path.abspath(path))
+        consumed = reads.get(_key(path))
         if consumed:
             digest.update(f"{path}\0read\0".encode() + b"".join(consumed) + b"\n")
             continue

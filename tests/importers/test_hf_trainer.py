@@ -35,7 +35,7 @@ def read(path: Path):
 
 def values(run, key):
     """[(step, epoch, value, raw)] of one key, in source order."""
-    return [(p.step, p.epoch, p.value, p.raw) for p in sorted(run.metrics, key=lambda p: p.seq)
+    return [(p.step, p.epoch, p.value, p.raw) for p in sorted(run.all_points(), key=lambda p: p.seq)
             if p.key == key]
 
 
@@ -52,12 +52,12 @@ def test_real_output_dir_is_detected_and_read_as_one_run(tmp_path):
     state = json.loads((path / "trainer_state.json").read_text())
     train_losses = [(e["step"], e["epoch"], e["loss"]) for e in state["log_history"] if "loss" in e]
     assert [(s, e, v) for s, e, v, _ in values(run, "loss")] == train_losses
-    assert {p.axis for p in run.metrics if not p.key.startswith("final/")} == {"step"}
+    assert {p.axis for p in run.all_points() if not p.key.startswith("final/")} == {"step"}
 
 
 def test_real_eval_and_summary_entries_share_steps_with_train_entries(tmp_path):
     run, _ = read(copy_fixture("real_v5", tmp_path))
-    at_step_8 = {p.key for p in run.metrics if p.step == 8}
+    at_step_8 = {p.key for p in run.all_points() if p.step == 8}
     assert {"loss", "grad_norm", "eval_loss", "train_loss", "train_runtime", "total_flos"} <= at_step_8
     # load_best_model_at_end re-evaluates at step 8: two different eval_loss values, both kept.
     eval_at_8 = [v for s, _, v, _ in values(run, "eval_loss") if s == 8]
@@ -109,7 +109,7 @@ def test_only_checkpoints_use_the_latest_state_and_make_one_run(tmp_path):
         (path / name).unlink()
     assert hf_trainer.detect(path)
     run, ctx = read(path)
-    assert max(p.step for p in run.metrics) == 8  # checkpoint-8 holds the full history
+    assert max(p.step for p in run.all_points()) == 8  # checkpoint-8 holds the full history
     assert any("checkpoint-8" in w for w in ctx.warnings)
     assert [a.kind for a in run.artifacts] == ["best"]
 
@@ -118,7 +118,7 @@ def test_a_checkpoint_dir_alone_is_a_run_too(tmp_path):
     path = copy_fixture("real_v5", tmp_path) / "checkpoint-4"
     assert hf_trainer.detect(path)
     run, _ = read(path)
-    assert max(p.step for p in run.metrics) == 4
+    assert max(p.step for p in run.all_points()) == 4
 
 
 # ---------------------------------------------------------------------------------------------
@@ -201,7 +201,7 @@ def test_peft_nan_grad_norm_noisy_epoch_and_named_eval_sets(tmp_path):
     run, _ = read(copy_fixture("peft_checkpoints_only", tmp_path))
     assert (10, 0.2, None, "nan") in values(run, "grad_norm")
     assert values(run, "loss")[2][1] == 0.30000000000000004
-    assert {"eval_alpaca_loss", "eval_dolly_loss", "num_input_tokens_seen"} <= {p.key for p in run.metrics}
+    assert {"eval_alpaca_loss", "eval_dolly_loss", "num_input_tokens_seen"} <= {p.key for p in run.all_points()}
     assert run.status is None  # no final summary entry: training did not finish
 
 
@@ -368,11 +368,11 @@ def test_truncated_or_garbage_events_file_only_loses_the_arguments(tmp_path):
     data = events.read_bytes()
     events.write_bytes(data[:30])  # a writer killed during its first records
     run, ctx = read(path)
-    assert "per_device_train_batch_size" not in run.params and run.metrics
+    assert "per_device_train_batch_size" not in run.params and run.all_points()
     garbage = (200).to_bytes(8, "little") + b"\0" * 4 + b"\xff" * 200 + b"\0" * 4
     events.write_bytes(garbage)
     run, ctx = read(path)
-    assert "per_device_train_batch_size" not in run.params and run.metrics
+    assert "per_device_train_batch_size" not in run.params and run.all_points()
     assert any("unreadable TensorBoard data" in w for w in ctx.warnings)
 
 
@@ -386,7 +386,7 @@ def test_points_are_log_history_as_the_trainer_wrote_it(name, tmp_path):
     training curve (the save_metrics results are final/<key>)."""
     run, _ = read(copy_fixture(name, tmp_path))
     curve: dict[str, list] = {}
-    for p in sorted(run.metrics, key=lambda p: p.seq):
+    for p in sorted(run.all_points(), key=lambda p: p.seq):
         if not p.key.startswith("final/"):
             curve.setdefault(p.key, []).append([p.step, p.value if p.raw is None else p.raw])
     assert curve == EXPECTED[name]["log_history"]
@@ -396,7 +396,7 @@ def test_post_training_evaluation_is_the_final_evaluation_not_a_curve_point(tmp_
     path = copy_fixture("real_v5", tmp_path)
     run, _ = read(path)
     results = json.loads((path / "all_results.json").read_text())
-    final = {p.key: (p.step, p.value, p.axis) for p in run.metrics if p.key.startswith("final/")}
+    final = {p.key: (p.step, p.value, p.axis) for p in run.all_points() if p.key.startswith("final/")}
     assert final == {f"final/{k}": (8, float(v), "final") for k, v in results.items()
                      if k not in ("epoch", "train_samples", "eval_samples")}
     assert len(values(run, "eval_accuracy")) == len(EXPECTED["real_v5"]["log_history"]["eval_accuracy"])

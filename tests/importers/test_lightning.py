@@ -27,7 +27,7 @@ def read(path: Path):
 
 
 def series(run, key):
-    return [(p.step, p.epoch, p.value, p.raw) for p in sorted(run.metrics, key=lambda p: p.seq)
+    return [(p.step, p.epoch, p.value, p.raw) for p in sorted(run.all_points(), key=lambda p: p.seq)
             if p.key == key]
 
 
@@ -44,16 +44,16 @@ def test_real_sparse_rows_give_only_logged_cells():
         rows = list(csv.DictReader(handle))
     logged = sum(1 for row in rows for key, cell in row.items()
                  if key not in ("step", "epoch") and cell != "")
-    assert len(run.metrics) == logged  # an empty cell is "not logged", never 0
-    assert not any(p.value == 0.0 for p in run.metrics)
+    assert len(run.all_points()) == logged  # an empty cell is "not logged", never 0
+    assert not any(p.value == 0.0 for p in run.all_points())
 
 
 def test_real_val_rows_share_steps_and_on_step_on_epoch_suffixes():
     run, _ = read(REAL / "version_0")
-    keys = {p.key for p in run.metrics}
+    keys = {p.key for p in run.all_points()}
     assert {"train_loss_step", "train_loss_epoch", "val_loss", "lr"} == keys
     assert [(s, e) for s, e, _, _ in series(run, "val_loss")] == [(3, 0.0), (7, 1.0), (11, 2.0)]
-    assert {p.axis for p in run.metrics} == {"step"}
+    assert {p.axis for p in run.all_points()} == {"step"}
 
 
 def test_real_nested_hparams_are_flattened_and_yaml_floats_parsed():
@@ -85,7 +85,7 @@ def test_run_identity_from_version_dir_and_project_from_logger_name():
 
 def test_missing_hparams_is_a_warning():
     run, ctx = read(REAL / "version_1")
-    assert run.params == {} and run.metrics
+    assert run.params == {} and run.all_points()
     assert any("hparams.yaml" in w for w in ctx.warnings)
 
 
@@ -117,7 +117,7 @@ def test_string_version_dir_with_nested_hparams_and_slash_keys():
     assert run.params["model.encoder.dims"] == "[64, 32]"
     assert run.params["optim.lr"] == "0.0005"
     assert run.params["notes"] == "None"
-    assert {"lr-Adam", "train/loss_step", "train/loss_epoch", "val/acc"} == {p.key for p in run.metrics}
+    assert {"lr-Adam", "train/loss_step", "train/loss_epoch", "val/acc"} == {p.key for p in run.all_points()}
 
 
 def test_detect_rejects_look_alikes(tmp_path):

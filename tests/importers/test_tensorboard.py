@@ -43,7 +43,7 @@ def read_one(path: Path):
 def series(run) -> dict[str, list]:
     """Metrics as {key: [[step, value or raw, wall_time], ...]} in source order."""
     out: dict[str, list] = {}
-    for p in run.metrics:
+    for p in run.all_points():
         out.setdefault(p.key, []).append([p.step, p.value if p.raw is None else p.raw, p.wall_time])
     return out
 
@@ -160,7 +160,7 @@ def test_runs_match_what_tensorboards_own_reader_returns(rel):
     assert run.tags == expected["tags"]
     assert series(run) == expected["metrics"]
     assert (run.start_time, run.end_time) == (expected["start_time"], expected["end_time"])
-    assert all(p.axis == "step" for p in run.metrics)
+    assert all(p.axis == "step" for p in run.all_points())
     assert [p.seq for p in run.metrics] == sorted(p.seq for p in run.metrics)
     assert run.source_format == "tensorboard"
     assert run.git_commit is None
@@ -168,13 +168,13 @@ def test_runs_match_what_tensorboards_own_reader_returns(rel):
 
 def test_float32_values_are_kept_unrounded():
     run, _ = read_one(FIXTURES / HF_RUN)
-    eval_loss = [p.value for p in run.metrics if p.key == "eval/loss"]
+    eval_loss = [p.value for p in run.all_points() if p.key == "eval/loss"]
     assert eval_loss[0] == 1.896299958229065  # float32 of 1.8963, not rounded back
 
 
 def test_nan_scalar_is_kept_as_raw():
     run, _ = read_one(FIXTURES / HF_RUN)
-    (nan_point,) = [p for p in run.metrics if p.key == "train/grad_norm" and p.step == 7]
+    (nan_point,) = [p for p in run.all_points() if p.key == "train/grad_norm" and p.step == 7]
     assert nan_point.value is None and nan_point.raw == "nan"
 
 
@@ -193,12 +193,12 @@ def test_hf_run_has_no_hostname_email_or_token():
 
 def test_histograms_are_not_metrics():
     run, _ = read_one(FIXTURES / HF_RUN)
-    assert not any(p.key.startswith("weights") for p in run.metrics)
+    assert not any(p.key.startswith("weights") for p in run.all_points())
 
 
 def test_restart_keeps_both_files_points_as_tensorboard_does():
     run, _ = read_one(FIXTURES / "restart")
-    loss = [(p.step, p.wall_time) for p in run.metrics if p.key == "loss"]
+    loss = [(p.step, p.wall_time) for p in run.all_points() if p.key == "loss"]
     assert len(loss) == 20  # 10 from the first file, 10 from the resumed one
     assert [s for s, _ in loss] == list(range(10)) + list(range(5, 15))
     assert [s for s, w in loss if s == 7] == [7, 7]
@@ -206,7 +206,7 @@ def test_restart_keeps_both_files_points_as_tensorboard_does():
 
 def test_session_log_start_discards_the_points_it_replaces():
     run, warnings = read_one(FIXTURES / "session_restart")
-    loss = [(p.step, p.wall_time) for p in run.metrics if p.key == "loss"]
+    loss = [(p.step, p.wall_time) for p in run.all_points() if p.key == "loss"]
     assert [s for s, _ in loss] == list(range(5)) + list(range(5, 12))
     assert all(w >= 1_700_000_700 for s, w in loss if s >= 5)
     assert any("5 points discarded by a restart" in w for w in warnings)
@@ -229,12 +229,12 @@ def test_secret_values_are_redacted_and_ordinary_token_params_kept():
 
 def test_keras_split_prefixes_only_colliding_tags():
     run, _ = read_one(FIXTURES / "keras_tf2")
-    keys = {p.key for p in run.metrics}
+    keys = {p.key for p in run.all_points()}
     assert keys == {"train/epoch_loss", "validation/epoch_loss", "train/epoch_accuracy",
                     "validation/epoch_accuracy", "epoch_learning_rate",
                     "evaluation_loss_vs_iterations"}
     # epoch_accuracy carried the scalars plugin metadata only on its first value (TF1 style).
-    assert len([p for p in run.metrics if p.key == "train/epoch_accuracy"]) == 4
+    assert len([p for p in run.all_points() if p.key == "train/epoch_accuracy"]) == 4
     assert "keras" not in run.tags  # a graph_keras_model string tensor is not a text
 
 
@@ -270,7 +270,7 @@ def test_fingerprint_changes_when_the_log_grows(tmp_path):
     after, _ = read_one(run_dir)
     assert after.uid == before.uid
     assert after.fingerprint != before.fingerprint
-    assert len(after.metrics) == len(before.metrics) + 1
+    assert len(after.all_points()) == len(before.all_points()) + 1
 
 
 # --- damaged files ---------------------------------------------------------------------------
@@ -283,7 +283,7 @@ def test_truncated_final_record_is_a_warning(tmp_path):
     newest.write_bytes(data[:-5])  # writer killed while writing the last record
     run, warnings = read_one(run_dir)
     assert len(warnings) == 1 and "truncated record" in warnings[0]
-    loss = [p for p in run.metrics if p.key == "loss"]
+    loss = [p for p in run.all_points() if p.key == "loss"]
     assert len(loss) == 19 and max(p.step for p in loss) == 13
 
 
@@ -295,7 +295,7 @@ def test_truncated_inside_a_record_header_is_a_warning(tmp_path):
     newest.write_bytes(data[:last + 6])  # only part of the 12-byte length header
     run, warnings = read_one(run_dir)
     assert "truncated record" in warnings[0]
-    assert max(p.step for p in run.metrics if p.key == "loss") == 13
+    assert max(p.step for p in run.all_points() if p.key == "loss") == 13
 
 
 def test_corrupt_data_crc_in_the_middle_fails_with_record_and_offset(tmp_path):
@@ -347,7 +347,7 @@ def test_malformed_protobuf_in_a_valid_record_is_import_failed(tmp_path):
 def test_empty_event_file_gives_an_empty_run_and_a_warning(tmp_path):
     (tmp_path / "events.out.tfevents.1700000000.host").write_bytes(b"")
     run, warnings = read_one(tmp_path)
-    assert run.metrics == []
+    assert run.all_points() == []
     assert "empty event file" in warnings[0]
 
 
@@ -355,7 +355,7 @@ def test_empty_file_next_to_a_real_one_is_skipped(tmp_path):
     run_dir = copy_run(tmp_path, "restart")
     (run_dir / "events.out.tfevents.1700000300.host").write_bytes(b"")
     run, warnings = read_one(run_dir)
-    assert len(run.metrics) == 30 and len(warnings) == 1
+    assert len(run.all_points()) == 30 and len(warnings) == 1
 
 
 LFS_POINTER = (b"version https://git-lfs.github.com/spec/v1\n"
@@ -367,7 +367,7 @@ def test_lfs_pointer_is_skipped_with_a_warning(tmp_path):
     run_dir = copy_run(tmp_path, "restart")
     (run_dir / "events.out.tfevents.1600000000.host.1.0").write_bytes(LFS_POINTER)
     run, warnings = read_one(run_dir)
-    assert len(run.metrics) == 30
+    assert len(run.all_points()) == 30
     assert len(warnings) == 1 and "LFS pointer" in warnings[0]
 
 
@@ -403,7 +403,7 @@ def test_decoder_handles_other_tensor_encodings(tmp_path):
     ]
     write_events(tmp_path, [event(-1 & 0xFFFFFFFFFFFFFFFF, values[:1]), event(5, values[1:])])
     run, warnings = read_one(tmp_path)
-    got = {p.key: (p.step, p.value) for p in run.metrics}
+    got = {p.key: (p.step, p.value) for p in run.all_points()}
     assert got == {"unpacked": (-1, 0.25), "int64": (5, -3.0), "double": (5, 0.1),
                    "half": (5, 1.5)}
     assert any("'vector'" in w for w in warnings)
@@ -430,5 +430,5 @@ def test_nested_log_dir_inside_a_run_is_its_own_run(tmp_path):
     runs, _ = read(run_dir)
     assert [r.name for r in runs] == ["restart", "restart/eval"]
     assert runs[0].uid != runs[1].uid
-    assert len(runs[0].metrics) == 30
-    assert not any(math.isnan(p.value or 0) for p in runs[1].metrics)
+    assert len(runs[0].all_points()) == 30
+    assert not any(math.isnan(p.value or 0) for p in runs[1].all_points())

@@ -41,6 +41,8 @@ class ArtifactResolver:
 
     def __init__(self, ctx: ImportContext):
         self.root = Path(ctx.root).resolve()
+        self._root_text = str(self.root)
+        self._root_prefix = self._root_text.rstrip(os.sep) + os.sep
         self.anchors: dict[str, Path] = {}
         self._hashed: dict[Path, ArtifactRecord] = {}
         self._real: dict[str, str] = {}  # path → real path, for this read (safefile.real_path)
@@ -101,11 +103,13 @@ class ArtifactResolver:
         try:
             if not candidate.exists():
                 return None
-            resolved = Path(real_path(candidate.absolute(), self._real))
+            resolved = real_path(candidate.absolute(), self._real)
         except (OSError, RuntimeError, ValueError):
             return None
-        if resolved == self.root or self.root in resolved.parents:
-            return resolved
+        # Both are real, normalised paths: containment is a prefix test (once per run: no
+        # Path built for each of the ancestors).
+        if resolved == self._root_text or resolved.startswith(self._root_prefix):
+            return Path(resolved)
         return None
 
     def record(self, raw: str, *, name: str | None, near: Path | None = None,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ...core.errors import ImportFailed
 from ...core.records import MetricColumns, MetricPoint
-from ..common import read_text
+from ..common import metric_columns, read_text
 
 _MS = 1000.0  # milliseconds per second
 
@@ -110,7 +110,7 @@ def _parse_canonical_metric_text(text: str, key: str) -> MetricColumns | None:
         return None
     lines = text[:-1].split("\n")
     count = len(lines)
-    if set(map(str.count, lines, repeat(" ", count))) != {2} or len(set(lines)) != count:
+    if set(map(str.count, lines, repeat(" ", count))) != {2}:
         return None
     tokens = text.split()
     if len(tokens) != 3 * count:
@@ -123,15 +123,10 @@ def _parse_canonical_metric_text(text: str, key: str) -> MetricColumns | None:
         steps = list(map(int, tokens[2::3]))
     except ValueError:
         return None
-    total = sum(values)
-    if total - total == 0.0:  # every value finite (a nan/inf anywhere makes the sum non-finite)
-        return MetricColumns(key, values, steps, walls)
-    raws: dict[int, str] = {}
-    for index, value in enumerate(values):
-        if value - value != 0.0:
-            raws[index] = "nan" if value != value else ("inf" if value > 0 else "-inf")
-            values[index] = None
-    return MetricColumns(key, values, steps, walls, raws)
+    # A repeated line repeats its step: only a file with repeated steps needs the line check.
+    if len(set(steps)) != count and len(set(lines)) != count:
+        return None
+    return metric_columns(key, values, steps, walls)
 
 
 def _metric_line_error(path: Path | str, line: int, parts: list[str]) -> ImportFailed:

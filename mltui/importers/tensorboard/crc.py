@@ -92,14 +92,21 @@ def _numpy_masked_crcs(data: bytes, spans: Sequence[tuple[int, int]],
                        lengths: list[int]) -> list[int]:
     import numpy as np
 
-    by_distance, of_zeros = _numpy_tables(max(lengths))
-    size = np.array(lengths, dtype=np.int64)
     starts = np.array([start for start, _ in spans], dtype=np.int64)
+    return masked_crcs_of(np.frombuffer(data, dtype=np.uint8), starts,
+                          np.array(lengths, dtype=np.int64)).tolist()
+
+
+def masked_crcs_of(u8: Any, starts: Any, size: Any) -> Any:
+    """The masked CRC32C of each segment ``u8[start:start + size]`` (numpy arrays in and out;
+    every size between 1 and 4096)."""
+    import numpy as np
+
+    by_distance, of_zeros = _numpy_tables(int(size.max()))
     firsts = np.cumsum(size) - size  # where each span begins in the flat byte order
     within = np.arange(int(size.sum()), dtype=np.int64) - np.repeat(firsts, size)
     positions = np.repeat(starts, size) + within
     distances = np.repeat(size, size) - 1 - within
-    contributions = by_distance[distances, np.frombuffer(data, dtype=np.uint8)[positions]]
+    contributions = by_distance[distances, u8[positions]]
     crcs = (np.bitwise_xor.reduceat(contributions, firsts) ^ of_zeros[size]).astype(np.uint64)
-    masked = ((((crcs >> 15) | (crcs << 17)) & 0xFFFFFFFF) + 0xA282EAD8) & 0xFFFFFFFF
-    return masked.tolist()
+    return ((((crcs >> 15) | (crcs << 17)) & 0xFFFFFFFF) + 0xA282EAD8) & 0xFFFFFFFF

@@ -425,6 +425,17 @@ def read_event_file(file: Path, ctx: ImportContext,
     list of decoded events.  With ``reads`` (a watch), the file's bytes, the offset after its
     last whole record and its inode before the read are added there (see appendlog).
     """
+    data = read_event_bytes(file, ctx, reads)
+    if data is None:
+        return None
+    return decode_events(file, data, ctx) if data else iter(())
+
+
+def read_event_bytes(file: Path, ctx: ImportContext,
+                     reads: list[tuple[str, bytes, int, int | None]] | None = None
+                     ) -> bytes | None:
+    """The bytes of one event file (noted in ``reads``, as for :func:`read_event_file`); None
+    when it is skipped (a Git LFS pointer), with a warning, as for an empty file."""
     pointer = lfs_pointer(file)
     if pointer is not None:
         ctx.warn(f"{file}: Git LFS pointer (oid sha256:{pointer[0][:12]}…), not the event data; "
@@ -440,8 +451,7 @@ def read_event_file(file: Path, ctx: ImportContext,
         reads.append((str(file), data, record_end(data), inode))
     if not data:
         ctx.warn(f"{file}: empty event file (the writer had not flushed yet)")
-        return iter(())
-    return decode_events(file, data, ctx)
+    return data
 
 
 def decode_events(file: Path, data: bytes, ctx: ImportContext) -> Iterator[Event]:

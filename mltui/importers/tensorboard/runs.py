@@ -27,8 +27,10 @@ from ...core.errors import ImportFailed
 from ...core.records import MetricPoint, RunRecord
 from ..common import (ImportContext, as_param_text, fingerprint, flatten, looks_like_email,
                       redact_secret, scrub_pii, stable_uid)
-from .events import (DT_STRING, DecodeError, Event, Metadata, Value, read_event_file,
-                     session_start_hparams)
+from .bulk import ScalarFile, read_bulk
+from .columns import Chunk, finish
+from .events import (DT_STRING, DecodeError, Event, Metadata, Value, decode_events,
+                     read_event_bytes, read_event_file, session_start_hparams)
 
 FORMAT = "tensorboard"
 EVENT_FILE_PREFIX = "events.out.tfevents."
@@ -93,6 +95,10 @@ class _RunAccumulator:
     points: list[MetricPoint | None] = field(default_factory=list)
     # group -> tag -> indices in ``points`` (for naming tags that several writers share)
     by_group: dict[str, dict[str, list[int]]] = field(default_factory=dict)
+    # (group, tag) -> what the bulk decoder read of it, file by file (columns.py)
+    chunks: dict[tuple[str, str], list[Chunk]] = field(default_factory=dict)
+    key_of: dict[tuple[str, str], str] = field(default_factory=dict)  # (group, tag) -> key
+    seq: int = 0  # points so far, either way
     params: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     start_time: float | None = None
@@ -103,7 +109,9 @@ class _RunAccumulator:
                   wall_time: float | None) -> None:
         """Add a scalar as the writer logged it (float32 values kept exactly as stored)."""
         # Once per scalar of every event: positional records, no throwaway {} / [] defaults.
-        seq = len(self.points)
+        seq = self.seq
+        self.seq += 1
+        index = len(self.points)
         if value - value == 0.0:  # finite (inf - inf and nan - nan are nan)
             metric = MetricPoint(tag, value, step, None, "step", wall_time, None, seq)
         else:
@@ -114,10 +122,18 @@ class _RunAccumulator:
             by_tag = self.by_group[group] = {}
         indices = by_tag.get(tag)
         if indices is None:
-            by_tag[tag] = [seq]
+            by_tag[tag] = [index]
         else:
-            indices.append(seq)
+            indices.append(index)
         self.points.append(metric)
+
+    def add_columns(self, group: str, tag: str, values: list[float], steps: list[int],
+                    walls: list[float]) -> None:
+        """Add one tag's scalars of one file as the bulk decoder read them."""
+        seqs = list(range(self.seq, self.seq + len(values)))
+        self.seq += len(values)
+        self.chunks.setdefault((group, tag), []).append(Chunk(values, steps, walls, seqs))
+        self.by_group.setdefault(group, {}).setdefault(tag, [])
 
     def purge(self, group: str, step: int, tags: set[str] | None = None) -> int:
         """Drop the points of ``group`` at or after ``step`` (of ``tags`` only, when given)."""
@@ -130,6 +146,7 @@ class _RunAccumulator:
                 if metric is not None and metric.step is not None and metric.step >= step:
                     self.points[index] = None
                     dropped += 1
+            dropped += sum(chunk.purge(step) for chunk in self.chunks.get((group, tag), ()))
         return dropped
 
     def prefix_colliding_tags(self) -> None:
@@ -142,14 +159,14 @@ class _RunAccumulator:
             for tag in by_tag:
                 groups_of[tag] = groups_of.get(tag, 0) + 1
         for group, by_tag in self.by_group.items():
-            if not group:
-                continue
             for tag, indices in by_tag.items():
-                if groups_of[tag] > 1:
+                key = f"{group}/{tag}" if group and groups_of[tag] > 1 else tag
+                self.key_of[(group, tag)] = key
+                if key != tag:
                     for index in indices:
                         metric = self.points[index]
                         if metric is not None:
-                            metric.key = f"{group}/{tag}"
+                            metric.key = key
 
     def see_span(self, first: float | None, last: float | None) -> None:
         """Widen the run's start/end to one writer's first and last event times."""
@@ -238,15 +255,22 @@ def read_run(log_dir: Path, top: Path, ctx: ImportContext, whole: WholeRead | No
             whole.writers[group] = writer
         first_time = last_time = None
         for file in files:
-            events = read_event_file(file, ctx, whole.files if whole is not None else None)
-            if events is None:
+            data = read_event_bytes(file, ctx, whole.files if whole is not None else None)
+            if data is None:
                 continue
             acc.files_read += 1
+            # A watch keeps each file's tag metadata for its appended records: general path.
+            bulk = read_bulk(file, data) if data and whole is None else None
+            if bulk is not None and _take_bulk(acc, group, writer, bulk, file, warned_shapes,
+                                               ctx):
+                first_time = bulk.first_time if first_time is None else first_time
+                last_time = bulk.last_time
+                continue
             # TF1 writers send a tag's metadata only with its first value in each file.
             metadata_by_tag: dict[str, Metadata] = {}
             if whole is not None:
                 whole.metadata[os.path.abspath(file)] = metadata_by_tag
-            for event in events:
+            for event in decode_events(file, data, ctx):
                 if first_time is None:
                     first_time = event.wall_time
                 last_time = event.wall_time
@@ -270,12 +294,12 @@ def read_run(log_dir: Path, top: Path, ctx: ImportContext, whole: WholeRead | No
 
     name, host = run_name(log_dir, top)
     params = _without_host(acc.params, host)
+    metrics, columns = finish([p for p in acc.points if p is not None], acc.chunks, acc.key_of)
     run = RunRecord(
         uid=stable_uid(FORMAT, log_dir), source_format=FORMAT, source_path=str(log_dir),
         name=name, project=_project_name(log_dir), start_time=acc.start_time,
         end_time=acc.end_time, params=params, tags=acc.tags,
-        metrics=[p for p in acc.points if p is not None],
-        fingerprint=files_fingerprint)
+        metrics=metrics, metric_columns=columns, fingerprint=files_fingerprint)
     return run, all_files
 
 
@@ -291,6 +315,47 @@ def _maybe_purge(acc: _RunAccumulator, group: str, writer: _Writer, event: Event
         return acc.purge(group, event.step, {value.tag for value in event.values})
     writer.most_recent_step = event.step
     return 0
+
+
+def _take_bulk(acc: _RunAccumulator, group: str, writer: _Writer, bulk: ScalarFile,
+               file: Path, warned: set[str], ctx: ImportContext) -> bool:
+    """Add a file the bulk decoder read; False (nothing added) when only the general path
+    gives the right answer: a restart marker, a file version before 2 (whose purge follows
+    steps), or a record outside the scalar layout that would add points."""
+    version = writer.file_version
+    for index, event in bulk.others:
+        if event.session_start:
+            return False
+        if event.file_version is not None:
+            match = _FILE_VERSION.match(event.file_version)
+            if match is None or float(match.group(1)) < 2:
+                return False
+            if index < bulk.first_scalar:
+                version = float(match.group(1))
+    if version is None or version < 2:
+        return False
+    scratch = _RunAccumulator()  # would any other record add a point? (then: general path)
+    metadata_by_tag: dict[str, Metadata] = {}
+    for _, event in bulk.others:
+        for value in event.values:
+            if value.metadata is not None:
+                metadata_by_tag[value.tag] = value.metadata
+            _take_value(scratch, group, value, metadata_by_tag.get(value.tag), event.step,
+                        event.wall_time, file, set(warned), ImportContext(root=file))
+            if scratch.points:
+                return False
+    metadata_by_tag = {}
+    for _, event in bulk.others:  # params, tags and warnings, in file order
+        if event.file_version is not None:
+            writer.file_version = float(_FILE_VERSION.match(event.file_version).group(1))
+        for value in event.values:
+            if value.metadata is not None:
+                metadata_by_tag[value.tag] = value.metadata
+            _take_value(acc, group, value, metadata_by_tag.get(value.tag), event.step,
+                        event.wall_time, file, warned, ctx)
+    for tag, (values, steps, walls) in bulk.columns.items():
+        acc.add_columns(group, tag, values, steps, walls)
+    return True
 
 
 def _take_value(acc: _RunAccumulator, group: str, value: Value, meta: Metadata | None,
