@@ -246,7 +246,7 @@ class ConnectionPool:
         self.readonly = readonly
         self.memory = memory
         self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
+        self._all: list[tuple[sqlite3.Connection, threading.Thread]] = []  # with their thread
         self._lock = threading.Lock()
         self._on_connect = on_connect
 
@@ -259,17 +259,27 @@ class ConnectionPool:
                 self._on_connect(conn)
             self._local.conn = conn
             with self._lock:
-                self._all.append(conn)
+                self._all.append((conn, threading.current_thread()))
         return conn
 
     def close(self) -> None:
-        """Close every connection this pool opened."""
+        """Close every connection this pool opened, without pulling one from under a thread.
+
+        Closing a connection while another thread is inside one of its statements crashes the
+        process (SQLite frees what the statement is using): an app quitting while its poll
+        thread reads ``PRAGMA data_version`` did.  So a connection is closed here only when
+        its thread is this one or has ended; one that belongs to another live thread is let
+        go instead: once that thread holds it no more (at once if it is idle, after its
+        statement if not) the last reference goes and the connection closes itself.
+        """
         with self._lock:
-            for conn in self._all:
+            owned, self._all = self._all, []
+            self._local = threading.local()  # other threads' connections: let go here
+        me = threading.current_thread()
+        for conn, thread in owned:
+            if thread is me or not thread.is_alive():
                 with contextlib.suppress(sqlite3.Error):
                     conn.close()
-            self._all.clear()
-        self._local = threading.local()
 
 
 def backup_before_migration(conn: sqlite3.Connection, path: Path, from_version: int) -> Path | None:

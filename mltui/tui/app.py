@@ -316,8 +316,11 @@ class MltuiApp(App):
     def on_unmount(self) -> None:
         if self.follower is not None:
             self.follower.stop()
-        self._executor.shutdown(wait=False, cancel_futures=True)
-        self._poll_executor.shutdown(wait=False, cancel_futures=True)
+        # The catalog's reads are short: wait for the one in flight, so that whoever closes the
+        # catalog next closes idle connections (core/db.py ConnectionPool.close).  A follow
+        # pass may be a long import: not waited for; the pool lets its connection go instead.
+        self._executor.shutdown(wait=True, cancel_futures=True)
+        self._poll_executor.shutdown(wait=True, cancel_futures=True)
         if self._follow_executor is not None:
             self._follow_executor.shutdown(wait=False, cancel_futures=True)
         for catalog in self._reopened:

@@ -78,3 +78,56 @@ def test_a_killed_import_leaves_a_consistent_catalog(catalog_path: Path, tmp_pat
         summary = import_paths(cat, [tmp_path / "store"])
         assert summary.runs_new == runs
         assert cat.summary()["metric_points"] == runs * steps * 5
+
+
+CLOSE_DURING_A_READ = """
+import sys, threading
+from mltui.core.catalog import open_catalog
+cat = open_catalog(sys.argv[1], create=True)
+cat._conn()
+inside, result = threading.Event(), {}
+def long_read():
+    conn = cat._conn()
+    conn.set_progress_handler(lambda: inside.set() or 0, 1000)  # runs inside the statement
+    try:
+        result["rows"] = conn.execute(
+            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000000) "
+            "SELECT count(*) FROM c").fetchone()[0]
+    except Exception as exc:
+        result["error"] = repr(exc)
+reader = threading.Thread(target=long_read)
+reader.start()
+inside.wait()
+cat.close()  # from the main thread, while the reader is inside its statement
+reader.join()
+print(result)
+"""
+
+
+def test_closing_a_catalog_while_another_thread_reads_does_not_crash(tmp_path: Path) -> None:
+    """An app that quits while its poll thread is inside a read, and the catalog is closed:
+    that crashed the process (SQLite freed the statement under the thread).  The read ends
+    as if nothing happened; its connection closes once the thread lets it go."""
+    done = subprocess.run([sys.executable, "-c", CLOSE_DURING_A_READ, str(tmp_path / "c.db")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "{'rows': 2000000}"
+
+
+def test_closing_a_catalog_closes_the_connections_of_threads_that_ended(tmp_path: Path) -> None:
+    import threading
+
+    cat = open_catalog(tmp_path / "c.db", create=True)
+    opened = []
+    worker = threading.Thread(target=lambda: opened.append(cat._conn()))
+    worker.start()
+    worker.join()
+    mine = cat._conn()
+    cat.close()
+    for conn in (opened[0], mine):
+        try:
+            conn.execute("SELECT 1")
+        except sqlite3.ProgrammingError as exc:
+            assert "closed" in str(exc)
+        else:
+            raise AssertionError("a connection was left open")
