@@ -25,7 +25,7 @@ import stat
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Iterable, Iterator
 
 _DEFAULT_MAX = 512 * 1024 * 1024
 _FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
@@ -218,6 +218,24 @@ def _fast_real(text: str) -> str:
     if real is None:
         real = _RAW_DIRS[folder] = _real_dir(os.path.abspath(folder or os.sep)).rstrip(os.sep) + os.sep
     return real + name
+
+
+def note_folders(folder: str, entries: Iterable[os.DirEntry]) -> None:
+    """Cache the real paths of ``folder``'s subfolders from a scandir of it (during an import).
+
+    A scandir already tells which entries are folders and which are symlinks (the directory's
+    own type field: no system call), so the files later read in them skip the ``lstat`` that
+    resolving each folder would cost.  Symlinked folders are left to the full check.  The same
+    caveat as the cache itself: a folder swapped for a symlink during the import is not seen.
+    """
+    if _ROOTS.get() is None or not _NOFOLLOW:
+        return
+    base = _RAW_DIRS.get(folder)
+    if base is None:
+        base = _fast_real(os.path.join(folder, "x"))[:-1]
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            _RAW_DIRS.setdefault(entry.path, base + entry.name + os.sep)
 
 
 def _open_symlink(path: Path | str) -> int:

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from ...core.errors import ImportFailed
+from ...core.safefile import note_folders
 from ...core.records import DatasetRecord, ImportBatch, MetricColumns, MetricPoint, RegistryModelRecord, RunRecord
 from ..common import ImportContext, fingerprint, read_text
 from .artifacts import ArtifactResolver, LoggedModel, run_artifacts
@@ -104,7 +105,9 @@ class _FileStoreReader:
         project = text_or_none(meta.get("name")) or folder.name
         logged = self._logged_models(folder)
         runs = []
-        for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        note_folders(os.fspath(folder), entries)  # no lstat per run folder when its files are read
+        for entry in entries:
             if (entry.name in _RESERVED_EXPERIMENT_FOLDERS or entry.name.startswith(".")
                     or not entry.is_dir()):
                 continue
@@ -151,8 +154,10 @@ class _FileStoreReader:
 
     def _read_run(self, run_dir: Path, experiment_id: str | None, project: str | None,
                   experiment: Path, logged: dict[str, list[LoggedModel]]) -> RunRecord | None:
-        with os.scandir(run_dir) as entries:
-            children = {entry.name for entry in entries}
+        with os.scandir(run_dir) as scan:
+            entries = list(scan)
+        children = {entry.name for entry in entries}
+        note_folders(os.fspath(run_dir), entries)  # params/, tags/, metrics/: no lstat each
         meta_path = run_dir / META
         if META not in children:
             self.warn(f"{run_dir}: no meta.yaml, not an MLflow run; skipped")

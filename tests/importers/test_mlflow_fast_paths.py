@@ -1,0 +1,100 @@
+"""The MLflow file store's fast paths (issue 11) give exactly what the general code gives.
+
+Each test here fails if its fast path is wrong: steps read as ``0, 1, 2 ...`` when they are
+not, a symlinked run subfolder treated as a plain folder, and so on.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from mltui.core import safefile
+from mltui.core.catalog import open_catalog
+from mltui.core.errors import ImportFailed
+from mltui.core.records import MetricColumns
+from mltui.importers.mlflow_files.metrics import parse_metric_text
+from mltui.services.ingest import import_paths
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "mlflow"
+
+
+def reference(text: str) -> list[tuple[int, float, float]]:
+    """(step, value, wall time) per distinct line, parsed line by line in the plainest way."""
+    seen, out = set(), []
+    for line in text.splitlines():
+        if line and line not in seen:
+            seen.add(line)
+            stamp, value, step = line.split()
+            out.append((int(step), float(value), int(stamp) / 1000.0))
+    return out
+
+
+def parsed(text: str) -> list[tuple[int, float, float]]:
+    """What the importer's parser makes of ``text`` as (step, value, wall time)."""
+    result = parse_metric_text("m", text, "m", [])
+    points = result.points() if isinstance(result, MetricColumns) else result
+    return [(p.step, p.value, p.wall_time) for p in points]
+
+
+@pytest.mark.parametrize("steps", [
+    list(range(100)),  # the fast path: 0, 1, 2 ...
+    list(range(1, 101)),  # starts at 1
+    [0, 2, 1, 3],  # out of order
+    [0, 1, 1, 2],  # a repeated step, new value
+    [5],
+    [0],
+    list(range(10)) + [10, 10],
+])
+def test_counting_steps_read_as_the_line_parser_reads_them(steps) -> None:
+    text = "".join(f"{1750000000000 + 1000 * i} {0.1 * i + 1 / 3!r} {step}\n"
+                   for i, step in enumerate(steps))
+    assert parsed(text) == reference(text)
+    assert [step for step, _, _ in parsed(text)] == steps
+
+
+@pytest.mark.parametrize("step_text", ["00 01 02", "0 1 +2", "0 1 2 ", "0 1 2_0"])
+def test_step_text_that_only_looks_like_counting_is_parsed_per_token(step_text) -> None:
+    tokens = step_text.split()
+    text = "".join(f"{1000 + i} 0.5 {token}\n" for i, token in enumerate(tokens))
+    assert [step for step, _, _ in parsed(text)] == [int(token) for token in tokens]
+
+
+def test_repeated_counting_file_keeps_every_distinct_line() -> None:
+    # Steps 0..n-1 twice (a resumed run re-logging): not counting, handled by the general path.
+    text = "".join(f"{1000 + i} {i / 7!r} {i % 3}\n" for i in range(6))
+    assert parsed(text) == reference(text)
+
+
+def test_seeded_folders_leave_a_symlinked_subfolder_to_the_full_check(tmp_path) -> None:
+    root = tmp_path / "root"
+    (root / "plain").mkdir(parents=True)
+    (root / "plain" / "f").write_text("inside\n")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "f").write_text("SECRET\n")
+    (root / "link").symlink_to(outside, target_is_directory=True)
+    with safefile.contained_in(root):
+        with os.scandir(root) as scan:
+            safefile.note_folders(str(root), list(scan))
+        assert safefile.read_bytes(root / "plain" / "f") == b"inside\n"
+        with pytest.raises(safefile.UnsafeFile, match="outside the imported folder"):
+            safefile.read_bytes(root / "link" / "f")
+
+
+def test_symlinked_params_folder_outside_the_root_is_refused(tmp_path) -> None:
+    store = tmp_path / "store"
+    shutil.copytree(FIXTURES / "filestore", store, symlinks=True)
+    run = next(p.parent for p in sorted((store / "mlruns").glob("[1-9]*/*/meta.yaml"))
+               if (p.parent / "params").is_dir())
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "lr").write_text("SECRET")
+    shutil.rmtree(run / "params")
+    (run / "params").symlink_to(outside, target_is_directory=True)
+    with open_catalog(tmp_path / "c.db", create=True) as cat:
+        with pytest.raises(ImportFailed, match="outside the imported folder"):
+            import_paths(cat, store)
