@@ -233,9 +233,19 @@ def note_folders(folder: str, entries: Iterable[os.DirEntry]) -> None:
     base = _RAW_DIRS.get(folder)
     if base is None:
         base = _fast_real(os.path.join(folder, "x"))[:-1]
+    plain = os.path.isabs(folder) and os.path.normpath(folder) == folder  # a _REAL_DIRS key
     for entry in entries:
         if entry.is_dir(follow_symlinks=False):
-            _RAW_DIRS.setdefault(entry.path, base + entry.name + os.sep)
+            real = base + entry.name
+            _RAW_DIRS.setdefault(entry.path, real + os.sep)
+            if plain:
+                _REAL_DIRS.setdefault(entry.path, real)
+
+
+def import_real_paths() -> dict[str, str]:
+    """A cache for :func:`real_path`: during an import, the one its file reads fill (and
+    :func:`note_folders` seeds), so a folder resolved for reading is not resolved again."""
+    return _REAL_DIRS if _ROOTS.get() is not None else {}
 
 
 def _open_symlink(path: Path | str) -> int:

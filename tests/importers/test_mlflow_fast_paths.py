@@ -16,7 +16,10 @@ from mltui.core import safefile
 from mltui.core.catalog import open_catalog
 from mltui.core.errors import ImportFailed
 from mltui.core.records import MetricColumns
+from mltui.importers import mlflow_files
+from mltui.importers.common import ImportContext
 from mltui.importers.mlflow_files.metrics import parse_metric_text
+from mltui.services.discovery import read_paths
 from mltui.services.ingest import import_paths
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "mlflow"
@@ -98,3 +101,43 @@ def test_symlinked_params_folder_outside_the_root_is_refused(tmp_path) -> None:
     with open_catalog(tmp_path / "c.db", create=True) as cat:
         with pytest.raises(ImportFailed, match="outside the imported folder"):
             import_paths(cat, store)
+
+
+def _store_with_model(tmp_path: Path) -> tuple[Path, Path]:
+    """A copy of the fixture store and a run folder whose artifacts/ holds an MLmodel."""
+    store = tmp_path / "store"
+    shutil.copytree(FIXTURES / "filestore", store, symlinks=True)
+    run = next(p.parent.parent.parent for p in sorted(store.glob("mlruns/[1-9]*/*/artifacts/*/MLmodel")))
+    return store, run
+
+
+def _artifact_paths(store: Path) -> dict[str, list[str | None]]:
+    """Each run's artifact paths as an import (contained in ``store``) resolves them."""
+    result = read_paths([store])
+    assert not result.failures
+    return {run.uid: [a.path for a in run.artifacts] for b in result.batches for run in b.runs}
+
+
+def test_artifacts_found_with_seeded_folders_are_the_ones_found_without(tmp_path) -> None:
+    store, run = _store_with_model(tmp_path)
+    seeded = _artifact_paths(store)
+    # mlflow_files.read outside an import: no containment, no seeded cache, plain is_dir().
+    batch = mlflow_files.read(store / "mlruns", ImportContext(root=store))
+    assert seeded == {r.uid: [a.path for a in r.artifacts] for r in batch.runs}
+    assert any(paths for paths in seeded.values())
+
+
+def test_symlinked_artifacts_folder_outside_the_root_is_not_resolved(tmp_path) -> None:
+    store, run = _store_with_model(tmp_path)
+    outside = tmp_path / "outside"
+    shutil.move(run / "artifacts", outside)
+    (run / "artifacts").symlink_to(outside, target_is_directory=True)
+    # Neither the outside folder nor the symlink's own path inside the store is hashed.
+    assert all(path is None for path in _artifact_paths(store)[run.name])
+
+
+def test_artifact_uri_naming_a_file_gives_no_artifact(tmp_path) -> None:
+    store, run = _store_with_model(tmp_path)
+    shutil.rmtree(run / "artifacts")
+    (run / "artifacts").write_text("not a folder")
+    assert _artifact_paths(store)[run.name] == []
