@@ -17,7 +17,7 @@ from mltui.core.catalog import open_catalog
 from mltui.core.errors import ImportFailed
 from mltui.core.records import MetricColumns
 from mltui.importers import mlflow_files
-from mltui.importers.common import ImportContext
+from mltui.importers.common import ImportContext, decode_log
 from mltui.importers.mlflow_files.metrics import parse_metric_text
 from mltui.services.discovery import read_paths
 from mltui.services.ingest import import_paths
@@ -141,3 +141,17 @@ def test_artifact_uri_naming_a_file_gives_no_artifact(tmp_path) -> None:
     shutil.rmtree(run / "artifacts")
     (run / "artifacts").write_text("not a folder")
     assert _artifact_paths(store)[run.name] == []
+
+
+@pytest.mark.parametrize("data", [b"a b\n", "\ufeffé 1\n".encode(), "é\n".encode("utf-8-sig"),
+                                  b"\xef\xbb", b"ok\n\xff\n", b"\xef\xbb\xbfok\n\xc3\n", b""])
+def test_log_text_decodes_as_the_utf8_sig_codec_does(data) -> None:
+    try:
+        expected = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        with pytest.raises(ImportFailed, match="not valid UTF-8") as caught:
+            decode_log("f", data)
+        assert caught.value.line == line
+    else:
+        assert decode_log("f", data) == expected
