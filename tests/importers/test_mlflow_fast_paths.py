@@ -16,10 +16,12 @@ from mltui.core import safefile
 from mltui.core.catalog import open_catalog
 from mltui.core.errors import ImportFailed
 from mltui.core.records import MetricColumns
+from mltui.core.safefile import real_path
 from mltui.importers import mlflow_files
 from mltui.importers.common import ImportContext, decode_log
 from mltui.importers.mlflow_files.metrics import parse_metric_text
 from mltui.services.discovery import read_paths
+from mltui.services.git import source_folder
 from mltui.services.ingest import import_paths
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "mlflow"
@@ -155,3 +157,18 @@ def test_log_text_decodes_as_the_utf8_sig_codec_does(data) -> None:
         assert caught.value.line == line
     else:
         assert decode_log("f", data) == expected
+
+
+@pytest.mark.parametrize("spelling", ["run/x.csv", "run//x.csv", "run/./x.csv", "./run/x.csv",
+                                      "run", "run/", "run/../run/x.csv", "link/x.csv", "x.csv",
+                                      "{root}/run/x.csv", "{root}//run/", "{root}/link"])
+def test_commit_inference_finds_the_folder_a_path_would(tmp_path, monkeypatch, spelling) -> None:
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "x.csv").write_text("a\n")
+    (tmp_path / "x.csv").write_text("a\n")
+    (tmp_path / "link").symlink_to(tmp_path / "run", target_is_directory=True)
+    monkeypatch.chdir(tmp_path)
+    source = spelling.format(root=tmp_path)
+    path = Path(source)
+    expected = os.path.realpath((path if path.is_dir() else path.parent).absolute())
+    assert real_path(source_folder(source), {}) == expected
