@@ -25,7 +25,7 @@ import stat
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Iterable, Iterator
 
 _DEFAULT_MAX = 512 * 1024 * 1024
 _FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
@@ -218,6 +218,34 @@ def _fast_real(text: str) -> str:
     if real is None:
         real = _RAW_DIRS[folder] = _real_dir(os.path.abspath(folder or os.sep)).rstrip(os.sep) + os.sep
     return real + name
+
+
+def note_folders(folder: str, entries: Iterable[os.DirEntry]) -> None:
+    """Cache the real paths of ``folder``'s subfolders from a scandir of it (during an import).
+
+    A scandir already tells which entries are folders and which are symlinks (the directory's
+    own type field: no system call), so the files later read in them skip the ``lstat`` that
+    resolving each folder would cost.  Symlinked folders are left to the full check.  The same
+    caveat as the cache itself: a folder swapped for a symlink during the import is not seen.
+    """
+    if _ROOTS.get() is None or not _NOFOLLOW:
+        return
+    base = _RAW_DIRS.get(folder)
+    if base is None:
+        base = _fast_real(os.path.join(folder, "x"))[:-1]
+    plain = os.path.isabs(folder) and os.path.normpath(folder) == folder  # a _REAL_DIRS key
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            real = base + entry.name
+            _RAW_DIRS.setdefault(entry.path, real + os.sep)
+            if plain:
+                _REAL_DIRS.setdefault(entry.path, real)
+
+
+def import_real_paths() -> dict[str, str]:
+    """A cache for :func:`real_path`: during an import, the one its file reads fill (and
+    :func:`note_folders` seeds), so a folder resolved for reading is not resolved again."""
+    return _REAL_DIRS if _ROOTS.get() is not None else {}
 
 
 def _open_symlink(path: Path | str) -> int:

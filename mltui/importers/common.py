@@ -207,6 +207,8 @@ def decode_log(path: Path | str, data: bytes) -> str:
     if b"\x00" in data[:4096]:
         raise ImportFailed(str(path), "binary content where text was expected")
     try:
+        if not data.startswith(b"\xef\xbb\xbf"):  # no BOM: the C decoder (utf-8-sig is Python)
+            return data.decode()
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1

@@ -49,9 +49,9 @@ class CommitInference:
         self._real: dict[str, str] = {}  # folder → real path (see safefile.real_path)
         self.git_calls = 0  # processes started, for the tests and the benchmark
 
-    def repository(self, folder: Path) -> str | None:
+    def repository(self, folder: Path | str) -> str | None:
         """The work tree holding ``folder`` (where ``.git`` is), or None outside any."""
-        start = str(folder)
+        start = os.fspath(folder)
         seen: list[str] = []
         current = start
         while True:
@@ -97,9 +97,8 @@ class CommitInference:
         """Give ``run`` its work tree's HEAD when the run is not older than that commit."""
         if run.git_commit is not None or not run.source_path:
             return
-        source = Path(run.source_path)
-        folder = source if source.is_dir() else source.parent
-        top = self.repository(Path(real_path(folder.absolute(), self._real)))
+        source = run.source_path
+        top = self.repository(real_path(source_folder(source), self._real))
         head = self.head(top) if top else None
         if head is None:
             return
@@ -112,13 +111,21 @@ class CommitInference:
             run.git_dirty = head.dirty
 
 
-def _written_at(run: RunRecord, source: Path) -> float | None:
+def source_folder(source: str) -> str:
+    """The absolute folder of a run's log: itself when a folder, else its parent (as text, not
+    Paths: once per run; real_path then normalises it as ``Path`` would)."""
+    folder = source if os.path.isdir(source) else (os.path.dirname(source.rstrip(os.sep))
+                                                    or os.curdir)
+    return folder if os.path.isabs(folder) else os.path.join(os.getcwd(), folder)
+
+
+def _written_at(run: RunRecord, source: Path | str) -> float | None:
     """When the run's code was in use: its start time, else when its log was last written."""
     if run.start_time is not None:
         return run.start_time
     if run.end_time is not None:
         return run.end_time
     try:
-        return source.stat().st_mtime
+        return os.stat(source).st_mtime
     except OSError:
         return None

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ...core.records import ArtifactRecord
 from ...core.errors import ImportFailed
-from ...core.safefile import real_path
+from ...core.safefile import import_real_paths, real_path
 from ..common import ImportContext, artifact_for, resolve_foreign_path
 from .meta import _URI_SCHEME, _json_or_none
 
@@ -45,7 +45,7 @@ class ArtifactResolver:
         self._root_prefix = self._root_text.rstrip(os.sep) + os.sep
         self.anchors: dict[str, Path] = {}
         self._hashed: dict[Path, ArtifactRecord] = {}
-        self._real: dict[str, str] = {}  # path → real path, for this read (safefile.real_path)
+        self._real = import_real_paths()  # path → real path, for this read (safefile.real_path)
 
     def resolve(self, raw: str | None, near: Path | None) -> Path | None:
         """The local folder/file for a raw path or URI, or None (never outside the root)."""
@@ -87,7 +87,7 @@ class ArtifactResolver:
         if not absolute:
             return resolve_foreign_path(text, self.root, near=near)
         if not re.match(r"^[A-Za-z]:", text):  # a drive path is never this machine's
-            found = self._existing(Path(text))
+            found = self._existing(text)
             if found:
                 return found
         for size in range(2, len(parts)):
@@ -99,11 +99,15 @@ class ArtifactResolver:
                         return found
         return None
 
-    def _existing(self, candidate: Path) -> Path | None:
+    def _existing(self, candidate: Path | str) -> Path | None:
+        # Strings, not Paths, on the way: one call per run; real_path normalises as Path would.
+        text = os.fspath(candidate)
         try:
-            if not candidate.exists():
+            if not os.path.exists(text):
                 return None
-            resolved = real_path(candidate.absolute(), self._real)
+            if not os.path.isabs(text):
+                text = os.path.join(os.getcwd(), text)
+            resolved = real_path(text, self._real)
         except (OSError, RuntimeError, ValueError):
             return None
         # Both are real, normalised paths: containment is a prefix test (once per run: no
@@ -129,15 +133,24 @@ class ArtifactResolver:
         return dataclasses.replace(hashed, path_raw=raw, name=name)
 
 
-def mlmodel_dirs(folder: Path, depth: int = 2) -> list[str]:
-    """Relative paths (posix) of the folders under ``folder`` that hold an ``MLmodel`` file."""
+def listing(folder: Path) -> list[os.DirEntry] | None:
+    """The entries of ``folder``, or None when it is not a folder one can list."""
+    try:
+        with os.scandir(folder) as entries:
+            return list(entries)
+    except OSError:
+        return None
+
+
+def mlmodel_dirs(folder: Path, depth: int = 2, top: list[os.DirEntry] | None = None) -> list[str]:
+    """Relative paths (posix) of the folders under ``folder`` that hold an ``MLmodel`` file
+    (``top``: ``folder``'s entries when the caller has listed it already)."""
     found: list[str] = []
     stack = [(folder, "", 0)]
     while stack:
         current, prefix, level = stack.pop()
-        try:
-            entries = list(os.scandir(current))
-        except OSError:
+        entries = top if top is not None and current is folder else listing(current)
+        if entries is None:
             continue
         names = {entry.name for entry in entries}
         if "MLmodel" in names:
@@ -174,9 +187,12 @@ def run_artifacts(resolver: ArtifactResolver, *, run_id: str, artifact_uri: str 
     local_root = resolver.resolve(artifact_uri, near)
     base = artifact_uri.rstrip("/\\")
     seen: set[str] = set()
-    if local_root is not None and local_root.is_dir():
+    # A listing first, is_dir() only when it fails (a folder one may not list is still an
+    # anchor): one system call fewer per run.
+    top = listing(local_root) if local_root is not None else None
+    if top is not None or (local_root is not None and local_root.is_dir()):
         resolver.anchors.setdefault(run_id, local_root)
-        for rel in mlmodel_dirs(local_root):
+        for rel in mlmodel_dirs(local_root, top=top):
             seen.add(rel)
             raw = base if rel == "." else f"{base}/{rel}"
             artifacts.append(resolver.record(raw, name=None if rel == "." else rel,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from itertools import repeat
 from pathlib import Path
 
@@ -120,13 +121,24 @@ def _parse_canonical_metric_text(text: str, key: str) -> MetricColumns | None:
         # float.__rtruediv__ is ``stamp / 1000.0`` exactly, without a Python-level loop.
         walls = list(map(_MS.__rtruediv__, map(int, tokens[0::3])))
         values = list(map(float, tokens[1::3]))
-        steps = list(map(int, tokens[2::3]))
+        step_tokens = tokens[2::3]
+        # Steps 0, 1, 2 ... (the usual run) compare as one string: no int() per line, and
+        # distinct steps mean no repeated line.  Tokens hold no space, so equal joins are
+        # equal tokens.
+        counting = " ".join(step_tokens) == _counting(count)
+        steps = list(range(count)) if counting else list(map(int, step_tokens))
     except ValueError:
         return None
     # A repeated line repeats its step: only a file with repeated steps needs the line check.
-    if len(set(steps)) != count and len(set(lines)) != count:
+    if not counting and len(set(steps)) != count and len(set(lines)) != count:
         return None
     return metric_columns(key, values, steps, walls)
+
+
+@lru_cache(maxsize=64)
+def _counting(count: int) -> str:
+    """``"0 1 2 ... count-1"``: the step column of a run that logged every step from 0."""
+    return " ".join(map(str, range(count)))
 
 
 def _metric_line_error(path: Path | str, line: int, parts: list[str]) -> ImportFailed:

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from ...core.errors import ImportFailed
+from ...core.safefile import note_folders
 from ...core.records import DatasetRecord, ImportBatch, MetricColumns, MetricPoint, RegistryModelRecord, RunRecord
 from ..common import ImportContext, fingerprint, read_text
 from .artifacts import ArtifactResolver, LoggedModel, run_artifacts
@@ -104,7 +105,9 @@ class _FileStoreReader:
         project = text_or_none(meta.get("name")) or folder.name
         logged = self._logged_models(folder)
         runs = []
-        for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        note_folders(os.fspath(folder), entries)  # no lstat per run folder when its files are read
+        for entry in entries:
             if (entry.name in _RESERVED_EXPERIMENT_FOLDERS or entry.name.startswith(".")
                     or not entry.is_dir()):
                 continue
@@ -151,9 +154,12 @@ class _FileStoreReader:
 
     def _read_run(self, run_dir: Path, experiment_id: str | None, project: str | None,
                   experiment: Path, logged: dict[str, list[LoggedModel]]) -> RunRecord | None:
-        with os.scandir(run_dir) as entries:
-            children = {entry.name for entry in entries}
-        meta_path = run_dir / META
+        with os.scandir(run_dir) as scan:
+            entries = list(scan)
+        children = {entry.name for entry in entries}
+        note_folders(os.fspath(run_dir), entries)  # params/, tags/, metrics/: no lstat each
+        run_text = os.fspath(run_dir)  # joined as text: no Path built per file of the run
+        meta_path = os.path.join(run_text, META)
         if META not in children:
             self.warn(f"{run_dir}: no meta.yaml, not an MLflow run; skipped")
             return None
@@ -176,13 +182,15 @@ class _FileStoreReader:
                       f"experiment {experiment_id}; skipped")
             return None
         warnings: list[str] = []
-        files = [str(meta_path)]
+        files = [meta_path]
         reads = [] if follow.active() else None
         start_ms = meta_int(meta, "start_time", meta_path)
         end_ms = meta_int(meta, "end_time", meta_path)
-        params = self.read_values(run_dir / "params", files) if "params" in children else {}
-        tags = self.read_values(run_dir / "tags", files) if "tags" in children else {}
-        metrics, metric_columns = (self._read_metrics(run_dir / "metrics", files, warnings, reads)
+        params = (self.read_values(os.path.join(run_text, "params"), files)
+                  if "params" in children else {})
+        tags = self.read_values(os.path.join(run_text, "tags"), files) if "tags" in children else {}
+        metrics, metric_columns = (self._read_metrics(os.path.join(run_text, "metrics"), files,
+                                                      warnings, reads)
                                    if "metrics" in children else ([], []))
         datasets = (self._read_inputs(run_dir / "inputs", experiment, files, warnings)
                     if "inputs" in children else [])
@@ -210,21 +218,21 @@ class _FileStoreReader:
             user_id=text_or_none(meta.get("user_id")), params=params, tags=tags,
             metrics=metrics, metric_columns=metric_columns, datasets=datasets,
             artifacts=artifacts, source_format=FORMAT,
-            source_path=str(run_dir), fingerprint_value=fingerprint(files), warnings=warnings)
+            source_path=run_text, fingerprint_value=fingerprint(files), warnings=warnings)
         if reads is not None:
             follow.remember(run_dir, record, reads, sides)
         return record
 
     _walk_values = staticmethod(walk_values)
 
-    def read_values(self, folder: Path, files: list[str]) -> dict[str, str]:
+    def read_values(self, folder: Path | str, files: list[str]) -> dict[str, str]:
         values = {}
         for key, path in self._walk_values(folder):
             values[key] = read_text(path)
             files.append(path)
         return values
 
-    def _read_metrics(self, folder: Path, files: list[str], warnings: list[str],
+    def _read_metrics(self, folder: Path | str, files: list[str], warnings: list[str],
                       reads: list[tuple[str, bytes, int, int | None]] | None
                       ) -> tuple[list[MetricPoint], list[MetricColumns]]:
         """Every metric file of a run, whole; with ``reads`` (a watch), each file's bytes and

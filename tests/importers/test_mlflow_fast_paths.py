@@ -1,0 +1,174 @@
+"""The MLflow file store's fast paths (issue 11) give exactly what the general code gives.
+
+Each test here fails if its fast path is wrong: steps read as ``0, 1, 2 ...`` when they are
+not, a symlinked run subfolder treated as a plain folder, and so on.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from mltui.core import safefile
+from mltui.core.catalog import open_catalog
+from mltui.core.errors import ImportFailed
+from mltui.core.records import MetricColumns
+from mltui.core.safefile import real_path
+from mltui.importers import mlflow_files
+from mltui.importers.common import ImportContext, decode_log
+from mltui.importers.mlflow_files.metrics import parse_metric_text
+from mltui.services.discovery import read_paths
+from mltui.services.git import source_folder
+from mltui.services.ingest import import_paths
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "mlflow"
+
+
+def reference(text: str) -> list[tuple[int, float, float]]:
+    """(step, value, wall time) per distinct line, parsed line by line in the plainest way."""
+    seen, out = set(), []
+    for line in text.splitlines():
+        if line and line not in seen:
+            seen.add(line)
+            stamp, value, step = line.split()
+            out.append((int(step), float(value), int(stamp) / 1000.0))
+    return out
+
+
+def parsed(text: str) -> list[tuple[int, float, float]]:
+    """What the importer's parser makes of ``text`` as (step, value, wall time)."""
+    result = parse_metric_text("m", text, "m", [])
+    points = result.points() if isinstance(result, MetricColumns) else result
+    return [(p.step, p.value, p.wall_time) for p in points]
+
+
+@pytest.mark.parametrize("steps", [
+    list(range(100)),  # the fast path: 0, 1, 2 ...
+    list(range(1, 101)),  # starts at 1
+    [0, 2, 1, 3],  # out of order
+    [0, 1, 1, 2],  # a repeated step, new value
+    [5],
+    [0],
+    list(range(10)) + [10, 10],
+])
+def test_counting_steps_read_as_the_line_parser_reads_them(steps) -> None:
+    text = "".join(f"{1750000000000 + 1000 * i} {0.1 * i + 1 / 3!r} {step}\n"
+                   for i, step in enumerate(steps))
+    assert parsed(text) == reference(text)
+    assert [step for step, _, _ in parsed(text)] == steps
+
+
+@pytest.mark.parametrize("step_text", ["00 01 02", "0 1 +2", "0 1 2 ", "0 1 2_0"])
+def test_step_text_that_only_looks_like_counting_is_parsed_per_token(step_text) -> None:
+    tokens = step_text.split()
+    text = "".join(f"{1000 + i} 0.5 {token}\n" for i, token in enumerate(tokens))
+    assert [step for step, _, _ in parsed(text)] == [int(token) for token in tokens]
+
+
+def test_repeated_counting_file_keeps_every_distinct_line() -> None:
+    # Steps 0..n-1 twice (a resumed run re-logging): not counting, handled by the general path.
+    text = "".join(f"{1000 + i} {i / 7!r} {i % 3}\n" for i in range(6))
+    assert parsed(text) == reference(text)
+
+
+def test_seeded_folders_leave_a_symlinked_subfolder_to_the_full_check(tmp_path) -> None:
+    root = tmp_path / "root"
+    (root / "plain").mkdir(parents=True)
+    (root / "plain" / "f").write_text("inside\n")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "f").write_text("SECRET\n")
+    (root / "link").symlink_to(outside, target_is_directory=True)
+    with safefile.contained_in(root):
+        with os.scandir(root) as scan:
+            safefile.note_folders(str(root), list(scan))
+        assert safefile.read_bytes(root / "plain" / "f") == b"inside\n"
+        with pytest.raises(safefile.UnsafeFile, match="outside the imported folder"):
+            safefile.read_bytes(root / "link" / "f")
+
+
+def test_symlinked_params_folder_outside_the_root_is_refused(tmp_path) -> None:
+    store = tmp_path / "store"
+    shutil.copytree(FIXTURES / "filestore", store, symlinks=True)
+    run = next(p.parent for p in sorted((store / "mlruns").glob("[1-9]*/*/meta.yaml"))
+               if (p.parent / "params").is_dir())
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "lr").write_text("SECRET")
+    shutil.rmtree(run / "params")
+    (run / "params").symlink_to(outside, target_is_directory=True)
+    with open_catalog(tmp_path / "c.db", create=True) as cat:
+        with pytest.raises(ImportFailed, match="outside the imported folder"):
+            import_paths(cat, store)
+
+
+def _store_with_model(tmp_path: Path) -> tuple[Path, Path]:
+    """A copy of the fixture store and a run folder whose artifacts/ holds an MLmodel."""
+    store = tmp_path / "store"
+    shutil.copytree(FIXTURES / "filestore", store, symlinks=True)
+    run = next(p.parent.parent.parent for p in sorted(store.glob("mlruns/[1-9]*/*/artifacts/*/MLmodel")))
+    return store, run
+
+
+def _artifact_paths(store: Path) -> dict[str, list[str | None]]:
+    """Each run's artifact paths as an import (contained in ``store``) resolves them."""
+    result = read_paths([store])
+    assert not result.failures
+    return {run.uid: [a.path for a in run.artifacts] for b in result.batches for run in b.runs}
+
+
+def test_artifacts_found_with_seeded_folders_are_the_ones_found_without(tmp_path) -> None:
+    store, run = _store_with_model(tmp_path)
+    seeded = _artifact_paths(store)
+    # mlflow_files.read outside an import: no containment, no seeded cache, plain is_dir().
+    batch = mlflow_files.read(store / "mlruns", ImportContext(root=store))
+    assert seeded == {r.uid: [a.path for a in r.artifacts] for r in batch.runs}
+    assert any(paths for paths in seeded.values())
+
+
+def test_symlinked_artifacts_folder_outside_the_root_is_not_resolved(tmp_path) -> None:
+    store, run = _store_with_model(tmp_path)
+    outside = tmp_path / "outside"
+    shutil.move(run / "artifacts", outside)
+    (run / "artifacts").symlink_to(outside, target_is_directory=True)
+    # Neither the outside folder nor the symlink's own path inside the store is hashed.
+    assert all(path is None for path in _artifact_paths(store)[run.name])
+
+
+def test_artifact_uri_naming_a_file_gives_no_artifact(tmp_path) -> None:
+    store, run = _store_with_model(tmp_path)
+    shutil.rmtree(run / "artifacts")
+    (run / "artifacts").write_text("not a folder")
+    assert _artifact_paths(store)[run.name] == []
+
+
+@pytest.mark.parametrize("data", [b"a b\n", "\ufeffé 1\n".encode(), "é\n".encode("utf-8-sig"),
+                                  b"\xef\xbb", b"ok\n\xff\n", b"\xef\xbb\xbfok\n\xc3\n", b""])
+def test_log_text_decodes_as_the_utf8_sig_codec_does(data) -> None:
+    try:
+        expected = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        with pytest.raises(ImportFailed, match="not valid UTF-8") as caught:
+            decode_log("f", data)
+        assert caught.value.line == line
+    else:
+        assert decode_log("f", data) == expected
+
+
+@pytest.mark.parametrize("spelling", ["run/x.csv", "run//x.csv", "run/./x.csv", "./run/x.csv",
+                                      "run", "run/", "run/../run/x.csv", "link/x.csv", "x.csv",
+                                      "{root}/run/x.csv", "{root}//run/", "{root}/link"])
+def test_commit_inference_finds_the_folder_a_path_would(tmp_path, monkeypatch, spelling) -> None:
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "x.csv").write_text("a\n")
+    (tmp_path / "x.csv").write_text("a\n")
+    (tmp_path / "link").symlink_to(tmp_path / "run", target_is_directory=True)
+    monkeypatch.chdir(tmp_path)
+    source = spelling.format(root=tmp_path)
+    path = Path(source)
+    expected = os.path.realpath((path if path.is_dir() else path.parent).absolute())
+    assert real_path(source_folder(source), {}) == expected
