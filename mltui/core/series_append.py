@@ -116,7 +116,12 @@ class SeriesAppendMixin:
         run_id = existing[0]
         summary.run_ids.append(run_id)
         if run.fingerprint == existing[1]:
-            summary.runs_unchanged += 1
+            # No line appended, but a checkpoint may have been rewritten (a weights file
+            # caught mid-write last pass, an optimizer stripped at the end): listed again.
+            if self._replace_artifacts(conn, run_id, run):
+                summary.runs_updated += 1
+            else:
+                summary.runs_unchanged += 1
             return run_id
         by_key: dict[str, list[MetricPoint]] = {}
         for point in run.metrics:
@@ -153,15 +158,17 @@ class SeriesAppendMixin:
         return run_id
 
     def _replace_artifacts(self: "Catalog", conn: sqlite3.Connection, run_id: int,
-                           run: RunRecord) -> None:
+                           run: RunRecord) -> bool:
         """The run's artifacts as the reader found them now (a reader lists them whole on every
-        read: a checkpoint saved since the last pass appears), rewritten only when changed."""
+        read: a checkpoint saved since the last pass appears), rewritten only when changed
+        (True then)."""
         from .ingest import ARTIFACT_INSERT, artifact_rows
         rows = artifact_rows(run_id, run)
         stored = conn.execute("SELECT run_id, seq, kind, name, path_raw, path, hash_algo, hash, "
                               "size, base_model FROM run_artifacts WHERE run_id = ? ORDER BY seq",
                               (run_id,)).fetchall()
         if [tuple(row) for row in stored] == rows:
-            return
+            return False
         conn.execute("DELETE FROM run_artifacts WHERE run_id = ?", (run_id,))
         conn.executemany(ARTIFACT_INSERT, rows)
+        return True

@@ -33,7 +33,7 @@ from typing import Any, Callable, Iterable, Iterator
 from ..core.records import RunRecord
 from ..core.safefile import open_regular
 from ..core.errors import ImportFailed
-from .readstate import BYTES_READ, takes_unterminated
+from .readstate import BYTES_READ, digest_read, takes_unterminated
 
 CHECK_BYTES = 4096  # the head and the end of the read part that must still match
 SIDE_BYTES = 1 << 20  # a run's other files up to this size are compared by content
@@ -172,6 +172,23 @@ def side_stat(paths: Iterable[Path | str]) -> str:
             continue
         CHECKED["bytes"] += len(data)
         parts.append(f"{path}\0{_digest(data).hex()}")
+    return "\n".join(parts)
+
+
+def sides_as_read(paths: Iterable[Path | str], before: str) -> str:
+    """``before`` (:func:`side_stat` taken before a whole read) with each side file the read
+    parsed described by the bytes it parsed.  A side file rewritten with the same content
+    while it was read (Lightning 1.x rewrites ``hparams.yaml`` at every save) may have been
+    parsed empty or cut although it reads the same before and after: described by what was
+    parsed, it differs from the file next pass, and the run is read whole again."""
+    paths = list(paths)
+    parts = before.split("\n")
+    if len(parts) != len(paths):  # a path holding a newline: keep ``before`` (read whole again)
+        return before
+    for index, path in enumerate(paths):
+        parsed = digest_read(path)
+        if parsed is not None and parts[index].count("\0") == 1:  # not one described by stat
+            parts[index] = f"{path}\0{parsed.hex()}"
     return "\n".join(parts)
 
 

@@ -104,7 +104,8 @@ def read(path: Path, ctx: ImportContext) -> ImportBatch:
     run.fingerprint = fingerprint(files_read)
     run.warnings = list(ctx.warnings)
     appendlog.keep(metrics_file, data, appendlog.whole_offset(data, context, appendlog.csv_row_kept),
-                   run.fingerprint, inode, context=context, sides=side_stat)
+                   run.fingerprint, inode, context=context,
+                   sides=appendlog.sides_as_read(sides, side_stat))
     return ImportBatch(source_format=FORMAT, source_path=str(path), runs=[run],
                        consumed_paths=[str(p.resolve()) for p in files_read])
 

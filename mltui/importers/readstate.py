@@ -87,6 +87,13 @@ def cut_short(text: str, error: json.JSONDecodeError) -> bool:
     return bool(_CUT_TOKEN.fullmatch(text[error.pos:].strip()))
 
 
+def digest_read(path: Path | str) -> bytes | None:
+    """The digest of the bytes the last whole read of ``path`` in this read scope consumed
+    (None when it was not read whole by :func:`read_text` in one)."""
+    consumed = (_READS.get() or {}).get(_key(path))
+    return consumed[-1] if consumed else None
+
+
 def fingerprint(paths: Iterable[Path | str]) -> str:
     """A change detector for a set of log files: what was read of them, else their stat.
 

@@ -336,3 +336,42 @@ def test_any_appended_rows_equal_a_full_import(tmp_path_factory, chunks, cut, la
         assert run_state(cat, folder) == fresh_import(tmp, tmp / "logs", folder)
     finally:
         cat.close()
+
+
+@pytest.mark.parametrize("kind,side", [("lightning", "hparams.yaml"), ("ultralytics", "args.yaml")])
+def test_a_side_file_caught_mid_rewrite_is_read_again(cat, tmp_path, clock, monkeypatch, kind, side):
+    """A side file rewritten with the same content (Lightning 1.x's hparams.yaml at every
+    save) can be parsed while it is empty, yet read the same before and after the parse: the
+    run must not keep what the cut read gave (no params) while later rows are appended."""
+    from mltui.importers import common
+
+    root = tmp_path / "runs"
+    writer = make_writer(kind, root, steps=20)
+    real = common._read_head
+
+    def caught_mid_rewrite(path, limit):
+        data = real(path, limit)
+        return b"" if str(path).endswith(side) else data
+
+    monkeypatch.setattr(common, "_read_head", caught_mid_rewrite)
+    watch = WatchState(cat, [root], clock=clock)
+    watch.poll()
+    monkeypatch.setattr(common, "_read_head", real)
+    grow(writer, 2)
+    watch.poll()
+    assert run_state(cat, writer.folder) == fresh_import(tmp_path, root, writer.folder)
+
+
+def test_a_checkpoint_rewritten_with_no_new_row_is_listed_again(cat, tmp_path, clock):
+    """A weights file caught mid-write (or stripped at the end of training) while the log
+    did not grow: the next pass lists the run's artifacts again, as a full import would."""
+    root = tmp_path / "runs"
+    writer = make_writer("ultralytics", root, steps=20)
+    weights = writer.folder / "weights" / "last.pt"
+    weights.write_bytes(b"")  # the pass lands between the truncation and the write
+    watch = WatchState(cat, [root], clock=clock)
+    watch.poll()
+    weights.write_bytes(b"weights, complete")
+    clock.now += 10
+    watch.poll()
+    assert run_state(cat, writer.folder) == fresh_import(tmp_path, root, writer.folder)

@@ -51,6 +51,12 @@ def side_stat(run_dir: Path, children: set[str]) -> str:
     return appendlog.side_stat(_sides(run_dir, children))
 
 
+def sides_as_read(run_dir: Path, children: set[str], before: str) -> str:
+    """``before`` with each side file the whole read parsed described by the bytes it parsed
+    (see appendlog.sides_as_read)."""
+    return appendlog.sides_as_read(_sides(run_dir, children), before)
+
+
 def read_whole(path: str, key: str, warnings: list[str],
                reads: list[tuple[str, bytes, int, int | None]] | None
                ) -> list[MetricPoint] | MetricColumns:

@@ -220,7 +220,7 @@ class _FileStoreReader:
             artifacts=artifacts, source_format=FORMAT,
             source_path=run_text, fingerprint_value=fingerprint(files), warnings=warnings)
         if reads is not None:
-            follow.remember(run_dir, record, reads, sides)
+            follow.remember(run_dir, record, reads, follow.sides_as_read(run_dir, children, sides))
         return record
 
     _walk_values = staticmethod(walk_values)
