@@ -153,17 +153,45 @@ def advance(path: Path | str, state: AppendState, before: bytes, consumed: bytes
                                                      state.sides)
 
 
-def side_stat(paths: Iterable[Path | str]) -> str:
-    """What a run's other files (its ``hparams.yaml``, its ``args.yaml``) hold: a digest of
-    each one's bytes (they are small; Lightning rewrites ``hparams.yaml`` unchanged at every
-    save, so their stat would change every pass), the stat of one over SIDE_BYTES.  Taken
-    before a whole read, so a change during it shows next time."""
+@dataclass(frozen=True)
+class SideStat:
+    """A run's other files (its ``hparams.yaml``, its ``args.yaml``) as :func:`side_stat`
+    found them before a whole read: per path, a digest of its bytes, its stat, or ``-``."""
+
+    paths: tuple[str, ...]
+    parts: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        """The description compared with a remembered one."""
+        return "\n".join(self.parts)
+
+    def as_read(self) -> str:
+        """:attr:`text`, with each side file the whole read parsed described by the bytes it
+        parsed.  A side file rewritten with the same content while it was read (Lightning 1.x
+        rewrites ``hparams.yaml`` at every save) may have been parsed empty or cut although it
+        reads the same before and after: described by what was parsed, it differs from the
+        file next pass, and the run is read whole again."""
+        parts = list(self.parts)
+        for index, path in enumerate(self.paths):
+            parsed = digest_read(path)
+            if parsed is not None and not parts[index].startswith(f"{path}\0stat\0"):
+                parts[index] = f"{path}\0{parsed.hex()}"
+        return "\n".join(parts)
+
+
+def side_stat(paths: Iterable[Path | str]) -> SideStat:
+    """What a run's other files hold: a digest of each one's bytes (they are small; Lightning
+    rewrites ``hparams.yaml`` unchanged at every save, so their stat would change every pass),
+    the stat of one over SIDE_BYTES.  Taken before a whole read, so a change during it shows
+    next time (and see :meth:`SideStat.as_read`)."""
+    paths = tuple(str(path) for path in paths)
     parts = []
     for path in paths:
         try:
             info = os.stat(path)  # first: a missing side file is no refusal to report
             if not stat.S_ISREG(info.st_mode) or info.st_size > SIDE_BYTES:
-                parts.append(f"{path}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ino}")
+                parts.append(f"{path}\0stat\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ino}")
                 continue
             with open_regular(path) as handle:
                 data = handle.read(SIDE_BYTES + 1)
@@ -172,24 +200,7 @@ def side_stat(paths: Iterable[Path | str]) -> str:
             continue
         CHECKED["bytes"] += len(data)
         parts.append(f"{path}\0{_digest(data).hex()}")
-    return "\n".join(parts)
-
-
-def sides_as_read(paths: Iterable[Path | str], before: str) -> str:
-    """``before`` (:func:`side_stat` taken before a whole read) with each side file the read
-    parsed described by the bytes it parsed.  A side file rewritten with the same content
-    while it was read (Lightning 1.x rewrites ``hparams.yaml`` at every save) may have been
-    parsed empty or cut although it reads the same before and after: described by what was
-    parsed, it differs from the file next pass, and the run is read whole again."""
-    paths = list(paths)
-    parts = before.split("\n")
-    if len(parts) != len(paths):  # a path holding a newline: keep ``before`` (read whole again)
-        return before
-    for index, path in enumerate(paths):
-        parsed = digest_read(path)
-        if parsed is not None and parts[index].count("\0") == 1:  # not one described by stat
-            parts[index] = f"{path}\0{parsed.hex()}"
-    return "\n".join(parts)
+    return SideStat(paths, tuple(parts))
 
 
 def inode_of(path: Path | str) -> int | None:
@@ -202,13 +213,14 @@ def inode_of(path: Path | str) -> int | None:
 
 
 def keep(path: Path | str, data: bytes, offset: int, fingerprint: str | None, inode: int | None,
-         *, context: Any = None, sides: str = "") -> None:
-    """After a whole read of ``data`` (``inode`` taken before it): remember the first
-    ``offset`` bytes as read, unless the file could not be stat'ed or the run has no
+         *, context: Any = None, sides: SideStat | None = None) -> None:
+    """After a whole read of ``data`` (``inode`` and ``sides`` taken before it): remember the
+    first ``offset`` bytes as read, unless the file could not be stat'ed or the run has no
     fingerprint.  A no-op outside :func:`following`."""
     if inode is None or fingerprint is None:
         return
-    remember(path, data, offset, fingerprint, inode, context=context, sides=sides)
+    remember(path, data, offset, fingerprint, inode, context=context,
+             sides=sides.as_read() if sides is not None else "")
 
 
 def last_line_end(data: bytes) -> int:
@@ -269,7 +281,7 @@ def grown(path: Path | str, *, sides: Iterable[Path | str] = (),
     if found is None:
         return None
     state, before, data = found
-    if side_stat(sides) != state.sides:
+    if side_stat(sides).text != state.sides:
         forget(path)
         return None
     return Grown(os.path.abspath(path), state, before, data, cut(data))
@@ -362,14 +374,20 @@ class GroupGrowth:
         for path, data, offset, inode in fresh:
             keep(path, data, offset, run.fingerprint, inode)
         members = self.state.members | {os.path.abspath(path) for path, *_ in fresh}
-        keep_group(self.key, run.fingerprint, self.state.sides, members,
-                   self.state.context if context is None else context)
+        _remember_group(self.key, run.fingerprint, self.state.sides, members,
+                        self.state.context if context is None else context)
 
 
-def keep_group(key: Path | str, fingerprint: str | None, sides: str, members: Iterable[Path | str],
-               context: Any = None) -> None:
-    """After a whole read of a run of several logs (each already kept with :func:`keep`):
-    remember the run.  A no-op outside :func:`following`."""
+def keep_group(key: Path | str, fingerprint: str | None, sides: SideStat | None,
+               members: Iterable[Path | str], context: Any = None) -> None:
+    """After a whole read of a run of several logs (each already kept with :func:`keep`;
+    ``sides`` taken before the read): remember the run.  A no-op outside :func:`following`."""
+    _remember_group(key, fingerprint, sides.as_read() if sides is not None else "", members,
+                    context)
+
+
+def _remember_group(key: Path | str, fingerprint: str | None, sides: str,
+                    members: Iterable[Path | str], context: Any) -> None:
     if not _FOLLOWING.get() or fingerprint is None:
         return
     with _LOCK:
@@ -392,7 +410,7 @@ def grown_group(key: Path | str, paths: Iterable[Path | str], *, sides: Iterable
     if state is None:
         return None
     paths = [os.path.abspath(path) for path in paths]
-    if side_stat(sides) != state.sides or not state.members <= set(paths):
+    if side_stat(sides).text != state.sides or not state.members <= set(paths):
         forget(key)
         return None
     growth = GroupGrowth(key, state, [], [])

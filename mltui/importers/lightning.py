@@ -105,7 +105,7 @@ def read(path: Path, ctx: ImportContext) -> ImportBatch:
     run.warnings = list(ctx.warnings)
     appendlog.keep(metrics_file, data, appendlog.whole_offset(data, context, appendlog.csv_row_kept),
                    run.fingerprint, inode, context=context,
-                   sides=appendlog.sides_as_read(sides, side_stat))
+                   sides=side_stat)
     return ImportBatch(source_format=FORMAT, source_path=str(path), runs=[run],
                        consumed_paths=[str(p.resolve()) for p in files_read])
 

@@ -133,7 +133,7 @@ def read(path: Path, ctx: ImportContext) -> ImportBatch:
     offset = 0 if context.first_epoch is None else appendlog.whole_offset(
         data, context, appendlog.csv_row_kept)
     appendlog.keep(results, data, offset, run.fingerprint, inode, context=context,
-                   sides=appendlog.sides_as_read(sides, side_stat))
+                   sides=side_stat)
     return ImportBatch(source_format=FORMAT, source_path=str(path), runs=[run],
                        consumed_paths=[str(p.resolve()) for p in files_read])
 

@@ -46,15 +46,9 @@ def _sides(run_dir: Path, children: set[str]) -> list[str]:
     return files
 
 
-def side_stat(run_dir: Path, children: set[str]) -> str:
+def side_stat(run_dir: Path, children: set[str]) -> appendlog.SideStat:
     """The content of the run's side files now (taken before a whole read of the run)."""
     return appendlog.side_stat(_sides(run_dir, children))
-
-
-def sides_as_read(run_dir: Path, children: set[str], before: str) -> str:
-    """``before`` with each side file the whole read parsed described by the bytes it parsed
-    (see appendlog.sides_as_read)."""
-    return appendlog.sides_as_read(_sides(run_dir, children), before)
 
 
 def read_whole(path: str, key: str, warnings: list[str],
@@ -70,8 +64,9 @@ def read_whole(path: str, key: str, warnings: list[str],
 
 
 def remember(run_dir: Path, record: RunRecord, reads: list[tuple[str, bytes, int, int | None]],
-             sides: str) -> None:
-    """After a whole read of the run: remember each metric file and the run."""
+             sides: appendlog.SideStat | None) -> None:
+    """After a whole read of the run (``sides`` taken before it): remember each metric file
+    and the run."""
     for path, data, offset, inode in reads:
         appendlog.keep(path, data, offset, record.fingerprint, inode)
     appendlog.keep_group(run_dir, record.fingerprint, sides, [path for path, *_ in reads],

@@ -163,7 +163,7 @@ class _FileStoreReader:
         if META not in children:
             self.warn(f"{run_dir}: no meta.yaml, not an MLflow run; skipped")
             return None
-        sides = ""
+        sides = None
         if follow.active():  # a watch: only what the metric files appended, if it can
             appended = follow.read_appended(run_dir, children)
             if appended is not None:
@@ -220,7 +220,7 @@ class _FileStoreReader:
             artifacts=artifacts, source_format=FORMAT,
             source_path=run_text, fingerprint_value=fingerprint(files), warnings=warnings)
         if reads is not None:
-            follow.remember(run_dir, record, reads, follow.sides_as_read(run_dir, children, sides))
+            follow.remember(run_dir, record, reads, sides)
         return record
 
     _walk_values = staticmethod(walk_values)

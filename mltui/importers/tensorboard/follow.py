@@ -57,7 +57,7 @@ def read_followed(log_dir: Path, top: Path, ctx: ImportContext
     if run is not None:
         for path, data, offset, inode in whole.files:
             appendlog.keep(path, data, offset, run.fingerprint, inode)
-        appendlog.keep_group(log_dir, run.fingerprint, "", [path for path, *_ in whole.files],
+        appendlog.keep_group(log_dir, run.fingerprint, None, [path for path, *_ in whole.files],
                              _Run({g: copy(w) for g, w in whole.writers.items()}, whole.tags,
                                   whole.metadata))
     return run, files
