@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 import textwrap
 
 import pytest
@@ -22,6 +20,7 @@ from mltui.importers import appendlog
 from mltui.importers.readstate import BYTES_READ
 from mltui.services.ingest import import_paths
 from mltui.services.watch import FINISHED, WatchState
+from tests.watch.writer_process import WriterProcess
 
 pytest.importorskip("mlflow")
 
@@ -59,46 +58,18 @@ WRITER = textwrap.dedent('''
 ''')
 
 
-class MlflowWriter:
+class MlflowWriter(WriterProcess):
     """MLflow's file store writer in a process of its own, driven one command at a time."""
 
     def __init__(self, store):
         self.store = store
-        self.process = subprocess.Popen([sys.executable, "-c", WRITER, str(store)],
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        self.run_id = self._answer().split()[1]
-
-    def _answer(self) -> str:
-        line = self.process.stdout.readline()
-        assert line.startswith("ok"), line
-        return line
-
-    def stream(self, steps: int, each) -> None:
-        """Have the writer log ``steps`` steps without waiting, calling ``each()`` for every
-        step it reports written (the writer goes on meanwhile)."""
-        self.process.stdin.write(f"stream {steps}\n")
-        self.process.stdin.flush()
-        for line in self.process.stdout:
-            if line.startswith("ok"):
-                return
-            each()
-        raise AssertionError("the writer ended early")
-
-    def send(self, command: str) -> None:
-        """Send one command and wait until MLflow has written it."""
-        self.process.stdin.write(command + "\n")
-        self.process.stdin.flush()
-        self._answer()
+        super().__init__(WRITER, store)
+        self.run_id = self.greeting.split()[1]
 
     def metric_bytes(self) -> int:
         """The size of every metric file of the run."""
         return sum(path.stat().st_size for path in self.store.glob("*/*/metrics/**/*")
                    if path.is_file())
-
-    def close(self) -> None:
-        """End the writer process."""
-        self.process.stdin.close()
-        self.process.wait(timeout=60)
 
 
 @pytest.fixture

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -23,6 +21,7 @@ from mltui.importers import appendlog
 from mltui.importers.readstate import BYTES_READ
 from mltui.services.ingest import import_paths
 from mltui.services.watch import WatchState
+from tests.watch.writer_process import WriterProcess
 
 pytest.importorskip("tensorboardX")
 
@@ -66,35 +65,12 @@ WRITER = textwrap.dedent('''
 ''')
 
 
-class TensorBoardWriter:
+class TensorBoardWriter(WriterProcess):
     """tensorboardX in a process of its own, driven one command at a time."""
 
     def __init__(self, logdir):
         self.logdir = logdir
-        self.process = subprocess.Popen([sys.executable, "-c", WRITER, str(logdir)],
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        self._answer()
-
-    def _answer(self) -> None:
-        line = self.process.stdout.readline()
-        assert line.startswith("ok"), line
-
-    def stream(self, steps: int, each) -> None:
-        """Have the writer log ``steps`` steps without waiting, calling ``each()`` for every
-        step it reports written (the writer goes on meanwhile)."""
-        self.process.stdin.write(f"stream {steps}\n")
-        self.process.stdin.flush()
-        for line in self.process.stdout:
-            if line.startswith("ok"):
-                return
-            each()
-        raise AssertionError("the writer ended early")
-
-    def send(self, command: str) -> None:
-        """Send one command and wait until its records are in the file."""
-        self.process.stdin.write(command + "\n")
-        self.process.stdin.flush()
-        self._answer()
+        super().__init__(WRITER, logdir)
 
     def files(self) -> list:
         """The event files, oldest first."""
@@ -103,11 +79,6 @@ class TensorBoardWriter:
     def size(self) -> int:
         """The bytes of every event file."""
         return sum(file.stat().st_size for file in self.files())
-
-    def close(self) -> None:
-        """End the writer process."""
-        self.process.stdin.close()
-        self.process.wait(timeout=60)
 
 
 @pytest.fixture
