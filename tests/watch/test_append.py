@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 
 from mltui.core.catalog import open_catalog
 from mltui.importers import appendlog
-from mltui.importers.readstate import BYTES_READ
 from mltui.services.ingest import import_paths
 from mltui.services.watch import WatchState
+from tests.watch.follow_helpers import import_copy, poll_bytes
 
 
 @pytest.fixture(autouse=True)
@@ -54,18 +54,7 @@ def catalog_points(cat) -> tuple[list[tuple], list]:
 
 def fresh_import(tmp_path, log) -> tuple[list[tuple], list]:
     """The points a full import of ``log``'s bytes gives (read by a process remembering nothing)."""
-    appendlog.forget()
-    folder = tmp_path / "fresh"
-    folder.mkdir(exist_ok=True)
-    copy = folder / log.name
-    copy.write_bytes(log.read_bytes())
-    other = open_catalog(tmp_path / "fresh.db", create=True)
-    try:
-        import_paths(other, [copy])
-        return catalog_points(other)
-    finally:
-        other.close()
-        os.remove(tmp_path / "fresh.db")
+    return import_copy(tmp_path, log, lambda other, _: catalog_points(other))
 
 
 def test_a_plain_read_is_always_whole(tmp_path):
@@ -79,13 +68,6 @@ def test_a_plain_read_is_always_whole(tmp_path):
     append(log, line(6, 0.4))
     again = generic.read(log, ImportContext(tmp_path)).runs[0]  # ...an import does not use it
     assert len(again.metrics) == len(first.metrics) + 1 and again.appends_to is None
-
-
-def poll_bytes(watch: WatchState) -> int:
-    """Poll once; the bytes of log text the pass read."""
-    before = BYTES_READ["bytes"]
-    watch.poll()
-    return BYTES_READ["bytes"] - before
 
 
 def test_each_pass_reads_only_the_appended_bytes(cat, tmp_path, clock):

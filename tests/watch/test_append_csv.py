@@ -9,7 +9,6 @@ and counts the bytes of log text parsed per pass (``readstate.BYTES_READ``), nev
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,10 +19,9 @@ from hypothesis import strategies as st
 
 from mltui.core.catalog import open_catalog
 from mltui.importers import appendlog
-from mltui.importers.readstate import BYTES_READ
-from mltui.services.ingest import import_paths
 from mltui.services.watch import WatchState
 from tests.race.writers import CsvAppender, LightningWriter
+from tests.watch.follow_helpers import import_copy, poll_bytes
 
 
 @pytest.fixture(autouse=True)
@@ -136,24 +134,8 @@ def run_state(cat, folder) -> dict:
 
 def fresh_import(tmp_path, root, folder) -> dict:
     """What a full import of a copy of ``root`` gives for ``folder`` (nothing remembered)."""
-    appendlog.forget()
-    copy = tmp_path / "fresh"
-    shutil.rmtree(copy, ignore_errors=True)
-    shutil.copytree(root, copy)
-    other = open_catalog(tmp_path / "fresh.db", create=True)
-    try:
-        import_paths(other, [copy])
-        return run_state(other, copy / folder.relative_to(root))
-    finally:
-        other.close()
-        os.remove(tmp_path / "fresh.db")
-
-
-def poll_bytes(watch: WatchState) -> int:
-    """Poll once; the bytes of log text the pass parsed."""
-    before = BYTES_READ["bytes"]
-    watch.poll()
-    return BYTES_READ["bytes"] - before
+    return import_copy(tmp_path, root,
+                       lambda other, copy: run_state(other, copy / folder.relative_to(root)))
 
 
 def whole(writer) -> int:

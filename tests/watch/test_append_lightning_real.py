@@ -18,7 +18,8 @@ import pytest
 
 from mltui.importers import appendlog
 from mltui.services.watch import WatchState
-from tests.watch.test_append_csv import fresh_import, poll_bytes, run_state
+from tests.watch.follow_helpers import poll_bytes
+from tests.watch.test_append_csv import fresh_import, run_state
 
 WRITES = Path(__file__).resolve().parents[1] / "fixtures" / "lightning" / "growth_2_6" / "writes.json"
 

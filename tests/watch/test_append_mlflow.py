@@ -9,17 +9,13 @@ pass are counted (``readstate.BYTES_READ``).
 
 from __future__ import annotations
 
-import os
-import shutil
 import textwrap
 
 import pytest
 
-from mltui.core.catalog import open_catalog
 from mltui.importers import appendlog
-from mltui.importers.readstate import BYTES_READ
-from mltui.services.ingest import import_paths
 from mltui.services.watch import FINISHED, WatchState
+from tests.watch.follow_helpers import import_copy, poll_bytes
 from tests.watch.writer_process import WriterProcess
 
 pytest.importorskip("mlflow")
@@ -99,24 +95,7 @@ def run_state(cat) -> dict:
 
 def fresh_import(tmp_path, store) -> dict:
     """What a full import of a copy of the store gives (nothing remembered)."""
-    appendlog.forget()
-    copy = tmp_path / "fresh" / "mlruns"
-    shutil.rmtree(copy.parent, ignore_errors=True)
-    shutil.copytree(store, copy)
-    other = open_catalog(tmp_path / "fresh.db", create=True)
-    try:
-        import_paths(other, [copy])
-        return run_state(other)
-    finally:
-        other.close()
-        os.remove(tmp_path / "fresh.db")
-
-
-def poll_bytes(watch: WatchState) -> int:
-    """Poll once; the bytes of log text the pass parsed."""
-    before = BYTES_READ["bytes"]
-    watch.poll()
-    return BYTES_READ["bytes"] - before
+    return import_copy(tmp_path, store, lambda other, _: run_state(other))
 
 
 def experiment_meta(store) -> int:

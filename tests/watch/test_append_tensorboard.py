@@ -10,7 +10,6 @@ data parsed per pass are counted (``readstate.BYTES_READ``).
 from __future__ import annotations
 
 import os
-import shutil
 import textwrap
 from pathlib import Path
 
@@ -18,9 +17,9 @@ import pytest
 
 from mltui.core.catalog import open_catalog
 from mltui.importers import appendlog
-from mltui.importers.readstate import BYTES_READ
 from mltui.services.ingest import import_paths
 from mltui.services.watch import WatchState
+from tests.watch.follow_helpers import import_copy, poll_bytes
 from tests.watch.writer_process import WriterProcess
 
 pytest.importorskip("tensorboardX")
@@ -106,24 +105,7 @@ def run_state(cat) -> dict:
 
 def fresh_import(tmp_path, logdir) -> dict:
     """What a full import of a copy of the log dir gives (nothing remembered)."""
-    appendlog.forget()
-    copy = tmp_path / "fresh" / logdir.name
-    shutil.rmtree(copy.parent, ignore_errors=True)
-    shutil.copytree(logdir, copy)
-    other = open_catalog(tmp_path / "fresh.db", create=True)
-    try:
-        import_paths(other, [copy])
-        return run_state(other)
-    finally:
-        other.close()
-        os.remove(tmp_path / "fresh.db")
-
-
-def poll_bytes(watch: WatchState) -> int:
-    """Poll once; the bytes of log data the pass parsed."""
-    before = BYTES_READ["bytes"]
-    watch.poll()
-    return BYTES_READ["bytes"] - before
+    return import_copy(tmp_path, logdir, lambda other, _: run_state(other))
 
 
 def test_each_pass_decodes_only_the_appended_records(cat, tmp_path, clock, writer):
