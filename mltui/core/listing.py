@@ -42,7 +42,7 @@ class ListingMixin:
         """Every model with its version count, latest version and stage holders."""
         rows = self._read(
             "SELECT mo.id, mo.name, mo.description, mo.project, mo.created_at, "
-            "(SELECT count(*) FROM model_versions v WHERE v.model_id = mo.id) AS versions, "
+            "mo.version_count AS versions, "  # stored: counting scanned every version
             "(SELECT max(version) FROM model_versions v WHERE v.model_id = mo.id) AS latest "
             "FROM models mo ORDER BY mo.name")
         stages = self._read(
