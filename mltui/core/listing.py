@@ -223,6 +223,15 @@ class ListingMixin:
                 "ORDER BY n DESC, key LIMIT ?", (limit,))]
         return self._model_keys("metric_summary", model, limit)
 
+    def recent_metric_keys(self, limit: int = 3) -> list[str]:
+        """Metric keys of the newest 500 runs, most common first: the columns of a listing of
+        every model, sampled like :meth:`key_metrics` (counting the keys of every run is
+        linear in the catalog: 0.7 s of ``mltui --all``'s start on 1,000,000 versions)."""
+        return [r["key"] for r in self._read(
+            "SELECT t.key, count(*) AS n FROM (SELECT id FROM runs ORDER BY id DESC LIMIT 500) s "
+            "JOIN metric_summary t ON t.run_id = s.id GROUP BY t.key "
+            "ORDER BY n DESC, t.key LIMIT ?", (limit,))]
+
     def _model_keys(self, table: str, model: str, limit: int) -> list[str]:
         """The keys of ``table`` (metric_summary or params) a model's runs have, most common
         first.  Sampled from the newest versions: the keys a model logs now matter more."""
