@@ -131,6 +131,8 @@ def install(app_module=None):
         # anything) and the part of it that grows with the catalog's models and versions.
         wrap(browse_data, "browse_data", "catalog call (browse_data)", 1)
         wrap(Catalog, "models", "catalog models()", 1)
+        # The first page's ids, then (a model of many versions, or --all) the rest of them.
+        wrap(Catalog, "version_ids", "catalog version_ids()", 2)
 
 if sys.argv[1] == "minimal":
     from textual.app import App
