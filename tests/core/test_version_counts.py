@@ -214,8 +214,9 @@ def test_verify_reports_a_drifted_count_and_exits_1(seeded, catalog_path) -> Non
     with seeded._write() as conn:  # what only an edit around the triggers can do
         conn.execute("UPDATE models SET version_count = 7 WHERE name = 'fraud'")
     drift = [r for r in seeded.verify() if r["status"] == "changed"]
-    assert [(r["label"], r["detail"]) for r in drift] == \
-        [("fraud (version count)", "stores 7 versions, has 3")]
+    assert drift == [{"key": "fraud", "kind": "model", "label": "fraud (version count)",
+                      "path": None, "hash_algo": None, "hash": None, "status": "changed",
+                      "detail": "stores 7 versions, has 3"}]
     assert seeded.verify("fraud@1") == [r for r in seeded.verify("fraud@1")
                                         if r["kind"] != "model"]  # a reference: its lineage only
     result = subprocess.run([sys.executable, "-m", "mltui", "--catalog", str(catalog_path),
