@@ -272,8 +272,8 @@ def _v5_remotes(db: sqlite_utils.Database) -> None:
             server_version INTEGER NOT NULL, PRIMARY KEY (remote, server_name, alias))""")
 
 
-# The statement that counts every model's versions afresh: the migration fills the stored
-# counts with it, and ``Catalog.version_count_drift`` compares them with it.
+# Each model's stored version count beside a fresh count of its versions (a scan of the
+# (model_id, version) index): ``Catalog.version_count_drift`` compares the two.
 LIVE_VERSION_COUNTS = ("SELECT mo.id, mo.name, mo.version_count, "
                        "(SELECT count(*) FROM model_versions v WHERE v.model_id = mo.id) "
                        "FROM models mo ORDER BY mo.name")
