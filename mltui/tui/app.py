@@ -182,7 +182,7 @@ class MltuiApp(App):
         from ..core.config import load_config
 
         try:
-            config = load_config(self.catalog.path).watch
+            config = load_config(self.catalog.path, sections=("watch",)).watch
             if config is None:
                 return False
             # Only now: the importers it brings cost ~15 ms of every start without a watch.
@@ -238,6 +238,21 @@ class MltuiApp(App):
                 await asyncio.to_thread(importlib.import_module, f"{__package__}.{name}")
             except Exception as exc:  # noqa: BLE001 - opening the screen will say it properly
                 self.log.error(f"warm-up import of {name} failed: {exc!r}")
+        await self._check_config()
+
+    async def _check_config(self) -> None:
+        """A project config the start passed over unparsed (it holds no ``columns:`` and no
+        ``watch:``, see ``core.config.load_config``) is validated now, after the first rows,
+        so a broken file is still said once at start."""
+        from ..core.config import check_unread
+
+        if self.catalog.path is None:
+            return
+        read = ("columns", "watch") if self.watch else ("columns",)
+        try:
+            await asyncio.to_thread(check_unread, self.catalog.path, read)
+        except MltuiError as exc:
+            self.notify(exc.one_line(), severity="error", markup=False, timeout=15)
 
     async def reopen_catalog(self) -> bool:
         """Follow a replaced catalog file: open the new one and reload every screen.
