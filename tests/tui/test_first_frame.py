@@ -77,3 +77,26 @@ async def test_an_empty_catalog_says_how_to_fill_it(tmp_path) -> None:
         assert "The catalog is empty" in screen_text(app)
         assert "mltui import PATH --model NAME" in screen_text(app)
     catalog.close()
+
+
+async def test_browse_starts_without_row_containers_or_a_filter_prompt(tui_catalog) -> None:
+    # Every node is styled, mounted, laid out and painted before the first frame: the key bar
+    # and the models column are split off the screen's edges instead of sitting in rows and
+    # columns of containers, and the ``/`` prompt is mounted at its first use.
+    from textual.containers import Horizontal
+
+    from mltui.tui.widgets.filterbar import FilterPrompt
+
+    app = make_app(tui_catalog)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert not screen.query(Horizontal) and not screen.query(FilterPrompt)
+        assert [type(node).__name__ for node in screen.children] == [
+            "KeyBar", "Vertical", "Static", "VirtualGrid", "VerticalScroll"]
+        await pilot.press("slash")
+        await settle(pilot)
+        assert screen.query_one("#filter", FilterPrompt).has_class("open")
+        await pilot.press("escape", "slash")  # the same prompt opens again
+        await settle(pilot)
+        assert len(screen.query(FilterPrompt)) == 1

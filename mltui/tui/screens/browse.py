@@ -16,7 +16,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.timer import Timer
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
@@ -64,11 +64,11 @@ class BrowseScreen(CatalogScreen):
     ]
 
     DEFAULT_CSS = """
-    BrowseScreen #models { width: 20; border-right: vkey $foreground 20%; }
+    BrowseScreen > KeyBar { dock: none; split: bottom; }
+    BrowseScreen #models { split: left; width: 20; border-right: vkey $foreground 20%; }
     BrowseScreen #models-title, BrowseScreen #versions-title {
         height: 1; background: $boost; color: $text-muted; padding: 0 1;
     }
-    BrowseScreen #right { width: 1fr; }
     BrowseScreen #versions { height: 1fr; min-height: 5; }
     BrowseScreen #detail { height: 45%; border-top: hkey $foreground 20%; padding: 0 1; }
     BrowseScreen #model-list { height: 1fr; border: none; }
@@ -90,19 +90,19 @@ class BrowseScreen(CatalogScreen):
         self._archived: str | None = None  # the ref under the cursor when it is archived
 
     def compose(self) -> ComposeResult:
-        with Horizontal():
-            with Vertical(id="models"):
-                yield Static(Text("models"), id="models-title")
-                yield OptionList(id="model-list")
-            with Vertical(id="right"):
-                yield Static(Text("versions"), id="versions-title")
-                yield FilterPrompt(lambda text: self.catalog.version_ids(
-                    model=self.model, filter=text, limit=1),
-                    placeholder="filter: metrics.f1 > 0.8 and params.lr = '0.01'", id="filter")
-                yield VirtualGrid([], empty_text="no versions", id="versions")
-                with VerticalScroll(id="detail"):
-                    yield Static(Text("…", style="dim"), id="detail-body")
+        # No row or column containers: the key bar and the models column are split off the
+        # screen's edges (the key bar first, so it spans the whole width) and the versions
+        # pane stacks in what is left.  Each container was one more node to style, mount,
+        # lay out and paint before the first frame.  The filter prompt is mounted at the
+        # first ``/`` (``filter_prompt``).
         yield KeyBar()
+        with Vertical(id="models"):
+            yield Static(Text("models"), id="models-title")
+            yield OptionList(id="model-list")
+        yield Static(Text("versions"), id="versions-title")
+        yield VirtualGrid([], empty_text="no versions", id="versions")
+        with VerticalScroll(id="detail"):
+            yield Static(Text("…", style="dim"), id="detail-body")
 
     @property
     def grid(self) -> VirtualGrid:
@@ -381,7 +381,18 @@ class BrowseScreen(CatalogScreen):
         (self.grid if option_list.has_focus else option_list).focus()
 
     async def action_filter(self) -> None:
-        await self.query_one("#filter", FilterPrompt).open(self.filter_text)
+        await (await self.filter_prompt()).open(self.filter_text)
+
+    async def filter_prompt(self) -> FilterPrompt:
+        """The ``/`` prompt over the versions table, mounted at its first use."""
+        found = self.query("#filter")
+        if found:
+            return found.first(FilterPrompt)
+        prompt = FilterPrompt(lambda text: self.catalog.version_ids(
+            model=self.model, filter=text, limit=1),
+            placeholder="filter: metrics.f1 > 0.8 and params.lr = '0.01'", id="filter")
+        await self.mount(prompt, before=self.grid)
+        return prompt
 
     @on(FilterPrompt.Applied, "#filter")
     def filter_applied(self, event: FilterPrompt.Applied) -> None:
