@@ -100,3 +100,21 @@ async def test_browse_starts_without_row_containers_or_a_filter_prompt(tui_catal
         await pilot.press("escape", "slash")  # the same prompt opens again
         await settle(pilot)
         assert len(screen.query(FilterPrompt)) == 1
+
+
+async def test_the_versions_table_takes_the_focus_first(tui_catalog, monkeypatch) -> None:
+    # Focusing the model list (the first focusable) and then the table restyled both twice.
+    from textual.screen import Screen
+
+    focused: list[str | None] = []
+    set_focus = Screen.set_focus
+
+    def recording(self, widget, *args, **kwargs):
+        focused.append(getattr(widget, "id", None))
+        return set_focus(self, widget, *args, **kwargs)
+
+    monkeypatch.setattr(Screen, "set_focus", recording)
+    app = make_app(tui_catalog)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert focused and set(focused) == {"versions"}, focused

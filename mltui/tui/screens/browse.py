@@ -63,6 +63,11 @@ class BrowseScreen(CatalogScreen):
         Binding("tab", "switch_pane", "Switch pane", show=False, id="browse.switch"),
     ]
 
+    # The versions table takes the focus as the screen composes: the default (the first
+    # focusable, the model list) was restyled twice more before the first frame, focused
+    # and then blurred by ``on_mount``.
+    AUTO_FOCUS = "#versions"
+
     DEFAULT_CSS = """
     BrowseScreen > KeyBar { dock: none; split: bottom; }
     BrowseScreen #models { split: left; width: 20; border-right: vkey $foreground 20%; }
