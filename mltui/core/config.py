@@ -47,6 +47,9 @@ KNOWN_SECTIONS = ("hooks", "columns", "watch", "remotes")
 DEFAULT_STALL_AFTER = 300.0
 REMOTE_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 REMOTE_SCHEMES = ("http://", "https://")
+# A double-quoted YAML escape that can make a letter: hex codes, or an escaped line break
+# (YAML 1.1 line breaks include NEL, LS and PS).
+LETTER_ESCAPE = re.compile(r"\\[xuU\r\n\x85\u2028\u2029]")
 
 
 @dataclass(frozen=True)
@@ -132,10 +135,12 @@ def check_unread(catalog_path: Path, read: tuple[str, ...]) -> None:
 def may_hold(text: str, sections: tuple[str, ...]) -> bool:
     """Whether YAML ``text`` could have a top-level key named one of ``sections``.
 
-    False only when no name appears in it and it has no backslash: a double-quoted key's
-    escapes (``"\\x63olumns"``) are YAML's only way to spell a key without its letters.
+    False only when no name appears in it and no escape could spell one: in a double-quoted
+    scalar, ``\\x``, ``\\u`` and ``\\U`` make any letter (``"\\x63olumns"``) and a backslash
+    before a line break joins two lines; YAML's other escapes (``\\"``, ``\\n``, ...) make
+    no letter, so a hook's quoted command does not count.
     """
-    return "\\" in text or any(name in text for name in sections)
+    return any(name in text for name in sections) or LETTER_ESCAPE.search(text) is not None
 
 
 def _read(path: Path) -> str | None:

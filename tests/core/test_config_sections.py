@@ -9,7 +9,9 @@ import mltui.core.config as config_module
 from mltui.core.config import check_unread, load_config, may_hold
 from mltui.core.errors import InvalidInput
 
-HOOKS_ONLY = "hooks:\n  timeout: 30\n  stages:\n    production:\n      after: [[sh, deploy.sh]]\n"
+# The demo's config: a quoted command whose escapes (\" \t) make no letter.
+HOOKS_ONLY = ('hooks:\n  timeout: 30\n  stages:\n    production:\n      after:\n'
+              '        - ["sh", "-c", "exec \\"$0\\" -m mltui checkout\\t\\"$MLTUI_REF\\"", "py"]\n')
 
 
 @pytest.fixture
@@ -40,6 +42,8 @@ def test_a_config_without_the_sections_is_not_parsed(tmp_path, parses) -> None:
     "{watch: {paths: [runs/]}}\n",
     '"\\x63olumns": {fraud: {metrics: [f1]}}\n',  # a key spelled with escapes: parsed
     "hooks: {timeout: 5}  # see the columns chooser\n",  # the word anywhere: parsed
+    '? "col\\\n  umns"\n: {fraud: {metrics: [f1]}}\n',  # an escaped line break joins it
+    '"\\u0077atch": {paths: [runs/]}\n',
 ])
 def test_a_config_that_may_hold_them_is_parsed(tmp_path, parses, text) -> None:
     (tmp_path / "config.yaml").write_text(text)
@@ -65,6 +69,11 @@ def test_check_unread_validates_what_the_start_passed_over(tmp_path) -> None:
 
 
 def test_may_hold() -> None:
+    import yaml
+
     assert not may_hold(HOOKS_ONLY, ("columns", "watch"))
+    assert yaml.safe_load(HOOKS_ONLY)["hooks"]["stages"]["production"]["after"][0][2] == \
+        'exec "$0" -m mltui checkout\t"$MLTUI_REF"'
+    assert yaml.safe_load('? "col\\\n  umns"\n: 1\n') == {"columns": 1}
     assert may_hold("watch: {paths: [a]}", ("columns", "watch"))
-    assert may_hold('"a\\tb": 1', ("columns",))
+    assert not may_hold('"a\\tb": 1', ("columns",))
