@@ -118,3 +118,28 @@ async def test_the_versions_table_takes_the_focus_first(tui_catalog, monkeypatch
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert focused and set(focused) == {"versions"}, focused
+
+
+async def test_on_first_rows_is_called_once_the_rows_are_painted(tui_catalog) -> None:
+    # The CLI turns the garbage collector back on there (cli/app_start.first_rows_shown).
+    seen: list[bool] = []
+    app = make_app(tui_catalog, prefetch=True, on_first_rows=lambda: seen.append(
+        bool(app.screen.grid.ids) and "payments_fraud_v4_" in screen_text(app)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+    assert seen == [True]
+
+
+async def test_on_first_rows_is_called_without_rows_too(tmp_path, monkeypatch) -> None:
+    import mltui.tui.app as app_module
+    from mltui.core.catalog import open_catalog
+
+    monkeypatch.setattr(app_module, "FIRST_ROWS_LIMIT", 0.05)
+    catalog = open_catalog(tmp_path / "empty.db", create=True)
+    seen: list[str] = []
+    app = make_app(catalog, on_first_rows=lambda: seen.append("called"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.pause(0.1)
+    assert seen == ["called"]
+    catalog.close()
