@@ -143,3 +143,24 @@ async def test_on_first_rows_is_called_without_rows_too(tmp_path, monkeypatch) -
         await pilot.pause(0.1)
     assert seen == ["called"]
     catalog.close()
+
+
+async def test_the_start_styles_each_node_once(tui_catalog, monkeypatch) -> None:
+    # Textual restyles every node of a screen when it resumes; at the start they were styled
+    # as they mounted a moment before, so Browse's first resume skips it (~18 % of the
+    # Python calls to the first frame).  Later resumes are Textual's as usual.
+    from textual.css.stylesheet import Stylesheet
+
+    passes: list[int] = []
+    update_nodes = Stylesheet.update_nodes
+
+    def recording(self, nodes, animate=False):
+        nodes = list(nodes)
+        passes.append(len(nodes))
+        return update_nodes(self, nodes, animate)
+
+    monkeypatch.setattr(Stylesheet, "update_nodes", recording)
+    app = make_app(tui_catalog, prefetch=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert passes and max(passes) <= 2, passes

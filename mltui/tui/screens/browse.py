@@ -13,7 +13,7 @@ from concurrent.futures import Future
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -93,6 +93,7 @@ class BrowseScreen(CatalogScreen):
         self._models: list[dict[str, Any]] = []
         self._had_row = False
         self._archived: str | None = None  # the ref under the cursor when it is archived
+        self._resumed = False  # see _on_screen_resume
 
     def compose(self) -> ComposeResult:
         # No row or column containers: the key bar and the models column are split off the
@@ -112,6 +113,14 @@ class BrowseScreen(CatalogScreen):
     @property
     def grid(self) -> VirtualGrid:
         return self.query_one("#versions", VirtualGrid)
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Runs before Screen's own handler.  The first resume is the app's start: every node
+        # was styled as it mounted a moment ago, so restyling them all again (and each
+        # widget's component classes) was wasted work before the first frame.
+        if not self._resumed:
+            self._resumed = True
+            event.refresh_styles = False
 
     async def on_mount(self) -> None:
         self.grid.loader = lambda ids: self.catalog.versions(ids, metric_keys=self.metric_keys,
