@@ -12,7 +12,6 @@ from ..common import ImportContext, fingerprint, read_text
 from .artifacts import ArtifactResolver, LoggedModel, run_artifacts
 from .meta import (FORMAT, META, _RESERVED_EXPERIMENT_FOLDERS, _folder_kind, _meta_kind, meta_int, read_meta,
                    status_text, text_or_none)
-from .halves import read_halves
 from .metrics import walk_values
 from . import follow
 from .records import build_run_record, dataset_record
@@ -105,19 +104,17 @@ class _FileStoreReader:
             return []
         project = text_or_none(meta.get("name")) or folder.name
         logged = self._logged_models(folder)
+        runs = []
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
         note_folders(os.fspath(folder), entries)  # no lstat per run folder when its files are read
-        run_dirs = [entry.path for entry in entries
-                    if not (entry.name in _RESERVED_EXPERIMENT_FOLDERS or entry.name.startswith(".")
-                            or not entry.is_dir())]
-        # A big experiment is read in two processes (halves.py): the same records either way.
-        read = read_halves(
-            run_dirs, lambda run_dir: self._read_run(Path(run_dir), experiment_id, project,
-                                                     folder, logged),
-            anchors_of=lambda: self.resolver.anchors,
-            set_anchors=lambda anchors: setattr(self.resolver, "anchors", anchors),
-            warnings=self.ctx.warnings)
-        return [run for run in read if run is not None]
+        for entry in entries:
+            if (entry.name in _RESERVED_EXPERIMENT_FOLDERS or entry.name.startswith(".")
+                    or not entry.is_dir()):
+                continue
+            run = self._read_run(Path(entry.path), experiment_id, project, folder, logged)
+            if run is not None:
+                runs.append(run)
+        return runs
 
     def read_single_run(self, run_dir: Path) -> list[RunRecord]:
         """A run folder on its own; its experiment's name comes from the parent when present."""
