@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
-from itertools import repeat
 from pathlib import Path
 
 from ...core.errors import ImportFailed
@@ -101,20 +100,27 @@ def parse_metric_text(path: Path | str, text: str, key: str, warnings: list[str]
 def _parse_canonical_metric_text(text: str, key: str) -> MetricColumns | None:
     """Points of a metric file in MLflow's usual shape, as columns; None otherwise.
 
-    The usual shape: every line ``<int> <float> <int>`` with single spaces, a final newline and
-    no repeated line.  Checking that costs a few C-level passes; converting whole columns with
-    ``map`` then avoids a Python-level loop per line, which is most of the import time for big
-    stores.  Any other shape (legacy 2-field or 5-field lines, duplicates, a torn last line,
-    garbage) returns None and the line-by-line parser handles it, with exact error positions.
+    The usual shape: every line ``<int> <float> <int>`` with single spaces, a final newline
+    (``\r\n`` too: MLflow on Windows) and no repeated line.  Checking that costs a few C-level
+    passes over the whole text, none per line; converting whole columns with ``map`` then
+    avoids a Python-level loop per line, which is most of the import time for big stores.  Any
+    other shape (legacy 2-field or 5-field lines, duplicates, a torn last line, garbage) returns
+    None and the line-by-line parser handles it, with exact error positions.
     """
     if not text.endswith("\n"):
         return None
-    lines = text[:-1].split("\n")
-    count = len(lines)
-    if set(map(str.count, lines, repeat(" ", count))) != {2}:
+    # The spaces and newlines alone, in order, must be "  \n" per line: two spaces on every
+    # line, the file ending with its last line's newline.  (Bytes: translate is C per byte.)
+    layout = text.encode("utf-8", "surrogatepass").translate(None, _NOT_LAYOUT)
+    count = len(layout) // 3
+    if layout != _layout(count):
         return None
     tokens = text.split()
-    if len(tokens) != 3 * count:
+    # 3 tokens a line and no whitespace but those spaces and newlines (and one \r before each
+    # newline): whatever else str.split() splits on would move tokens between lines unseen.
+    returns = text.count("\r")
+    if (len(tokens) != 3 * count or len(text) - len("".join(tokens)) != 3 * count + returns
+            or (returns and (returns != count or text.count("\r\n") != count))):
         return None
     try:
         # int first: a timestamp must be an integer (float() would take "1.5" or "nan");
@@ -130,9 +136,19 @@ def _parse_canonical_metric_text(text: str, key: str) -> MetricColumns | None:
     except ValueError:
         return None
     # A repeated line repeats its step: only a file with repeated steps needs the line check.
-    if not counting and len(set(steps)) != count and len(set(lines)) != count:
+    if not counting and len(set(steps)) != count and len(set(text.splitlines())) != count:
         return None
     return metric_columns(key, values, steps, walls)
+
+
+# Every byte but the space and the newline: deleting them leaves a metric file's layout.
+_NOT_LAYOUT = bytes(byte for byte in range(256) if byte not in b" \n")
+
+
+@lru_cache(maxsize=64)
+def _layout(count: int) -> bytes:
+    """The spaces and newlines of a metric file of ``count`` lines in the usual shape."""
+    return b"  \n" * count
 
 
 @lru_cache(maxsize=64)
