@@ -91,14 +91,18 @@ def encode_columns(columns: MetricColumns) -> Encoded:
     """Pack a metric given as columns (no per-point objects on the way)."""
     steps, values = columns.steps, columns.values
     walls, epochs = columns.wall_times, columns.epochs
-    if _SWAP or None in steps or None in values or (walls is not None and None in walls):
-        packed_steps = pack_steps(steps) if _any_given(steps) else None
-        packed_values = pack_floats(values)
-        packed_walls = pack_floats(walls) if walls is not None else None
-    else:  # the usual column, every item given: packed in C with no further test
+    try:
+        if _SWAP:
+            raise TypeError  # big-endian: the general packing swaps the bytes
+        # The usual column, every item given: packed in C, and a None anywhere is the
+        # TypeError of array() itself (no scan of each column for None first).
         packed_steps = array("q", steps).tobytes() if steps else None
         packed_values = array("d", values).tobytes()
         packed_walls = array("d", walls).tobytes() if walls is not None else None
+    except TypeError:
+        packed_steps = pack_steps(steps) if _any_given(steps) else None
+        packed_values = pack_floats(values)
+        packed_walls = pack_floats(walls) if walls is not None else None
     return Encoded(
         len(values), packed_steps, packed_values,
         pack_floats(epochs) if epochs is not None and _any_given(epochs) else None,

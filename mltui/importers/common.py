@@ -15,6 +15,7 @@ import json
 import math
 import re
 from contextlib import contextmanager
+from functools import lru_cache
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -451,6 +452,7 @@ _SPECIAL_TOKENS = {"pad", "bos", "eos", "unk", "sep", "cls", "mask", "start", "e
 REDACTED = "<redacted>"
 
 
+@lru_cache(maxsize=4096)  # every run of a store repeats its parameter names: one split each
 def is_secret_param(key: str) -> bool:
     """True for a parameter name that holds a credential (``hub_token``, ``wandb_api_key``,
     ``password``, ``token``), not for names that merely contain such a word."""
