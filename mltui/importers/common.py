@@ -432,14 +432,14 @@ def stable_uid(source_format: str, path: Path) -> str:
 
 def scrub_pii(value: str | None) -> str | None:
     """Drop e-mail addresses: personal data is not imported."""
-    if value is None:
-        return None
+    if value is None or "@" not in value:  # no "@", no address: no regex (it backtracks)
+        return value
     return _EMAIL_RE.sub("<redacted>", value)
 
 
 def looks_like_email(value: Any) -> bool:
     """True when a value is (or holds) an e-mail address."""
-    return isinstance(value, str) and bool(_EMAIL_RE.search(value))
+    return isinstance(value, str) and "@" in value and bool(_EMAIL_RE.search(value))
 
 
 # Secret parameters, judged by the words of the last dotted segment of the name, so

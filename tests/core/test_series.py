@@ -71,3 +71,20 @@ def test_columns_with_a_missing_item_pack_as_their_points_do() -> None:
     assert encode_columns(every_step_missing).steps is None
     assert encode_columns(MetricColumns("loss", **full)) == encode(
         MetricColumns("loss", **full).points())
+
+
+def test_columns_the_packer_cannot_take_fail_as_they_always_did() -> None:
+    """A float step, a step past int64, a value past float range, text: the same exception
+    (type and message) from the struct packing as from the array packing before it."""
+    import pytest
+
+    from mltui.core.records import MetricColumns
+    from mltui.core.series import encode_columns
+
+    cases = [(MetricColumns("k", [1.0], [1.5], [1.0]), TypeError, "cannot be interpreted"),
+             (MetricColumns("k", [1.0], [2 ** 63], [1.0]), OverflowError, "int too big"),
+             (MetricColumns("k", [10 ** 400], [1], [1.0]), OverflowError, "too large"),
+             (MetricColumns("k", ["x"], [1], [1.0]), TypeError, "must be real number")]
+    for columns, error, words in cases:
+        with pytest.raises(error, match=words):
+            encode_columns(columns)
