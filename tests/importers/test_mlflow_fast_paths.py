@@ -124,8 +124,9 @@ def test_random_whitespace_never_changes_what_a_metric_file_reads(monkeypatch) -
     fields = ["1750000000000", "17", "0.5", "5", "-2", "nan", "1e3", "x", ""]
     gaps = [" ", " ", " ", "  ", "\t", "\r", "\x0b", "\x1c", "\xa0", "\u2028", " \t"]
     for _ in range(3000):
-        lines = [rng.choice(gaps).join(rng.choice(fields) for _ in range(rng.choice([2, 3, 3, 4, 5])))
-                 for _ in range(rng.randint(1, 4))]
+        widths = [rng.choice([2, 3, 3, 4, 5]) for _ in range(rng.randint(1, 4))]
+        lines = [rng.choice(gaps).join(rng.choice(fields) for _ in range(width))
+                 for width in widths]
         text = rng.choice(["\n", "\r\n"]).join(lines) + rng.choice(["\n", "\n", "\r\n", ""])
         assert either_way(text) == line_by_line(text, monkeypatch), repr(text)
 

@@ -102,10 +102,10 @@ def _parse_canonical_metric_text(text: str, key: str) -> MetricColumns | None:
 
     The usual shape: every line ``<int> <float> <int>`` with single spaces, a final newline
     (``\r\n`` too: MLflow on Windows) and no repeated line.  Checking that costs a split and a
-    join of the whole text, no Python-level pass per line; converting whole columns with ``map`` then
-    avoids a Python-level loop per line, which is most of the import time for big stores.  Any
-    other shape (legacy 2-field or 5-field lines, duplicates, a torn last line, garbage) returns
-    None and the line-by-line parser handles it, with exact error positions.
+    join of the whole text, no Python-level pass per line; converting whole columns with
+    ``map`` then avoids a Python-level loop per line, which is most of the import time for big
+    stores.  Any other shape (legacy 2-field or 5-field lines, duplicates, a torn last line,
+    garbage) returns None and the line-by-line parser handles it, with exact error positions.
     """
     tokens = text.split()
     size = len(tokens)
