@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import json
 import math
+import struct
 import sys
 from array import array
+from functools import lru_cache
 from typing import Iterable, NamedTuple, Sequence
 
 from .records import MetricColumns, MetricPoint
@@ -91,19 +93,28 @@ def encode_columns(columns: MetricColumns) -> Encoded:
     """Pack a metric given as columns (no per-point objects on the way)."""
     steps, values = columns.steps, columns.values
     walls, epochs = columns.wall_times, columns.epochs
-    if _SWAP or None in steps or None in values or (walls is not None and None in walls):
+    try:
+        # The usual column, every item given: packed in C by struct (array() converts each
+        # item through its generic argument parser, 4x the instructions), and a None anywhere
+        # is struct's own error (no scan of each column for None first).
+        packed_steps = _little("q", len(steps)).pack(*steps) if steps else None
+        packed_values = _little("d", len(values)).pack(*values)
+        packed_walls = _little("d", len(walls)).pack(*walls) if walls is not None else None
+    except struct.error:  # a None, a float step ...: the general packing (and its errors)
         packed_steps = pack_steps(steps) if _any_given(steps) else None
         packed_values = pack_floats(values)
         packed_walls = pack_floats(walls) if walls is not None else None
-    else:  # the usual column, every item given: packed in C with no further test
-        packed_steps = array("q", steps).tobytes() if steps else None
-        packed_values = array("d", values).tobytes()
-        packed_walls = array("d", walls).tobytes() if walls is not None else None
     return Encoded(
         len(values), packed_steps, packed_values,
         pack_floats(epochs) if epochs is not None and _any_given(epochs) else None,
         packed_walls, columns.axis, None,
         json.dumps({str(i): r for i, r in columns.raws.items()}) if columns.raws else None)
+
+
+@lru_cache(maxsize=256)
+def _little(code: str, count: int) -> struct.Struct:
+    """The little-endian packer of ``count`` items of array type ``code`` ("q" or "d")."""
+    return struct.Struct(f"<{count}{code}")
 
 
 def _any_given(items: list) -> bool:

@@ -15,6 +15,7 @@ import json
 import math
 import re
 from contextlib import contextmanager
+from functools import lru_cache
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -431,14 +432,14 @@ def stable_uid(source_format: str, path: Path) -> str:
 
 def scrub_pii(value: str | None) -> str | None:
     """Drop e-mail addresses: personal data is not imported."""
-    if value is None:
-        return None
+    if value is None or "@" not in value:  # no "@", no address: no regex (it backtracks)
+        return value
     return _EMAIL_RE.sub("<redacted>", value)
 
 
 def looks_like_email(value: Any) -> bool:
     """True when a value is (or holds) an e-mail address."""
-    return isinstance(value, str) and bool(_EMAIL_RE.search(value))
+    return isinstance(value, str) and "@" in value and bool(_EMAIL_RE.search(value))
 
 
 # Secret parameters, judged by the words of the last dotted segment of the name, so
@@ -451,6 +452,7 @@ _SPECIAL_TOKENS = {"pad", "bos", "eos", "unk", "sep", "cls", "mask", "start", "e
 REDACTED = "<redacted>"
 
 
+@lru_cache(maxsize=4096)  # every run of a store repeats its parameter names: one split each
 def is_secret_param(key: str) -> bool:
     """True for a parameter name that holds a credential (``hub_token``, ``wandb_api_key``,
     ``password``, ``token``), not for names that merely contain such a word."""

@@ -18,6 +18,7 @@ from ..core.ingest import ImportSummary
 from ..core.refs import MODEL_NAME_RE
 from ..core.series_append import StaleAppend
 from ..importers import appendlog
+from ..importers.common import gc_paused
 from .discovery import read_paths
 from .lock import import_lock
 
@@ -57,12 +58,17 @@ def import_paths(cat: "Catalog", paths: Iterable[str | Path] | str | Path, *,
             user_datasets.append(dataset_for(path))
         except OSError as exc:  # a FIFO, a device, an unreadable file: refused, never hung on
             raise InvalidInput(f"--dataset {path}: {exc.strerror or exc}") from None
-    if dry_run:  # reads only: nothing to protect
-        return _import(cat, paths, format, user_datasets, model, skip_invalid, dry_run,
-                       on_progress, started)
-    with import_lock(cat.path, paths, wait=wait, on_wait=on_wait):
-        return _import(cat, paths, format, user_datasets, model, skip_invalid, dry_run,
-                       on_progress, started)
+    # The cyclic collector paused for the whole import, read and write: its records and rows
+    # hold no cycles, yet each collection walked all of them (0.10-0.14 s of a 1,000-run store,
+    # collecting nothing).  They are freed by reference counting when _import returns, before
+    # the collector runs again.
+    with gc_paused():
+        if dry_run:  # reads only: nothing to protect
+            return _import(cat, paths, format, user_datasets, model, skip_invalid, dry_run,
+                           on_progress, started)
+        with import_lock(cat.path, paths, wait=wait, on_wait=on_wait):
+            return _import(cat, paths, format, user_datasets, model, skip_invalid, dry_run,
+                           on_progress, started)
 
 
 def _import(cat: "Catalog", paths: list[Path], format: str | None, user_datasets: list,

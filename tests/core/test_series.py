@@ -52,3 +52,39 @@ def test_catalog_gives_back_what_was_logged(catalog) -> None:
         ("loss", 0, 1.0, None), ("loss", 1, None, "nan"), ("loss", 1, 0.5, None)]
     assert catalog.metric_history(run["id"], "loss") == [(0, 1.0), (1, None), (1, 0.5)]
     assert catalog.summary()["metric_points"] == 5
+
+
+def test_columns_with_a_missing_item_pack_as_their_points_do() -> None:
+    """The column packer tries the whole column in C and falls back when an item is missing:
+    every column with a None anywhere packs byte for byte as the same points."""
+    from mltui.core.records import MetricColumns
+    from mltui.core.series import encode_columns
+
+    full = dict(values=[0.5, 1.5, -2.0], steps=[0, 1, 2], wall_times=[1.0, 2.0, 3.0])
+    for name in full:
+        for index in range(3):
+            given = {key: list(items) for key, items in full.items()}
+            given[name][index] = None
+            columns = MetricColumns("loss", **given)
+            assert encode_columns(columns) == encode(columns.points()), (name, index)
+    every_step_missing = MetricColumns("loss", [0.5, 1.0], [None, None], [1.0, 2.0])
+    assert encode_columns(every_step_missing).steps is None
+    assert encode_columns(MetricColumns("loss", **full)) == encode(
+        MetricColumns("loss", **full).points())
+
+
+def test_columns_the_packer_cannot_take_fail_as_they_always_did() -> None:
+    """A float step, a step past int64, a value past float range, text: the same exception
+    (type and message) from the struct packing as from the array packing before it."""
+    import pytest
+
+    from mltui.core.records import MetricColumns
+    from mltui.core.series import encode_columns
+
+    cases = [(MetricColumns("k", [1.0], [1.5], [1.0]), TypeError, "cannot be interpreted"),
+             (MetricColumns("k", [1.0], [2 ** 63], [1.0]), OverflowError, "int too big"),
+             (MetricColumns("k", [10 ** 400], [1], [1.0]), OverflowError, "too large"),
+             (MetricColumns("k", ["x"], [1], [1.0]), TypeError, "must be real number")]
+    for columns, error, words in cases:
+        with pytest.raises(error, match=words):
+            encode_columns(columns)

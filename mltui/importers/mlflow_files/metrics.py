@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
-from itertools import repeat
 from pathlib import Path
 
 from ...core.errors import ImportFailed
@@ -101,20 +100,23 @@ def parse_metric_text(path: Path | str, text: str, key: str, warnings: list[str]
 def _parse_canonical_metric_text(text: str, key: str) -> MetricColumns | None:
     """Points of a metric file in MLflow's usual shape, as columns; None otherwise.
 
-    The usual shape: every line ``<int> <float> <int>`` with single spaces, a final newline and
-    no repeated line.  Checking that costs a few C-level passes; converting whole columns with
+    The usual shape: every line ``<int> <float> <int>`` with single spaces, a final newline
+    (``\r\n`` too: MLflow on Windows) and no repeated line.  Checking that costs a split and a
+    join of the whole text, no Python-level pass per line; converting whole columns with
     ``map`` then avoids a Python-level loop per line, which is most of the import time for big
     stores.  Any other shape (legacy 2-field or 5-field lines, duplicates, a torn last line,
     garbage) returns None and the line-by-line parser handles it, with exact error positions.
     """
-    if not text.endswith("\n"):
-        return None
-    lines = text[:-1].split("\n")
-    count = len(lines)
-    if set(map(str.count, lines, repeat(" ", count))) != {2}:
-        return None
     tokens = text.split()
-    if len(tokens) != 3 * count:
+    size = len(tokens)
+    count = size // 3
+    # The text rebuilt from its tokens, a space after each and a newline after every third,
+    # must be the text itself: three whitespace-free tokens a line, single spaces, a final
+    # newline (\r\n on every line: MLflow on Windows).  One join, no pass per line.
+    rebuilt = [" "] * (2 * size)
+    rebuilt[0::2] = tokens
+    rebuilt[5::6] = ["\r\n" if "\r" in text else "\n"] * count
+    if size != 3 * count or not size or "".join(rebuilt) != text:
         return None
     try:
         # int first: a timestamp must be an integer (float() would take "1.5" or "nan");
@@ -130,7 +132,7 @@ def _parse_canonical_metric_text(text: str, key: str) -> MetricColumns | None:
     except ValueError:
         return None
     # A repeated line repeats its step: only a file with repeated steps needs the line check.
-    if not counting and len(set(steps)) != count and len(set(lines)) != count:
+    if not counting and len(set(steps)) != count and len(set(text.splitlines())) != count:
         return None
     return metric_columns(key, values, steps, walls)
 
