@@ -16,7 +16,10 @@ from dataclasses import dataclass, field
 
 from rich.text import Text
 from textual.app import RenderResult
+from plotext._dict import themes as plotext_themes
 from textual_plotext import PlotextPlot
+
+from .lineplot import Series, Theme, draw
 
 # Okabe–Ito colours (distinguishable with the common colour-vision deficiencies) plus a grey:
 # one per compared version, the baseline first.
@@ -130,31 +133,45 @@ class CurveChart(PlotextPlot):
         self.refresh()
 
     def render(self) -> RenderResult:
-        """Plot the curves thinned to this width; records how long it took."""
+        """Plot the curves thinned to this width; records how long it took.
+
+        Curves are drawn by :mod:`.lineplot` (Plotext's picture, several times faster); empty
+        axes (no curve) by Plotext itself."""
         started = time.perf_counter()
-        plt = self.plt
-        plt.clear_data()
-        # Only the bottom and left axes: the top and right lines would cost a row and a column
-        # that a 9-row chart at 80×24 cannot spare.
-        plt.xaxes(True, False)
-        plt.yaxes(True, False)
-        limit = max(8, self.size.width * POINTS_PER_COLUMN)
-        xs_all = [x for curve in self.curves for x in (curve.points[0][0], curve.points[-1][0])
-                  if curve.points]
-        if xs_all:
-            ticks = step_ticks(min(xs_all), max(xs_all), max(2, self.size.width // 16))
-            plt.xticks(ticks, [compact(t) for t in ticks])
-        for curve in self.curves:
-            xs, ys = curve.xy(limit)
-            if not xs:
-                continue
-            colour = CURVE_COLOURS[curve.colour % len(CURVE_COLOURS)]
-            if len(xs) == 1:  # a scalar metric: one dot, a line needs two points
-                plt.scatter(xs, ys, marker="●", color=colour)
-            else:
-                plt.plot(xs, ys, marker=MARKER, color=colour)
-        result = super().render() if self.size.width and self.size.height else Text("")
+        width, height = self.size.width, self.size.height
+        curves = [curve for curve in self.curves if curve.points]
+        if curves and width and height:
+            result: RenderResult = self._draw(curves, width, height)
+        else:
+            result = self._plotext_axes() if width and height else Text("")
         self.last_render_ms = (time.perf_counter() - started) * 1000
         if self.curves:
             self.rendered_at = time.perf_counter()
         return result
+
+    def _x_ticks(self, curves: list[Curve], width: int) -> list[int]:
+        xs = [x for curve in curves for x in (curve.points[0][0], curve.points[-1][0])]
+        return step_ticks(min(xs), max(xs), max(2, width // 16))
+
+    def _draw(self, curves: list[Curve], width: int, height: int) -> Text:
+        limit = max(8, width * POINTS_PER_COLUMN)
+        series = []
+        for curve in curves:
+            xs, ys = curve.xy(limit)
+            # A scalar metric is one dot: a line needs two points.
+            series.append(Series(xs, ys, CURVE_COLOURS[curve.colour % len(CURVE_COLOURS)],
+                                 "●" if len(xs) == 1 else None))
+        ticks = self._x_ticks(curves, width)
+        colours = plotext_themes.get(self._get_plotext_theme_name(self.app.theme),
+                                     plotext_themes["default"])
+        return draw(series, width, height, ticks, [compact(t) for t in ticks],
+                    Theme(*colours[:4]))
+
+    def _plotext_axes(self) -> RenderResult:
+        """Empty axes, drawn by Plotext (only the bottom and left axes: the top and right
+        lines would cost a row and a column that a 9-row chart at 80×24 cannot spare)."""
+        plt = self.plt
+        plt.clear_data()
+        plt.xaxes(True, False)
+        plt.yaxes(True, False)
+        return super().render()
