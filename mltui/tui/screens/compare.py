@@ -1,7 +1,8 @@
 """Compare 2–8 versions side by side, and one metric's curves overlaid.
 
-The table is a ``DataTable`` (a comparison is bounded: one label column and at most eight
-version columns) holding only ``Text`` cells.  Metrics show the value and the delta against
+The table is a ``DataTable`` (a ``GridTable``: its one-line cells skip Rich's layout; a
+comparison is bounded: one label column and at most eight version columns) holding only
+``Text`` cells.  Metrics show the value and the delta against
 the first version (the baseline), coloured by the row's direction, with the best per row
 starred and bold; params mark differing rows with ≠ and ``d`` hides the equal ones; then data
 versions, commit, run, tags, age and stages.
@@ -32,6 +33,7 @@ from ...report import comparison_markdown
 from ..widgets.keybar import KeyBar
 from ..base import CatalogScreen
 from ..widgets.curves import Curve, CurveChart, clean_points, curve_style
+from ..widgets.gridtable import GridTable
 from ..widgets.text import age, lit, stage_badges
 
 MAX_POINTS = 1000  # per curve, from the catalog (already thinned evenly, last point kept)
@@ -166,8 +168,10 @@ class CompareScreen(CatalogScreen):
 
     def compose(self) -> ComposeResult:
         yield Static(Text("compare …", style="dim"), id="compare-title", classes="screen-title")
-        yield DataTable(id="compare-table", cursor_type="row", zebra_stripes=False)
-        with Vertical(id="chart-pane"):
+        yield GridTable(id="compare-table", cursor_type="row", zebra_stripes=False)
+        # Empty ("loading curves…") until the curves come: axes drawn before them would be
+        # drawn again at another height once the table above has its rows.
+        with Vertical(id="chart-pane", classes="-empty"):
             yield Static(Text(""), id="chart-title")
             yield CurveChart(id="chart")
             yield Static(Text("loading curves…", style="dim"), id="chart-empty")
