@@ -104,6 +104,25 @@ def read_curves(catalog: Any, run_ids: list[int | None], key: str
             if run_id is not None else [] for run_id in run_ids]
 
 
+Comparison = tuple[dict[str, Any], list[dict[str, Any]], list[str], str | None,
+                   list[list[tuple[float, float]]] | None]
+
+
+def read_comparison(catalog: Any, version_ids: list[int], wanted: str | None,
+                    cached: set[str]) -> Comparison:
+    """Everything Compare shows, in one call on a database thread: the comparison, its
+    versions' rows, the model's key metrics, the metric to chart (``wanted`` if compared,
+    else the best pick) and its curves (None when ``cached`` has them)."""
+    data = catalog.compare(version_ids)
+    rows = catalog.versions(data["ids"])
+    keys = catalog.key_metrics(rows[0]["model"]) if rows else []
+    key = wanted if wanted in [row["key"] for row in data["metrics"]] \
+        else pick_chart_metric(data, keys)
+    curves = read_curves(catalog, data["run_ids"], key) \
+        if key is not None and key not in cached else None
+    return data, rows, keys, key, curves
+
+
 def export_name(refs: list[str]) -> str:
     """``compare-<refs>`` made filename-safe (refs are ``model@N``)."""
     stem = re.sub(r"[^A-Za-z0-9@._-]+", "_", "-".join(refs))[:120]
@@ -165,6 +184,13 @@ class CompareScreen(CatalogScreen):
         self._curves: dict[str, list[list[tuple[float, float]]]] = {}
         self._cursor_key: str | None = None
         self.opened_at = time.perf_counter()  # for the draw-time measurement
+        self._first_read: asyncio.Future[Comparison] | None = None
+        try:  # started now, so the database works while the screen is composed and mounted
+            loop, app = asyncio.get_running_loop(), self.app
+        except RuntimeError:  # made outside a running app (no loop, no active app): on mount
+            return
+        self._first_read = loop.create_task(app.run_db(
+            read_comparison, self.catalog, self.version_ids, None, set()))
 
     def compose(self) -> ComposeResult:
         yield Static(Text("compare …", style="dim"), id="compare-title", classes="screen-title")
@@ -199,23 +225,16 @@ class CompareScreen(CatalogScreen):
         """The comparison, its rows, the key metrics and the charted metric's curves, read in
         one trip to a database thread: each ``await`` of the UI loop waits its turn behind
         the frame being drawn, which made four trips the larger part of opening the screen on
-        a busy machine.  Table and chart then land in the same frame."""
-        catalog, version_ids, wanted, cached = (self.catalog, self.version_ids, self.chart_key,
-                                                set(self._curves))
-
-        def read() -> tuple[dict[str, Any], list[dict[str, Any]], list[str], str | None,
-                            list[list[tuple[float, float]]] | None]:
-            data = catalog.compare(version_ids)
-            rows = catalog.versions(data["ids"])
-            keys = catalog.key_metrics(rows[0]["model"]) if rows else []
-            key = wanted if wanted in [row["key"] for row in data["metrics"]] \
-                else pick_chart_metric(data, keys)
-            curves = read_curves(catalog, data["run_ids"], key) \
-                if key is not None and key not in cached else None
-            return data, rows, keys, key, curves
-
+        a busy machine.  Table and chart then land in the same frame.  The first read was
+        started when the screen was made (``__init__``), beside composing and mounting it."""
+        pending, self._first_read = self._first_read, None
         try:
-            data, rows, keys, key, curves = await self.db(read)
+            if pending is not None:
+                data, rows, keys, key, curves = await pending
+            else:
+                data, rows, keys, key, curves = await self.db(
+                    read_comparison, self.catalog, self.version_ids, self.chart_key,
+                    set(self._curves))
         except Exception as exc:  # noqa: BLE001
             self.report_error(exc)
             if self.data is None:
