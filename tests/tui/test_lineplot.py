@@ -12,6 +12,7 @@ import random
 
 import pytest
 from rich.console import Console
+from rich.style import Style
 from rich.text import Text
 from textual_plotext.plot import Plot, _rgbify_theme, _sequence
 from plotext._dict import themes
@@ -124,3 +125,35 @@ def test_spikes_and_the_last_point_survive_thinning() -> None:
     assert top.split("┤")[0].strip() == "9.0" and top.split("┤")[1].strip()  # spike up: top row
     assert bottom.split("┤")[0].strip() == "-7.0" and bottom.split("┤")[1].strip()  # down: bottom
     assert lines[2].startswith(" 3.7┤") and lines[2][-1] != " "  # the last point, 3.0
+
+
+async def test_the_chart_widget_draws_its_strips_as_textual_draws_its_text() -> None:
+    """CurveChart hands its rows to Textual as strips; they are the strips Textual makes of
+    the same chart as ``Text`` (what ``render`` returns): same characters, colours, styles."""
+    from textual.app import App
+
+    from mltui.tui.widgets.curves import CurveChart
+
+    class ChartApp(App):
+        def compose(self):
+            yield CurveChart(id="chart")
+
+    def cells_of(strip) -> list[tuple[object, ...]]:
+        """Each character with what its style draws (the meta, offsets for selection, aside)."""
+        return [(char, style.color, style.bgcolor, style.bold, style.dim, style.italic,
+                 style.underline, style.reverse, style.strike)
+                for segment in strip for char in segment.text
+                for style in [segment.style or Style()]]
+
+    app = ChartApp()
+    async with app.run_test(size=(80, 14)) as pilot:
+        chart = app.query_one(CurveChart)
+        chart.set_curves(random_curves(random.Random(7)))
+        await pilot.pause()
+        direct = [chart.render_line(y) for y in range(chart.size.height)]
+        chart._dirty_regions.add(chart.region)
+        chart._render_content()  # Textual's own path from render()'s Text
+        through_text = chart._render_cache.lines
+        assert len(direct) == len(through_text) == 14
+        for ours, theirs in zip(direct, through_text):
+            assert cells_of(ours) == cells_of(theirs)

@@ -32,6 +32,7 @@ Y_TICKS = 7  # Plotext's default number of y ticks
 NO_COLOUR = plotext_utils.no_color  # Plotext's "no colour, no style"
 # A cell's 2×2 dots as a 4-bit mask (bit 0: top left, 1: top right, 2: bottom left,
 # 3: bottom right) → Plotext's quadrant character for the same dots.
+Run = tuple[str, Style]  # characters of one style, side by side in a row
 QUADRANTS = [plotext_utils.hd_codes[((m >> 0) & 1, (m >> 1) & 1, (m >> 2) & 1, (m >> 3) & 1)]
              for m in range(16)]
 
@@ -57,45 +58,56 @@ class Theme:
 
 
 def limits(values: list[float]) -> tuple[float, float]:
-    """Plotext's axis limits of ``values`` (a flat range is widened as Plotext widens it)."""
-    low, high = plotext_utils.get_lim(values)
-    return low, high
+    """Plotext's ``get_lim`` of finite ``values``: their range, a flat one widened by half
+    its value either way (or to -1…1 at zero, or when there are none)."""
+    low, high = (min(values), max(values)) if values else (0, 0)
+    if low != high:
+        return low, high
+    return (0.5 * low, 1.5 * low) if low != 0 else (-1, 1)
 
 
 def to_cells(values: Sequence[float], low: float, high: float, bins: int) -> list[int]:
-    """Plotext's ``get_matrix_data``: each value's bin, the same float operations in order."""
+    """Plotext's ``get_matrix_data``: each value's bin, the same float operations in order
+    (its ``round(x, 8)`` then ``floor``)."""
     span = high - low
     scale = bins - 1
+    floor, ceil = math.floor, math.ceil
     out = []
+    append = out.append
     for value in values:
         n = (0.5 + scale * (value - low) / span) * 100000000
-        floor = math.floor(n)
-        rounded = floor if n - floor < 0.5 else math.ceil(n)
-        out.append(math.floor(rounded * 1e-08))
+        rounded = floor(n)
+        if n - rounded >= 0.5:
+            rounded = ceil(n)
+        append(floor(rounded * 1e-08))
     return out
 
 
-def line_masks(xs: list[int], ys: list[int], masks: dict[tuple[int, int], int]) -> None:
-    """Every dot of the lines between consecutive points, or-ed into per-cell quadrant masks.
+def line_masks(xs: list[int], ys: list[int]) -> dict[tuple[int, int], int]:
+    """Every dot of the lines between consecutive points, or-ed into per-cell quadrant masks
+    (bit 0: top left, 1: top right, 2: bottom left, 3: bottom right).
 
     Plotext's ``get_line``: ``a = max(|dx|, |dy|) + 1`` evenly spaced points, each coordinate
     truncated with ``int``; the union of all segments' dots (each segment's end is the next
     one's start, so Plotext's dropping of ends changes nothing but the last point, added back).
     """
-    def put(x: int, y: int) -> None:
-        key = (x >> 1, y >> 1)
-        masks[key] = masks.get(key, 0) | (1 << ((x & 1) + (0 if y & 1 else 2)))
-
+    masks: dict[tuple[int, int], int] = {}
+    get = masks.get
+    dots = []
     for n in range(len(xs) - 1):
         x0, y0, x1, y1 = xs[n], ys[n], xs[n + 1], ys[n + 1]
         steps = max(abs(x1 - x0), abs(y1 - y0))
-        if steps == 0:  # the same dot twice: Plotext draws nothing for it
-            continue
-        slope_x, slope_y = (x1 - x0) / steps, (y1 - y0) / steps
-        for i in range(steps):
-            put(int(x0 + i * slope_x), int(y0 + i * slope_y))
+        if steps == 1:
+            dots.append((x0, y0))
+        elif steps:  # steps == 0: the same dot twice, Plotext draws nothing for it
+            slope_x, slope_y = (x1 - x0) / steps, (y1 - y0) / steps
+            dots += [(int(x0 + i * slope_x), int(y0 + i * slope_y)) for i in range(steps)]
     if xs:
-        put(xs[-1], ys[-1])
+        dots.append((xs[-1], ys[-1]))
+    for x, y in dots:
+        key = (x >> 1, y >> 1)
+        masks[key] = get(key, 0) | (1 << ((x & 1) + (0 if y & 1 else 2)))
+    return masks
 
 
 @lru_cache(maxsize=256)
@@ -143,29 +155,47 @@ class Canvas:
                 if style is not None:
                     styles[col + offset] = style
 
-    def to_text(self, theme: Theme, area: tuple[int, int, int, int]) -> Text:
-        """Rows top to bottom as ``Text``: one run per stretch of equal colours."""
+    def runs(self, theme: Theme, area: tuple[int, int, int, int]) -> list[list[Run]]:
+        """Rows top to bottom, each as runs of characters of equal colours with their style."""
         col_start, row_start, col_end, row_end = area
-        text = Text()
+        rows = []
         for row in range(self.height - 1, -1, -1):
             inside_row = row_start <= row < row_end
             chars, fgs, styles = self.chars[row], self.fgs[row], self.styles[row]
+            runs: list[Run] = []
             run_start, run_key = 0, None
             for col in range(self.width):
                 bg = theme.canvas if inside_row and col_start <= col < col_end else theme.axes
                 key = (fgs[col], styles[col], bg)
                 if key != run_key:
                     if run_key is not None:
-                        text.append("".join(chars[run_start:col]), cell_style(*run_key))
+                        runs.append(("".join(chars[run_start:col]), cell_style(*run_key)))
                     run_start, run_key = col, key
             if run_key is not None:
-                text.append("".join(chars[run_start:]), cell_style(*run_key))
-            text.append("\n")
-        return text
+                runs.append(("".join(chars[run_start:]), cell_style(*run_key)))
+            rows.append(runs)
+        return rows
+
+
+def rows_to_text(rows: list[list[Run]]) -> Text:
+    """The rows as one ``Text``, each row ended by a newline (as ``Text.from_ansi`` gives
+    Plotext's output)."""
+    text = Text()
+    for runs in rows:
+        for chars, style in runs:
+            text.append(chars, style)
+        text.append("\n")
+    return text
 
 
 def draw(series: list[Series], width: int, height: int, x_ticks: list[float],
          x_labels: list[str], theme: Theme) -> Text:
+    """The chart as ``Text`` (see :func:`draw_rows`)."""
+    return rows_to_text(draw_rows(series, width, height, x_ticks, x_labels, theme))
+
+
+def draw_rows(series: list[Series], width: int, height: int, x_ticks: list[float],
+              x_labels: list[str], theme: Theme) -> list[list[Run]]:
     """The chart as Plotext draws it with ``xaxes(True, False)``, ``yaxes(True, False)`` and
     ``xticks(x_ticks, x_labels)`` (``x_labels`` not empty), at ``width`` × ``height``."""
     x_low, x_high = limits([x for s in series for x in s.xs])
@@ -196,12 +226,14 @@ def draw(series: list[Series], width: int, height: int, x_ticks: list[float],
     if canvas_height >= -1:
         canvas.put(col_start, row_start - 1,
                    "".join("┬" if i in kept else "─" for i in range(canvas_width)), ticks)
+    chars, fgs, styles = canvas.chars, canvas.fgs, canvas.styles
     for one in series:
         for (x, y), char in _cells(one, (x_low, x_high, y_low, y_high),
                                    canvas_width, canvas_height).items():
             if 0 <= x < canvas_width and 0 <= y < canvas_height:
-                canvas.put(x + col_start, y + row_start, char, one.colour, NO_COLOUR)
-    return canvas.to_text(theme, (col_start, row_start, col_start + canvas_width,
+                row, col = y + row_start, x + col_start
+                chars[row][col], fgs[row][col], styles[row][col] = char, one.colour, NO_COLOUR
+    return canvas.runs(theme, (col_start, row_start, col_start + canvas_width,
                                   row_start + canvas_height))
 
 
@@ -217,6 +249,4 @@ def _cells(one: Series, lims: tuple[float, float, float, float], canvas_width: i
         return {(x, y): one.dot for x, y in zip(xs, ys)}
     xs = to_cells(one.xs, x_low, x_high, canvas_width * 2)
     ys = to_cells(one.ys, y_low, y_high, canvas_height * 2)
-    masks: dict[tuple[int, int], int] = {}
-    line_masks(xs, ys, masks)
-    return {key: QUADRANTS[mask] for key, mask in masks.items()}
+    return {key: QUADRANTS[mask] for key, mask in line_masks(xs, ys).items()}
