@@ -63,8 +63,9 @@ class GridTable(DataTable):
         return lines
 
     def _plain_line(self, cell: object, row_key: object, inner: int) -> bool:
-        """Whether ``cell`` takes the direct path: one line of ``Text``, no tabs, not justified
-        (nor the console's default justify), no wider than ``inner``, in a one-line row."""
+        """Whether ``cell`` takes the direct path: one line of ``Text``, no tabs, not justified,
+        no wider than ``inner``, in a one-line row.  (``App.console_options``, which DataTable
+        renders with, never sets a justify: a fresh object per call, so it is not asked.)"""
         if not isinstance(cell, Text) or inner <= 0:
             return False
         row = self.rows.get(row_key)  # type: ignore[call-overload]
@@ -72,5 +73,4 @@ class GridTable(DataTable):
             return False
         plain = cell.plain
         return ("\n" not in plain and "\t" not in plain and cell.justify in (None, "default")
-                and self.app.console_options.justify in (None, "default")
                 and cell.cell_len <= inner)
