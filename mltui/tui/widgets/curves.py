@@ -45,12 +45,10 @@ def curve_style(index: int) -> str:
 def clean_points(points: Iterable[tuple[float | None, float | None]]) -> list[tuple[float, float]]:
     """``(step, value)`` pairs ready to draw: missing steps numbered by position, NaN/inf and
     missing values dropped (they cannot be placed on an axis)."""
-    out: list[tuple[float, float]] = []
-    for index, (step, value) in enumerate(points):
-        if value is None or not math.isfinite(value):
-            continue
-        out.append((float(index if step is None else step), float(value)))
-    return out
+    isfinite = math.isfinite
+    return [(float(index if step is None else step), float(value))
+            for index, (step, value) in enumerate(points)
+            if value is not None and isfinite(value)]
 
 
 def thin(points: list[tuple[float, float]], limit: int) -> list[tuple[float, float]]:
