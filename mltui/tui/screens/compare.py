@@ -163,9 +163,7 @@ class CompareScreen(CatalogScreen):
     CompareScreen #chart-title { height: 1; padding: 0 1; background: $boost; color: $text-muted; }
     CompareScreen #chart { height: 1fr; }
     CompareScreen #chart-legend { height: auto; max-height: 2; padding: 0 1; }
-    CompareScreen #chart-empty { display: none; height: 1fr; padding: 1 2; color: $text-muted; }
-    CompareScreen #chart-pane.-empty #chart-empty { display: block; }
-    CompareScreen #chart-pane.-empty #chart { display: none; }
+    CompareScreen #chart-empty { height: 1fr; padding: 1 2; color: $text-muted; }
     CompareScreen.-view-table #chart-pane { display: none; }
     CompareScreen.-view-table #compare-table { height: 1fr; max-height: 100%; }
     CompareScreen.-view-chart #compare-table { display: none; }
@@ -197,9 +195,11 @@ class CompareScreen(CatalogScreen):
         yield GridTable(id="compare-table", cursor_type="row", zebra_stripes=False)
         # Empty ("loading curves…") until the curves come: axes drawn before them would be
         # drawn again at another height once the table above has its rows.
-        with Vertical(id="chart-pane", classes="-empty"):
+        chart = CurveChart(id="chart")
+        chart.display = False
+        with Vertical(id="chart-pane"):
             yield Static(Text(""), id="chart-title")
-            yield CurveChart(id="chart")
+            yield chart
             yield Static(Text("loading curves…", style="dim"), id="chart-empty")
             yield Static(Text(""), id="chart-legend")
         yield KeyBar()
@@ -362,13 +362,19 @@ class CompareScreen(CatalogScreen):
         if not any(curves):
             self._show_empty(f"no curve of {safe(key)} in these runs")
             return
-        self.query_one("#chart-pane").remove_class("-empty")
+        self._chart_shown(True)
         self.query_one("#chart", CurveChart).set_curves(
             [Curve(points, index) for index, points in enumerate(curves) if points])
         self.refresh_bindings()
 
+    def _chart_shown(self, shown: bool) -> None:
+        """The chart, or the message in its place.  Set on the two widgets directly: a class
+        on the pane would have the stylesheet applied again to the pane and its children."""
+        self.query_one("#chart", CurveChart).display = shown
+        self.query_one("#chart-empty", Static).display = not shown
+
     def _show_empty(self, message: str) -> None:
-        self.query_one("#chart-pane").add_class("-empty")
+        self._chart_shown(False)
         self.query_one("#chart-empty", Static).update(Text(message, style="dim"))
         self.query_one("#chart", CurveChart).set_curves([])
 
