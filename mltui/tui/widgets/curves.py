@@ -135,7 +135,8 @@ class CurveChart(PlotextPlot):
         self.curves: list[Curve] = []
         self.last_render_ms: float | None = None  # for the performance report
         self.rendered_at: float | None = None
-        self._drawn: tuple[tuple[int, int, str], list[Strip]] | None = None  # per size, theme
+        # The strips drawn, per size and Plotext theme (the app's, unless one is set).
+        self._drawn: tuple[tuple[int, int, str], list[Strip]] | None = None
 
     def set_curves(self, curves: list[Curve]) -> None:
         """Draw these curves (an empty list draws empty axes)."""
@@ -151,7 +152,7 @@ class CurveChart(PlotextPlot):
         curves = [curve for curve in self.curves if curve.points]
         if not (curves and width and height):
             return super().render_line(y)
-        key = (width, height, self.app.theme)
+        key = (width, height, self._get_plotext_theme_name(self.app.theme))
         if self._drawn is None or self._drawn[0] != key:
             started = time.perf_counter()
             strips = [self._strip(runs, y) for y, runs in

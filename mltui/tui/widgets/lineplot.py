@@ -1,4 +1,4 @@
-"""The curves chart drawn straight to ``Text``, character for character what Plotext draws.
+"""The curves chart drawn straight to styled rows, character for character what Plotext draws.
 
 Plotext builds a line plot in pure Python one dot at a time: each segment between two points
 becomes a list of dots (``get_lines``), the dots are grouped per cell into quadrant markers
@@ -10,8 +10,8 @@ This module draws the one figure :class:`~mltui.tui.widgets.curves.CurveChart` a
 left axis with 7 automatic ticks, a bottom axis with the given ticks and labels, quadrant-marker
 lines and single dots; no title, grid or legend) with the same arithmetic — Plotext's own
 tick labels, its float expressions for data → dot and its line rasterisation — on integer
-masks per cell, and turns rows into ``Text`` runs with the very styles ``Text.from_ansi`` gives
-Plotext's codes.  ``tests/tui/test_lineplot.py`` checks the result equals Plotext's, cell by
+masks per cell, and turns rows into runs with the very styles ``Text.from_ansi`` gives Plotext's
+codes (``CurveChart`` makes strips of them; :func:`draw` a ``Text``).  ``tests/tui/test_lineplot.py`` checks the result equals Plotext's, cell by
 cell and style by style, on random and hostile curves at several sizes.
 """
 
@@ -30,9 +30,9 @@ from rich.text import Text
 
 Y_TICKS = 7  # Plotext's default number of y ticks
 NO_COLOUR = plotext_utils.no_color  # Plotext's "no colour, no style"
+Run = tuple[str, Style]  # characters of one style, side by side in a row
 # A cell's 2×2 dots as a 4-bit mask (bit 0: top left, 1: top right, 2: bottom left,
 # 3: bottom right) → Plotext's quadrant character for the same dots.
-Run = tuple[str, Style]  # characters of one style, side by side in a row
 QUADRANTS = [plotext_utils.hd_codes[((m >> 0) & 1, (m >> 1) & 1, (m >> 2) & 1, (m >> 3) & 1)]
              for m in range(16)]
 
