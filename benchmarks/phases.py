@@ -122,9 +122,17 @@ def install(app_module=None):
     for attr in PER_CLASS:
         per_class(attr)
     if app_module is not None:
+        from mltui.core.catalog import Catalog
+        from mltui.tui.screens import browse_data
         from mltui.tui.screens.browse import BrowseScreen
         wrap(BrowseScreen, "on_mount", "browse on_mount", 1)
         wrap(app_module.MltuiApp, "on_mount", "app on_mount", 1)
+        # Browse's one catalog call (on a database thread, started before Textual mounts
+        # anything) and the part of it that grows with the catalog's models and versions.
+        wrap(browse_data, "browse_data", "catalog call (browse_data)", 1)
+        wrap(Catalog, "models", "catalog models()", 1)
+        # The first page's ids, then (a model of many versions, or --all) the rest of them.
+        wrap(Catalog, "version_ids", "catalog version_ids()", 2)
 
 if sys.argv[1] == "minimal":
     from textual.app import App

@@ -179,9 +179,13 @@ def bench_cli(report, Result, repeat: int) -> None:
 
 
 def bench_before_after(report, Result, catalog: Path, work: Path, rounds: int,
-                       before: str) -> None:
+                       before: str, before_catalog: Path | None = None) -> None:
     """The app from this checkout and from ``before`` (another checkout, by ``PYTHONPATH``),
-    and the minimal app, in rotating order each round; medians of per-round ratios."""
+    and the minimal app, in rotating order each round; medians of per-round ratios.
+
+    ``before_catalog``: the same data at the schema ``before`` knows, when this checkout
+    migrates catalogs (each code opens its own copy; neither ever migrates the other's).
+    """
     env = process_env(work)
     minimal = work / "minimal_app.py"
     minimal.write_text(MINIMAL_APP)
@@ -195,7 +199,8 @@ def bench_before_after(report, Result, catalog: Path, work: Path, rounds: int,
                 return first_screen([sys.executable, str(minimal)], MINIMAL_NEEDLE, env,
                                     extra_env=extra)[0]
             code = {"PYTHONPATH": before if which == "before" else here}
-            seconds, screen = first_screen(mltui_argv("--catalog", str(catalog)), needle, env,
+            opened = (before_catalog or catalog) if which == "before" else catalog
+            seconds, screen = first_screen(mltui_argv("--catalog", str(opened)), needle, env,
                                            extra_env={**extra, **code})
             report.check(needle in screen, f"{which}: the first screen does not show {needle!r}")
             return seconds
@@ -214,7 +219,8 @@ def bench_before_after(report, Result, catalog: Path, work: Path, rounds: int,
                                    f"{statistics.median(times['minimal']):.3f} s"))
         report.add(Result(f"ratio: after / before ({way})", statistics.median(
             a / b for a, b in zip(times["after"], times["before"])), "×",
-            note=f"{rounds} rounds; before = {before}"))
+            note=f"{rounds} rounds; before = {before}"
+                 + (f" on {before_catalog}" if before_catalog else "")))
 
 
 def _alone(report, work: Path, smoke: bool) -> None:
@@ -223,10 +229,13 @@ def _alone(report, work: Path, smoke: bool) -> None:
 
     demo = build_demo_catalog(progress=lambda *_: None)
     before = os.environ.get("MLTUI_BENCH_BEFORE")  # another checkout: before/after, same run
-    if before:  # MLTUI_BENCH_CATALOG: another catalog than the demo; _ROUNDS: not 15 rounds
+    if before:  # MLTUI_BENCH_CATALOG: another catalog than the demo; _ROUNDS: not 15 rounds;
+        # _CATALOG_BEFORE: the before code's copy of it, when the two differ in schema.
         catalog = Path(os.environ.get("MLTUI_BENCH_CATALOG") or demo)
+        before_catalog = os.environ.get("MLTUI_BENCH_CATALOG_BEFORE")
         rounds = 1 if smoke else int(os.environ.get("MLTUI_BENCH_ROUNDS", "15"))
-        bench_before_after(report, run.Result, catalog, work, rounds, before)
+        bench_before_after(report, run.Result, catalog, work, rounds, before,
+                           Path(before_catalog) if before_catalog else None)
         return
     repeat = 1 if smoke else 9
     bench_app_start(report, run.Result, demo, work, repeat, label="demo catalog", target=1.3)

@@ -47,6 +47,10 @@ def test_generator_is_deterministic(tmp_path: Path) -> None:
         conn = sqlite3.connect(str(tmp_path / name))
         digests.append([conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall()
                         for t in ("model_versions", "metric_series", "params", "stage_history")])
+        # Raw inserts, no API: the triggers still keep each model's stored version count.
+        assert conn.execute("SELECT name, version_count FROM models ORDER BY name").fetchall() == \
+            conn.execute("SELECT mo.name, count(v.id) FROM models mo LEFT JOIN model_versions v "
+                         "ON v.model_id = mo.id GROUP BY mo.id ORDER BY mo.name").fetchall()
         conn.close()
     assert digests[0] == digests[1]
 

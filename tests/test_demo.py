@@ -29,6 +29,7 @@ def test_demo_catalog_meets_the_sample_project_spec() -> None:
         assert "rollback" in actions and actions.count("promote") >= 4
         assert cat.gates("fraud") and not cat.get_doc("fraud@5")["is_template"]
         assert {r["status"] for r in cat.verify()} == {"ok"}
+        assert cat.version_count_drift() == []  # the builder's writes kept the stored counts
 
 
 def test_demo_production_story_deploys_observes_alerts_and_rolls_back() -> None:

@@ -44,7 +44,16 @@ def resume_collector() -> None:
 def app_imported() -> None:
     """Called once every module the app needs is imported (objects that live as long as the
     process): frozen, the collector never walks them again — its first full pass otherwise
-    fell on the first frame's layout, ~50 ms — and from here on collects as usual."""
+    fell on the first frame's layout, ~50 ms.  It stays paused while the app builds its
+    first screen (``first_rows_shown``)."""
+    gc.freeze()
+
+
+def first_rows_shown() -> None:
+    """The app's first rows are on screen: what the start made (the screen, its widgets and
+    styles) lives as long as the app, so it is frozen too, and the collector collects as
+    usual from here.  Its young-generation passes over the start's new objects were ~14 ms
+    of the first frame (benchmarks/phases.py)."""
     gc.freeze()
     resume_collector()
 
@@ -127,7 +136,7 @@ def start_app(options: dict[str, Any]) -> bool:
     app_imported()
     try:
         run_app(cat, "*" if options.get("all") else options.get("model"),
-                mouse=not options.get("no_mouse"))
+                mouse=not options.get("no_mouse"), on_first_rows=first_rows_shown)
     except BaseException as exc:  # noqa: BLE001 - said as the click group says it
         say_and_exit(exc)
     return True

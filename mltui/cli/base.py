@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterator, NoReturn
 import click
 
 from ..core.errors import MltuiError
-from .app_start import app_imported, attach_write_through, resume_collector
+from .app_start import app_imported, attach_write_through, first_rows_shown, resume_collector
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -330,7 +330,8 @@ def _run_app(cat, start: str | None = None, remote: str | None = None) -> None:
 
     app_imported()
     options = click.get_current_context().find_root().obj or {}
-    run_app(cat, start, mouse=options.get("mouse", True), remote=remote)
+    run_app(cat, start, mouse=options.get("mouse", True), remote=remote,
+            on_first_rows=first_rows_shown)
 
 
 # Which module registers each command (``completion`` registers its own on import, below).

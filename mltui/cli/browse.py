@@ -65,7 +65,7 @@ def ls(ctx: click.Context, what: str, model: str | None, filter_: str | None, so
             if as_json:  # every metric key: the table's three columns are a display choice
                 rows = cat.runs(ids, metric_keys=keys or "all")
                 return emit_json([_public_row(row) for row in rows])
-            keys = keys or cat.metric_keys(limit=3)
+            keys = keys or cat.recent_metric_keys(limit=3)
             rows = cat.runs(ids, metric_keys=keys)
             table = Table(box=None, pad_edge=False)
             for column in ("run", "name", "project", "format", "status", "age", *keys, "versions"):
@@ -81,7 +81,7 @@ def ls(ctx: click.Context, what: str, model: str | None, filter_: str | None, so
         if as_json:
             rows = cat.versions(ids, metric_keys=keys or "all")
             return emit_json([_public_row(row) for row in rows])
-        keys = keys or (cat.key_metrics(model) if model else cat.metric_keys(limit=3))
+        keys = keys or (cat.key_metrics(model) if model else cat.recent_metric_keys(limit=3))
         rows = cat.versions(ids, metric_keys=keys)
         table = Table(box=None, pad_edge=False)
         for column in ("version", "name", "age", "stages", *keys, "data", "commit"):

@@ -73,6 +73,8 @@ def lineage_tree(graph: dict[str, Any]):
 def verify(ctx: click.Context, ref: str | None, audit: bool, as_json: bool) -> None:
     """Recompute dataset and artifact hashes on disk; exit 1 when one changed or is missing.
 
+    Without REF, also compares each model's stored version count with a fresh count.
+
     \b
     mltui verify fraud@production
     mltui verify --history      # exit 1 at the first rewritten or removed audit row

@@ -1,4 +1,5 @@
-"""Verification: recompute the recorded hash of every dataset and artifact on disk.
+"""Verification: recompute the recorded hash of every dataset and artifact on disk (and, for
+the whole catalog, compare each model's stored version count with a fresh count).
 
 A trust-core module (mutation-tested, docs/testing.md): ``verify`` is how a user learns that a
 model file or a dataset changed after it was recorded.  The hashes themselves are computed by
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .hashing import hash_path, lfs_pointer, sha256_file
+from .schema import LIVE_VERSION_COUNTS
 
 if TYPE_CHECKING:  # pragma: no cover
     from .catalog import Catalog
@@ -47,7 +49,8 @@ class VerifyMixin:
     def verify(self: "Catalog", ref: str | int | None = None) -> list[dict[str, Any]]:
         """Recompute the hash of every dataset version and artifact on disk.
 
-        With a reference, only that version's lineage; without, the whole catalog.  Each item
+        With a reference, only that version's lineage; without, the whole catalog, and then
+        any model whose stored version count has drifted is a ``changed`` item.  Each item
         says ``ok``, ``changed``, ``missing`` (no file at the recorded path) or
         ``unverifiable`` (no local path, or a hash only the source tool can recompute).
         """
@@ -62,7 +65,21 @@ class VerifyMixin:
         for node in items:
             results.append({**{k: node.get(k) for k in ("key", "kind", "label", "path", "hash_algo",
                                                           "hash")}, **self._check_node(node)})
+        if ref is None:  # the whole catalog: its stored counts too
+            results += self.version_count_drift()
         return results
+
+    def version_count_drift(self: "Catalog") -> list[dict[str, Any]]:
+        """Models whose stored version count differs from a fresh count, as ``changed`` items.
+
+        Triggers keep ``models.version_count`` exact, so a difference means the catalog was
+        edited around them (the column written by hand, a trigger dropped).
+        """
+        return [{"key": name, "kind": "model", "label": f"{name} (version count)", "path": None,
+                 "hash_algo": None, "hash": None, "status": "changed",
+                 "detail": f"stores {stored} versions, has {counted}"}
+                for _id, name, stored, counted in self._conn().execute(LIVE_VERSION_COUNTS)
+                if stored != counted]
 
     def _check_node(self: "Catalog", node: dict[str, Any]) -> dict[str, Any]:
         algo, expected, path = node.get("hash_algo"), node.get("hash"), node.get("path")

@@ -29,6 +29,7 @@ T = TypeVar("T")
 
 POLL_SECONDS = 0.5  # live refresh: a change shows within a second
 WARM_UP_DELAY = 0.3  # seconds after the first rows show before screens' code is imported
+FIRST_ROWS_LIMIT = 2.0  # seconds after the mount: the start is over even without rows
 # Imported in the background once Browse shows its rows: opening one of these later pays no
 # import (Docs: ~40 ms of its first open).
 WARM_MODULES = ("screens.docs",)
@@ -60,8 +61,11 @@ class MltuiApp(App):
     def __init__(self, catalog: "Catalog", *, poll_seconds: float = POLL_SECONDS,
                  keymap: dict[str, str] | None = None, watch: bool = True,
                  start: str | None = None, mouse: bool = True, prefetch: bool = False,
-                 remote: str | None = None):
+                 remote: str | None = None, on_first_rows: Callable[[], None] | None = None):
         super().__init__()
+        # Called once, after the frame that shows the first rows (or FIRST_ROWS_LIMIT seconds
+        # after the mount, when there are none): the CLI turns the collector back on there.
+        self._on_first_rows = on_first_rows
         self.mouse_on = mouse  # the app takes mouse events (off: the terminal selects text)
         self.remote = remote  # an MLflow server to follow (tui/remote_follow.py)
         self.follower = None
@@ -151,6 +155,8 @@ class MltuiApp(App):
         return BrowseScreen(start=self.start)
 
     def on_mount(self) -> None:
+        if self._on_first_rows is not None:
+            self.set_timer(FIRST_ROWS_LIMIT, self._first_rows_painted)
         path = config_path()
         keymap: dict[str, str] | None = self._keymap_override
         problems: list[str] = []
@@ -182,7 +188,7 @@ class MltuiApp(App):
         from ..core.config import load_config
 
         try:
-            config = load_config(self.catalog.path).watch
+            config = load_config(self.catalog.path, sections=("watch",)).watch
             if config is None:
                 return False
             # Only now: the importers it brings cost ~15 ms of every start without a watch.
@@ -228,7 +234,13 @@ class MltuiApp(App):
         next, on a thread, so their first open pays no import (once per app)."""
         if not self._warm_up_scheduled:
             self._warm_up_scheduled = True
+            self.call_after_refresh(self._first_rows_painted)
             self.set_timer(WARM_UP_DELAY, self._warm_up)
+
+    def _first_rows_painted(self) -> None:
+        callback, self._on_first_rows = self._on_first_rows, None
+        if callback is not None:
+            callback()
 
     async def _warm_up(self) -> None:
         import importlib
@@ -238,6 +250,21 @@ class MltuiApp(App):
                 await asyncio.to_thread(importlib.import_module, f"{__package__}.{name}")
             except Exception as exc:  # noqa: BLE001 - opening the screen will say it properly
                 self.log.error(f"warm-up import of {name} failed: {exc!r}")
+        await self._check_config()
+
+    async def _check_config(self) -> None:
+        """A project config the start passed over unparsed (it holds no ``columns:`` and no
+        ``watch:``, see ``core.config.load_config``) is validated now, after the first rows,
+        so a broken file is still said once at start."""
+        from ..core.config import check_unread
+
+        if self.catalog.path is None:
+            return
+        read = ("columns", "watch") if self.watch else ("columns",)
+        try:
+            await asyncio.to_thread(check_unread, self.catalog.path, read)
+        except MltuiError as exc:
+            self.notify(exc.one_line(), severity="error", markup=False, timeout=15)
 
     async def reopen_catalog(self) -> bool:
         """Follow a replaced catalog file: open the new one and reload every screen.
@@ -400,8 +427,9 @@ class MltuiApp(App):
 
 
 def run_app(catalog: "Catalog", start: str | None = None, *, mouse: bool = True,
-            remote: str | None = None) -> None:
+            remote: str | None = None, on_first_rows: Callable[[], None] | None = None) -> None:
     """Open the app on a catalog (the CLI's entry point); ``start`` picks the model; without
     ``mouse`` the terminal keeps the mouse (plain text selection); ``remote`` is an MLflow
-    server to follow."""
-    MltuiApp(catalog, start=start, mouse=mouse, prefetch=True, remote=remote).run(mouse=mouse)
+    server to follow; ``on_first_rows`` is called once the first rows are painted."""
+    MltuiApp(catalog, start=start, mouse=mouse, prefetch=True, remote=remote,
+             on_first_rows=on_first_rows).run(mouse=mouse)

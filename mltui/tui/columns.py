@@ -30,7 +30,7 @@ def configured_columns(catalog_path: Path | None, model: str, call: Callable[...
     if catalog_path is None:
         return None, []
     try:
-        config = load_config(Path(catalog_path))
+        config = load_config(Path(catalog_path), sections=("columns",))
     except MltuiError as exc:
         call(report, exc)
         return None, []

@@ -77,11 +77,16 @@ def test_main_gives_the_collector_back_as_it_found_it():
 
 
 APP_PROBE = """
-import json, sys
+import gc, json, sys
 import mltui.tui.app
 started = []
-mltui.tui.app.run_app = lambda cat, start, **options: started.append(
-    [str(cat.path), start, options])
+def run_app(cat, start, on_first_rows=None, **options):
+    # The collector: paused while the app builds its first screen, on once its rows show.
+    paused = not gc.isenabled()
+    if on_first_rows is not None:
+        on_first_rows()
+    started.append([str(cat.path), start, options, paused, gc.isenabled()])
+mltui.tui.app.run_app = run_app
 from mltui.cli import main
 try:
     main(sys.argv[1:])
@@ -110,10 +115,10 @@ def test_the_app_alone_starts_without_click(tmp_path):
         run = cat.log_run("r1", metrics={"f1": [0.5]})
         cat.register("fraud", run=run["id"])
     report = app_start("--catalog", str(path), "--model", "fraud", "--no-mouse")
-    assert report["started"] == [[str(path), "fraud", {"mouse": False}]]
+    assert report["started"] == [[str(path), "fraud", {"mouse": False}, True, True]]
     assert report["loaded"] == ["mltui.cli.app_start"]
     report = app_start("--all", env={"MLTUI_CATALOG": str(path)})
-    assert report["started"] == [[str(path), "*", {"mouse": True}]]
+    assert report["started"] == [[str(path), "*", {"mouse": True}, True, True]]
     assert report["loaded"] == ["mltui.cli.app_start"]
 
 

@@ -261,3 +261,24 @@ def test_verify_of_a_reference_covers_its_lineage_only(catalog, tmp_path) -> Non
         ("m@1", "version", "changed"), ("data:used@1", "dataset", "ok")]
     assert [(r["label"], r["status"], r["detail"]) for r in catalog.verify("m@2")] == [
         ("m@2", "unverifiable", "no hash recorded"), ("data:other@1", "ok", "sha256 matches")]
+
+
+# -- stored version counts (schema 6) -----------------------------------------------------------
+
+
+def test_verify_reports_each_drifted_count_exactly_and_only_for_the_whole_catalog(catalog) -> None:
+    for name, versions in (("b-model", 2), ("a-model", 1), ("c-model", 1)):
+        for _ in range(versions):
+            catalog.register(name, run=catalog.log_run(f"{name} run"))
+    assert catalog.version_count_drift() == []
+    with catalog._write() as conn:  # edits only a hand-made change around the triggers can do
+        conn.execute("UPDATE models SET version_count = 5 WHERE name = 'b-model'")
+        conn.execute("UPDATE models SET version_count = 0 WHERE name = 'a-model'")
+    expected = [{"key": name, "kind": "model", "label": f"{name} (version count)", "path": None,
+                 "hash_algo": None, "hash": None, "status": "changed",
+                 "detail": f"stores {stored} versions, has {counted}"}
+                for name, stored, counted in (("a-model", 0, 1), ("b-model", 5, 2))]
+    assert catalog.version_count_drift() == expected  # by name; c-model, still exact, absent
+    assert catalog.verify() == expected  # nothing else in this catalog has a hash to check
+    by_reference = catalog.verify("b-model@1")  # a reference: its lineage only, no counts
+    assert [item["key"] for item in by_reference] == ["version:1"]

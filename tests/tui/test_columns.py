@@ -68,3 +68,24 @@ async def test_a_bad_config_file_is_said_once_and_never_rewritten(tui_catalog,
         await pilot.press("down", "space", "enter")
         await settle(pilot)
     assert config.read_text() == "columns:\n  fraud:\n    metrics: f1\n"
+
+
+async def test_a_config_broken_outside_columns_is_said_once_after_the_first_rows(
+        tui_catalog, tui_catalog_path) -> None:
+    # No columns: the start does not parse the file (core.config.load_config's sections);
+    # it is validated once the first rows show, and said in one notice.
+    (tui_catalog_path.parent / "config.yaml").write_text("hooks:\n  timeout: -1\n")
+    app = make_app(tui_catalog)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert "latency_ms" in header(app)
+
+        def said() -> list[str]:
+            return [n.message for n in app._notifications if "hooks.timeout" in n.message]
+
+        for _ in range(200):  # the check runs on a thread after the warm-up's delay
+            if said():
+                break
+            await pilot.pause(0.05)
+        assert said() == ["config.yaml: hooks.timeout: must be a positive number of seconds; "
+                          f"fix {tui_catalog_path.parent / 'config.yaml'}"]

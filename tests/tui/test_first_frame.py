@@ -77,3 +77,90 @@ async def test_an_empty_catalog_says_how_to_fill_it(tmp_path) -> None:
         assert "The catalog is empty" in screen_text(app)
         assert "mltui import PATH --model NAME" in screen_text(app)
     catalog.close()
+
+
+async def test_browse_starts_without_row_containers_or_a_filter_prompt(tui_catalog) -> None:
+    # Every node is styled, mounted, laid out and painted before the first frame: the key bar
+    # and the models column are split off the screen's edges instead of sitting in rows and
+    # columns of containers, and the ``/`` prompt is mounted at its first use.
+    from textual.containers import Horizontal
+
+    from mltui.tui.widgets.filterbar import FilterPrompt
+
+    app = make_app(tui_catalog)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert not screen.query(Horizontal) and not screen.query(FilterPrompt)
+        assert [type(node).__name__ for node in screen.children] == [
+            "KeyBar", "Vertical", "Static", "VirtualGrid", "VerticalScroll"]
+        await pilot.press("slash")
+        await settle(pilot)
+        assert screen.query_one("#filter", FilterPrompt).has_class("open")
+        await pilot.press("escape", "slash")  # the same prompt opens again
+        await settle(pilot)
+        assert len(screen.query(FilterPrompt)) == 1
+
+
+async def test_the_versions_table_takes_the_focus_first(tui_catalog, monkeypatch) -> None:
+    # Focusing the model list (the first focusable) and then the table restyled both twice.
+    from textual.screen import Screen
+
+    focused: list[str | None] = []
+    set_focus = Screen.set_focus
+
+    def recording(self, widget, *args, **kwargs):
+        focused.append(getattr(widget, "id", None))
+        return set_focus(self, widget, *args, **kwargs)
+
+    monkeypatch.setattr(Screen, "set_focus", recording)
+    app = make_app(tui_catalog)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert focused and set(focused) == {"versions"}, focused
+
+
+async def test_on_first_rows_is_called_once_the_rows_are_painted(tui_catalog) -> None:
+    # The CLI turns the garbage collector back on there (cli/app_start.first_rows_shown).
+    seen: list[bool] = []
+    app = make_app(tui_catalog, prefetch=True, on_first_rows=lambda: seen.append(
+        bool(app.screen.grid.ids) and "payments_fraud_v4_" in screen_text(app)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+    assert seen == [True]
+
+
+async def test_on_first_rows_is_called_without_rows_too(tmp_path, monkeypatch) -> None:
+    import mltui.tui.app as app_module
+    from mltui.core.catalog import open_catalog
+
+    monkeypatch.setattr(app_module, "FIRST_ROWS_LIMIT", 0.05)
+    catalog = open_catalog(tmp_path / "empty.db", create=True)
+    seen: list[str] = []
+    app = make_app(catalog, on_first_rows=lambda: seen.append("called"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.pause(0.1)
+    assert seen == ["called"]
+    catalog.close()
+
+
+async def test_the_start_styles_each_node_once(tui_catalog, monkeypatch) -> None:
+    # Textual restyles every node of a screen when it resumes; at the start they were styled
+    # as they mounted a moment before, so Browse's first resume skips it (~18 % of the
+    # Python calls to the first frame).  Later resumes are Textual's as usual.
+    from textual.css.stylesheet import Stylesheet
+
+    passes: list[int] = []
+    update_nodes = Stylesheet.update_nodes
+
+    def recording(self, nodes, animate=False):
+        nodes = list(nodes)
+        passes.append(len(nodes))
+        return update_nodes(self, nodes, animate)
+
+    monkeypatch.setattr(Stylesheet, "update_nodes", recording)
+    app = make_app(tui_catalog, prefetch=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert passes and max(passes) <= 2, passes

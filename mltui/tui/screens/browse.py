@@ -13,10 +13,10 @@ from concurrent.futures import Future
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.timer import Timer
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
@@ -63,12 +63,17 @@ class BrowseScreen(CatalogScreen):
         Binding("tab", "switch_pane", "Switch pane", show=False, id="browse.switch"),
     ]
 
+    # The versions table takes the focus as the screen composes: the default (the first
+    # focusable, the model list) was restyled twice more before the first frame, focused
+    # and then blurred by ``on_mount``.
+    AUTO_FOCUS = "#versions"
+
     DEFAULT_CSS = """
-    BrowseScreen #models { width: 20; border-right: vkey $foreground 20%; }
+    BrowseScreen > KeyBar { dock: none; split: bottom; }
+    BrowseScreen #models { split: left; width: 20; border-right: vkey $foreground 20%; }
     BrowseScreen #models-title, BrowseScreen #versions-title {
         height: 1; background: $boost; color: $text-muted; padding: 0 1;
     }
-    BrowseScreen #right { width: 1fr; }
     BrowseScreen #versions { height: 1fr; min-height: 5; }
     BrowseScreen #detail { height: 45%; border-top: hkey $foreground 20%; padding: 0 1; }
     BrowseScreen #model-list { height: 1fr; border: none; }
@@ -88,25 +93,34 @@ class BrowseScreen(CatalogScreen):
         self._models: list[dict[str, Any]] = []
         self._had_row = False
         self._archived: str | None = None  # the ref under the cursor when it is archived
+        self._resumed = False  # see _on_screen_resume
 
     def compose(self) -> ComposeResult:
-        with Horizontal():
-            with Vertical(id="models"):
-                yield Static(Text("models"), id="models-title")
-                yield OptionList(id="model-list")
-            with Vertical(id="right"):
-                yield Static(Text("versions"), id="versions-title")
-                yield FilterPrompt(lambda text: self.catalog.version_ids(
-                    model=self.model, filter=text, limit=1),
-                    placeholder="filter: metrics.f1 > 0.8 and params.lr = '0.01'", id="filter")
-                yield VirtualGrid([], empty_text="no versions", id="versions")
-                with VerticalScroll(id="detail"):
-                    yield Static(Text("…", style="dim"), id="detail-body")
+        # No row or column containers: the key bar and the models column are split off the
+        # screen's edges (the key bar first, so it spans the whole width) and the versions
+        # pane stacks in what is left.  Each container was one more node to style, mount,
+        # lay out and paint before the first frame.  The filter prompt is mounted at the
+        # first ``/`` (``filter_prompt``).
         yield KeyBar()
+        with Vertical(id="models"):
+            yield Static(Text("models"), id="models-title")
+            yield OptionList(id="model-list")
+        yield Static(Text("versions"), id="versions-title")
+        yield VirtualGrid([], empty_text="no versions", id="versions")
+        with VerticalScroll(id="detail"):
+            yield Static(Text("…", style="dim"), id="detail-body")
 
     @property
     def grid(self) -> VirtualGrid:
         return self.query_one("#versions", VirtualGrid)
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Runs before Screen's own handler.  The first resume is the app's start: every node
+        # was styled as it mounted a moment ago, so restyling them all again (and each
+        # widget's component classes) was wasted work before the first frame.
+        if not self._resumed:
+            self._resumed = True
+            event.refresh_styles = False
 
     async def on_mount(self) -> None:
         self.grid.loader = lambda ids: self.catalog.versions(ids, metric_keys=self.metric_keys,
@@ -381,7 +395,18 @@ class BrowseScreen(CatalogScreen):
         (self.grid if option_list.has_focus else option_list).focus()
 
     async def action_filter(self) -> None:
-        await self.query_one("#filter", FilterPrompt).open(self.filter_text)
+        await (await self.filter_prompt()).open(self.filter_text)
+
+    async def filter_prompt(self) -> FilterPrompt:
+        """The ``/`` prompt over the versions table, mounted at its first use."""
+        found = self.query("#filter")
+        if found:
+            return found.first(FilterPrompt)
+        prompt = FilterPrompt(lambda text: self.catalog.version_ids(
+            model=self.model, filter=text, limit=1),
+            placeholder="filter: metrics.f1 > 0.8 and params.lr = '0.01'", id="filter")
+        await self.mount(prompt, before=self.grid)
+        return prompt
 
     @on(FilterPrompt.Applied, "#filter")
     def filter_applied(self, event: FilterPrompt.Applied) -> None:
