@@ -153,13 +153,13 @@ def decode(key: str, count: int, steps: bytes | None, vals: bytes, epochs: bytes
 def curve(steps: bytes | None, vals: bytes, count: int) -> list[tuple[int | None, float | None]]:
     """``(step, value)`` pairs ordered by step (log order among equal steps), for charts."""
     step_values = _unpack("q", steps, count)
-    values = _unpack("d", vals, count)
-    pairs = []
-    for i in range(count):
-        step = step_values[i]
-        value = values[i]
-        pairs.append((None if step is None or step == NO_STEP else step,
-                      None if math.isnan(value) else value, i))
+    values = [None if value != value else value for value in _unpack("d", vals, count)]  # NaN
+    if steps is not None and NO_STEP not in step_values \
+            and all(a <= b for a, b in zip(step_values, step_values[1:])):
+        # Logged in step order (the usual run): the sort below would change nothing.
+        return list(zip(step_values, values))
+    pairs = [(None if step is None or step == NO_STEP else step, value, i)
+             for i, (step, value) in enumerate(zip(step_values, values))]
     pairs.sort(key=lambda item: (item[0] is None, item[0] or 0, item[2]))
     return [(step, value) for step, value, _ in pairs]
 

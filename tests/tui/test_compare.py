@@ -285,5 +285,22 @@ async def test_opening_compare_is_one_trip_to_the_database(tui_catalog) -> None:
         assert screen.query_one("#chart", CurveChart).curves  # the chart is drawn
         # Browse reads too (the cursor moved): only the trips Compare makes are counted.
         ours = [t for t in trips if t.startswith("CompareScreen")
-                or t.rsplit(".", 1)[-1] in ("compare", "key_metrics")]
-        assert ours == ["CompareScreen.load.<locals>.read"], trips
+                or t.rsplit(".", 1)[-1] in ("compare", "key_metrics", "read_comparison")]
+        assert ours == ["read_comparison"], trips
+
+
+async def test_compare_starts_reading_when_made_before_it_is_mounted(tui_catalog) -> None:
+    """The one read starts in ``__init__``: the database works while the screen is composed
+    and mounted, and the mounted screen shows that read (no second trip)."""
+    app = make_app(tui_catalog)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        ids = tui_catalog.version_ids(model="fraud")[:2]
+        screen = CompareScreen(ids)
+        assert screen._first_read is not None and not screen.is_mounted
+        data = (await screen._first_read)[0]
+        assert data["ids"] == ids
+        app.push_screen(screen)
+        await settle(pilot)
+        assert screen.data is data and screen._first_read is None
+        assert screen.query_one("#chart", CurveChart).curves

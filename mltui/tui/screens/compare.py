@@ -1,7 +1,8 @@
 """Compare 2–8 versions side by side, and one metric's curves overlaid.
 
-The table is a ``DataTable`` (a comparison is bounded: one label column and at most eight
-version columns) holding only ``Text`` cells.  Metrics show the value and the delta against
+The table is a ``DataTable`` (a ``GridTable``: its one-line cells skip Rich's layout; a
+comparison is bounded: one label column and at most eight version columns) holding only
+``Text`` cells.  Metrics show the value and the delta against
 the first version (the baseline), coloured by the row's direction, with the best per row
 starred and bold; params mark differing rows with ≠ and ``d`` hides the equal ones; then data
 versions, commit, run, tags, age and stages.
@@ -32,6 +33,7 @@ from ...report import comparison_markdown
 from ..widgets.keybar import KeyBar
 from ..base import CatalogScreen
 from ..widgets.curves import Curve, CurveChart, clean_points, curve_style
+from ..widgets.gridtable import GridTable
 from ..widgets.text import age, lit, stage_badges
 
 MAX_POINTS = 1000  # per curve, from the catalog (already thinned evenly, last point kept)
@@ -102,6 +104,25 @@ def read_curves(catalog: Any, run_ids: list[int | None], key: str
             if run_id is not None else [] for run_id in run_ids]
 
 
+Comparison = tuple[dict[str, Any], list[dict[str, Any]], list[str], str | None,
+                   list[list[tuple[float, float]]] | None]
+
+
+def read_comparison(catalog: Any, version_ids: list[int], wanted: str | None,
+                    cached: set[str]) -> Comparison:
+    """Everything Compare shows, in one call on a database thread: the comparison, its
+    versions' rows, the model's key metrics, the metric to chart (``wanted`` if compared,
+    else the best pick) and its curves (None when ``cached`` has them)."""
+    data = catalog.compare(version_ids)
+    rows = catalog.versions(data["ids"])
+    keys = catalog.key_metrics(rows[0]["model"]) if rows else []
+    key = wanted if wanted in [row["key"] for row in data["metrics"]] \
+        else pick_chart_metric(data, keys)
+    curves = read_curves(catalog, data["run_ids"], key) \
+        if key is not None and key not in cached else None
+    return data, rows, keys, key, curves
+
+
 def export_name(refs: list[str]) -> str:
     """``compare-<refs>`` made filename-safe (refs are ``model@N``)."""
     stem = re.sub(r"[^A-Za-z0-9@._-]+", "_", "-".join(refs))[:120]
@@ -142,9 +163,7 @@ class CompareScreen(CatalogScreen):
     CompareScreen #chart-title { height: 1; padding: 0 1; background: $boost; color: $text-muted; }
     CompareScreen #chart { height: 1fr; }
     CompareScreen #chart-legend { height: auto; max-height: 2; padding: 0 1; }
-    CompareScreen #chart-empty { display: none; height: 1fr; padding: 1 2; color: $text-muted; }
-    CompareScreen #chart-pane.-empty #chart-empty { display: block; }
-    CompareScreen #chart-pane.-empty #chart { display: none; }
+    CompareScreen #chart-empty { height: 1fr; padding: 1 2; color: $text-muted; }
     CompareScreen.-view-table #chart-pane { display: none; }
     CompareScreen.-view-table #compare-table { height: 1fr; max-height: 100%; }
     CompareScreen.-view-chart #compare-table { display: none; }
@@ -163,13 +182,24 @@ class CompareScreen(CatalogScreen):
         self._curves: dict[str, list[list[tuple[float, float]]]] = {}
         self._cursor_key: str | None = None
         self.opened_at = time.perf_counter()  # for the draw-time measurement
+        self._first_read: asyncio.Future[Comparison] | None = None
+        try:  # started now, so the database works while the screen is composed and mounted
+            loop, app = asyncio.get_running_loop(), self.app
+        except RuntimeError:  # made outside a running app (no loop, no active app): on mount
+            return
+        self._first_read = loop.create_task(app.run_db(
+            read_comparison, self.catalog, self.version_ids, None, set()))
 
     def compose(self) -> ComposeResult:
         yield Static(Text("compare …", style="dim"), id="compare-title", classes="screen-title")
-        yield DataTable(id="compare-table", cursor_type="row", zebra_stripes=False)
+        yield GridTable(id="compare-table", cursor_type="row", zebra_stripes=False)
+        # Empty ("loading curves…") until the curves come: axes drawn before them would be
+        # drawn again at another height once the table above has its rows.
+        chart = CurveChart(id="chart")
+        chart.display = False
         with Vertical(id="chart-pane"):
             yield Static(Text(""), id="chart-title")
-            yield CurveChart(id="chart")
+            yield chart
             yield Static(Text("loading curves…", style="dim"), id="chart-empty")
             yield Static(Text(""), id="chart-legend")
         yield KeyBar()
@@ -195,23 +225,16 @@ class CompareScreen(CatalogScreen):
         """The comparison, its rows, the key metrics and the charted metric's curves, read in
         one trip to a database thread: each ``await`` of the UI loop waits its turn behind
         the frame being drawn, which made four trips the larger part of opening the screen on
-        a busy machine.  Table and chart then land in the same frame."""
-        catalog, version_ids, wanted, cached = (self.catalog, self.version_ids, self.chart_key,
-                                                set(self._curves))
-
-        def read() -> tuple[dict[str, Any], list[dict[str, Any]], list[str], str | None,
-                            list[list[tuple[float, float]]] | None]:
-            data = catalog.compare(version_ids)
-            rows = catalog.versions(data["ids"])
-            keys = catalog.key_metrics(rows[0]["model"]) if rows else []
-            key = wanted if wanted in [row["key"] for row in data["metrics"]] \
-                else pick_chart_metric(data, keys)
-            curves = read_curves(catalog, data["run_ids"], key) \
-                if key is not None and key not in cached else None
-            return data, rows, keys, key, curves
-
+        a busy machine.  Table and chart then land in the same frame.  The first read was
+        started when the screen was made (``__init__``), beside composing and mounting it."""
+        pending, self._first_read = self._first_read, None
         try:
-            data, rows, keys, key, curves = await self.db(read)
+            if pending is not None:
+                data, rows, keys, key, curves = await pending
+            else:
+                data, rows, keys, key, curves = await self.db(
+                    read_comparison, self.catalog, self.version_ids, self.chart_key,
+                    set(self._curves))
         except Exception as exc:  # noqa: BLE001
             self.report_error(exc)
             if self.data is None:
@@ -339,13 +362,19 @@ class CompareScreen(CatalogScreen):
         if not any(curves):
             self._show_empty(f"no curve of {safe(key)} in these runs")
             return
-        self.query_one("#chart-pane").remove_class("-empty")
+        self._chart_shown(True)
         self.query_one("#chart", CurveChart).set_curves(
             [Curve(points, index) for index, points in enumerate(curves) if points])
         self.refresh_bindings()
 
+    def _chart_shown(self, shown: bool) -> None:
+        """The chart, or the message in its place.  Set on the two widgets directly: a class
+        on the pane would have the stylesheet applied again to the pane and its children."""
+        self.query_one("#chart", CurveChart).display = shown
+        self.query_one("#chart-empty", Static).display = not shown
+
     def _show_empty(self, message: str) -> None:
-        self.query_one("#chart-pane").add_class("-empty")
+        self._chart_shown(False)
         self.query_one("#chart-empty", Static).update(Text(message, style="dim"))
         self.query_one("#chart", CurveChart).set_curves([])
 
