@@ -21,13 +21,11 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from .errors import ImportFailed, InvalidInput
 from .ingest_rows import ARTIFACT_INSERT, PendingRows  # noqa: F401 - series_append's
-from .records import (DatasetRecord, ImportBatch, MetricPoint,
-                      RunRecord)
 from .schema import fault_point
-from .series import encode, encode_columns
 
 if TYPE_CHECKING:  # pragma: no cover
     from .catalog import Catalog
+    from .records import DatasetRecord, ImportBatch, MetricPoint, RunRecord
 
 
 def artifact_rows(run_id: int, run: RunRecord) -> list[tuple]:
@@ -163,6 +161,7 @@ class IngestMixin:
         inputs; ``artifact`` is the model file or folder the run produced.
         """
         from .hashing import artifact_for, dataset_for
+        from .records import MetricPoint, RunRecord
 
         points: list[MetricPoint] = []
         for key, value in (metrics or {}).items():
@@ -400,6 +399,8 @@ class IngestMixin:
     def _series_rows(run: RunRecord, run_id: int, rows: PendingRows,
                      summary: ImportSummary) -> None:
         """One packed series row and one summary row per metric key of ``run``."""
+        from .series import encode, encode_columns  # with the records: imports only, not at start
+
         by_key: dict[str, list[MetricPoint]] = {}
         for point in run.metrics:
             by_key.setdefault(point.key, []).append(point)

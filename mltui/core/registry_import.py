@@ -13,10 +13,9 @@ import re
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
-from .records import ArtifactRecord, RegistryModelRecord
-
 if TYPE_CHECKING:  # pragma: no cover
     from .catalog import Catalog
+    from .records import ArtifactRecord, RegistryModelRecord
     from .ingest import ImportSummary
 
 

@@ -8,11 +8,10 @@ model file or a dataset changed after it was recorded.  The hashes themselves ar
 
 from __future__ import annotations
 
-import hashlib
+import hashlib  # the audit chain loads it at every open anyway
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .hashing import hash_path, lfs_pointer, sha256_file
 from .schema import LIVE_VERSION_COUNTS
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -26,6 +25,8 @@ HASHED_VERSION_IDS = "SELECT id FROM model_versions WHERE artifact_hash IS NOT N
 
 def file_digest(path: Path, algo: str) -> str:
     """Recompute a stored hash of a file or folder with the algorithm it was made with."""
+    from .hashing import hash_path, lfs_pointer, sha256_file  # loads at the first verify
+
     if algo == "sha256-dir":
         return hash_path(path)[1]
     if algo in ("sha256", "sha256-lfs"):
