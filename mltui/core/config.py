@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import math
 import re
-import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,6 +61,8 @@ class Hook:
 
     def describe(self) -> str:
         """The command as one readable line (quoted like a shell would need, for display only)."""
+        import shlex  # hooks' commands only: the app reads the config's watch block at start
+
         return shlex.join(self.argv)
 
 
@@ -360,6 +361,8 @@ def _argv(value: Any, key: str, bad) -> tuple[str, ...]:
     is run without a shell, so nothing in it (nor in any user text) is ever interpreted.
     """
     if isinstance(value, str):
+        import shlex  # with the hooks section only, not when the start reads the watch block
+
         try:
             argv = shlex.split(value)
         except ValueError as exc:

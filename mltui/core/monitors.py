@@ -193,7 +193,7 @@ class MonitorMixin:
         if not hooks:
             return
         config = self.project_config()
-        from .hooks import failure_line, hook_env, run_hooks  # hooks load when one runs
+        from .hook_runs import failure_line, hook_env, run_hooks  # hooks load when one runs
 
         env = hook_env({"action": "alert", "phase": "on_alert", "alert_id": alert_id,
                         "model": monitor["model"], "stage": monitor["stage"],

@@ -24,7 +24,7 @@ from .rows import chunks
 
 if TYPE_CHECKING:  # pragma: no cover
     from .catalog import Catalog
-    from .hooks import StageChange
+    from .hook_runs import StageChange
     from .records import ImportBatch
     from .remote_writes import ArchiveWrite, DocWrite, PullState, RegisterWrite, ServerModel, \
         StageWrite

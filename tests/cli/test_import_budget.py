@@ -80,12 +80,12 @@ def test_shell_completion_imports_nothing_heavy(seeded, words):
 
 # What the catalog needs only for rare work, loaded at its first use (issue 11): the records'
 # dataclasses and hashing (imports, checkout, verify), the packed series (curves, imports), the
-# gates (promotion), the monitor rules' grammar, the remote's pull state and writes, and the
-# CSV reader (observation logs).  Every mixin module is imported with the Catalog class, so an
+# gates (promotion), the monitor rules' grammar, the remote's pull state and writes, the hook
+# runner (a stage change), and the CSV and shell-word parsers (observation logs, hook commands).  Every mixin module is imported with the Catalog class, so an
 # import put back at the top of one of them lands on every start of the app.
 DEFERRED = ("mltui.core.records", "mltui.core.hashing", "mltui.core.safefile",
             "mltui.core.series", "mltui.core.gates", "mltui.core.monitor_rules",
-            "mltui.core.remote_writes", "csv")
+            "mltui.core.remote_writes", "mltui.core.hook_runs", "csv", "shlex")
 
 START_PROBE = """
 import json, os, sys
