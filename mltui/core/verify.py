@@ -8,7 +8,6 @@ model file or a dataset changed after it was recorded.  The hashes themselves ar
 
 from __future__ import annotations
 
-import hashlib  # the audit chain loads it at every open anyway
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +35,8 @@ def file_digest(path: Path, algo: str) -> str:
             if pointer:
                 return pointer[0]
         return sha256_file(path)
+    import hashlib  # md5 (DVC's hashes) at the first verify: not at start
+
     digest = hashlib.md5()  # noqa: S324 - DVC's content hash, not a security use
     data = path.read_bytes()
     if algo == "md5-dos2unix" and b"\x00" not in data[:8000]:
