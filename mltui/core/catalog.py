@@ -12,6 +12,7 @@ holds opening, the shared write/event plumbing and the read side (listings, deta
 from __future__ import annotations
 
 import contextlib
+import getpass
 import os
 import sqlite3
 import time
@@ -116,8 +117,6 @@ def default_actor() -> str:
     name = os.environ.get("MLTUI_USER")
     if name:
         return name
-    import getpass  # with pwd: asked at the first write, not when a start opens the catalog
-
     try:
         return getpass.getuser()
     except Exception:  # noqa: BLE001 - no login name in some containers
@@ -135,7 +134,7 @@ class Catalog(ListingMixin, DetailsMixin, AuditMixin, RegistryMixin, IngestMixin
         self.path = Path(path)
         self.clock = clock or time.time
         self.clock_overridden = clock is not None
-        self._actor = actor or None  # default_actor() at the first write (see ``actor``)
+        self.actor = actor or default_actor()
         self.readonly = readonly
         self._unborn = lifecycle.Unborn(self.path) if unborn else None
         self._pool = self._unborn.pool(readonly) if self._unborn else \
@@ -143,18 +142,6 @@ class Catalog(ListingMixin, DetailsMixin, AuditMixin, RegistryMixin, IngestMixin
         self.warnings: list[str] = self._prepare()
         warning = None if unborn else network_filesystem_warning(self.path)
         self.warnings += [warning] if warning else []
-
-    @property
-    def actor(self) -> str:
-        """Who is acting: ``actor=`` as given, else :func:`default_actor`, looked up at the
-        first write that records it (the app's start reads only)."""
-        if self._actor is None:
-            self._actor = default_actor()
-        return self._actor
-
-    @actor.setter
-    def actor(self, name: str) -> None:
-        self._actor = name
 
     # -- plumbing --------------------------------------------------------------------------
 

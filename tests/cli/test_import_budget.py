@@ -82,13 +82,12 @@ def test_shell_completion_imports_nothing_heavy(seeded, words):
 # dataclasses and hashing (imports, checkout, verify), the packed series (curves, imports), the
 # gates (promotion), the monitor rules' grammar, the remote's pull state and writes, the hook
 # runner (a stage change), the CSV and shell-word parsers (observation logs, hook commands),
-# OpenSSL's hashes (the audit chain's check at open uses CPython's own SHA-256), and the
-# login name's lookup (the catalog's actor, asked at its first write).  Every mixin module is imported with the Catalog class, so an
+# and OpenSSL's hashes (the audit chain's check at open uses CPython's own SHA-256).  Every mixin module is imported with the Catalog class, so an
 # import put back at the top of one of them lands on every start of the app.
 DEFERRED = ("mltui.core.records", "mltui.core.hashing", "mltui.core.safefile",
             "mltui.core.series", "mltui.core.gates", "mltui.core.monitor_rules",
             "mltui.core.remote_writes", "mltui.core.hook_runs", "csv", "shlex",
-            "hashlib", "_hashlib", "getpass")
+            "hashlib", "_hashlib")
 
 START_PROBE = """
 import json, os, sys
