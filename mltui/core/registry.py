@@ -78,8 +78,9 @@ class RegistryMixin:
         one); ``base`` the version it was fine-tuned from; ``doc`` the first documentation
         revision (else the template).
         """
-        from .hashing import hash_path
         from pathlib import Path
+
+        from .hashing import hash_path
 
         run_id = self.resolve_run(run) if run is not None else None
         art: dict[str, Any] = self.run_artifact(run_id) if run_id is not None else {}  # pragma: no mutate - no run has artifacts

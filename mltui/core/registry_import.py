@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     from .catalog import Catalog
-    from .records import ArtifactRecord, RegistryModelRecord
-    from .ingest import ImportSummary
+    from .records import ArtifactRecord, ImportSummary, RegistryModelRecord
 
 
 class RegistryImportMixin:

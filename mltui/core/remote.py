@@ -25,10 +25,9 @@ from .rows import chunks
 if TYPE_CHECKING:  # pragma: no cover
     from .catalog import Catalog
     from .hook_runs import StageChange
-    from .records import ImportBatch
-    from .remote_writes import ArchiveWrite, DocWrite, PullState, RegisterWrite, ServerModel, \
-        StageWrite
-    from .ingest import ImportSummary
+    from .records import ImportBatch, ImportSummary
+    from .remote_writes import (ArchiveWrite, DocWrite, PullState, RegisterWrite, ServerModel,
+                                StageWrite)
 
 # What a pull saw and the writes handed to ``write_through`` are dataclasses in
 # core/remote_writes.py, loaded at the first pull or synced change: not at every start.

@@ -24,9 +24,8 @@ from .errors import ImportFailed
 
 if TYPE_CHECKING:  # pragma: no cover
     from .catalog import Catalog
-    from .records import MetricPoint, RunRecord
+    from .records import ImportSummary, MetricPoint, RunRecord
     from .series import Encoded
-    from .ingest import ImportSummary
 
 
 class StaleAppend(ImportFailed):

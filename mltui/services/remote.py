@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from ..core.config import load_config
 from ..core.errors import Conflict, InvalidInput, NotFound, RemoteFailed
-from ..core.ingest import ImportSummary
+from ..core.records import ImportSummary
 from ..core.records import ImportBatch
 from ..core.remote_writes import (ARCHIVED_TAG, STAGE_TAG_PREFIX, ArchiveWrite, DocWrite, PullState,
                            RegisterWrite, ServerModel, StageWrite)
