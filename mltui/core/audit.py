@@ -12,13 +12,13 @@ inserting one breaks the next row's ``prev_hash``; cutting rows off the end brea
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sqlite3
 import time
 from typing import TYPE_CHECKING, Any, Iterable
 
+from .digest import sha256
 from .errors import HistoryBroken
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -60,7 +60,7 @@ def row_hash(table: str, row: dict[str, Any]) -> str:
     values = [_coerce(row.get(name), kind) for name, kind in CHAIN_COLUMNS[table]]
     # A list holds no key: the key separator is never written; None is as false as False.
     payload = json.dumps([table, values], ensure_ascii=False, separators=(",", ":"))  # pragma: no mutate - see above
-    return hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()  # pragma: no mutate - "UTF-8" is the same codec
+    return sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()  # pragma: no mutate - "UTF-8" is the same codec
 
 
 def _head_key(table: str) -> str:

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import InvalidInput, MltuiError, NotFound
-from .hashing import hash_path
 from .schema import fault_point
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -54,6 +53,8 @@ def read_manifest(target: Path) -> dict[str, Any] | None:
 
 def _verify(path: Path, algo: str, expected: str) -> str | None:
     """None when ``path`` hashes to ``expected``; else what it hashed to."""
+    from .hashing import hash_path  # hashing (and its records, csv) loads at the first checkout
+
     got_algo, digest, _, _ = hash_path(path)
     if got_algo != algo:
         raise InvalidInput(f"cannot verify a {algo} hash (mltui computes {got_algo})",

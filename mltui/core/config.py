@@ -31,15 +31,14 @@ from __future__ import annotations
 
 import math
 import re
-import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .config_file import config_path, may_hold, read_config_text  # noqa: F401 - re-exported
 from .errors import InvalidInput
 from .refs import MODEL_NAME_RE, STAGE_NAME_RE
 
-CONFIG_FILE = "config.yaml"
 DEFAULT_TIMEOUT = 60.0
 PHASES = ("before", "after")
 # Top-level sections this mltui knows; anything else is a typo to report, not to ignore.
@@ -47,9 +46,6 @@ KNOWN_SECTIONS = ("hooks", "columns", "watch", "remotes")
 DEFAULT_STALL_AFTER = 300.0
 REMOTE_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 REMOTE_SCHEMES = ("http://", "https://")
-# A double-quoted YAML escape that can make a letter: hex codes, or an escaped line break
-# (YAML 1.1 line breaks include NEL, LS and PS).
-LETTER_ESCAPE = re.compile(r"\\[xuU\r\n\x85\u2028\u2029]")
 
 
 @dataclass(frozen=True)
@@ -62,6 +58,8 @@ class Hook:
 
     def describe(self) -> str:
         """The command as one readable line (quoted like a shell would need, for display only)."""
+        import shlex  # hooks' commands only: the app reads the config's watch block at start
+
         return shlex.join(self.argv)
 
 
@@ -100,11 +98,6 @@ class ProjectConfig:
         return self.path.parent.parent if self.path else None
 
 
-def config_path(catalog_path: Path) -> Path:
-    """``.mltui/config.yaml`` beside the catalog file."""
-    return Path(catalog_path).parent / CONFIG_FILE
-
-
 def load_config(catalog_path: Path, *, sections: tuple[str, ...] = ()) -> ProjectConfig:
     """Read and validate the project config of a catalog (an empty config when absent).
 
@@ -115,7 +108,7 @@ def load_config(catalog_path: Path, *, sections: tuple[str, ...] = ()) -> Projec
     (``check_unread``, ``promote``'s hooks).
     """
     path = config_path(catalog_path)
-    text = _read(path)
+    text = read_config_text(path)
     if text is None:
         return ProjectConfig()
     if sections and not may_hold(text, sections):
@@ -127,30 +120,9 @@ def check_unread(catalog_path: Path, read: tuple[str, ...]) -> None:
     """Validate the config (``InvalidInput`` when it is bad) if ``load_config(...,
     sections=read)`` passed it over unparsed; nothing when it was parsed then or is absent."""
     path = config_path(catalog_path)
-    text = _read(path)
+    text = read_config_text(path)
     if text is not None and not may_hold(text, read):
         parse_config(text, path)
-
-
-def may_hold(text: str, sections: tuple[str, ...]) -> bool:
-    """Whether YAML ``text`` could have a top-level key named one of ``sections``.
-
-    False only when no name appears in it and no escape could spell one: in a double-quoted
-    scalar, ``\\x``, ``\\u`` and ``\\U`` make any letter (``"\\x63olumns"``) and a backslash
-    before a line break joins two lines; YAML's other escapes (``\\"``, ``\\n``, ...) make
-    no letter, so a hook's quoted command does not count.
-    """
-    return any(name in text for name in sections) or LETTER_ESCAPE.search(text) is not None
-
-
-def _read(path: Path) -> str | None:
-    """The config file's text; None when there is none."""
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"{path}: cannot be read: {exc}") from None
 
 
 def parse_config(text: str, path: Path) -> ProjectConfig:
@@ -360,6 +332,8 @@ def _argv(value: Any, key: str, bad) -> tuple[str, ...]:
     is run without a shell, so nothing in it (nor in any user text) is ever interpreted.
     """
     if isinstance(value, str):
+        import shlex  # with the hooks section only, not when the start reads the watch block
+
         try:
             argv = shlex.split(value)
         except ValueError as exc:

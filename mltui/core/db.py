@@ -167,10 +167,10 @@ def connect(path: Path, *, readonly: bool = False, memory: str | None = None) ->
     else:
         target, uri = str(path), False
     try:
+        # ``timeout`` is SQLite's busy timeout (sqlite3_busy_timeout): no PRAGMA sets it again.
         conn = sqlite3.connect(target, uri=uri, isolation_level=None, check_same_thread=False,
                                timeout=busy_timeout(), factory=CatalogConnection)
         conn.catalog_path = str(path)
-        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout() * 1000)}")
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA temp_store = MEMORY")

@@ -4,13 +4,15 @@ the stage history, the event log and table exports."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import refs as refs_mod
 from .errors import InvalidInput, NotFound
-from .records import MetricPoint
 from .rows import metric_direction
-from .series import curve, decode
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .records import MetricPoint
+
 
 class DetailsMixin:
     """Details, curves, comparison, history, events, export (mixed into Catalog)."""
@@ -79,6 +81,8 @@ class DetailsMixin:
 
         ``max_points`` thins long curves evenly (keeping the last point) for drawing.
         """
+        from .series import curve  # series decoding loads with the first curve drawn
+
         row = self._conn().execute(
             "SELECT steps, vals, count FROM metric_series WHERE run_id = ? AND key = ?",
             (run_id, key)).fetchone()
@@ -91,6 +95,8 @@ class DetailsMixin:
 
     def metric_points(self, run_id: int, key: str | None = None) -> list[MetricPoint]:
         """Every logged point of a run (one key, or all), in log order per key."""
+        from .series import decode
+
         where, params = "run_id = ?", [run_id]
         if key is not None:
             where, params = where + " AND key = ?", params + [key]
@@ -194,6 +200,8 @@ class DetailsMixin:
     def export_frame(self, table: str):
         """One catalog table as a pandas DataFrame (for ``mltui export``)."""
         import pandas as pd
+
+        from .series import decode
 
         if table == "points":  # unpacked from the series, one row per logged point
             records = []

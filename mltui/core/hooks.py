@@ -13,25 +13,18 @@ recorded as a ``hook`` event of the history entry it belongs to.
 
 from __future__ import annotations
 
-import os
-import signal
 import sqlite3
-import subprocess
-import tempfile
-import time
-from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .config import Hook, ProjectConfig, load_config
-from .errors import Conflict, InvalidInput, MltuiError
+from .errors import Conflict, MltuiError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .catalog import Catalog
+    from .config import ProjectConfig
+    from .hook_runs import HookRun, StageChange
 
-TAIL_LINES = 20
-TAIL_BYTES = 16_384
-LINE_CHARS = 500
-EXIT_NOT_RUN = 127  # what a shell reports for a command it cannot start
+# The running itself (subprocess, temporary files, the config's dataclasses) is in
+# core/hook_runs.py and core/config.py, imported on the first call: the first screen runs no hook.
 
 
 class HookFailed(MltuiError):
@@ -44,137 +37,18 @@ class HookFailed(MltuiError):
         self.runs = runs
 
 
-@dataclass
-class HookRun:
-    """The outcome of one hook: what ran, how it ended and the last lines it printed."""
-
-    phase: str
-    hook: str
-    command: list[str]
-    exit_code: int
-    duration: float
-    tail: list[str]
-    timed_out: bool = False
-
-    @property
-    def ok(self) -> bool:
-        """True when the hook exited 0 within its timeout."""
-        return self.exit_code == 0 and not self.timed_out
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form (stored in the ``hook`` event)."""
-        return dict(asdict(self), ok=self.ok)
-
-
-def run_hook(hook: Hook, phase: str, env: dict[str, str], cwd: str | None) -> HookRun:
-    """Run one hook without a shell; kill its process group at the timeout.
-
-    Output (stdout and stderr together) goes to a temporary file rather than a pipe, so a hook
-    that prints gigabytes costs no memory and a killed hook's children cannot hold a pipe open.
-    """
-    for key, value in env.items():
-        if "\x00" in value:
-            raise InvalidInput(f"{key} for the hook holds a NUL character")
-    started = time.monotonic()
-    timed_out = False
-    with tempfile.TemporaryFile() as output:
-        try:
-            proc = subprocess.Popen(list(hook.argv), shell=False, cwd=cwd, env=env,
-                                    stdin=subprocess.DEVNULL, stdout=output,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
-        except OSError as exc:
-            return HookRun(phase, hook.name, list(hook.argv), EXIT_NOT_RUN,
-                           time.monotonic() - started, [f"cannot run {hook.argv[0]}: {exc.strerror}"])
-        try:
-            code = proc.wait(timeout=hook.timeout)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            _kill_group(proc)
-            code = proc.wait()
-        duration = time.monotonic() - started
-        tail = _tail(output)
-    if timed_out:
-        tail.append(f"killed after {hook.timeout:g} s (timeout)")
-    return HookRun(phase, hook.name, list(hook.argv), code, round(duration, 3), tail, timed_out)
-
-
-def _kill_group(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)  # the hook's own children too
-    except ProcessLookupError:
-        pass
-
-
-def _tail(output) -> list[str]:
-    size = output.seek(0, os.SEEK_END)
-    output.seek(max(0, size - TAIL_BYTES))
-    text = output.read().decode("utf-8", "replace")
-    lines = text.splitlines()
-    if size > TAIL_BYTES and lines:
-        lines = lines[1:]  # the first line read is cut in the middle
-    return [line[:LINE_CHARS] for line in lines[-TAIL_LINES:]]
-
-
-def hook_env(change: dict[str, Any], catalog_path: str) -> dict[str, str]:
-    """The process environment plus the change as ``MLTUI_*`` variables (None → empty)."""
-    env = dict(os.environ)
-    env["MLTUI_CATALOG"] = catalog_path
-    for key, value in change.items():
-        env[f"MLTUI_{key.upper()}"] = "" if value is None else str(value)
-    return env
-
-
-def run_hooks(hooks: tuple[Hook, ...], phase: str, env: dict[str, str], cwd: str | None
-              ) -> list[HookRun]:
-    """Run hooks in order, stopping at the first that fails (a later step needs the earlier)."""
-    runs = []
-    for hook in hooks:
-        run = run_hook(hook, phase, env, cwd)
-        runs.append(run)
-        if not run.ok:
-            break
-    return runs
-
-
-def failure_line(run: HookRun) -> str:
-    """One line saying how a hook failed and the last thing it printed."""
-    how = f"timed out after {run.duration:g} s" if run.timed_out else f"exit {run.exit_code}"
-    last = next((line for line in reversed(run.tail) if line.strip() and
-                 not line.startswith("killed after")), "")
-    return f"{run.phase} hook {run.hook} ({' '.join(run.command)}) failed: {how}" + \
-        (f": {last.strip()}" if last else "")
-
-
-@dataclass
-class StageChange:
-    """A stage change about to be written, and the hooks run for it."""
-
-    config: ProjectConfig
-    action: str
-    model: str
-    stage: str
-    from_id: int | None
-    to_id: int | None
-    reason: str | None
-    actor: str
-    before: list[HookRun] = field(default_factory=list)
-    history_id: int | None = None
-
-    @property
-    def hooked(self) -> bool:
-        """True when the config has hooks for this stage."""
-        return bool(self.config.hooks_for(self.stage, "before") or
-                    self.config.hooks_for(self.stage, "after"))
-
-
 class HooksMixin:
     """Running and recording stage hooks (mixed into Catalog)."""
 
     def project_config(self: "Catalog") -> ProjectConfig:
         """The validated ``.mltui/config.yaml`` next to this catalog."""
+        from .config import load_config
+
         return load_config(self.path)
 
     def _change_env(self: "Catalog", change: StageChange, phase: str) -> dict[str, str]:
+        from .hook_runs import hook_env
+
         new = self.versions([change.to_id])[0] if change.to_id else {}
         old = self.versions([change.from_id])[0] if change.from_id else {}
         return hook_env({
@@ -198,6 +72,8 @@ class HooksMixin:
         write lock.  ``run`` is False when the change will be refused anyway (a failing gate,
         nothing to change): a hook must not deploy or test what will not happen.
         """
+        from .hook_runs import StageChange, failure_line, run_hooks
+
         change = StageChange(self.project_config(), action, model, stage, from_id, to_id,
                              reason, actor or self.actor)
         hooks = change.config.hooks_for(stage, "before")
@@ -230,6 +106,8 @@ class HooksMixin:
                             ) -> dict[str, Any]:
         """Run the ``after`` hooks of a committed change and record them; adds ``hooks`` and
         ``hooks_failed`` to the result (a failure leaves the change in place)."""
+        from .hook_runs import failure_line, run_hooks
+
         after: list[HookRun] = []
         hooks = change.config.hooks_for(change.stage, "after")
         if hooks and change.history_id is not None:
@@ -247,6 +125,8 @@ class HooksMixin:
 
     def _hook_event(self: "Catalog", conn: sqlite3.Connection, run: HookRun, kind: str,
                     entity_id: int, ref: str) -> None:
+        from .hook_runs import failure_line
+
         self._event(conn, "hook", kind, entity_id, ref, after=run.as_dict(),
                     detail=None if run.ok else failure_line(run))
 

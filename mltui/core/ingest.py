@@ -15,84 +15,22 @@ import os
 import sqlite3
 import uuid
 from operator import itemgetter
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
 from .errors import ImportFailed, InvalidInput
 from .ingest_rows import ARTIFACT_INSERT, PendingRows  # noqa: F401 - series_append's
-from .records import (DatasetRecord, ImportBatch, MetricPoint,
-                      RunRecord)
 from .schema import fault_point
-from .series import encode, encode_columns
 
 if TYPE_CHECKING:  # pragma: no cover
     from .catalog import Catalog
+    from .records import DatasetRecord, ImportBatch, ImportSummary, MetricPoint, RunRecord
 
 
 def artifact_rows(run_id: int, run: RunRecord) -> list[tuple]:
     """The ``run_artifacts`` rows of ``run``'s artifacts, in the reader's order."""
     return [(run_id, i, a.kind, a.name, a.path_raw, a.path, a.hash_algo, a.hash, a.size,
              a.base_model) for i, a in enumerate(run.artifacts)]
-
-
-@dataclass
-class ImportSummary:
-    """What an import did (or, with ``dry_run``, would do)."""
-
-    runs_new: int = 0
-    runs_updated: int = 0
-    runs_unchanged: int = 0
-    runs_replaced: int = 0  # leftover runs of another reader merged into a newer, richer run
-    points: int = 0
-    datasets_new: int = 0
-    versions_new: int = 0
-    models_new: int = 0
-    stages_set: int = 0
-    seconds: float = 0.0
-    dry_run: bool = False
-    formats: dict[str, int] = field(default_factory=dict)
-    skipped: list[str] = field(default_factory=list)  # one line per invalid log skipped
-    not_ready: list[str] = field(default_factory=list)  # logs caught mid-write: next time
-    # One line per source merged into another's run or left out for a better one, and per
-    # registry version or stage not taken as it was (a second store's fraud v1 kept as
-    # fraud@4, a stage another source's version holds), each with why.
-    merged: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    run_ids: list[int] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form (``mltui import --json``)."""
-        return dict(self.__dict__)
-
-    def nothing_new(self) -> bool:
-        """True when the import changed nothing: every log it read was already in the catalog."""
-        return not (self.runs_new or self.runs_updated or self.runs_replaced or self.versions_new
-                    or self.models_new or self.stages_set or self.datasets_new)
-
-    def one_line(self) -> str:
-        """The summary line printed at the end of an import."""
-        if self.nothing_new() and not self.skipped:
-            text = (f"nothing new: {self.runs_unchanged} run{'s' * (self.runs_unchanged != 1)} "
-                    f"unchanged in {self.seconds:.2f}s")
-            if self.not_ready:
-                text += f"; {len(self.not_ready)} not ready yet (read again next time)"
-            return text
-        verb = "would import" if self.dry_run else "imported"
-        runs = self.runs_new + self.runs_updated
-        text = (f"{verb} {runs} run{'s' * (runs != 1)} ({self.runs_new} new, {self.runs_updated} "
-                f"updated, {self.runs_unchanged} unchanged), {self.points:,} points, "
-                f"{self.datasets_new} dataset versions, {self.versions_new} model versions "
-                f"in {self.seconds:.2f}s")
-        if self.runs_replaced:
-            text += f"; replaced {self.runs_replaced} leftover run{'s' * (self.runs_replaced != 1)}"
-        if self.skipped:
-            text += f"; skipped {len(self.skipped)} invalid"
-        if self.not_ready:
-            text += f"; {len(self.not_ready)} not ready yet (read again next time)"
-        if self.merged:
-            text += f"; merged or left out {len(self.merged)} source(s), renumbered or kept (listed above)"
-        return text
 
 
 def _summarise(group: list[MetricPoint]) -> tuple:
@@ -163,6 +101,7 @@ class IngestMixin:
         inputs; ``artifact`` is the model file or folder the run produced.
         """
         from .hashing import artifact_for, dataset_for
+        from .records import ImportSummary, MetricPoint, RunRecord
 
         points: list[MetricPoint] = []
         for key, value in (metrics or {}).items():
@@ -255,6 +194,8 @@ class IngestMixin:
         ``mltui watch --model`` calls this when a run finishes, however often it sees it; the
         check and the insert share one write transaction, so two watchers register it once.
         """
+        from .records import ImportSummary  # with the records: not with the Catalog class
+
         summary = ImportSummary()
         with self._write() as conn:
             row = conn.execute("SELECT end_time, start_time FROM runs WHERE id = ?",
@@ -400,6 +341,8 @@ class IngestMixin:
     def _series_rows(run: RunRecord, run_id: int, rows: PendingRows,
                      summary: ImportSummary) -> None:
         """One packed series row and one summary row per metric key of ``run``."""
+        from .series import encode, encode_columns  # with the records: imports only, not at start
+
         by_key: dict[str, list[MetricPoint]] = {}
         for point in run.metrics:
             by_key.setdefault(point.key, []).append(point)

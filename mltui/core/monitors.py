@@ -16,75 +16,16 @@ holds again the alert is resolved (an ``alert-resolved`` event).
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from . import refs as refs_mod
 from .errors import InvalidInput, NotFound
-from .gates import _OPS
-from .hooks import failure_line, hook_env, run_hooks
 
 if TYPE_CHECKING:  # pragma: no cover
     from .catalog import Catalog
 
-DEFAULT_WINDOW = 3600.0
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_WINDOW = r"\d+(?:\.\d+)?\s*[smhd]"
-_NUMBER = r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
-_RULE_RE = re.compile(
-    rf"^\s*(?:(?P<func>mean|avg|min|max|sum|count)\s*\(\s*(?:metrics\.(?P<key>[^\s,()]+))?\s*"
-    rf"(?:,?\s*(?P<window>{_WINDOW}))?\s*\)|metrics\.(?P<bare>[^\s<>=!]+))\s*"
-    rf"(?P<op>>=|<=|!=|=|>|<)\s*(?P<rhs>.+?)\s*$", re.IGNORECASE)
-_RHS_RE = re.compile(rf"^(?:(?P<number>[+-]?{_NUMBER})|eval\.(?P<key>[^\s+-]+)\s*"
-                     rf"(?:(?P<sign>[+-])\s*(?P<offset>{_NUMBER}))?)$", re.IGNORECASE)
-_SQL_AGG = {"mean": "avg", "avg": "avg", "min": "min", "max": "max", "sum": "sum",
-            "count": "count"}
-
-
-@dataclass(frozen=True)
-class MonitorRule:
-    """A parsed monitor rule."""
-
-    text: str
-    func: str
-    key: str | None  # None: every metric (count only)
-    window: float
-    op: str
-    threshold: float | None = None
-    eval_key: str | None = None
-    offset: float = 0.0
-
-
-def parse_window(text: str) -> float:
-    """Seconds from ``30s``, ``15m``, ``1h``, ``7d``."""
-    text = text.strip().lower().replace(" ", "")
-    return float(text[:-1]) * _UNITS[text[-1]]
-
-
-def parse_monitor_rule(text: str) -> MonitorRule:
-    """Parse a monitor rule; a bad one raises InvalidInput saying what was expected."""
-    source = " ".join((text or "").split())
-    match = _RULE_RE.match(source)
-    hint = "write e.g. 'mean(metrics.f1, 1h) >= 0.8', 'metrics.f1 >= eval.f1 - 0.05' or " \
-           "'count(1h) >= 100'"
-    if not match:
-        raise InvalidInput(f"bad monitor rule {source!r}", hint=hint)
-    func = (match["func"] or "mean").lower()
-    key = match["key"] or match["bare"]
-    if key is None and func != "count":
-        raise InvalidInput(f"bad monitor rule {source!r}: {func}() needs a metric", hint=hint)
-    window = parse_window(match["window"]) if match["window"] else DEFAULT_WINDOW
-    if window <= 0:
-        raise InvalidInput(f"bad monitor rule {source!r}: the window must be longer than 0")
-    rhs = _RHS_RE.match(match["rhs"])
-    if not rhs:
-        raise InvalidInput(f"bad monitor rule {source!r}: expected a number or "
-                           f"eval.KEY [- NUMBER] after {match['op']}", hint=hint)
-    if rhs["number"] is not None:
-        return MonitorRule(source, func, key, window, match["op"], threshold=float(rhs["number"]))
-    offset = float(rhs["offset"] or 0) * (-1 if rhs["sign"] == "-" else 1)
-    return MonitorRule(source, func, key, window, match["op"], eval_key=rhs["key"], offset=offset)
+# The rule grammar (its regular expressions and the MonitorRule dataclass) is in
+# core/monitor_rules.py, loaded when a monitor is added or checked, not with the Catalog class.
 
 
 class MonitorMixin:
@@ -94,6 +35,8 @@ class MonitorMixin:
                     auto_rollback: bool = False) -> dict[str, Any]:
         """Add a monitor on ``model``'s ``stage``; with ``auto_rollback`` a firing rule rolls
         the stage back (once per alert).  A duplicate is an error."""
+        from .monitor_rules import parse_monitor_rule
+
         parsed = parse_monitor_rule(rule)
         stage = refs_mod.normalize_stage(stage)
         mid = self.model_id(model)
@@ -145,6 +88,8 @@ class MonitorMixin:
     def evaluate_monitor(self: "Catalog", monitor: dict[str, Any], at: float) -> dict[str, Any]:
         """Evaluate one monitor at time ``at``: ``{"value", "target", "fires", "detail",
         "version_id"}`` (``fires`` None when there is nothing to judge)."""
+        from .monitor_rules import SQL_AGGREGATES, parse_monitor_rule
+
         rule = parse_monitor_rule(monitor["rule"])
         conn = self._conn()
         mid = self.model_id(monitor["model"])
@@ -162,7 +107,7 @@ class MonitorMixin:
         count, value = 0, None
         for (sid,) in series:  # one range of the (series, ts) key each
             n, agg = conn.execute(
-                f"SELECT count(*), {_SQL_AGG[rule.func]}(value) FROM observations WHERE "
+                f"SELECT count(*), {SQL_AGGREGATES[rule.func]}(value) FROM observations WHERE "
                 "series_id = ? AND ts >= ? AND ts <= ? AND version_id = ?",
                 (sid, start, at, vid)).fetchone()
             count += n
@@ -180,6 +125,8 @@ class MonitorMixin:
             target = reference + rule.offset
         else:
             target = rule.threshold
+        from .gates import _OPS  # the comparison operators; gates load on first use
+
         holds = _OPS[rule.op](value, target)
         return dict(out, value=value, target=target, fires=not holds,
                     detail=f"{value:.6g} {'is' if holds else 'is not'} {rule.op} {target:.6g} "
@@ -246,6 +193,8 @@ class MonitorMixin:
         if not hooks:
             return
         config = self.project_config()
+        from .hook_runs import failure_line, hook_env, run_hooks  # hooks load when one runs
+
         env = hook_env({"action": "alert", "phase": "on_alert", "alert_id": alert_id,
                         "model": monitor["model"], "stage": monitor["stage"],
                         "ref": result["version"], "rule": monitor["rule"],

@@ -13,7 +13,6 @@ and field), and ingesting the same log again adds nothing.
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 from bisect import bisect_right
@@ -102,6 +101,8 @@ def _fast_columns(lines: list[str], fmt: str) -> tuple[list, list, list] | None:
             return None  # also a line holding two objects, which per line is not JSON
         first = rows[0]
     else:
+        import csv  # observation logs only: not with the Catalog class at every start
+
         rows = list(csv.reader(lines))
         if len(rows) < 2 or not all(rows):
             return None
@@ -158,6 +159,8 @@ def _rows_jsonl(lines: Iterable[str]) -> Iterator[tuple[int, dict]]:
 
 
 def _rows_csv(text_stream: Iterable[str]) -> Iterator[tuple[int, dict]]:
+    import csv
+
     reader = csv.reader(text_stream)
     header = next(reader, None)
     if not header:

@@ -1,7 +1,9 @@
 """Plain records: what importers produce and what the catalog writes.
 
 Importers know nothing of SQLite; they yield these dataclasses and the catalog writes a whole
-batch in one transaction.  Every field that a source may lack is optional.
+batch in one transaction.  Every field that a source may lack is optional.  An import's
+``ImportSummary`` (what it wrote, skipped or merged) is here too: this module loads with the
+first import, not with the Catalog class at every start.
 """
 
 from __future__ import annotations
@@ -189,3 +191,62 @@ class ImportBatch:
     # Other sources of the same runs that the reader merged or left out, one line each with
     # the reason (an events file holding float32 copies of metrics.json, say).
     merged: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportSummary:
+    """What an import did (or, with ``dry_run``, would do)."""
+
+    runs_new: int = 0
+    runs_updated: int = 0
+    runs_unchanged: int = 0
+    runs_replaced: int = 0  # leftover runs of another reader merged into a newer, richer run
+    points: int = 0
+    datasets_new: int = 0
+    versions_new: int = 0
+    models_new: int = 0
+    stages_set: int = 0
+    seconds: float = 0.0
+    dry_run: bool = False
+    formats: dict[str, int] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)  # one line per invalid log skipped
+    not_ready: list[str] = field(default_factory=list)  # logs caught mid-write: next time
+    # One line per source merged into another's run or left out for a better one, and per
+    # registry version or stage not taken as it was (a second store's fraud v1 kept as
+    # fraud@4, a stage another source's version holds), each with why.
+    merged: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    run_ids: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form (``mltui import --json``)."""
+        return dict(self.__dict__)
+
+    def nothing_new(self) -> bool:
+        """True when the import changed nothing: every log it read was already in the catalog."""
+        return not (self.runs_new or self.runs_updated or self.runs_replaced or self.versions_new
+                    or self.models_new or self.stages_set or self.datasets_new)
+
+    def one_line(self) -> str:
+        """The summary line printed at the end of an import."""
+        if self.nothing_new() and not self.skipped:
+            text = (f"nothing new: {self.runs_unchanged} run{'s' * (self.runs_unchanged != 1)} "
+                    f"unchanged in {self.seconds:.2f}s")
+            if self.not_ready:
+                text += f"; {len(self.not_ready)} not ready yet (read again next time)"
+            return text
+        verb = "would import" if self.dry_run else "imported"
+        runs = self.runs_new + self.runs_updated
+        text = (f"{verb} {runs} run{'s' * (runs != 1)} ({self.runs_new} new, {self.runs_updated} "
+                f"updated, {self.runs_unchanged} unchanged), {self.points:,} points, "
+                f"{self.datasets_new} dataset versions, {self.versions_new} model versions "
+                f"in {self.seconds:.2f}s")
+        if self.runs_replaced:
+            text += f"; replaced {self.runs_replaced} leftover run{'s' * (self.runs_replaced != 1)}"
+        if self.skipped:
+            text += f"; skipped {len(self.skipped)} invalid"
+        if self.not_ready:
+            text += f"; {len(self.not_ready)} not ready yet (read again next time)"
+        if self.merged:
+            text += f"; merged or left out {len(self.merged)} source(s), renumbered or kept (listed above)"
+        return text

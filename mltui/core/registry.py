@@ -16,10 +16,10 @@ from . import audit
 from . import refs as refs_mod
 from . import registry_sql as sql
 from .errors import Conflict, GateFailed, HistoryBroken, InvalidInput, NotFound
-from .gates import GateResult, evaluate, parse_rule
 
 if TYPE_CHECKING:  # pragma: no cover
     from .catalog import Catalog
+    from .gates import GateResult
 
 _SAFE_PART = re.compile(r"[^A-Za-z0-9.-]+")
 
@@ -78,8 +78,9 @@ class RegistryMixin:
         one); ``base`` the version it was fine-tuned from; ``doc`` the first documentation
         revision (else the template).
         """
-        from .hashing import hash_path
         from pathlib import Path
+
+        from .hashing import hash_path
 
         run_id = self.resolve_run(run) if run is not None else None
         art: dict[str, Any] = self.run_artifact(run_id) if run_id is not None else {}  # pragma: no mutate - no run has artifacts
@@ -275,6 +276,8 @@ class RegistryMixin:
                       stage: str, run_id: int | None = None) -> list[GateResult]:
         """Evaluate the gates that guard ``stage`` for version ``vid`` (or, given ``run_id``,
         for that run's values)."""
+        from .gates import evaluate, parse_rule  # gates load at the first promotion, not at start
+
         results = []
         for (rule_text,) in conn.execute(sql.GATE_RULES, (mid, stage)).fetchall():
             rule = parse_rule(rule_text)
@@ -437,6 +440,8 @@ class RegistryMixin:
 
     def gates(self: "Catalog", model: str, *, stage: str | None = None) -> list[dict[str, Any]]:
         """A model's gate rules, parsed (those guarding ``stage``, or all)."""
+        from .gates import parse_rule
+
         mid = self.model_id(model)
         out = []
         query, params = sql.GATES_OF_MODEL, [mid]
@@ -455,6 +460,8 @@ class RegistryMixin:
 
         The rule is validated first; a duplicate is an error.
         """
+        from .gates import parse_rule
+
         parsed = parse_rule(rule)
         stage = refs_mod.normalize_stage(stage)
         mid = self.model_id(model)

@@ -8,16 +8,13 @@ with the source number kept as provenance and one ``summary.merged`` line each.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
-from .records import ArtifactRecord, RegistryModelRecord
-
 if TYPE_CHECKING:  # pragma: no cover
     from .catalog import Catalog
-    from .ingest import ImportSummary
+    from .records import ArtifactRecord, ImportSummary, RegistryModelRecord
 
 
 class RegistryImportMixin:
@@ -150,6 +147,8 @@ def version_source_uid(record: RegistryModelRecord, version: Any) -> str:
     The same store read again (or moved, or copied) gives the same key; another store's
     version with the same name and number does not.
     """
+    import hashlib  # imports from a registry only: OpenSSL's hashes are not loaded at start
+
     artifact = version.artifact.path_raw if version.artifact else ""
     created = "" if version.created_at is None else f"{version.created_at:.3f}"
     digest = hashlib.sha256(f"{created}\0{version.run_uid or ''}\0{artifact}".encode()).hexdigest()

@@ -14,101 +14,23 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
 from . import refs as refs_mod
 from . import registry_sql as sql
 from .errors import Conflict, InvalidInput
-from .records import ImportBatch
 from .registry_import import catalog_model_name, version_source_uid
 from .rows import chunks
 
 if TYPE_CHECKING:  # pragma: no cover
     from .catalog import Catalog
-    from .hooks import StageChange
-    from .ingest import ImportSummary
+    from .hook_runs import StageChange
+    from .records import ImportBatch, ImportSummary
+    from .remote_writes import (ArchiveWrite, DocWrite, PullState, RegisterWrite, ServerModel,
+                                StageWrite)
 
-# The version tag mltui writes on the server for each stage it moves there: the history
-# entry as JSON, so other machines' pulls can show who moved it and why.
-STAGE_TAG_PREFIX = "mltui.stage."
-# The version tag an archive writes on the server (the archive event as JSON); an unarchive
-# deletes it.  MLflow has no archived state of its own for a version.
-ARCHIVED_TAG = "mltui.archived"
-
-
-@dataclass
-class ServerModel:
-    """A registered model as the server lists it: its update time and its aliases."""
-
-    name: str
-    updated_ms: int | None
-    aliases: dict[str, int]
-    # alias -> the mltui history note (``mltui.stage.<alias>`` tag) on the version it points at
-    notes: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-
-@dataclass
-class PullState:
-    """What a pull saw on the server besides the records it writes."""
-
-    remote: str
-    url: str
-    runs_watermark: int | None
-    experiments: dict[str, str]
-    models: list[ServerModel]
-
-
-@dataclass
-class StageWrite:
-    """One stage change to apply to the server as an alias move (for ``write_through``)."""
-
-    remote: str
-    server_name: str
-    alias: str
-    expected: int | None  # the server version the alias held at the last pull (None: unset)
-    new: int | None  # the server version it must hold now (None: delete the alias)
-    note: dict[str, Any]  # the history entry: id, action, reason, actor, gates
-
-
-@dataclass
-class DocWrite:
-    """A version's new documentation, to become its description on the server."""
-
-    remote: str
-    server_name: str
-    server_version: int
-    text: str
-
-
-@dataclass
-class ArchiveWrite:
-    """A version archived (or unarchived) here, to be tagged (or untagged) on the server."""
-
-    remote: str
-    server_name: str
-    server_version: int
-    archived: bool
-    # the aliases on that version as of the last pull: if the server's differ, someone moved
-    # a stage onto or off it since, and the archive is refused (``mltui pull`` first)
-    expected_aliases: list[str]
-    note: dict[str, Any]  # the archive event: id, action, reason, actor, at
-
-
-@dataclass
-class RegisterWrite:
-    """A version registered here from a run the server has: ``create_model_version`` there.
-
-    ``write_through`` returns ``(server version number, source uid)`` for it: the uid is the
-    one a later pull computes for that server version, so the pull finds it already here.
-    """
-
-    remote: str
-    server_name: str
-    run_uid: str
-    source: str  # runs:/<run id>/<path>: an artifact the server can reach
-    tags: dict[str, str]
-
+# What a pull saw and the writes handed to ``write_through`` are dataclasses in
+# core/remote_writes.py, loaded at the first pull or synced change: not at every start.
 
 # The version tag a registration writes on the server: mltui's register event as JSON.
 REGISTERED_TAG = "mltui.registered"
@@ -273,6 +195,8 @@ class RemoteMixin:
         (made without write-through, e.g. from the Python API) and its holder is a version the
         server has, at another alias position than the last pull saw.
         """
+        from .remote_writes import StageWrite
+
         pending = []
         for model_id, server_name, model in self._conn().execute(
                 "SELECT l.model_id, l.server_name, m.name FROM remote_models l JOIN models m ON "
@@ -351,6 +275,8 @@ class RemoteMixin:
         note = {"history_id": history_id, "action": entry[0], "reason": entry[1],
                 "actor": entry[2], "at": entry[3],
                 "gates": json.loads(entry[4]) if entry[4] else None, "forced": bool(entry[5])}
+        from .remote_writes import StageWrite
+
         self.write_through(StageWrite(remote, server_name, alias,
                                       expected[0] if expected else None, new, note))
         self._remember_alias(conn, remote, server_name, alias, new)
@@ -360,6 +286,8 @@ class RemoteMixin:
         link = conn.execute("SELECT remote, server_name, server_version FROM remote_versions "
                             "WHERE version_id = ?", (version_id,)).fetchone()
         if link is not None and self.write_through is not None:
+            from .remote_writes import DocWrite
+
             self.write_through(DocWrite(link[0], link[1], link[2], text))
 
     def _sync_status(self: "Catalog", conn: sqlite3.Connection, version_id: int,
@@ -383,6 +311,8 @@ class RemoteMixin:
                              (action, version_id)).fetchone()
         note = {"event_id": event[0], "action": action, "reason": reason, "actor": event[1],
                 "at": event[2]}
+        from .remote_writes import ArchiveWrite
+
         self.write_through(ArchiveWrite(remote, server_name, number, archived, aliases, note))
 
     def _sync_register(self: "Catalog", conn: sqlite3.Connection, model: str, version_id: int,
@@ -418,6 +348,8 @@ class RemoteMixin:
         note = json.dumps({"event_id": event[0], "actor": event[1], "at": event[2],
                            "ref": self.ref_of(version_id)}, sort_keys=True, default=str)
         tags = {str(k): str(v) for k, v in conn.execute(sql.VERSION_TAGS, (version_id,))}
+        from .remote_writes import RegisterWrite
+
         number, source_uid = self.write_through(RegisterWrite(
             remote, server_name, run[0], f"runs:/{run[0]}/{path}",
             {**tags, REGISTERED_TAG: note}))

@@ -21,12 +21,11 @@ import sqlite3
 from typing import TYPE_CHECKING
 
 from .errors import ImportFailed
-from .records import MetricPoint, RunRecord
-from .series import Encoded, append_encoded, decode, encode, step_set
 
 if TYPE_CHECKING:  # pragma: no cover
     from .catalog import Catalog
-    from .ingest import ImportSummary
+    from .records import ImportSummary, MetricPoint, RunRecord
+    from .series import Encoded
 
 
 class StaleAppend(ImportFailed):
@@ -43,6 +42,8 @@ def _append_in_place(conn: sqlite3.Connection, run_id: int, key: str, row: tuple
     """Append ``fresh`` to the packed row and its summary without decoding the stored points:
     only when every fresh point has a step the series has not logged yet (so none can be an
     exact repeat of a stored one).  How many were appended; None: the decoded path decides."""
+    from .series import Encoded, append_encoded, encode, step_set  # loaded by imports only
+
     stored = Encoded(*row)
     if stored.steps is None:
         return None
@@ -63,6 +64,8 @@ def _append_decoded(conn: sqlite3.Connection, run_id: int, key: str, row: tuple 
                     fresh: list[MetricPoint], keeps_repeats: bool) -> int:
     """Append the points of ``fresh`` that are no exact repeat of a stored point (all of them
     when the format ``keeps_repeats``), decoding the stored series; how many were appended."""
+    from .series import decode, encode
+
     stored = decode(key, *row) if row else []
     seen = set() if keeps_repeats else {_signature(p) for p in stored}
     added = [p for p in fresh if _signature(p) not in seen]

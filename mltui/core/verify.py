@@ -8,11 +8,9 @@ model file or a dataset changed after it was recorded.  The hashes themselves ar
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .hashing import hash_path, lfs_pointer, sha256_file
 from .schema import LIVE_VERSION_COUNTS
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -26,6 +24,8 @@ HASHED_VERSION_IDS = "SELECT id FROM model_versions WHERE artifact_hash IS NOT N
 
 def file_digest(path: Path, algo: str) -> str:
     """Recompute a stored hash of a file or folder with the algorithm it was made with."""
+    from .hashing import hash_path, lfs_pointer, sha256_file  # loads at the first verify
+
     if algo == "sha256-dir":
         return hash_path(path)[1]
     if algo in ("sha256", "sha256-lfs"):
@@ -35,6 +35,8 @@ def file_digest(path: Path, algo: str) -> str:
             if pointer:
                 return pointer[0]
         return sha256_file(path)
+    import hashlib  # md5 (DVC's hashes) at the first verify: not at start
+
     digest = hashlib.md5()  # noqa: S324 - DVC's content hash, not a security use
     data = path.read_bytes()
     if algo == "md5-dos2unix" and b"\x00" not in data[:8000]:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Callable, Iterable
 
 from ..core.errors import ImportFailed, InvalidInput
 from ..core.hashing import dataset_for
-from ..core.ingest import ImportSummary
+from ..core.records import ImportSummary
 from ..core.refs import MODEL_NAME_RE
 from ..core.series_append import StaleAppend
 from ..importers import appendlog

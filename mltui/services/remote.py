@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from ..core.config import load_config
 from ..core.errors import Conflict, InvalidInput, NotFound, RemoteFailed
-from ..core.ingest import ImportSummary
+from ..core.records import ImportSummary
 from ..core.records import ImportBatch
-from ..core.remote import (ARCHIVED_TAG, STAGE_TAG_PREFIX, ArchiveWrite, DocWrite, PullState,
+from ..core.remote_writes import (ARCHIVED_TAG, STAGE_TAG_PREFIX, ArchiveWrite, DocWrite, PullState,
                            RegisterWrite, ServerModel, StageWrite)
 from . import remote_fetch as fetch
 from .lock import import_lock

@@ -185,9 +185,13 @@ class MltuiApp(App):
         ``WatchState.poll`` per ``interval`` on a thread of its own (imports write through
         their own connection, so the live refresh above shows what they wrote).  Nothing when
         the block is absent; a bad block or a missing folder is one notice.  True if following."""
-        from ..core.config import load_config
+        from ..core.config_file import config_may_hold
 
         try:
+            if not config_may_hold(self.catalog.path, ("watch",)):
+                return False  # no watch block: the config's validators are not imported
+            from ..core.config import load_config
+
             config = load_config(self.catalog.path, sections=("watch",)).watch
             if config is None:
                 return False

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any, Callable
 
-from ..core.config import config_path, load_config
+from ..core.config_file import config_may_hold, config_path
 from ..core.errors import MltuiError
 
 _TOP_LEVEL = re.compile(r"^\S")  # a top-level key or comment: the block ends there
@@ -30,6 +30,10 @@ def configured_columns(catalog_path: Path | None, model: str, call: Callable[...
     if catalog_path is None:
         return None, []
     try:
+        if not config_may_hold(Path(catalog_path), ("columns",)):
+            return None, []  # no columns chosen: the config's validators are not imported
+        from ..core.config import load_config
+
         config = load_config(Path(catalog_path), sections=("columns",))
     except MltuiError as exc:
         call(report, exc)
@@ -45,6 +49,8 @@ def save_columns(catalog_path: Path, model: str, metrics: list[str],
     The file is validated first (an invalid one is never rewritten) and replaced atomically.
     """
     import yaml
+
+    from ..core.config import load_config
 
     config = load_config(Path(catalog_path))  # raises on an invalid file: nothing is written
     columns: dict[str, dict[str, list[str]]] = {}

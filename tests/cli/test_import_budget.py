@@ -76,3 +76,40 @@ def test_shell_completion_imports_nothing_heavy(seeded, words):
     report = json.loads(line[len("PROBE "):])
     assert report["code"] in (0, None) and result.stdout.strip(), result.stderr
     assert report["loaded"] == [], f"completing {words!r} imported {report['loaded']}"
+
+
+# What the catalog needs only for rare work, loaded at its first use (issue 11): the records'
+# dataclasses and hashing (imports, checkout, verify), the packed series (curves, imports), the
+# gates (promotion), the monitor rules' grammar, the remote's pull state and writes, the hook
+# runner (a stage change), the CSV and shell-word parsers (observation logs, hook commands),
+# and OpenSSL's hashes (the audit chain's check at open uses CPython's own SHA-256).  Every mixin module is imported with the Catalog class, so an
+# import put back at the top of one of them lands on every start of the app.
+DEFERRED = ("mltui.core.records", "mltui.core.hashing", "mltui.core.safefile",
+            "mltui.core.series", "mltui.core.gates", "mltui.core.monitor_rules",
+            "mltui.core.remote_writes", "mltui.core.hook_runs", "csv", "shlex",
+            "hashlib", "_hashlib")
+
+START_PROBE = """
+import json, os, sys
+import mltui.cli
+import mltui.cli.app_start as app_start
+
+def app_imported():  # every module the app needs is imported: the first frame comes next
+    deferred = {deferred!r}
+    sys.__stdout__.write('START ' + json.dumps(sorted(m for m in deferred if m in sys.modules)))
+    sys.__stdout__.flush()
+    os._exit(0)
+
+app_start.app_imported = app_imported
+mltui.cli.main(sys.argv[1:])
+"""
+
+
+def test_app_start_imports_none_of_the_catalogs_rare_helpers(seeded):
+    """``mltui`` alone: the catalog opened, the app's modules imported, before its first frame."""
+    probe = START_PROBE.format(deferred=DEFERRED)
+    result = subprocess.run([sys.executable, "-c", probe, "--catalog", str(seeded)],
+                            capture_output=True, text=True, timeout=60)
+    line = [ln for ln in result.stdout.splitlines() if ln.startswith("START ")]
+    assert line, result.stderr
+    assert json.loads(line[-1][len("START "):]) == [], "the app's start imports them"

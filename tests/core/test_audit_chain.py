@@ -137,3 +137,13 @@ def test_who_and_when_come_from_the_os_unless_overridden(tmp_path, monkeypatch) 
         note = json.loads(override)
         assert (actor, at) == ("someone-else", 1000.0)
         assert note["os_user"] == audit.os_user() and note["real_at"] > 1_000_000_000
+
+
+def test_the_chain_hash_is_hashlibs_sha256() -> None:
+    # core/digest.py uses CPython's own SHA-256 (no OpenSSL load at start): same digests.
+    import hashlib
+
+    from mltui.core.digest import sha256
+
+    for data in (b"", b"abc", "é\u2028".encode("utf-8", "surrogatepass") * 1000):
+        assert sha256(data).hexdigest() == hashlib.sha256(data).hexdigest()

@@ -233,8 +233,7 @@ def test_lfs_pointer_is_recorded_by_oid(catalog, tmp_path) -> None:
 def test_same_bytes_under_another_hash_are_one_dataset_version(catalog, tmp_path) -> None:
     import hashlib
 
-    from mltui.core.ingest import ImportSummary
-    from mltui.core.records import DatasetRecord, RunRecord
+    from mltui.core.records import DatasetRecord, ImportSummary, RunRecord
 
     data = tmp_path / "transactions.csv"
     data.write_text("a,b\n1,2\n")

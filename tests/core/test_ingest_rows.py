@@ -10,14 +10,8 @@ from __future__ import annotations
 import pytest
 
 from mltui.core import ingest_rows
-from mltui.core.ingest import ImportSummary
-from mltui.core.records import (
-    ArtifactRecord,
-    ImportBatch,
-    MetricColumns,
-    MetricPoint,
-    RunRecord,
-)
+from mltui.core.records import (ArtifactRecord, ImportBatch, ImportSummary, MetricColumns,
+                                MetricPoint, RunRecord)
 from tests.conftest import new_catalog, snapshot_tables
 
 

@@ -428,7 +428,7 @@ def test_check_run_evaluates_one_stages_gates_on_a_runs_latest_values(seeded) ->
 
 
 def test_archiving_a_synced_version_hands_the_server_the_change_and_the_reason(seeded) -> None:
-    from mltui.core.remote import ArchiveWrite
+    from mltui.core.remote_writes import ArchiveWrite
 
     vid = seeded.resolve("fraud@2")
     with seeded._write() as conn:  # as a pull links a version to its server copy
@@ -447,7 +447,8 @@ def test_archiving_a_synced_version_hands_the_server_the_change_and_the_reason(s
 
 
 def test_registering_on_a_synced_model_goes_to_its_server_or_says_why_not(seeded, tmp_path) -> None:
-    from mltui.core.remote import REGISTERED_TAG, RegisterWrite
+    from mltui.core.remote import REGISTERED_TAG
+    from mltui.core.remote_writes import RegisterWrite
 
     url = "http://mlflow.test:5000"
     pulled = seeded.log_run("pulled", metrics={"f1": 0.9})

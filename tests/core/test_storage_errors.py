@@ -75,3 +75,15 @@ def test_a_damaged_catalog_is_the_one_that_mentions_a_backup(tmp_path) -> None:
     typed = db.translate_error(error, tmp_path / "c.db")
     assert isinstance(typed, CatalogUnreadable) and "is damaged" in typed.one_line()
     assert "backup" in typed.one_line()
+
+
+@pytest.mark.parametrize("seconds, ms", [("2.5", 2500), ("0", 0)])
+def test_each_connection_waits_the_busy_timeout(seeded, catalog_path, monkeypatch, seconds,
+                                                ms) -> None:
+    # Set once per connection, by sqlite3.connect's timeout (no PRAGMA repeats it).
+    monkeypatch.setenv("MLTUI_BUSY_TIMEOUT", seconds)
+    conn = db.connect(catalog_path)
+    try:
+        assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == ms
+    finally:
+        conn.close()

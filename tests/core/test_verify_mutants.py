@@ -11,7 +11,7 @@ import pytest
 
 from mltui.core import hashing
 from mltui.core.hashing import artifact_for, dataset_for, hash_path, lfs_pointer, sha256_file
-from mltui.core.ingest import ImportSummary
+from mltui.core.records import ImportSummary
 from mltui.core.records import DatasetRecord, RunRecord
 from mltui.core.verify import VERIFIABLE, file_digest
 

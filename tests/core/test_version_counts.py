@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 
 from mltui.core import schema
 from mltui.core.catalog import Catalog, open_catalog
-from mltui.core.ingest import ImportSummary
+from mltui.core.records import ImportSummary
 from mltui.core.records import ImportBatch, RegistryModelRecord, RegistryVersionRecord, RunRecord
-from mltui.core.remote import PullState
+from mltui.core.remote_writes import PullState
 from tests.conftest import TickingClock, new_catalog
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "catalogs"

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from mltui.core.errors import ImportFailed, InvalidInput
-from mltui.core.monitors import parse_monitor_rule
+from mltui.core.monitor_rules import parse_monitor_rule
 from tests.conftest import snapshot_tables
 from tests.deploy.conftest import run_cli
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from mltui.core.catalog import Catalog
-from mltui.core.ingest import ImportSummary
-from mltui.core.records import ImportBatch, MetricPoint, RunRecord
+from mltui.core.records import ImportBatch, ImportSummary, MetricPoint, RunRecord
 from tests.conftest import FROZEN_NOW
 
 

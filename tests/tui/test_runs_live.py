@@ -52,8 +52,7 @@ async def test_live_run_listed_first_with_badge_rate_and_eta(tui_catalog) -> Non
 
 
 def test_a_burst_of_points_within_a_second_gives_no_rate(tui_catalog) -> None:
-    from mltui.core.ingest import ImportSummary
-    from mltui.core.records import ImportBatch, MetricPoint, RunRecord
+    from mltui.core.records import ImportBatch, ImportSummary, MetricPoint, RunRecord
 
     points = [MetricPoint("loss", 1 / step, step=step, wall_time=FROZEN_NOW + step / 1000)
               for step in range(1, 4)]

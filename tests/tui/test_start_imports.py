@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 LATER = ("markdown_it", "pygments", "rich.markdown", "plotext", "textual_plotext", "pandas",
          "numpy", "sqlite_utils", "yaml", "tree_sitter", "mltui.importers", "mltui.services",
@@ -43,3 +44,43 @@ def test_first_screen_imports_nothing_it_does_not_draw():
     assert result.returncode == 0, result.stderr
     loaded = json.loads(result.stdout.strip().splitlines()[-1])
     assert loaded == [], f"the app's start path imports {loaded}"
+
+
+FIRST_ROWS = """
+import asyncio, json, sys
+from pathlib import Path
+from mltui.core.catalog import init_catalog
+from mltui.tui.app import MltuiApp
+
+cat, _ = init_catalog(sys.argv[1])
+cat.register("fraud-model", run=cat.log_run("r", metrics={{"acc": 0.9}})["id"])
+(Path(cat.path).parent / "config.yaml").write_text(sys.argv[2])
+seen = []
+
+def first_rows():  # the modules loaded when the first rows are on screen
+    seen.append(sorted(m for m in {later!r} if m in sys.modules))
+
+async def main():
+    app = MltuiApp(cat, keymap={{}}, on_first_rows=first_rows)  # watch on, as ``mltui`` starts
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(400):
+            if seen:
+                break
+            await pilot.pause(0.05)
+asyncio.run(main())
+print(json.dumps(seen))
+"""
+
+
+def test_a_config_without_watch_or_columns_is_not_parsed_before_the_first_rows(tmp_path):
+    # The demo's config holds a stage hook: at every start the app asks it for a ``watch:``
+    # block and the model's ``columns:`` (core/config_file.py answers from the text), so
+    # the config's validators and dataclasses (core/config.py) wait until after the first
+    # rows, when the whole file is checked once.
+    probe = FIRST_ROWS.format(later=["mltui.core.config", "yaml"])
+    hooks_only = "hooks:\n  stages:\n    production:\n      after: ['echo deployed']\n"
+    result = subprocess.run([sys.executable, "-c", probe, str(tmp_path), hooks_only],
+                            capture_output=True, text=True, timeout=120,
+                            cwd=Path(__file__).resolve().parents[2])
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == [[]]  # called once, nothing

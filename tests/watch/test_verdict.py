@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from mltui.core.ingest import ImportSummary
-from mltui.core.records import ImportBatch, MetricPoint, RunRecord
+from mltui.core.records import ImportBatch, ImportSummary, MetricPoint, RunRecord
 from mltui.services.watch import verdict_against_production
 
 
