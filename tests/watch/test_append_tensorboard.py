@@ -26,7 +26,15 @@ pytest.importorskip("tensorboardX")
 
 WRITER = textwrap.dedent('''
     import sys
+    import time
     from tensorboardX import SummaryWriter
+
+    # Scalars' wall times: fixed per step, and later than every file header this writer makes
+    # (tensorboardX stamps a header with the clock). A run's end is its last event's time in a
+    # whole read but the latest time seen in a watch; they differ only when a later event
+    # carries an earlier time, as a header stamped after the scalars' synthetic times did when
+    # a watch's first pass saw the header alone.
+    BASE = time.time() + 1e6
 
     def synchronous(writer):
         # tensorboardX queues events for a thread that writes them when it gets to them (its
@@ -47,13 +55,13 @@ WRITER = textwrap.dedent('''
                 if command == "stream":  # a line per step: the test passes meanwhile
                     writer.flush()
                     print("step", step, flush=True)
-                writer.add_scalar("loss", 1.0 / (step + 1), step, walltime=1.7e9 + step)
+                writer.add_scalar("loss", 1.0 / (step + 1), step, walltime=BASE + step)
                 if step >= 5:
-                    writer.add_scalar("val/acc", step / (step + 1), step, walltime=1.7e9 + step)
+                    writer.add_scalar("val/acc", step / (step + 1), step, walltime=BASE + step)
                 step += 1
             writer.flush()
         elif command == "repeat":  # the last loss point again, exactly
-            writer.add_scalar("loss", 1.0 / step, step - 1, walltime=1.7e9 + step - 1)
+            writer.add_scalar("loss", 1.0 / step, step - 1, walltime=BASE + step - 1)
             writer.flush()
         elif command == "restart":  # a resumed job: a new writer, a new events file
             writer.close()
@@ -256,3 +264,18 @@ def test_tensorboardx_writing_while_the_watch_passes_uncoordinated(cat, tmp_path
     state = run_state(cat)
     assert state == fresh_import(tmp_path, writer.logdir)
     assert [step for key, step, *_ in state["points"] if key == "loss"] == list(range(61))
+
+
+def test_a_first_pass_that_sees_only_the_header_then_follows_the_scalars(cat, tmp_path, clock,
+                                                                        writer):
+    # The uncoordinated test above, with its race made certain: the watch's first pass reads a
+    # file holding the writer's header alone.
+    writer.send("log 0")  # a flush: the header alone in the file
+    assert writer.size() > 0
+    watch = WatchState(cat, [writer.logdir], clock=clock)
+    watch.poll()
+    writer.send("log 7")
+    watch.poll()
+    state = run_state(cat)
+    assert state == fresh_import(tmp_path, writer.logdir)
+    assert [step for key, step, *_ in state["points"] if key == "loss"] == list(range(7))
