@@ -32,7 +32,9 @@ import sys
 from mltui.core.catalog import open_catalog
 with open_catalog(sys.argv[1]) as cat:
     print("ready", flush=True)
-    n = 0
+    # Numbered on from the trials before: a doc save repeating an earlier trial's text would be
+    # "unchanged", acknowledged with no new revision, and counted as lost.
+    n = int(sys.argv[2])
     while True:
         n += 1
         kind = n % 3
@@ -99,8 +101,9 @@ def _trials(catalog_path: Path, trials: int, seed: int) -> None:
     rng = random.Random(seed)
     env = {**os.environ, "MLTUI_BUSY_TIMEOUT": "10"}
     counts = {"promote": 0, "doc": 0, "rollback": 0}
-    for _ in range(trials):
-        process = subprocess.Popen([sys.executable, "-c", WORKER, str(catalog_path)],
+    for trial in range(trials):
+        first = trial * 3_000_000  # a multiple of 3: each trial's writes start with a doc save
+        process = subprocess.Popen([sys.executable, "-c", WORKER, str(catalog_path), str(first)],
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         assert process.stdout.readline().strip() == "ready", process.stderr.read()
         time.sleep(rng.uniform(0.0, 0.4))
