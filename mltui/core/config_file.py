@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import InvalidInput
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .config import ProjectConfig
 
 CONFIG_FILE = "config.yaml"
 # A double-quoted YAML escape that can make a letter: hex codes, or an escaped line break
@@ -45,9 +49,15 @@ def may_hold(text: str, sections: tuple[str, ...]) -> bool:
     return any(name in text for name in sections) or LETTER_ESCAPE.search(text) is not None
 
 
-def config_may_hold(catalog_path: Path, sections: tuple[str, ...]) -> bool:
-    """Whether the catalog's project config exists and could hold one of ``sections``
-    (``load_config(..., sections=...)`` then parses it; otherwise it would return an empty
-    config).  An unreadable file raises ``InvalidInput`` as ``load_config`` does."""
-    text = read_config_text(config_path(catalog_path))
-    return text is not None and may_hold(text, sections)
+def load_sections(catalog_path: Path, sections: tuple[str, ...]) -> "ProjectConfig | None":
+    """The catalog's project config, read once and parsed, when its text could hold one of
+    ``sections``; None when there is no file or it cannot — then ``core/config.py`` (its
+    validators and the YAML parser) is not even imported.  An unreadable or invalid file
+    raises ``InvalidInput`` as ``load_config`` does."""
+    path = config_path(catalog_path)
+    text = read_config_text(path)
+    if text is None or not may_hold(text, sections):
+        return None
+    from .config import parse_config  # here: config.py imports this module
+
+    return parse_config(text, path)

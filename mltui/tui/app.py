@@ -185,14 +185,11 @@ class MltuiApp(App):
         ``WatchState.poll`` per ``interval`` on a thread of its own (imports write through
         their own connection, so the live refresh above shows what they wrote).  Nothing when
         the block is absent; a bad block or a missing folder is one notice.  True if following."""
-        from ..core.config_file import config_may_hold
+        from ..core.config_file import load_sections
 
         try:
-            if not config_may_hold(self.catalog.path, ("watch",)):
-                return False  # no watch block: the config's validators are not imported
-            from ..core.config import load_config
-
-            config = load_config(self.catalog.path, sections=("watch",)).watch
+            project = load_sections(self.catalog.path, ("watch",))
+            config = project.watch if project is not None else None
             if config is None:
                 return False
             # Only now: the importers it brings cost ~15 ms of every start without a watch.

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any, Callable
 
-from ..core.config_file import config_may_hold, config_path
+from ..core.config_file import config_path, load_sections
 from ..core.errors import MltuiError
 
 _TOP_LEVEL = re.compile(r"^\S")  # a top-level key or comment: the block ends there
@@ -30,14 +30,12 @@ def configured_columns(catalog_path: Path | None, model: str, call: Callable[...
     if catalog_path is None:
         return None, []
     try:
-        if not config_may_hold(Path(catalog_path), ("columns",)):
-            return None, []  # no columns chosen: the config's validators are not imported
-        from ..core.config import load_config
-
-        config = load_config(Path(catalog_path), sections=("columns",))
+        config = load_sections(Path(catalog_path), ("columns",))
     except MltuiError as exc:
         call(report, exc)
         return None, []
+    if config is None:
+        return None, []  # no columns chosen (and the config's validators not imported)
     metrics = list(config.columns[model]) if model in config.columns else None
     return metrics, list(config.param_columns.get(model, ()))
 
