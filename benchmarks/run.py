@@ -13,7 +13,6 @@ fails whatever the mode.  Timing lives here, never in the test suite.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import platform
