@@ -62,7 +62,7 @@ def add_live_run(catalog_path: Path, steps: int = 26, total: int = 40) -> None:
     import math
 
     from mltui.core.catalog import open_catalog
-    from mltui.core.ingest import ImportSummary
+    from mltui.core.records import ImportSummary
     from mltui.core.records import ImportBatch, MetricPoint, RunRecord
 
     points = []
