@@ -233,13 +233,15 @@ def note_folders(folder: str, entries: Iterable[os.DirEntry]) -> None:
     base = _RAW_DIRS.get(folder)
     if base is None:
         base = _fast_real(os.path.join(folder, "x"))[:-1]
-    plain = os.path.isabs(folder) and os.path.normpath(folder) == folder  # a _REAL_DIRS key
+    # _REAL_DIRS keys are absolute and normalised: a folder named otherwise (a store given by a
+    # relative path) keys its subfolders by its absolute path.
+    plain = os.path.isabs(folder) and os.path.normpath(folder) == folder
+    prefix = None if plain else os.path.join(os.path.abspath(folder), "")
     for entry in entries:
         if entry.is_dir(follow_symlinks=False):
             real = base + entry.name
             _RAW_DIRS.setdefault(entry.path, real + os.sep)
-            if plain:
-                _REAL_DIRS.setdefault(entry.path, real)
+            _REAL_DIRS.setdefault(entry.path if prefix is None else prefix + entry.name, real)
 
 
 def import_real_paths() -> dict[str, str]:

@@ -257,3 +257,47 @@ def test_commit_inference_finds_the_folder_a_path_would(tmp_path, monkeypatch, s
     path = Path(source)
     expected = os.path.realpath((path if path.is_dir() else path.parent).absolute())
     assert real_path(source_folder(source), {}) == expected
+
+
+def _point_uris_at_runs(store: Path) -> None:
+    """Rewrite every run's artifact_uri to name its own artifacts folder where it now is (what
+    MLflow writes on the machine that logged), so the listed-folder fast path applies."""
+    for meta in store.glob("mlruns/[1-9]*/*/meta.yaml"):
+        lines = meta.read_text().splitlines(keepends=True)
+        uri = (meta.parent / "artifacts").as_uri()
+        meta.write_text("".join(f"artifact_uri: {uri}\n" if line.startswith("artifact_uri:")
+                                else line for line in lines))
+
+
+@pytest.mark.parametrize("spelling", ["absolute", "relative"])
+def test_listed_artifacts_folder_gives_what_resolving_the_uri_gives(tmp_path, monkeypatch,
+                                                                      spelling) -> None:
+    from mltui.importers.mlflow_files.artifacts import ArtifactResolver
+
+    store, run = _store_with_model(tmp_path)
+    _point_uris_at_runs(store)
+    monkeypatch.chdir(tmp_path)
+    named = store if spelling == "absolute" else Path("store")
+    taken = []
+    listed = ArtifactResolver.listed_folder
+
+    def counting(self, raw, folder):
+        found = listed(self, raw, folder)
+        taken.append(found is not None)
+        return found
+
+    monkeypatch.setattr(ArtifactResolver, "listed_folder", counting)
+    fast = _artifact_paths(named)
+    assert taken and all(taken)  # every run took the fast path
+    monkeypatch.setattr(ArtifactResolver, "listed_folder", lambda self, raw, folder: None)
+    assert _artifact_paths(named) == fast
+    assert fast[run.name] and all(path is not None for path in fast[run.name])
+
+
+def test_listed_artifacts_folder_that_is_a_symlink_outside_is_not_taken(tmp_path) -> None:
+    store, run = _store_with_model(tmp_path)
+    _point_uris_at_runs(store)
+    outside = tmp_path / "outside"
+    shutil.move(run / "artifacts", outside)
+    (run / "artifacts").symlink_to(outside, target_is_directory=True)
+    assert all(path is None for path in _artifact_paths(store)[run.name])

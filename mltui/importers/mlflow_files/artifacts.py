@@ -99,6 +99,30 @@ class ArtifactResolver:
                         return found
         return None
 
+    def listed_folder(self, raw: str | None, folder: str) -> Path | None:
+        """``folder`` when ``raw`` is the ``file://`` URI of exactly it and the reader found it
+        as a plain (not symlinked) subfolder of a folder it listed; None otherwise (then
+        :meth:`resolve` decides).
+
+        The usual run of a file store names its own ``<run>/artifacts`` folder.  The listing
+        already put that folder's real path in the import's cache, so it is resolved and checked
+        against the root without a system call, a regular expression or an ancestor walk.
+        """
+        if not raw or raw[:7] != "file://":
+            return None
+        if raw[7:] != folder:
+            if os.path.isabs(folder):
+                return None
+            folder = os.path.abspath(folder)  # a store named by a relative path
+            if raw[7:] != folder:
+                return None
+        if os.path.basename(os.path.dirname(folder)) in self.anchors:
+            return None  # another run of that id was found first: resolve() picks its anchor
+        real = self._real.get(folder)
+        if real is None or not (real == self._root_text or real.startswith(self._root_prefix)):
+            return None
+        return Path(real)
+
     def _existing(self, candidate: Path | str) -> Path | None:
         # Strings, not Paths, on the way: one call per run; real_path normalises as Path would.
         text = os.fspath(candidate)
@@ -165,12 +189,14 @@ def mlmodel_dirs(folder: Path, depth: int = 2, top: list[os.DirEntry] | None = N
 
 def run_artifacts(resolver: ArtifactResolver, *, run_id: str, artifact_uri: str | None,
                   near: Path | None, logged_models: list[LoggedModel],
-                  history_tag: str | None, warnings: list[str]) -> list[ArtifactRecord]:
+                  history_tag: str | None, warnings: list[str],
+                  listed: str | None = None) -> list[ArtifactRecord]:
     """A run's model artifacts: MLflow 3 LoggedModels, then MLflow 2 ``artifacts/<dir>/MLmodel``.
 
     ``near`` is where the store keeps the run (its experiment folder), used to resolve foreign
-    absolute URIs.  Models named in ``mlflow.log-model.history`` but not on disk are recorded
-    by their raw path.
+    absolute URIs; ``listed`` is the run's ``artifacts`` folder when the reader listed it as a
+    plain folder (see :meth:`ArtifactResolver.listed_folder`).  Models named in
+    ``mlflow.log-model.history`` but not on disk are recorded by their raw path.
     """
     artifacts: list[ArtifactRecord] = []
     for model in sorted(logged_models, key=lambda m: m.model_id):
@@ -184,7 +210,8 @@ def run_artifacts(resolver: ArtifactResolver, *, run_id: str, artifact_uri: str 
                                          model.model_id, local=local))
     if not artifact_uri:
         return artifacts
-    local_root = resolver.resolve(artifact_uri, near)
+    local_root = ((resolver.listed_folder(artifact_uri, listed) if listed else None)
+                  or resolver.resolve(artifact_uri, near))
     base = artifact_uri.rstrip("/\\")
     seen: set[str] = set()
     # A listing first, is_dir() only when it fails (a folder one may not list is still an

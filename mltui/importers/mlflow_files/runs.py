@@ -209,7 +209,9 @@ class _FileStoreReader:
                                   artifact_uri=text_or_none(meta.get("artifact_uri")),
                                   near=experiment, logged_models=list(models.values()),
                                   history_tag=tags.get("mlflow.log-model.history"),
-                                  warnings=warnings)
+                                  warnings=warnings,
+                                  listed=os.path.join(run_text, "artifacts")
+                                  if "artifacts" in children else None)
         for message in warnings:
             self.ctx.warn(message)
         record = build_run_record(
