@@ -381,7 +381,7 @@ def bench_whole_process(report: Report, args, catalog: Path, work: Path, repeat:
     startup.bench_read_commands(report, Result, demo, work, repeat)
     docs_open.bench_docs_open(report, Result, demo, work, 1 if args.smoke else 7)
     shapes.bench_shapes(report, Result, work, scale=0.01 if args.smoke else 1.0,
-                        repeat=1 if args.smoke else 3)
+                        repeat=1 if args.smoke else 5)
     if args.smoke:
         small = work / "smaller.db"
         generate.generate(small, versions=200, models=4, steps=5, curve_steps=50,

@@ -11,6 +11,7 @@ Subprocesses started during each import are counted: reading a log must not fork
 from __future__ import annotations
 
 import json
+import os
 import random
 import statistics
 import struct
@@ -243,39 +244,53 @@ def cold_caches() -> None:
 
 
 def bench_shapes(report, Result, work: Path, *, scale: float, repeat: int) -> None:
-    """Import every shape, checked, beside its parse floor; the spread between shapes."""
+    """Import every shape, checked, beside its parse floor; the spread between shapes.
+
+    Every store is written first; then each round imports every shape once, in turn, so a
+    slow minute of the machine (a shared host) falls on all shapes alike rather than on the
+    one measured then: the spread compares shapes, not moments.
+    """
     from mltui.core.catalog import open_catalog
     from mltui.services.ingest import import_paths
 
-    rates = {}
-    for number, shape in enumerate(shapes(scale)):
-        root = work / f"shape-{number}"
-        expected = shape.write(root)
-        times, forks, runs = [], 0, 0
-        for attempt in range(repeat):
+    listed = shapes(scale)
+    roots = [work / f"shape-{number}" for number in range(len(listed))]
+    expected = [shape.write(root) for shape, root in zip(listed, roots)]
+    times: list[list[float]] = [[] for _ in listed]
+    forks, runs = [0] * len(listed), [0] * len(listed)
+    for attempt in range(repeat):
+        for number, (shape, root) in enumerate(zip(listed, roots)):
             path = work / f"shape-{number}-{attempt}.db"
             cat = open_catalog(path, create=True)
             cold_caches()
+            # The logs just written and the last attempt's catalog are still being written back
+            # to disk; without this the kernel's writeback runs during the timed import (the
+            # first attempt after writing a store read up to 15 % slower).  A trainer's logs
+            # are long on disk when an import reads them.
+            os.sync()
             with _CountForks() as forked:
                 started = time.perf_counter()
                 summary = import_paths(cat, [root])
-                times.append(time.perf_counter() - started)
-            forks, runs = forked.count, summary.runs_new
+                times[number].append(time.perf_counter() - started)
+            forks[number], runs[number] = forked.count, summary.runs_new
             stored = cat.summary()["metric_points"]
             cat.close()
-            report.check(summary.points == expected and stored == expected,
-                         f"{shape.name}: imported {summary.points:,} points, stored {stored:,}, "
-                         f"expected {expected:,}")
-        seconds = statistics.median(times)
+            report.check(summary.points == expected[number] and stored == expected[number],
+                         f"{shape.name}: imported {summary.points:,} points, stored "
+                         f"{stored:,}, expected {expected[number]:,}")
+    rates = {}
+    for number, (shape, root) in enumerate(zip(listed, roots)):
+        seconds = statistics.median(times[number])
         floor = statistics.median(parse_floor(root, shape.floor) for _ in range(repeat))
-        rates[shape.name] = rate = expected / seconds
+        rates[shape.name] = rate = expected[number] / seconds
         report.add(Result(f"import {shape.name}", rate, "points/s", shape.target,
                           higher_is_better=True,
-                          note=f"{expected:,} points, {runs:,} runs, {seconds:.2f} s; "
-                               f"parse floor {expected / floor:,.0f} points/s "
+                          note=f"{expected[number]:,} points, {runs[number]:,} runs, "
+                               f"{seconds:.2f} s (median of {repeat}); parse floor "
+                               f"{expected[number] / floor:,.0f} points/s "
                                f"({seconds / floor:.1f}× slower)"))
-        report.add(Result(f"subprocesses during import, {shape.name}", forks, "", 1,
-                          note=f"{runs} runs: at most one per import, none per run"))
+        report.add(Result(f"subprocesses during import, {shape.name}", forks[number], "", 1,
+                          note=f"{runs[number]} runs: at most one per import, none per run"))
     best = max(rates.values())
     worst_name = min(rates, key=rates.get)
     report.add(Result("ratio: fastest shape / slowest shape", best / rates[worst_name], "×", 2,
@@ -285,7 +300,7 @@ def bench_shapes(report, Result, work: Path, *, scale: float, repeat: int) -> No
 def _alone(report, work: Path, smoke: bool) -> None:
     import run
 
-    bench_shapes(report, run.Result, work, scale=0.01 if smoke else 1.0, repeat=1 if smoke else 3)
+    bench_shapes(report, run.Result, work, scale=0.01 if smoke else 1.0, repeat=1 if smoke else 5)
 
 
 if __name__ == "__main__":  # this module alone: python benchmarks/shapes.py [--smoke]
