@@ -30,6 +30,7 @@ from .readstate import (NotReady, cut_short, fingerprint, note_read,  # noqa: F4
                         read_scope, without_partial_row)
 from ..core.safefile import open_regular as open_log  # noqa: F401 - the importers' one opener
 from ..core.safefile import checked_path, read_bytes  # noqa: F401 - for the importers
+from .prefetch import read_head as _read_head  # read ahead for big stores
 
 _EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _NUMBER_RE = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
@@ -214,10 +215,6 @@ def decode_log(path: Path | str, data: bytes) -> str:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise ImportFailed(str(path), "not valid UTF-8 text", line=line) from None
-
-
-def _read_head(path: Path | str, limit: int | None) -> bytes:
-    return read_bytes(path, limit)
 
 
 def load_json(path: Path, text: str | None = None) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import nullcontext
 from pathlib import Path
 
 from ...core.errors import ImportFailed
@@ -14,6 +15,7 @@ from .meta import (FORMAT, META, _RESERVED_EXPERIMENT_FOLDERS, _folder_kind, _me
                    status_text, text_or_none)
 from .metrics import walk_values
 from . import follow
+from .. import prefetch
 from .records import build_run_record, dataset_record
 from .registry import read_registry
 
@@ -107,13 +109,18 @@ class _FileStoreReader:
         runs = []
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
         note_folders(os.fspath(folder), entries)  # no lstat per run folder when its files are read
-        for entry in entries:
-            if (entry.name in _RESERVED_EXPERIMENT_FOLDERS or entry.name.startswith(".")
-                    or not entry.is_dir()):
-                continue
-            run = self._read_run(Path(entry.path), experiment_id, project, folder, logged)
-            if run is not None:
-                runs.append(run)
+        run_dirs = [entry.path for entry in entries
+                    if not (entry.name in _RESERVED_EXPERIMENT_FOLDERS
+                            or entry.name.startswith(".") or not entry.is_dir())]
+        ahead = (prefetch.read_ahead(run_dirs, _small_files)
+                 if not follow.active() and prefetch.wanted(len(run_dirs)) else nullcontext())
+        with ahead as ready:
+            for index, run_dir in enumerate(run_dirs):
+                if ready is not None:
+                    ready(index)  # this run's small files, read by the forked reader
+                run = self._read_run(Path(run_dir), experiment_id, project, folder, logged)
+                if run is not None:
+                    runs.append(run)
         return runs
 
     def read_single_run(self, run_dir: Path) -> list[RunRecord]:
@@ -297,3 +304,15 @@ def _context(link: dict) -> str | None:
             if isinstance(tag, dict) and tag.get("key") == "mlflow.data.context":
                 return text_or_none(tag.get("value"))
     return None
+
+
+def _small_files(run_dir: str) -> list[str]:
+    """The files of a run folder that its reading opens whole, spelled as ``_read_run`` spells
+    them (what :mod:`..prefetch` reads ahead): meta.yaml, params, tags and metrics."""
+    paths = [os.path.join(run_dir, META)]
+    for sub in ("params", "tags", "metrics"):
+        try:
+            paths.extend(path for _key, path in walk_values(os.path.join(run_dir, sub)))
+        except OSError:
+            continue  # not there (or not listable): the reader says so itself
+    return paths

@@ -1,0 +1,143 @@
+"""A store's many small files read ahead by a forked process while this one parses them.
+
+An MLflow file store keeps each run in a dozen tiny files (``meta.yaml``, a file per param, tag
+and metric).  Reading one costs four system calls (open, fstat, read, close: ~8 µs on a cloud
+VM) plus the containment checks, whatever its size: a store of 1,000 small runs spends about a
+tenth of its import there, a store of 50 long runs almost nothing.  A thread cannot take that
+work off the parser: every system call hands CPython's GIL back and forth (measured slower).  A
+forked child has its own interpreter and the second core: it reads the runs' files in order with
+the very same :func:`mltui.core.safefile.read_bytes` (fork copies the import's containment roots
+and caches) and sends their bytes down a pipe; the parser takes a run's files just before it
+reads that run, and reads anything not sent (a file the child could not read, a child that
+died) itself, so errors and refusals are the parser's own.
+
+Only an optimisation: the records are the same with or without it (tests compare).  It runs
+where fork is safe and worth it: a POSIX system, an import on the process's main thread (the
+command line; the app reads logs in worker threads and never forks), not a watch pass, and
+enough runs to pay for the fork.  The child runs nothing but system calls, pickling and the
+read checks (no imports, no locks, no SQLite: the catalog's connection is left untouched) and
+leaves with ``os._exit``.  Files over 1 MiB are left to the parser: read ahead, they would be
+held twice and copied through the pipe for nothing (their parse dwarfs their open).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import struct
+import threading
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Callable, Iterator, Sequence
+
+from ..core.safefile import read_bytes
+
+# Fewer runs than this are read directly: the fork (~3 ms) would cost more than it saves.
+MIN_RUNS = 64
+ENV = "MLTUI_PREFETCH"  # "never" turns it off, "always" ignores MIN_RUNS (the tests use both)
+SEND_LIMIT = 1 << 20  # bytes: a bigger file is read by the parser itself
+_FRAME = struct.Struct("<Q")
+
+# The current run's files as read ahead: path as the reader spells it -> bytes (in the context
+# of the thread that forked; any other thread's reads never see them).
+_AHEAD: ContextVar[dict[str, bytes] | None] = ContextVar("mltui_read_ahead", default=None)
+
+
+def take(path: str | os.PathLike) -> bytes | None:
+    """The bytes read ahead for ``path`` (once), or None: then the caller reads it itself."""
+    ahead = _AHEAD.get()
+    return ahead.pop(path, None) if ahead else None
+
+
+def read_head(path: str | os.PathLike, limit: int | None) -> bytes:
+    """The bytes of ``path`` (the first ``limit``): as read ahead when they were, else read
+    now through :func:`mltui.core.safefile.read_bytes` (every importer's whole-file read)."""
+    if limit is None:
+        ahead = take(path)
+        if ahead is not None:
+            return ahead
+    return read_bytes(path, limit)
+
+
+def wanted(count: int) -> bool:
+    """Whether reading ``count`` runs ahead in a forked process is possible and worth it."""
+    mode = os.environ.get(ENV, "")
+    if mode == "never" or not hasattr(os, "fork") \
+            or threading.current_thread() is not threading.main_thread():
+        return False
+    return mode == "always" or count >= MIN_RUNS
+
+
+class _Reader:
+    """The parent's end: frames of ``(index, {path: bytes})`` in run order."""
+
+    def __init__(self, fd: int, pid: int):
+        self._pipe = os.fdopen(fd, "rb", buffering=1 << 20)
+        self._pid = pid
+        self._done = False
+
+    def files_of(self, index: int) -> dict[str, bytes]:
+        """Run ``index``'s files; an empty dict once the child has stopped sending."""
+        while not self._done:
+            head = self._pipe.read(_FRAME.size)
+            if len(head) < _FRAME.size:
+                self._done = True
+                break
+            body = self._pipe.read(_FRAME.unpack(head)[0])
+            sent, files = pickle.loads(body)
+            if sent == index:
+                return files
+            if sent > index:  # cannot happen: frames come in order; read directly from here
+                self._done = True
+        return {}
+
+    def close(self) -> None:
+        self._done = True
+        self._pipe.close()  # a child still writing gets EPIPE and exits
+        try:
+            os.waitpid(self._pid, 0)
+        except ChildProcessError:
+            pass
+
+
+@contextmanager
+def read_ahead(folders: Sequence[str], files_of: Callable[[str], list[str]]
+               ) -> Iterator[Callable[[int], None]]:
+    """Fork a child that reads ``files_of(folder)`` for each folder in turn; yields ``ready(i)``,
+    which makes folder ``i``'s bytes available to :func:`take` (call it before reading it)."""
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: read, send, and leave without running any of the parent's code
+        code = 0
+        try:
+            os.close(read_fd)
+            with os.fdopen(write_fd, "wb", buffering=1 << 20) as pipe:
+                for index, folder in enumerate(folders):
+                    files = {}
+                    for path in files_of(folder):
+                        try:
+                            data = read_bytes(path, SEND_LIMIT + 1)
+                        except OSError:
+                            continue  # the parent reads it and reports it its own way
+                        if len(data) <= SEND_LIMIT:
+                            files[path] = data
+                    body = pickle.dumps((index, files), protocol=pickle.HIGHEST_PROTOCOL)
+                    pipe.write(_FRAME.pack(len(body)))
+                    pipe.write(body)
+                    pipe.flush()  # each run as soon as it is read: the parser waits on it
+        except BaseException:  # noqa: BLE001 - a broken pipe, ^C: the parent reads directly
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(write_fd)
+    reader = _Reader(read_fd, pid)
+
+    def ready(index: int) -> None:
+        _AHEAD.set(reader.files_of(index))
+
+    token = _AHEAD.set(None)
+    try:
+        yield ready
+    finally:
+        _AHEAD.reset(token)
+        reader.close()
