@@ -19,7 +19,8 @@ from typing import Callable, Iterable
 
 from ..core.errors import ImportFailed, InvalidInput
 from ..core.records import ImportBatch
-from ..core.safefile import checked_path, contained_in, current_refusals, noting_refusals
+from ..core.safefile import (checked_path, contained_in, current_refusals,
+                             import_real_paths, noting_refusals)
 from ..importers import format_modules, module_for
 from ..importers.common import (ImportContext, NotReady, gc_paused, read_scope,
                                redact_secret_params)
@@ -249,6 +250,7 @@ def read_paths(paths: Iterable[Path], *, forced: str | None = None,
             with gc_paused(), read_scope(), \
                     contained_in(root, *([path] if path in named_files else [])):
                 batch = module.read(path, ctx)
+                commits.know(import_real_paths())  # the folders just read: no lstat per run
             _check_values(batch, ctx)
         except NotReady as exc:
             result.not_ready.append(exc.one_line())

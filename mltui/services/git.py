@@ -93,6 +93,11 @@ class CommitInference:
                 dirty = True
         return Head(commit=commit, committed_at=float(stamp), branch=branch, dirty=dirty)
 
+    def know(self, real_paths: dict[str, str]) -> None:
+        """Take real paths a reader resolved (``safefile.import_real_paths``): the runs' folders
+        are then not resolved again, one ``lstat`` each."""
+        self._real.update(real_paths)
+
     def fill(self, run: RunRecord) -> None:
         """Give ``run`` its work tree's HEAD when the run is not older than that commit."""
         if run.git_commit is not None or not run.source_path:
