@@ -38,15 +38,22 @@ ENV = "MLTUI_PREFETCH"  # "never" turns it off, "always" ignores MIN_RUNS (the t
 SEND_LIMIT = 1 << 20  # bytes: a bigger file is read by the parser itself
 _FRAME = struct.Struct("<Q")
 
-# The current run's files as read ahead: path as the reader spells it -> bytes (in the context
-# of the thread that forked; any other thread's reads never see them).
+# The current run's files as read ahead: path as the reader spells it -> bytes, and its folders'
+# listings (in the context of the thread that forked; other threads' reads never see them).
 _AHEAD: ContextVar[dict[str, bytes] | None] = ContextVar("mltui_read_ahead", default=None)
+_LISTED: ContextVar[dict[str, list] | None] = ContextVar("mltui_listed_ahead", default=None)
 
 
 def take(path: str | os.PathLike) -> bytes | None:
     """The bytes read ahead for ``path`` (once), or None: then the caller reads it itself."""
     ahead = _AHEAD.get()
     return ahead.pop(path, None) if ahead else None
+
+
+def listed(folder: str) -> list | None:
+    """What the child's listing of ``folder`` gave (once), or None: then list it yourself."""
+    ahead = _LISTED.get()
+    return ahead.pop(folder, None) if ahead else None
 
 
 def read_head(path: str | os.PathLike, limit: int | None) -> bytes:
@@ -76,20 +83,20 @@ class _Reader:
         self._pid = pid
         self._done = False
 
-    def files_of(self, index: int) -> dict[str, bytes]:
-        """Run ``index``'s files; an empty dict once the child has stopped sending."""
+    def files_of(self, index: int) -> tuple[dict[str, bytes], dict[str, list]]:
+        """Folder ``index``'s files and listings; empty once the child has stopped sending."""
         while not self._done:
             head = self._pipe.read(_FRAME.size)
             if len(head) < _FRAME.size:
                 self._done = True
                 break
             body = self._pipe.read(_FRAME.unpack(head)[0])
-            sent, files = pickle.loads(body)
+            sent, files, listings = pickle.loads(body)
             if sent == index:
-                return files
+                return files, listings
             if sent > index:  # cannot happen: frames come in order; read directly from here
                 self._done = True
-        return {}
+        return {}, {}
 
     def close(self) -> None:
         self._done = True
@@ -101,10 +108,13 @@ class _Reader:
 
 
 @contextmanager
-def read_ahead(folders: Sequence[str], files_of: Callable[[str], list[str]]
+def read_ahead(folders: Sequence[str],
+               files_of: Callable[[str, dict[str, list]], list[str]]
                ) -> Iterator[Callable[[int], None]]:
-    """Fork a child that reads ``files_of(folder)`` for each folder in turn; yields ``ready(i)``,
-    which makes folder ``i``'s bytes available to :func:`take` (call it before reading it)."""
+    """Fork a child that reads ``files_of(folder, listings)`` for each folder in turn (which may
+    add ``{subfolder: its listing}`` to ``listings``); yields ``ready(i)``, which makes folder
+    ``i``'s bytes and listings available to :func:`take` and :func:`listed` (call it before
+    reading that folder)."""
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: read, send, and leave without running any of the parent's code
@@ -113,15 +123,15 @@ def read_ahead(folders: Sequence[str], files_of: Callable[[str], list[str]]
             os.close(read_fd)
             with os.fdopen(write_fd, "wb", buffering=1 << 20) as pipe:
                 for index, folder in enumerate(folders):
-                    files = {}
-                    for path in files_of(folder):
+                    files, listings = {}, {}
+                    for path in files_of(folder, listings):
                         try:
                             data = read_bytes(path, SEND_LIMIT + 1)
                         except OSError:
                             continue  # the parent reads it and reports it its own way
                         if len(data) <= SEND_LIMIT:
                             files[path] = data
-                    body = pickle.dumps((index, files), protocol=pickle.HIGHEST_PROTOCOL)
+                    body = pickle.dumps((index, files, listings), protocol=pickle.HIGHEST_PROTOCOL)
                     pipe.write(_FRAME.pack(len(body)))
                     pipe.write(body)
                     pipe.flush()  # each run as soon as it is read: the parser waits on it
@@ -133,11 +143,14 @@ def read_ahead(folders: Sequence[str], files_of: Callable[[str], list[str]]
     reader = _Reader(read_fd, pid)
 
     def ready(index: int) -> None:
-        _AHEAD.set(reader.files_of(index))
+        files, listings = reader.files_of(index)
+        _AHEAD.set(files)
+        _LISTED.set(listings)
 
-    token = _AHEAD.set(None)
+    tokens = _AHEAD.set(None), _LISTED.set(None)
     try:
         yield ready
     finally:
-        _AHEAD.reset(token)
+        _AHEAD.reset(tokens[0])
+        _LISTED.reset(tokens[1])
         reader.close()

@@ -66,16 +66,18 @@ def records(path: Path) -> tuple:
 
 @pytest.fixture
 def taken(monkeypatch) -> list[bool]:
-    """Whether each whole-file read was served by the forked reader."""
+    """Whether each whole-file read and each folder walk was served by the forked reader."""
     served: list[bool] = []
-    original = prefetch.take
 
-    def counting(path):
-        found = original(path)
-        served.append(found is not None)
-        return found
+    def counting(original):
+        def served_or_not(path):
+            found = original(path)
+            served.append(found is not None)
+            return found
+        return served_or_not
 
-    monkeypatch.setattr(prefetch, "take", counting)
+    monkeypatch.setattr(prefetch, "take", counting(prefetch.take))
+    monkeypatch.setattr(prefetch, "listed", counting(prefetch.listed))
     return served
 
 
@@ -139,11 +141,11 @@ def test_a_reader_that_dies_half_way_leaves_the_rest_to_the_parser(tmp_path, mon
     listed = runs_module._small_files
     calls = []
 
-    def dying(run_dir: str) -> list[str]:
+    def dying(run_dir: str, listings: dict) -> list[str]:
         calls.append(run_dir)  # only the child calls this
         if len(calls) == 4:
             os._exit(3)
-        return listed(run_dir)
+        return listed(run_dir, listings)
 
     monkeypatch.setattr(runs_module, "_small_files", dying)
     direct, ahead = read_both(store, monkeypatch, taken)

@@ -232,7 +232,11 @@ class _FileStoreReader:
             follow.remember(run_dir, record, reads, sides)
         return record
 
-    _walk_values = staticmethod(walk_values)
+    @staticmethod
+    def _walk_values(folder: str) -> list[tuple[str, str]]:
+        """:func:`walk_values` of ``folder``, as the forked reader listed it when it did."""
+        found = prefetch.listed(folder)
+        return found if found is not None else walk_values(folder)
 
     def read_values(self, folder: Path | str, files: list[str]) -> dict[str, str]:
         values = {}
@@ -306,13 +310,16 @@ def _context(link: dict) -> str | None:
     return None
 
 
-def _small_files(run_dir: str) -> list[str]:
+def _small_files(run_dir: str, listings: dict[str, list]) -> list[str]:
     """The files of a run folder that its reading opens whole, spelled as ``_read_run`` spells
-    them (what :mod:`..prefetch` reads ahead): meta.yaml, params, tags and metrics."""
+    them (what :mod:`..prefetch` reads ahead): meta.yaml, params, tags and metrics; the
+    listings of those three folders go in ``listings``."""
     paths = [os.path.join(run_dir, META)]
     for sub in ("params", "tags", "metrics"):
+        folder = os.path.join(run_dir, sub)
         try:
-            paths.extend(path for _key, path in walk_values(os.path.join(run_dir, sub)))
+            found = listings[folder] = walk_values(folder)
         except OSError:
             continue  # not there (or not listable): the reader says so itself
+        paths.extend(path for _key, path in found)
     return paths
