@@ -250,6 +250,13 @@ def import_real_paths() -> dict[str, str]:
     return _REAL_DIRS if _ROOTS.get() is not None else {}
 
 
+def resolved(path: Path | str) -> str:
+    """``str(Path(path).resolve())``, its folders resolved once per import (the import's cache):
+    readers resolve each run folder and each file they read, an ``lstat`` per folder of the
+    path without the cache."""
+    return real_path(path, import_real_paths())
+
+
 def _open_symlink(path: Path | str) -> int:
     real = _contained(path)
     try:

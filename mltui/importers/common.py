@@ -30,6 +30,7 @@ from .readstate import (NotReady, cut_short, fingerprint, note_read,  # noqa: F4
                         read_scope, without_partial_row)
 from ..core.safefile import open_regular as open_log  # noqa: F401 - the importers' one opener
 from ..core.safefile import checked_path, read_bytes  # noqa: F401 - for the importers
+from ..core.safefile import resolved  # also for the importers (consumed paths)
 from .prefetch import read_head as _read_head  # read ahead for big stores
 
 _EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
@@ -420,7 +421,7 @@ def _inside(path: Path, root: Path) -> bool:
 
 def stable_uid(source_format: str, path: Path) -> str:
     """A run id for sources without their own: a hash of the format and the resolved path."""
-    return hashlib.sha256(f"{source_format}\0{path.resolve()}".encode()).hexdigest()[:32]
+    return hashlib.sha256(f"{source_format}\0{resolved(path)}".encode()).hexdigest()[:32]
 
 
 # ---------------------------------------------------------------------------------------------

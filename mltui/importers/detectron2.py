@@ -22,7 +22,7 @@ from typing import Any
 from ..core.errors import ImportFailed
 from ..core.records import ArtifactRecord, DatasetRecord, ImportBatch, MetricPoint, RunRecord
 from . import tensorboard
-from .common import (ImportContext, open_log, artifact_for, as_param_text, fingerprint, flatten,
+from .common import (ImportContext, resolved, open_log, artifact_for, as_param_text, fingerprint, flatten,
                      iter_jsonl, load_yaml, point, read_text, redact_secret, resolve_foreign_path,
                      stable_uid)
 
@@ -116,7 +116,7 @@ def read(path: Path, ctx: ImportContext) -> ImportBatch:
     run.fingerprint = fingerprint(files_read)
     run.warnings = list(ctx.warnings)
     return ImportBatch(source_format=FORMAT, source_path=str(path), runs=[run],
-                       consumed_paths=[str(p.resolve()) for p in files_read], merged=merged)
+                       consumed_paths=[resolved(p) for p in files_read], merged=merged)
 
 
 def _event_times(path: Path, run: RunRecord, ctx: ImportContext

@@ -22,7 +22,7 @@ from typing import Any
 from ..core.errors import ImportFailed
 from ..core.records import ImportBatch, MetricPoint, RunRecord
 from . import appendlog
-from .common import (ImportContext, open_log, dedupe_points, decode_log, fingerprint, flatten,
+from .common import (ImportContext, resolved, open_log, dedupe_points, decode_log, fingerprint, flatten,
                      is_number_like, iter_jsonl, read_csv_rows, read_log_bytes, stable_uid,
                      to_float)
 
@@ -234,7 +234,7 @@ def _keeps_rest(delimiter: str | None):
 
 def _batch(path: Path, run: RunRecord) -> ImportBatch:
     return ImportBatch(source_format=FORMAT, source_path=str(path), runs=[run],
-                       consumed_paths=[str(path.resolve())])
+                       consumed_paths=[resolved(path)])
 
 
 class _Collector:

@@ -32,7 +32,7 @@ from ..core.records import (ArtifactRecord, DatasetRecord, ImportBatch, MetricCo
                             MetricPoint, RunRecord)
 from . import tensorboard
 from .hf_card import ModelCard, read_model_card
-from .common import (ImportContext, open_log, artifact_for, as_param_text, fingerprint, flatten,
+from .common import (ImportContext, resolved, open_log, artifact_for, as_param_text, fingerprint, flatten,
                      is_number_like, load_json, point, read_text, redact_secret_params,
                      resolve_foreign_path, stable_uid, to_float)
 
@@ -199,7 +199,7 @@ def read(path: Path, ctx: ImportContext) -> ImportBatch:
     run.fingerprint = fingerprint(files_read)
     run.warnings = list(ctx.warnings)
     return ImportBatch(source_format=FORMAT, source_path=str(path), runs=[run],
-                       consumed_paths=[str(p.resolve()) for p in files_read], merged=merged)
+                       consumed_paths=[resolved(p) for p in files_read], merged=merged)
 
 
 def _older_states(path: Path, used: Path) -> list[str]:

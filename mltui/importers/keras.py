@@ -22,7 +22,7 @@ from typing import Any, Callable
 from ..core.errors import ImportFailed
 from ..core.records import ArtifactRecord, ImportBatch, MetricPoint, RunRecord
 from . import appendlog
-from .common import (ImportContext, open_log, artifact_for, dedupe_points, decode_log,
+from .common import (ImportContext, resolved, open_log, artifact_for, dedupe_points, decode_log,
                      fingerprint, load_json, read_csv_rows, read_log_bytes, stable_uid, to_float)
 
 FORMAT = "keras"
@@ -189,7 +189,7 @@ def _read_csv(path: Path, run: RunRecord, ctx: ImportContext) -> Callable[[str],
 
 def _batch(path: Path, run: RunRecord) -> ImportBatch:
     return ImportBatch(source_format=FORMAT, source_path=str(path), runs=[run],
-                       consumed_paths=[str(path.resolve())])
+                       consumed_paths=[resolved(path)])
 
 
 def _read_appended(path: Path, run: RunRecord, ctx: ImportContext) -> bool:

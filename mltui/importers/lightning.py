@@ -19,7 +19,7 @@ from pathlib import Path
 from ..core.errors import ImportFailed
 from ..core.records import ArtifactRecord, ImportBatch, MetricColumns, MetricPoint, RunRecord
 from . import appendlog
-from .common import (ImportContext, open_log, NotReady, artifact_for, as_param_text,
+from .common import (ImportContext, resolved, open_log, NotReady, artifact_for, as_param_text,
                      decode_log, fingerprint, flatten, is_number_like, load_yaml, read_log_bytes,
                      stable_uid, to_float, without_partial_row)
 from .readstate import row_width
@@ -71,7 +71,7 @@ def read(path: Path, ctx: ImportContext) -> ImportBatch:
         run.artifacts = _checkpoints(path)
         files_read += [file for file in sides if file.is_file()]
         return ImportBatch(source_format=FORMAT, source_path=str(path), runs=[run],
-                           consumed_paths=[str(p.resolve()) for p in files_read])
+                           consumed_paths=[resolved(p) for p in files_read])
     side_stat = appendlog.side_stat(sides)
     inode = appendlog.inode_of(metrics_file)
     data = read_log_bytes(metrics_file)
@@ -107,7 +107,7 @@ def read(path: Path, ctx: ImportContext) -> ImportBatch:
                    run.fingerprint, inode, context=context,
                    sides=side_stat)
     return ImportBatch(source_format=FORMAT, source_path=str(path), runs=[run],
-                       consumed_paths=[str(p.resolve()) for p in files_read])
+                       consumed_paths=[resolved(p) for p in files_read])
 
 
 def _read_appended(file: Path, run: RunRecord, sides: list[Path]) -> bool:

@@ -19,7 +19,7 @@ from typing import Any
 from ..core.errors import ImportFailed
 from ..core.records import ArtifactRecord, DatasetRecord, ImportBatch, MetricPoint, RunRecord
 from . import appendlog
-from .common import (ImportContext, open_log, artifact_for, as_param_text, dataset_for, dedupe_points,
+from .common import (ImportContext, resolved, open_log, artifact_for, as_param_text, dataset_for, dedupe_points,
                      decode_log, fingerprint, flatten, load_yaml, point, read_csv_rows,
                      read_log_bytes, resolve_foreign_path, scrub_pii, stable_uid)
 
@@ -73,7 +73,7 @@ def read(path: Path, ctx: ImportContext) -> ImportBatch:
         run.warnings = list(ctx.warnings)
         files_read += [file for file in sides if file.is_file()]
         return ImportBatch(source_format=FORMAT, source_path=str(path), runs=[run],
-                           consumed_paths=[str(p.resolve()) for p in files_read])
+                           consumed_paths=[resolved(p) for p in files_read])
     side_stat = appendlog.side_stat(sides)
     inode = appendlog.inode_of(results)
     data = read_log_bytes(results)
@@ -135,7 +135,7 @@ def read(path: Path, ctx: ImportContext) -> ImportBatch:
     appendlog.keep(results, data, offset, run.fingerprint, inode, context=context,
                    sides=side_stat)
     return ImportBatch(source_format=FORMAT, source_path=str(path), runs=[run],
-                       consumed_paths=[str(p.resolve()) for p in files_read])
+                       consumed_paths=[resolved(p) for p in files_read])
 
 
 @dataclass(frozen=True)

@@ -236,14 +236,18 @@ def read_paths(paths: Iterable[Path], *, forced: str | None = None,
         result.failures.append(Failure(path, ImportFailed(path, reason)))
     consumed: set[str] = set()
     total = len(found)
+    real_roots: dict[Path, Path] = {}  # a store of many runs is many logs under one root
     for index, (module, path, root) in enumerate(found):
         if on_progress:
             on_progress(index, total, str(path))
-        resolved = path.resolve()
-        if consumed and (str(resolved) in consumed
-                         or any(str(parent) in consumed for parent in resolved.parents)):
-            continue  # read already as part of another log (a DVC stage's plots, DVCLive dir)
-        ctx = ImportContext(root=root.resolve())
+        if consumed:
+            resolved = path.resolve()
+            if str(resolved) in consumed or any(str(parent) in consumed
+                                                for parent in resolved.parents):
+                continue  # read already as part of another log (a DVC stage's plots, DVCLive)
+        if root not in real_roots:
+            real_roots[root] = root.resolve()
+        ctx = ImportContext(root=real_roots[root])
         try:
             # read_scope: the fingerprints describe the bytes this read consumed; gc paused:
             # readers build many small records and no cycles; contained: nothing outside root.

@@ -301,3 +301,23 @@ def test_listed_artifacts_folder_that_is_a_symlink_outside_is_not_taken(tmp_path
     shutil.move(run / "artifacts", outside)
     (run / "artifacts").symlink_to(outside, target_is_directory=True)
     assert all(path is None for path in _artifact_paths(store)[run.name])
+
+
+@pytest.mark.parametrize("spelling", ["run/x.csv", "run//x.csv", "./run/x.csv", "run/../run/x.csv",
+                                      "link/x.csv", "run", "link", "missing/y.csv",
+                                      "{root}/run/x.csv", "{root}/link/x.csv", "{root}//run/"])
+@pytest.mark.parametrize("in_import", [False, True])
+def test_resolved_is_what_path_resolve_gives(tmp_path, monkeypatch, spelling, in_import) -> None:
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "x.csv").write_text("a\n")
+    (tmp_path / "link").symlink_to(tmp_path / "run", target_is_directory=True)
+    monkeypatch.chdir(tmp_path)
+    path = spelling.format(root=tmp_path)
+    if in_import:  # with the import's cache, seeded as a reader seeds it
+        with safefile.contained_in(tmp_path):
+            with os.scandir(tmp_path) as scan:
+                safefile.note_folders(str(tmp_path), list(scan))
+            got = [safefile.resolved(path), safefile.resolved(Path(path))]
+    else:
+        got = [safefile.resolved(path), safefile.resolved(Path(path))]
+    assert got == [str(Path(path).resolve())] * 2

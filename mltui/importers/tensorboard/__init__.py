@@ -21,7 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ...core.records import ImportBatch
-from ..common import ImportContext
+from ..common import ImportContext, resolved
 from .events import crc32c, iter_records, masked_crc32c  # noqa: F401 - the decoder's API
 from .follow import read_followed
 from .runs import (EVENT_FILE_PREFIX, FORMAT, detect, event_files,  # noqa: F401
@@ -43,7 +43,7 @@ def read(path: Path, ctx: ImportContext) -> ImportBatch:
     batch = ImportBatch(source_format=FORMAT, source_path=str(path))
     for log_dir in [path, *nested_log_dirs(path)]:
         run, files = read_followed(log_dir, path, ctx)  # inside a watch: appended records
-        batch.consumed_paths.extend(str(f.resolve()) for f in files)
+        batch.consumed_paths.extend(resolved(f) for f in files)
         if run is not None:
             batch.runs.append(run)
     return batch
