@@ -295,6 +295,39 @@ def bench_shapes(report, Result, work: Path, *, scale: float, repeat: int) -> No
     worst_name = min(rates, key=rates.get)
     report.add(Result("ratio: fastest shape / slowest shape", best / rates[worst_name], "×", 2,
                       note=f"slowest: {worst_name}"))
+    best_name = max(rates, key=rates.get)
+    for name in dict.fromkeys((worst_name, best_name)):
+        number = next(i for i, shape in enumerate(listed) if shape.name == name)
+        bench_import_process(report, Result, work / f"process-{number}", roots[number],
+                             expected[number], name, repeat=max(1, repeat // 2 + 1))
+
+
+def bench_import_process(report, Result, work: Path, root: Path, points: int, name: str, *,
+                         repeat: int) -> None:
+    """``mltui import`` as a user runs it: the whole process, from exec to exit (interpreter,
+    imports, reading, the write, the summary line), its points checked in the catalog."""
+    import sys
+
+    from mltui.core.catalog import open_catalog
+
+    times = []
+    work.mkdir(parents=True, exist_ok=True)
+    for attempt in range(repeat):
+        catalog = work / f"attempt-{attempt}.db"
+        os.sync()
+        started = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "mltui", "--catalog", str(catalog), "import",
+                               str(root)], capture_output=True, text=True)
+        times.append(time.perf_counter() - started)
+        with open_catalog(catalog) as cat:
+            stored = cat.summary()["metric_points"]
+        report.check(done.returncode == 0 and stored == points,
+                     f"mltui import of {name}: exit {done.returncode}, {stored:,} points stored "
+                     f"of {points:,} {done.stderr[-200:]}")
+    seconds = statistics.median(times)
+    report.add(Result(f"mltui import as a process, {name}", points / seconds, "points/s",
+                      note=f"{seconds:.2f} s from exec to exit (median of {repeat}), "
+                           f"interpreter start and the summary line included"))
 
 
 def _alone(report, work: Path, smoke: bool) -> None:
