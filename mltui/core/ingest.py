@@ -16,7 +16,7 @@ import sqlite3
 import uuid
 from operator import itemgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from .errors import ImportFailed, InvalidInput
 from .ingest_rows import ARTIFACT_INSERT, PendingRows  # noqa: F401 - series_append's
@@ -43,7 +43,7 @@ def _summarise(group: list[MetricPoint]) -> tuple:
     return _summarise_columns([p.value for p in group], [p.step for p in group], raws)
 
 
-def _summarise_columns(values: list[float | None], steps: list[int | None],
+def _summarise_columns(values: list[float | None], steps: Sequence[int | None],
                        raws: dict[int, str] | None) -> tuple:
     """The summary of one key given as columns.
 
@@ -51,7 +51,11 @@ def _summarise_columns(values: list[float | None], steps: list[int | None],
     order) stays in C builtins.
     """
     count = len(values)
-    if None not in steps and steps == sorted(steps):
+    if type(steps) is range:  # MLflow's 0, 1, 2 ...: in order, and `None in` would walk it
+        ordered = steps.step > 0 or count < 2
+    else:
+        ordered = None not in steps and steps == sorted(steps)
+    if ordered:
         last = count - 1
     else:
         last = max(((s if s is not None else -1), i) for i, s in enumerate(steps))[1]

@@ -38,11 +38,13 @@ class MetricColumns:
     A fast path for readers that parse whole files at once (MLflow metric files): the catalog
     packs the columns as they are instead of going point by point.  ``raws`` maps a position
     to the raw text of a value that was not a finite number (its value is None there).
+    ``steps`` may be a ``range`` (MLflow's 0, 1, 2 ...: stored as a progression without a look
+    at each step); whoever reads it must not assume a list.
     """
 
     key: str
     values: list[float | None]
-    steps: list[int | None]
+    steps: list[int | None] | range
     wall_times: list[float | None] | None = None
     raws: dict[int, str] | None = None
     axis: str = "step"

@@ -6,6 +6,14 @@ needed.  Here each (run, key) keeps its points in log order as little-endian arr
 (int64), values, epochs and wall times (float64) — with NaN/None markers and the raw text of
 non-finite values on the side.  The logical record is unchanged: every point comes back with
 its step, value, raw text, epoch, axis, wall time and position in the log.
+
+Steps that form an arithmetic progression (``start, start+stride, ...``: 0, 1, 2 ... for most
+runs; stride 0 or negative too), every step given and at least 3 of them, are stored as 16
+bytes ``<qq`` (start, stride) instead of 8 bytes a point.  A full steps blob is always
+``8 * count`` bytes, so a 16-byte blob of a row whose count is not 2 can only be a progression:
+that is the whole rule (:func:`unpack_steps`), and full blobs written by older catalogs or
+other writers (benchmarks/generate.py) stay valid as they are.  Every reader of a steps blob
+goes through :func:`unpack_steps`.
 """
 
 from __future__ import annotations
@@ -25,8 +33,58 @@ _NAN = float("nan")
 _SWAP = sys.byteorder == "big"  # blobs are little-endian whatever the machine
 
 
-def pack_steps(steps: Iterable[int | None]) -> bytes:
-    """Steps as the int64 blob of ``metric_series.steps`` (None for no step)."""
+_INT64_MIN, _INT64_MAX = -(2 ** 63), 2 ** 63 - 1
+_PROGRESSION = struct.Struct("<qq")  # (start, stride): the steps blob of a progression
+_MIN_PROGRESSION = 3  # 2 steps are a full 16-byte blob already
+
+
+def progression(steps: Sequence[int | None]) -> tuple[int, int] | None:
+    """``(start, stride)`` when ``steps`` (a list or a range) is an arithmetic progression of
+    at least 3 int64 steps, every one given; else None.
+
+    No Python-level loop per step: a range says it itself; a list is tested on its first,
+    second and last items, then compared whole with the progression they imply in C.
+    """
+    count = len(steps)
+    if count < _MIN_PROGRESSION:
+        return None
+    if type(steps) is range:
+        start, stride = steps.start, steps.step
+        last = steps[-1]
+    else:
+        start, second, last = steps[0], steps[1], steps[-1]
+        if type(start) is not int or type(second) is not int or type(last) is not int:
+            return None  # None, bool, float: packed item by item as always
+        stride = second - start
+        if last != start + stride * (count - 1):
+            return None  # the cheap test rejects most series that are not progressions
+        if stride == 0:
+            if steps.count(start) != count:
+                return None
+        elif steps != list(range(start, last + stride, stride)):
+            return None
+    if not (_INT64_MIN <= start <= _INT64_MAX and _INT64_MIN <= last <= _INT64_MAX):
+        return None  # not storable: the full packing raises its usual error
+    return start, stride
+
+
+def unpack_steps(blob: bytes | None, count: int) -> Sequence[int | None]:
+    """The ``count`` steps of a ``metric_series.steps`` blob (``NO_STEP`` where a point had no
+    step; every item None when the blob is None): a range or a list for a progression."""
+    if blob is not None and len(blob) == _PROGRESSION.size and count != 2:
+        start, stride = _PROGRESSION.unpack(blob)
+        if stride == 0:
+            return [start] * count
+        return range(start, start + stride * count, stride)
+    return _unpack("q", blob, count)
+
+
+def pack_steps(steps: Sequence[int | None]) -> bytes:
+    """Steps as the blob of ``metric_series.steps`` (None for no step): 16 bytes for a
+    progression, else int64 each."""
+    found = progression(steps)
+    if found is not None:
+        return _PROGRESSION.pack(*found)
     if isinstance(steps, list) and None not in steps:  # the usual case: packed as it is, in C
         return _pack("q", steps)
     return _pack("q", [NO_STEP if s is None else s for s in steps])
@@ -91,17 +149,22 @@ def encode(points: Sequence[MetricPoint]) -> Encoded:
 
 def encode_columns(columns: MetricColumns) -> Encoded:
     """Pack a metric given as columns (no per-point objects on the way)."""
-    steps, values = columns.steps, columns.values
+    steps, values = columns.steps, columns.values  # steps: a list, or a range (MLflow's 0..n)
     walls, epochs = columns.wall_times, columns.epochs
+    found = progression(steps)
     try:
         # The usual column, every item given: packed in C by struct (array() converts each
         # item through its generic argument parser, 4x the instructions), and a None anywhere
         # is struct's own error (no scan of each column for None first).
-        packed_steps = _little("q", len(steps)).pack(*steps) if steps else None
+        if found is not None:
+            packed_steps = _PROGRESSION.pack(*found)
+        else:
+            packed_steps = _little("q", len(steps)).pack(*steps) if steps else None
         packed_values = _little("d", len(values)).pack(*values)
         packed_walls = _little("d", len(walls)).pack(*walls) if walls is not None else None
     except struct.error:  # a None, a float step ...: the general packing (and its errors)
-        packed_steps = pack_steps(steps) if _any_given(steps) else None
+        if found is None:
+            packed_steps = pack_steps(steps) if _any_given(steps) else None
         packed_values = pack_floats(values)
         packed_walls = pack_floats(walls) if walls is not None else None
     return Encoded(
@@ -126,7 +189,7 @@ def decode(key: str, count: int, steps: bytes | None, vals: bytes, epochs: bytes
            wall_times: bytes | None, axis: str | None, axes: str | None,
            raws: str | None) -> list[MetricPoint]:
     """The points of one series, in log order (``seq`` is the position)."""
-    step_values = _unpack("q", steps, count)
+    step_values = unpack_steps(steps, count)
     values = _unpack("d", vals, count)
     epoch_values = _unpack("d", epochs, count)
     wall_values = _unpack("d", wall_times, count)
@@ -152,8 +215,10 @@ def decode(key: str, count: int, steps: bytes | None, vals: bytes, epochs: bytes
 
 def curve(steps: bytes | None, vals: bytes, count: int) -> list[tuple[int | None, float | None]]:
     """``(step, value)`` pairs ordered by step (log order among equal steps), for charts."""
-    step_values = _unpack("q", steps, count)
+    step_values = unpack_steps(steps, count)
     values = [None if value != value else value for value in _unpack("d", vals, count)]  # NaN
+    if type(step_values) is range and step_values.step > 0:
+        return list(zip(step_values, values))  # a rising progression: in step order
     if steps is not None and NO_STEP not in step_values \
             and all(a <= b for a, b in zip(step_values, step_values[1:])):
         # Logged in step order (the usual run): the sort below would change nothing.
@@ -166,7 +231,7 @@ def curve(steps: bytes | None, vals: bytes, count: int) -> list[tuple[int | None
 
 def step_set(steps: bytes, count: int) -> set[int]:
     """The distinct steps of a packed steps blob (``NO_STEP`` for points without one)."""
-    return set(_unpack("q", steps, count))
+    return set(unpack_steps(steps, count))
 
 
 def append_encoded(old: Encoded, new: Encoded) -> Encoded:
@@ -189,8 +254,28 @@ def append_encoded(old: Encoded, new: Encoded) -> Encoded:
     if new.raws:
         raws.update({str(int(i) + old.count): r for i, r in json.loads(new.raws).items()})
     return Encoded(count=old.count + new.count,
-                   steps=joined(old.steps, new.steps, pack_steps),
+                   steps=_joined_steps(old, new),
                    vals=old.vals + new.vals,
                    epochs=joined(old.epochs, new.epochs, pack_floats),
                    wall_times=joined(old.wall_times, new.wall_times, pack_floats),
                    axis=axis, axes=axes, raws=json.dumps(raws) if raws else None)
+
+
+def _joined_steps(old: Encoded, new: Encoded) -> bytes | None:
+    """The steps blob of ``old``'s points followed by ``new``'s, as :func:`pack_steps` of all
+    the steps gives it (a progression stays 16 bytes while the new steps continue it)."""
+    if old.steps is None and new.steps is None:
+        return None
+    before = unpack_steps(old.steps, old.count) if old.steps is not None else [None] * old.count
+    after = unpack_steps(new.steps, new.count) if new.steps is not None else [None] * new.count
+    if type(before) is range and len(after) and type(after[0]) is int:
+        # A watch appending to a 0, 1, 2 ... series: the usual growth continues it.
+        stride = before.step
+        follows = range(before[-1] + stride, before[-1] + stride * (len(after) + 1), stride)
+        if (after if type(after) is range else list(after)) == (
+                follows if type(after) is range else list(follows)):
+            return old.steps
+    steps = [*before, *after]
+    if NO_STEP in steps:  # points without a step: None, as encode() of the points sees them
+        steps = [None if step == NO_STEP else step for step in steps]
+    return pack_steps(steps)

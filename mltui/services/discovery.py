@@ -314,8 +314,10 @@ def _check_values(batch: ImportBatch, ctx: ImportContext) -> None:
                 raise ImportFailed(batch.source_path, "model version number too large to store")
 
 
-def _extreme(values: list) -> int | float | None:
+def _extreme(values: list | range) -> int | float | None:
     """The value of largest magnitude in ``values`` (Nones ignored), or None."""
+    if type(values) is range:  # a progression's extremes are its ends: no walk over it
+        return (values[0] if abs(values[0]) > abs(values[-1]) else values[-1]) if values else None
     try:
         low, high = min(values), max(values)  # C speed for the usual list without None
     except TypeError:

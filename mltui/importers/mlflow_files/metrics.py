@@ -128,7 +128,9 @@ def _parse_canonical_metric_text(text: str, key: str) -> MetricColumns | None:
         # distinct steps mean no repeated line.  Tokens hold no space, so equal joins are
         # equal tokens.
         counting = " ".join(step_tokens) == _counting(count)
-        steps = list(range(count)) if counting else list(map(int, step_tokens))
+        # A range, not a list: the catalog stores it as a progression (core/series.py)
+        # without comparing each step.
+        steps = range(count) if counting else list(map(int, step_tokens))
     except ValueError:
         return None
     # A repeated line repeats its step: only a file with repeated steps needs the line check.
