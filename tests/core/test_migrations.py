@@ -24,8 +24,9 @@ from tests.conftest import snapshot_tables
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "catalogs"
 # Every schema a landed mltui wrote (add the new one here, with its fixture, when it ships).
 # v2 (audit chain) and v3 (inferred commits) landed together: no catalog of v2 exists.  v5 is
-# the schema before stored version counts (v6): its fixture was made by that code.
-RELEASED = [1, 5]
+# the schema before stored version counts (v6): its fixture was made by that code; v6 is the
+# schema before metric_series became a rowid table (v7), made by that code with long series.
+RELEASED = [1, 5, 6]
 REPO = Path(__file__).resolve().parents[2]
 
 OPEN_SCRIPT = ("import sys; from mltui.core.catalog import open_catalog; "
@@ -222,3 +223,71 @@ def test_a_backup_longer_than_the_busy_timeout_is_not_cut_off(tmp_path, monkeypa
     copy = db.backup_before_migration(conn, path, schema.SCHEMA_VERSION - 1)
     conn.close()
     assert copy is not None and copy.exists() and copy.stat().st_size > 4 * 1024 * 1024
+
+
+def series_rows(path: Path) -> list[tuple]:
+    """Every metric_series row, every column, in key order."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return conn.execute("SELECT run_id, key, count, steps, vals, epochs, wall_times, axis, "
+                            "axes, raws FROM metric_series ORDER BY run_id, key").fetchall()
+    finally:
+        conn.close()
+
+
+def series_table_sql(path: Path) -> str:
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return " ".join(conn.execute("SELECT group_concat(sql, ' ') FROM sqlite_master WHERE "
+                                     "tbl_name LIKE 'metric_series%'").fetchone()[0].split())
+    finally:
+        conn.close()
+
+
+def test_schema_7_makes_metric_series_a_rowid_table_keeping_every_byte(tmp_path) -> None:
+    path = fixture_copy(6, tmp_path)
+    rows = series_rows(path)
+    assert any(len(row[3]) > 1000 for row in rows)  # rows that overflowed their page in v6
+    assert "WITHOUT ROWID" in series_table_sql(path)
+    result = open_in_subprocess(path)
+    assert result.returncode == 0, result.stderr
+    assert "WITHOUT ROWID" not in series_table_sql(path)
+    assert "metric_series_v7" not in series_table_sql(path)
+    assert series_rows(path) == rows  # every row, every byte
+    conn = sqlite3.connect(str(path))
+    try:
+        # Rows copied in key order; the unique (run_id, key) index is the lookups' index.
+        assert conn.execute("SELECT run_id, key FROM metric_series ORDER BY rowid").fetchall() \
+            == [row[:2] for row in rows]
+        unique = [row[1] for row in conn.execute("PRAGMA index_list(metric_series)") if row[2]]
+        assert [[c[2] for c in conn.execute(f"PRAGMA index_info('{name}')")]
+                for name in unique] == [["run_id", "key"]]
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        conn.close()
+    with open_catalog(path) as cat:
+        run = max(cat.run_ids())  # "curves", the last run logged
+        assert cat.metric_history(run, "loss")[:2] == [(0, 1.0), (1, 0.5)]
+        assert [p.step for p in cat.metric_points(run, "lr")] == [0, 1, 1, 5]
+    fresh = tmp_path / "fresh.db"
+    open_catalog(fresh, create=True).close()
+    assert schema_objects(path) == schema_objects(fresh)  # migrated = created today
+
+
+def schema_objects(path: Path) -> list[tuple]:
+    """Every table, index and trigger with its SQL (whitespace folded)."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return [(kind, name, " ".join((sql or "").split())) for kind, name, sql in conn.execute(
+            "SELECT type, name, sql FROM sqlite_master ORDER BY type, name")]
+    finally:
+        conn.close()
+
+
+def test_a_kill_inside_step_7_leaves_the_without_rowid_table(tmp_path) -> None:
+    path = fixture_copy(6, tmp_path)
+    rows, sql = series_rows(path), series_table_sql(path)
+    result = open_in_subprocess(path, MLTUI_FAULT="mid-migration")
+    assert result.returncode == -9, (result.returncode, result.stderr)
+    assert user_version(path) == 6
+    assert series_table_sql(path) == sql and series_rows(path) == rows
