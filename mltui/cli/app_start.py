@@ -122,7 +122,8 @@ def start_app(options: dict[str, Any]) -> bool:
     from ..core.catalog import open_catalog
 
     try:
-        cat = open_catalog(options.get("catalog") or os.environ.get("MLTUI_CATALOG") or None)
+        cat = open_catalog(options.get("catalog") or os.environ.get("MLTUI_CATALOG") or None,
+                           notice=_say_migrating)
         if options.get("model"):
             cat.model_id(options["model"])  # an unknown model is a clear error before the app
     except BaseException as exc:  # noqa: BLE001 - said as the click group says it
@@ -140,6 +141,14 @@ def start_app(options: dict[str, Any]) -> bool:
     except BaseException as exc:  # noqa: BLE001 - said as the click group says it
         say_and_exit(exc)
     return True
+
+
+def _say_migrating(line: str) -> None:
+    """Say an upgrade of the catalog before it starts, on stderr as every command says it
+    (the printer is loaded only then: a migration is rare, the app's start is not)."""
+    from .base import info
+
+    info(line)
 
 
 def say_and_exit(exc: BaseException) -> NoReturn:

@@ -105,7 +105,7 @@ def _open(ctx: click.Context, *, create: bool | str = False):
     """Open the command's catalog; ``create="on-write"`` makes the file only when a write commits."""
     from ..core.catalog import open_catalog
 
-    cat = open_catalog(ctx.obj.get("catalog"), create=create)
+    cat = open_catalog(ctx.obj.get("catalog"), create=create, notice=info)
     for warning in cat.warnings:
         info(f"warning: {warning}")
     attach_write_through(cat)

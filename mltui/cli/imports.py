@@ -117,7 +117,7 @@ def demo(ctx: click.Context, rebuild: bool, no_app: bool) -> None:
     path = build_demo_catalog(rebuild=rebuild, progress=info)
     from ..core.catalog import open_catalog
 
-    cat = open_catalog(path)
+    cat = open_catalog(path, notice=info)
     if no_app:
         with cat:
             summary = cat.summary()

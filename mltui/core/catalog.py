@@ -79,14 +79,16 @@ def catalog_path(path: str | os.PathLike | None = None, *, start: Path | None = 
 
 def open_catalog(path: str | os.PathLike | None = None, *, create: bool | str = False,
                  readonly: bool = False, clock: Callable[[], float] | None = None,
-                 actor: str | None = None, force: bool = False) -> "Catalog":
+                 actor: str | None = None, force: bool = False,
+                 notice: Callable[[str], None] | None = None) -> "Catalog":
     """Open (and migrate) the catalog.
 
     ``create=True`` makes a new one now where it is missing; ``create="on-write"`` makes it on
     the first write that commits (reads see an empty catalog, and a command that fails before
     writing leaves no file behind).  An empty (0-byte) file is refused unless ``force=True``,
     which starts it over.  ``clock`` and ``actor`` are for tests: rows written under them
-    record the real user and time beside them.
+    record the real user and time beside them.  ``notice`` is told when an older catalog is
+    about to be backed up and migrated (the front ends print it: it can take minutes).
 
     Usable as a context manager: ``with open_catalog() as cat: ...``.
     """
@@ -96,7 +98,7 @@ def open_catalog(path: str | os.PathLike | None = None, *, create: bool | str = 
         if create == "on-write":
             return Catalog(target, clock=clock, actor=actor, readonly=readonly, unborn=True)
         target.parent.mkdir(parents=True, exist_ok=True)
-    return Catalog(target, clock=clock, actor=actor, readonly=readonly)
+    return Catalog(target, clock=clock, actor=actor, readonly=readonly, notice=notice)
 
 
 def init_catalog(folder: str | os.PathLike | None = None, *, force: bool = False
@@ -130,12 +132,14 @@ class Catalog(ListingMixin, DetailsMixin, AuditMixin, RegistryMixin, IngestMixin
     """A handle on one catalog file; safe to use from several threads (one connection each)."""
 
     def __init__(self, path: Path, *, clock: Callable[[], float] | None = None,
-                 actor: str | None = None, readonly: bool = False, unborn: bool = False):
+                 actor: str | None = None, readonly: bool = False, unborn: bool = False,
+                 notice: Callable[[str], None] | None = None):
         self.path = Path(path)
         self.clock = clock or time.time
         self.clock_overridden = clock is not None
         self.actor = actor or default_actor()
         self.readonly = readonly
+        self._notice = notice
         self._unborn = lifecycle.Unborn(self.path) if unborn else None
         self._pool = self._unborn.pool(readonly) if self._unborn else \
             ConnectionPool(self.path, readonly=readonly)
@@ -147,7 +151,8 @@ class Catalog(ListingMixin, DetailsMixin, AuditMixin, RegistryMixin, IngestMixin
 
     def _prepare(self) -> list[str]:
         """Refuse, migrate and check the catalog (see core/lifecycle.py); returns warnings."""
-        return lifecycle.prepare(self._pool, self.path, readonly=self.readonly, clock=self.clock)
+        return lifecycle.prepare(self._pool, self.path, readonly=self.readonly, clock=self.clock,
+                                 notice=self._notice)
 
     def _materialize(self) -> bool:
         """Create the file of a catalog opened with ``create="on-write"``; True if it did."""

@@ -43,3 +43,22 @@ def test_verify_history_finds_a_rewritten_row(seeded_path):
     assert broken.exit_code == 1
     assert "stage_history" in broken.stdout and "BROKEN" in broken.stdout
     assert "audit trail broken" in broken.stderr
+
+
+def test_an_upgrade_is_said_before_it_starts_once(tmp_path):
+    """A migration of a big catalog takes minutes (1,000,000 versions, schema 6 → 7: ~90 s):
+    the command says so on stderr before the backup starts, and only the first time."""
+    import shutil
+    from pathlib import Path
+
+    from mltui.core.schema import SCHEMA_VERSION
+
+    path = tmp_path / "catalog.db"
+    shutil.copy(Path(__file__).parents[1] / "fixtures" / "catalogs" / "schema-v6.db", path)
+    first = run(["ls", "models", "--json"], path)
+    assert first.exit_code == 0, first.output
+    assert f"upgrading catalog {path} (" in first.stderr
+    assert f"from schema 6 to {SCHEMA_VERSION}: a backup copy first" in first.stderr
+    assert [m["name"] for m in json.loads(first.stdout)] == ["churn", "fraud"]
+    again = run(["ls", "models", "--json"], path)
+    assert again.exit_code == 0 and "upgrading" not in again.stderr
