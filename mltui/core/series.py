@@ -31,16 +31,15 @@ from .records import MetricColumns, MetricPoint
 NO_STEP = -(2 ** 63)  # int64 marker for a point logged without a step
 _NAN = float("nan")
 _SWAP = sys.byteorder == "big"  # blobs are little-endian whatever the machine
-
-
-_INT64_MIN, _INT64_MAX = -(2 ** 63), 2 ** 63 - 1
+_INT64_MAX = 2 ** 63 - 1
 _PROGRESSION = struct.Struct("<qq")  # (start, stride): the steps blob of a progression
 _MIN_PROGRESSION = 3  # 2 steps are a full 16-byte blob already
 
 
 def progression(steps: Sequence[int | None]) -> tuple[int, int] | None:
     """``(start, stride)`` when ``steps`` (a list or a range) is an arithmetic progression of
-    at least 3 int64 steps, every one given; else None.
+    at least 3 int64 steps, every one given and none equal to ``NO_STEP`` (the full blob keeps
+    that marker); else None.
 
     No Python-level loop per step: a range says it itself; a list is tested on its first,
     second and last items, then compared whole with the progression they imply in C.
@@ -63,8 +62,8 @@ def progression(steps: Sequence[int | None]) -> tuple[int, int] | None:
                 return None
         elif steps != list(range(start, last + stride, stride)):
             return None
-    if not (_INT64_MIN <= start <= _INT64_MAX and _INT64_MIN <= last <= _INT64_MAX):
-        return None  # not storable: the full packing raises its usual error
+    if not (NO_STEP < start <= _INT64_MAX and NO_STEP < last <= _INT64_MAX):
+        return None  # past int64 (the full packing raises its usual error), or the marker
     return start, stride
 
 
@@ -275,7 +274,5 @@ def _joined_steps(old: Encoded, new: Encoded) -> bytes | None:
         if (after if type(after) is range else list(after)) == (
                 follows if type(after) is range else list(follows)):
             return old.steps
-    steps = [*before, *after]
-    if NO_STEP in steps:  # points without a step: None, as encode() of the points sees them
-        steps = [None if step == NO_STEP else step for step in steps]
-    return pack_steps(steps)
+    # NO_STEP items (points without a step) pack as None does, and no progression holds one.
+    return pack_steps([*before, *after])

@@ -119,6 +119,9 @@ def test_the_rule_a_16_byte_blob_of_2_points_is_two_steps() -> None:
     assert len(encode(_points([4, 4, 4, 4])).steps) == 16  # stride 0
     assert len(encode(_points([9, 6, 3, 0, -3])).steps) == 16  # negative stride
     assert len(encode(_points([0, 1, 2, 4])).steps) == 32  # one step off: the full blob
+    marker = -(2 ** 63)  # the no-step marker is never part of a progression
+    assert len(encode(_points([marker, marker + 1, marker + 2])).steps) == 24
+    assert len(encode(_points([marker + 1, marker + 2, marker + 3])).steps) == 16
 
 
 @settings(max_examples=400, deadline=None)
@@ -145,6 +148,9 @@ def test_appends_to_a_progression() -> None:
         joined = append_encoded(encode(old), encode(_points(new)))
         assert joined == encode(old + _points(new)), new
         assert len(joined.steps) == size, new
+    edge = _points([-(2 ** 63), -(2 ** 63) + 1])  # the marker, then a step: no progression
+    assert append_encoded(encode(edge), encode(_points([-(2 ** 63) + 2]))) == \
+        encode(edge + _points([-(2 ** 63) + 2]))
     two = _points([0, 1])  # a full 16-byte blob that a third step turns into a progression
     assert append_encoded(encode(two), encode(_points([2]))) == encode(two + _points([2]))
     assert len(encode(two + _points([2])).steps) == 16
