@@ -90,6 +90,7 @@ def test_columns_pack_as_their_points_given_as_a_list_or_a_range(steps) -> None:
         if list(as_range) == steps:  # the MLflow parser hands 0, 1, 2 ... as a range
             ranged = MetricColumns("loss", list(values), as_range, [1.0] * len(steps))
             assert encode_columns(ranged) == encode_columns(columns)
+            assert ranged.points() == columns.points()
             assert _summarise_columns(values, as_range, None) == \
                 _summarise_columns(values, steps, None)
 
@@ -157,3 +158,16 @@ def test_appends_to_a_progression() -> None:
     no_steps = [MetricPoint("loss", 1.0), MetricPoint("loss", 2.0), MetricPoint("loss", 3.0)]
     assert append_encoded(encode(no_steps), encode(_points([3, 4, 5]))) == \
         encode(no_steps + _points([3, 4, 5]))
+
+
+def test_mlflow_counting_steps_reach_the_catalog_as_a_range() -> None:
+    """The MLflow parser knows 0, 1, 2 ... without converting a token (``counting``): it hands
+    a range, which the packer stores as a progression without comparing each step."""
+    from mltui.importers.mlflow_files.metrics import parse_metric_text
+
+    text = "".join(f"{1000 + i} {0.5 + i} {i}\n" for i in range(5))
+    columns = parse_metric_text("metrics/loss", text, "loss", [])
+    assert type(columns.steps) is range and columns.steps == range(5)
+    assert encode_columns(columns).steps == (0).to_bytes(8, "little") + (1).to_bytes(8, "little")
+    other = parse_metric_text("metrics/loss", text.replace(" 4\n", " 7\n"), "loss", [])
+    assert other.steps == [0, 1, 2, 3, 7] and len(encode_columns(other).steps) == 40
