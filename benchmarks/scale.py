@@ -9,6 +9,7 @@ the growth visible; ``growth`` names it (flat, log or linear) from the 10× step
 
 from __future__ import annotations
 
+import os
 import shutil
 import statistics
 import sys
@@ -48,6 +49,9 @@ def import_into(catalog: Path, work: Path, store: Path, points: int, report) -> 
     for sibling in work.glob("grow.db*"):
         sibling.unlink()
     shutil.copyfile(catalog, copy)
+    # The copy's pages (4.7 GB at a million versions) are still being written back: timed
+    # alongside, they made this import 5× slower (1.1 s instead of 0.22 s at 1 M).
+    os.sync()
     with open_catalog(copy) as cat:
         before = cat.summary()["metric_points"]
         started = time.perf_counter()
