@@ -31,7 +31,7 @@ from .readstate import (NotReady, cut_short, fingerprint, note_read,  # noqa: F4
 from ..core.safefile import open_regular as open_log  # noqa: F401 - the importers' one opener
 from ..core.safefile import checked_path, read_bytes  # noqa: F401 - for the importers
 from ..core.safefile import resolved  # also for the importers (consumed paths)
-from .prefetch import read_head as _read_head  # read ahead for big stores
+from .prefetch import read_head as _read_head, taken_digest  # read ahead for big stores
 
 _EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _NUMBER_RE = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
@@ -185,7 +185,7 @@ def read_log_bytes(path: Path | str) -> bytes:
         data = _read_head(path, None)
     except OSError as exc:
         raise ImportFailed(str(path), f"cannot read: {exc.strerror or exc}") from None
-    note_read(path, data)
+    note_read(path, data, taken_digest(data))
     return data
 
 
@@ -201,7 +201,7 @@ def read_text(path: Path | str, *, limit: int | None = None) -> str:
     except OSError as exc:
         raise ImportFailed(str(path), f"cannot read: {exc.strerror or exc}") from None
     if limit is None:
-        note_read(path, data)
+        note_read(path, data, taken_digest(data))
     return decode_log(path, data)
 
 

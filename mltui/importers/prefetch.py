@@ -31,6 +31,7 @@ from contextvars import ContextVar
 from typing import Callable, Iterator, Sequence
 
 from ..core.safefile import read_bytes
+from .readstate import content_digest
 
 # Fewer runs than this are read directly: the fork (~3 ms) would cost more than it saves.
 MIN_RUNS = 64
@@ -38,16 +39,30 @@ ENV = "MLTUI_PREFETCH"  # "never" turns it off, "always" ignores MIN_RUNS (the t
 SEND_LIMIT = 1 << 20  # bytes: a bigger file is read by the parser itself
 _FRAME = struct.Struct("<Q")
 
-# The current run's files as read ahead: path as the reader spells it -> bytes, and its folders'
-# listings (in the context of the thread that forked; other threads' reads never see them).
-_AHEAD: ContextVar[dict[str, bytes] | None] = ContextVar("mltui_read_ahead", default=None)
+# The current run's files as read ahead: path as the reader spells it -> (bytes, their content
+# digest), and its folders' listings (in the context of the thread that forked; other threads'
+# reads never see them); the last file taken, for its digest.
+_AHEAD: ContextVar[dict[str, tuple[bytes, bytes]] | None] = ContextVar("mltui_read_ahead",
+                                                                        default=None)
 _LISTED: ContextVar[dict[str, list] | None] = ContextVar("mltui_listed_ahead", default=None)
+_TAKEN: ContextVar[tuple[bytes, bytes] | None] = ContextVar("mltui_taken", default=None)
 
 
 def take(path: str | os.PathLike) -> bytes | None:
     """The bytes read ahead for ``path`` (once), or None: then the caller reads it itself."""
     ahead = _AHEAD.get()
-    return ahead.pop(path, None) if ahead else None
+    found = ahead.pop(path, None) if ahead else None
+    if found is None:
+        return None
+    _TAKEN.set(found)
+    return found[0]
+
+
+def taken_digest(data: bytes) -> bytes | None:
+    """The content digest the forked reader computed of ``data`` when ``data`` is the very
+    object :func:`take` just gave (the importer notes each read right after making it)."""
+    taken = _TAKEN.get()
+    return taken[1] if taken is not None and taken[0] is data else None
 
 
 def listed(folder: str) -> list | None:
@@ -83,7 +98,8 @@ class _Reader:
         self._pid = pid
         self._done = False
 
-    def files_of(self, index: int) -> tuple[dict[str, bytes], dict[str, list]]:
+    def files_of(self, index: int) -> tuple[dict[str, tuple[bytes, bytes]],
+                                            dict[str, list]]:
         """Folder ``index``'s files and listings; empty once the child has stopped sending."""
         while not self._done:
             head = self._pipe.read(_FRAME.size)
@@ -130,7 +146,7 @@ def read_ahead(folders: Sequence[str],
                         except OSError:
                             continue  # the parent reads it and reports it its own way
                         if len(data) <= SEND_LIMIT:
-                            files[path] = data
+                            files[path] = data, content_digest(data)
                     body = pickle.dumps((index, files, listings), protocol=pickle.HIGHEST_PROTOCOL)
                     pipe.write(_FRAME.pack(len(body)))
                     pipe.write(body)
@@ -147,10 +163,11 @@ def read_ahead(folders: Sequence[str],
         _AHEAD.set(files)
         _LISTED.set(listings)
 
-    tokens = _AHEAD.set(None), _LISTED.set(None)
+    tokens = _AHEAD.set(None), _LISTED.set(None), _TAKEN.set(None)
     try:
         yield ready
     finally:
         _AHEAD.reset(tokens[0])
         _LISTED.reset(tokens[1])
+        _TAKEN.reset(tokens[2])
         reader.close()

@@ -53,12 +53,18 @@ def read_scope() -> Iterator[None]:
 BYTES_READ = {"bytes": 0}
 
 
-def note_read(path: Path | str, data: bytes) -> None:
-    """Remember the bytes one whole-file read consumed (inside a read_scope)."""
+def content_digest(data: bytes) -> bytes:
+    """What one read of ``data`` counts as in a fingerprint: 16 bytes of BLAKE2b."""
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+def note_read(path: Path | str, data: bytes, digest: bytes | None = None) -> None:
+    """Remember the bytes one whole-file read consumed (inside a read_scope); ``digest`` is
+    their :func:`content_digest` when already known (computed by the forked reader)."""
     BYTES_READ["bytes"] += len(data)
     reads = _READS.get()
     if reads is not None:
-        reads.setdefault(_key(path), []).append(hashlib.blake2b(data, digest_size=16).digest())
+        reads.setdefault(_key(path), []).append(digest or content_digest(data))
 
 
 def _key(path: Path | str) -> str:

@@ -28,10 +28,10 @@ def after_read(monkeypatch):
     hooks = []
     original = common.note_read
 
-    def hooked(path, data):
+    def hooked(path, data, digest=None):
         for hook in list(hooks):
             hook(str(path))
-        original(path, data)
+        original(path, data, digest)
 
     monkeypatch.setattr(common, "note_read", hooked)
     return hooks.append

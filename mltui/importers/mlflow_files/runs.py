@@ -118,7 +118,7 @@ class _FileStoreReader:
             for index, run_dir in enumerate(run_dirs):
                 if ready is not None:
                     ready(index)  # this run's small files, read by the forked reader
-                run = self._read_run(Path(run_dir), experiment_id, project, folder, logged)
+                run = self._read_run(run_dir, experiment_id, project, folder, logged)
                 if run is not None:
                     runs.append(run)
         return runs
@@ -159,7 +159,7 @@ class _FileStoreReader:
 
     # -- runs ---------------------------------------------------------------------------------
 
-    def _read_run(self, run_dir: Path, experiment_id: str | None, project: str | None,
+    def _read_run(self, run_dir: Path | str, experiment_id: str | None, project: str | None,
                   experiment: Path, logged: dict[str, list[LoggedModel]]) -> RunRecord | None:
         with os.scandir(run_dir) as scan:
             entries = list(scan)
@@ -172,10 +172,10 @@ class _FileStoreReader:
             return None
         sides = None
         if follow.active():  # a watch: only what the metric files appended, if it can
-            appended = follow.read_appended(run_dir, children)
+            appended = follow.read_appended(Path(run_text), children)
             if appended is not None:
                 return appended
-            sides = follow.side_stat(run_dir, children)  # before the read: see appendlog
+            sides = follow.side_stat(Path(run_text), children)  # before the read: appendlog
         meta = read_meta(meta_path)
         run_id = text_or_none(meta.get("run_id")) or text_or_none(meta.get("run_uuid"))
         if run_id is None:
@@ -199,11 +199,11 @@ class _FileStoreReader:
         metrics, metric_columns = (self._read_metrics(os.path.join(run_text, "metrics"), files,
                                                       warnings, reads)
                                    if "metrics" in children else ([], []))
-        datasets = (self._read_inputs(run_dir / "inputs", experiment, files, warnings)
+        datasets = (self._read_inputs(Path(run_text, "inputs"), experiment, files, warnings)
                     if "inputs" in children else [])
         models: dict[str, LoggedModel] = {m.model_id: m for m in logged.get(run_id, ())}
         if "outputs" in children:
-            for entry in os.scandir(run_dir / "outputs"):
+            for entry in os.scandir(os.path.join(run_text, "outputs")):
                 if entry.is_dir() and entry.name not in models:
                     found = logged.get("id:" + entry.name)
                     if found:
@@ -229,7 +229,7 @@ class _FileStoreReader:
             artifacts=artifacts, source_format=FORMAT,
             source_path=run_text, fingerprint_value=fingerprint(files), warnings=warnings)
         if reads is not None:
-            follow.remember(run_dir, record, reads, sides)
+            follow.remember(Path(run_text), record, reads, sides)
         return record
 
     @staticmethod
