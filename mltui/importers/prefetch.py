@@ -28,7 +28,7 @@ import struct
 import threading
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Iterator, NamedTuple, Sequence
 
 from ..core.safefile import read_bytes
 from .readstate import content_digest
@@ -63,6 +63,24 @@ def taken_digest(data: bytes) -> bytes | None:
     object :func:`take` just gave (the importer notes each read right after making it)."""
     taken = _TAKEN.get()
     return taken[1] if taken is not None and taken[0] is data else None
+
+
+class ListedEntry(NamedTuple):
+    """A folder entry as the forked reader saw it: what readers use of an ``os.DirEntry``."""
+
+    name: str
+    path: str
+    dir: bool  # is_dir(), symlinks followed, as os.DirEntry.is_dir() answers by default
+
+    def is_dir(self) -> bool:
+        """Whether the entry is a folder (or a symlink to one)."""
+        return self.dir
+
+
+def entries_of(folder: str) -> list[ListedEntry]:
+    """``os.scandir(folder)`` as :class:`ListedEntry` tuples, which can cross the pipe."""
+    with os.scandir(folder) as entries:
+        return [ListedEntry(entry.name, entry.path, entry.is_dir()) for entry in entries]
 
 
 def listed(folder: str) -> list | None:

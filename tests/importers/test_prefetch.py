@@ -191,3 +191,27 @@ def test_only_the_main_thread_forks_and_never_means_never(monkeypatch) -> None:
     assert answers == [False]  # the app reads logs in worker threads: it never forks
     monkeypatch.setenv(prefetch.ENV, "never")
     assert not prefetch.wanted(10 ** 6)
+
+
+def test_model_folders_found_from_the_forked_listing_are_the_same(tmp_path, monkeypatch,
+                                                                   taken) -> None:
+    store = tmp_path / "store"
+    shutil.copytree(FIXTURE_STORE, store, symlinks=True)
+    for meta in store.glob("mlruns/[1-9]*/*/meta.yaml"):  # URIs naming the runs' own folders
+        uri = (meta.parent / "artifacts").as_uri()
+        meta.write_text("".join(f"artifact_uri: {uri}\n" if line.startswith("artifact_uri:")
+                                else line for line in meta.read_text().splitlines(True)))
+    served = []
+    listed = prefetch.listed
+
+    def noting(folder):
+        found = listed(folder)
+        if found is not None and folder.endswith("/artifacts"):
+            served.append(folder)
+        return found
+
+    monkeypatch.setattr(prefetch, "listed", noting)
+    direct, ahead = read_both(store, monkeypatch, taken)
+    assert ahead == direct
+    assert any(run["artifacts"] for run in direct[0])  # MLmodel folders found
+    assert served  # ... from the forked reader's listings of artifacts/

@@ -10,6 +10,7 @@ from pathlib import Path
 from ...core.records import ArtifactRecord
 from ...core.errors import ImportFailed
 from ...core.safefile import import_real_paths, real_path
+from .. import prefetch
 from ..common import ImportContext, artifact_for, resolve_foreign_path
 from .meta import _URI_SCHEME, _json_or_none
 
@@ -210,13 +211,17 @@ def run_artifacts(resolver: ArtifactResolver, *, run_id: str, artifact_uri: str 
                                          model.model_id, local=local))
     if not artifact_uri:
         return artifacts
-    local_root = ((resolver.listed_folder(artifact_uri, listed) if listed else None)
-                  or resolver.resolve(artifact_uri, near))
+    local_root = resolver.listed_folder(artifact_uri, listed) if listed else None
+    # Its entries as the forked reader listed them (prefetch), when it did: the same folder.
+    top = prefetch.listed(listed) if local_root is not None else None
+    if local_root is None:
+        local_root = resolver.resolve(artifact_uri, near)
     base = artifact_uri.rstrip("/\\")
     seen: set[str] = set()
     # A listing first, is_dir() only when it fails (a folder one may not list is still an
     # anchor): one system call fewer per run.
-    top = listing(local_root) if local_root is not None else None
+    if top is None and local_root is not None:
+        top = listing(local_root)
     if top is not None or (local_root is not None and local_root.is_dir()):
         resolver.anchors.setdefault(run_id, local_root)
         for rel in mlmodel_dirs(local_root, top=top):

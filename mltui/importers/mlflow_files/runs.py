@@ -313,8 +313,13 @@ def _context(link: dict) -> str | None:
 def _small_files(run_dir: str, listings: dict[str, list]) -> list[str]:
     """The files of a run folder that its reading opens whole, spelled as ``_read_run`` spells
     them (what :mod:`..prefetch` reads ahead): meta.yaml, params, tags and metrics; the
-    listings of those three folders go in ``listings``."""
+    listings of those three folders and of artifacts/ go in ``listings``."""
     paths = [os.path.join(run_dir, META)]
+    artifacts = os.path.join(run_dir, "artifacts")
+    try:
+        listings[artifacts] = prefetch.entries_of(artifacts)
+    except OSError:
+        pass  # not there (or not listable): run_artifacts says what it makes of it
     for sub in ("params", "tags", "metrics"):
         folder = os.path.join(run_dir, sub)
         try:
