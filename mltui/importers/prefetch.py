@@ -12,7 +12,7 @@ reads that run, and reads anything not sent (a file the child could not read, a 
 died) itself, so errors and refusals are the parser's own.
 
 Only an optimisation: the records are the same with or without it (tests compare).  It runs
-where fork is safe and worth it: a POSIX system, an import on the process's main thread (the
+where fork is safe and worth it: Linux, an import on the process's main thread (the
 command line; the app reads logs in worker threads and never forks), not a watch pass, and
 enough runs to pay for the fork.  The child runs nothing but system calls, pickling and the
 read checks (no imports, no locks, no SQLite: the catalog's connection is left untouched) and
@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 import pickle
 import struct
+import sys
 import threading
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -102,7 +103,9 @@ def read_head(path: str | os.PathLike, limit: int | None) -> bytes:
 def wanted(count: int) -> bool:
     """Whether reading ``count`` runs ahead in a forked process is possible and worth it."""
     mode = os.environ.get(ENV, "")
-    if mode == "never" or not hasattr(os, "fork") \
+    # Linux only: training servers are, and macOS frameworks are not safe to use after a fork
+    # without exec (CPython's own multiprocessing stopped forking there).
+    if mode == "never" or not sys.platform.startswith("linux") \
             or threading.current_thread() is not threading.main_thread():
         return False
     return mode == "always" or count >= MIN_RUNS

@@ -215,3 +215,10 @@ def test_model_folders_found_from_the_forked_listing_are_the_same(tmp_path, monk
     assert ahead == direct
     assert any(run["artifacts"] for run in direct[0])  # MLmodel folders found
     assert served  # ... from the forked reader's listings of artifacts/
+
+
+@pytest.mark.parametrize("platform", ["darwin", "win32"])
+def test_no_fork_off_linux(monkeypatch, platform) -> None:
+    monkeypatch.setattr(prefetch.sys, "platform", platform)
+    monkeypatch.setenv(prefetch.ENV, "always")
+    assert not prefetch.wanted(10 ** 6)
