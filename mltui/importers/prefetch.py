@@ -112,7 +112,8 @@ def wanted(count: int) -> bool:
 
 
 class _Reader:
-    """The parent's end: frames of ``(index, {path: bytes})`` in run order."""
+    """The parent's end: frames of ``(index, {path: (bytes, digest)}, {folder: listing})`` in
+    folder order."""
 
     def __init__(self, fd: int, pid: int):
         self._pipe = os.fdopen(fd, "rb", buffering=1 << 20)
@@ -127,7 +128,11 @@ class _Reader:
             if len(head) < _FRAME.size:
                 self._done = True
                 break
-            body = self._pipe.read(_FRAME.unpack(head)[0])
+            size = _FRAME.unpack(head)[0]
+            body = self._pipe.read(size)
+            if len(body) < size:  # the child died mid-frame: read directly from here
+                self._done = True
+                break
             sent, files, listings = pickle.loads(body)
             if sent == index:
                 return files, listings
@@ -152,8 +157,18 @@ def read_ahead(folders: Sequence[str],
     add ``{subfolder: its listing}`` to ``listings``); yields ``ready(i)``, which makes folder
     ``i``'s bytes and listings available to :func:`take` and :func:`listed` (call it before
     reading that folder)."""
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
+    try:
+        read_fd, write_fd = os.pipe()
+    except OSError:  # out of descriptors: read everything directly
+        yield lambda index: None
+        return
+    try:
+        pid = os.fork()
+    except OSError:  # no process to spare (EAGAIN, ENOMEM): read everything directly
+        os.close(read_fd)
+        os.close(write_fd)
+        yield lambda index: None
+        return
     if pid == 0:  # the child: read, send, and leave without running any of the parent's code
         code = 0
         try:

@@ -222,3 +222,27 @@ def test_no_fork_off_linux(monkeypatch, platform) -> None:
     monkeypatch.setattr(prefetch.sys, "platform", platform)
     monkeypatch.setenv(prefetch.ENV, "always")
     assert not prefetch.wanted(10 ** 6)
+
+
+def test_a_fork_that_fails_leaves_everything_to_the_parser(tmp_path, monkeypatch, taken) -> None:
+    store = write_store(tmp_path / "s")
+    monkeypatch.setenv(prefetch.ENV, "never")
+    direct = records(store)
+
+    def no_fork() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    monkeypatch.setenv(prefetch.ENV, "always")
+    assert records(store) == direct
+    assert not any(taken)
+
+
+def test_a_frame_cut_short_ends_the_read_ahead_quietly() -> None:
+    read_fd, write_fd = os.pipe()
+    os.write(write_fd, prefetch._FRAME.pack(100) + b"0123456789")  # a child killed mid-frame
+    os.close(write_fd)
+    reader = prefetch._Reader(read_fd, os.getpid())
+    assert reader.files_of(0) == ({}, {})
+    assert reader.files_of(1) == ({}, {})
+    reader._pipe.close()
