@@ -34,7 +34,8 @@ from typing import Callable, Iterator, NamedTuple, Sequence
 from ..core.safefile import read_bytes
 from .readstate import content_digest
 
-# Fewer runs than this are read directly: the fork (~3 ms) would cost more than it saves.
+# Fewer runs than this (in a whole store) are read directly: the fork (~3 ms) would cost
+# more than it saves.
 MIN_RUNS = 64
 ENV = "MLTUI_PREFETCH"  # "never" turns it off, "always" ignores MIN_RUNS (the tests use both)
 SEND_LIMIT = 1 << 20  # bytes: a bigger file is read by the parser itself
@@ -113,32 +114,50 @@ def wanted(count: int) -> bool:
 
 class _Reader:
     """The parent's end: frames of ``(index, {path: (bytes, digest)}, {folder: listing})`` in
-    folder order."""
+    the order of the folders given to the child.  The parser asks for folders in that order
+    but may pass some by (a deleted experiment's runs): their frames are dropped."""
 
-    def __init__(self, fd: int, pid: int):
+    def __init__(self, fd: int, pid: int, folders: Sequence[str] = ()):
         self._pipe = os.fdopen(fd, "rb", buffering=1 << 20)
         self._pid = pid
         self._done = False
+        self._position = {folder: index for index, folder in enumerate(folders)}
+        self._early: tuple | None = None  # a frame for a folder not asked for yet
 
     def files_of(self, index: int) -> tuple[dict[str, tuple[bytes, bytes]],
                                             dict[str, list]]:
         """Folder ``index``'s files and listings; empty once the child has stopped sending."""
-        while not self._done:
-            head = self._pipe.read(_FRAME.size)
-            if len(head) < _FRAME.size:
-                self._done = True
+        while self._early is not None or not self._done:
+            if self._early is not None:
+                frame, self._early = self._early, None
+            else:
+                frame = self._next_frame()
+                if frame is None:
+                    break
+            if frame[0] == index:
+                return frame[1], frame[2]
+            if frame[0] > index:  # a later folder's: kept for when the parser gets there
+                self._early = frame
                 break
-            size = _FRAME.unpack(head)[0]
-            body = self._pipe.read(size)
-            if len(body) < size:  # the child died mid-frame: read directly from here
-                self._done = True
-                break
-            sent, files, listings = pickle.loads(body)
-            if sent == index:
-                return files, listings
-            if sent > index:  # cannot happen: frames come in order; read directly from here
-                self._done = True
         return {}, {}
+
+    def files_for(self, folder: str) -> tuple[dict[str, tuple[bytes, bytes]],
+                                             dict[str, list]]:
+        """:meth:`files_of` by the folder's path; empty for a folder the child was not given."""
+        index = self._position.get(folder)
+        return self.files_of(index) if index is not None else ({}, {})
+
+    def _next_frame(self) -> tuple | None:
+        head = self._pipe.read(_FRAME.size)
+        if len(head) < _FRAME.size:
+            self._done = True
+            return None
+        size = _FRAME.unpack(head)[0]
+        body = self._pipe.read(size)
+        if len(body) < size:  # the child died mid-frame: read directly from here
+            self._done = True
+            return None
+        return pickle.loads(body)
 
     def close(self) -> None:
         self._done = True
@@ -152,22 +171,22 @@ class _Reader:
 @contextmanager
 def read_ahead(folders: Sequence[str],
                files_of: Callable[[str, dict[str, list]], list[str]]
-               ) -> Iterator[Callable[[int], None]]:
+               ) -> Iterator[Callable[[str], None]]:
     """Fork a child that reads ``files_of(folder, listings)`` for each folder in turn (which may
-    add ``{subfolder: its listing}`` to ``listings``); yields ``ready(i)``, which makes folder
-    ``i``'s bytes and listings available to :func:`take` and :func:`listed` (call it before
-    reading that folder)."""
+    add ``{subfolder: its listing}`` to ``listings``); yields ``ready(folder)``, which makes that
+    folder's bytes and listings available to :func:`take` and :func:`listed` (call it before
+    reading the folder, in the order given; folders may be passed by)."""
     try:
         read_fd, write_fd = os.pipe()
     except OSError:  # out of descriptors: read everything directly
-        yield lambda index: None
+        yield lambda folder: None
         return
     try:
         pid = os.fork()
     except OSError:  # no process to spare (EAGAIN, ENOMEM): read everything directly
         os.close(read_fd)
         os.close(write_fd)
-        yield lambda index: None
+        yield lambda folder: None
         return
     if pid == 0:  # the child: read, send, and leave without running any of the parent's code
         code = 0
@@ -192,10 +211,10 @@ def read_ahead(folders: Sequence[str],
         finally:
             os._exit(code)
     os.close(write_fd)
-    reader = _Reader(read_fd, pid)
+    reader = _Reader(read_fd, pid, folders)
 
-    def ready(index: int) -> None:
-        files, listings = reader.files_of(index)
+    def ready(folder: str) -> None:
+        files, listings = reader.files_for(folder)
         _AHEAD.set(files)
         _LISTED.set(listings)
 

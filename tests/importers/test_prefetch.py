@@ -246,3 +246,54 @@ def test_a_frame_cut_short_ends_the_read_ahead_quietly() -> None:
     assert reader.files_of(0) == ({}, {})
     assert reader.files_of(1) == ({}, {})
     reader._pipe.close()
+
+
+def write_experiments(root: Path, experiments: int, runs: int) -> Path:
+    """A store of several experiments (one deleted, one folder without meta.yaml), each of
+    ``runs`` runs written like :func:`write_store`'s."""
+    for number in range(1, experiments + 1):
+        one = write_store(root / f"part-{number}", runs=runs)
+        target = root / "mlruns" / str(number)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(one / "mlruns" / "1", target)
+        meta = target / "meta.yaml"
+        text = meta.read_text().replace("experiment_id: '1'", f"experiment_id: '{number}'")
+        if number == 2:
+            text = text.replace("lifecycle_stage: active", "lifecycle_stage: deleted")
+        meta.write_text(text)
+        for run_meta in target.glob("*/meta.yaml"):
+            run_meta.write_text(run_meta.read_text().replace(
+                "experiment_id: '1'", f"experiment_id: '{number}'").replace(
+                "run_id: 0", f"run_id: {number}").replace("run_uuid: 0", f"run_uuid: {number}"))
+        shutil.rmtree(root / f"part-{number}")
+    (root / "mlruns" / "99").mkdir()  # no meta.yaml: a warning, no runs
+    return root
+
+
+def test_one_reader_for_a_store_of_many_small_experiments(tmp_path, monkeypatch, taken) -> None:
+    store = write_experiments(tmp_path / "s", experiments=5, runs=16)  # 80 runs, 16 apiece
+    forked = []
+    fork = os.fork
+
+    def recording() -> int:
+        pid = fork()
+        if pid:
+            forked.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", recording)
+    served = []
+    take = prefetch.take
+    monkeypatch.setattr(prefetch, "take", lambda path: (
+        found := take(path)) is not None and served.append(str(path)) or found)
+    monkeypatch.setenv(prefetch.ENV, "never")
+    direct = records(store)
+    monkeypatch.delenv(prefetch.ENV)  # as a user runs it: no experiment has 64 runs
+    ahead = records(store)
+    assert ahead == direct
+    assert len(forked) == 1
+    # Past the deleted experiment's runs (their frames dropped), the last one's still served.
+    assert any("/mlruns/5/" in path for path in served)
+    runs, warnings, _ = direct
+    assert len(runs) == 4 * 14  # experiment 2 deleted; per experiment, runs 3 and 5 are not
+    assert any("without meta.yaml" in w for w in warnings)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-from contextlib import nullcontext
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Callable, Iterator
 
 from ...core.errors import ImportFailed
 from ...core.safefile import note_folders
@@ -69,6 +70,7 @@ class _FileStoreReader:
         self.resolver = ArtifactResolver(ctx)
         self.saw_experiment = False
         self._datasets: dict[Path, dict | None] = {}
+        self._ready: Callable[[str], None] | None = None  # the forked reader's, while reading
 
     def warn(self, message: str, run_warnings: list[str] | None = None) -> None:
         """A store-level warning, or a run-level one (reported when the run is done)."""
@@ -82,17 +84,33 @@ class _FileStoreReader:
     def read_store(self, root: Path) -> list[RunRecord]:
         """Every active run of every active experiment under a store root."""
         runs: list[RunRecord] = []
-        for entry in sorted(os.scandir(root), key=lambda e: e.name):
-            name = entry.name
-            if name.startswith(".") or name == "models" or not entry.is_dir():
-                continue  # .trash holds deleted experiments; models/ is the registry
-            folder = Path(entry.path)
-            if not (folder / META).is_file():
-                if name.isdigit():
-                    self.warn(f"{folder}: experiment folder without meta.yaml; skipped")
-                continue
-            runs.extend(self.read_experiment(folder))
+        entries = [entry for entry in sorted(os.scandir(root), key=lambda e: e.name)
+                   if not (entry.name.startswith(".") or entry.name == "models"
+                           or not entry.is_dir())]  # .trash: deleted experiments; the registry
+        with self._reading_ahead(_store_run_dirs(entries)):
+            for entry in entries:
+                folder = Path(entry.path)
+                if not (folder / META).is_file():
+                    if entry.name.isdigit():
+                        self.warn(f"{folder}: experiment folder without meta.yaml; skipped")
+                    continue
+                runs.extend(self.read_experiment(folder))
         return runs
+
+    @contextmanager
+    def _reading_ahead(self, run_dirs: list[str]) -> Iterator[None]:
+        """While active, the runs of ``run_dirs`` (the store's, in reading order) are read
+        ahead by one forked reader when that pays (:mod:`..prefetch`); one for a whole store,
+        however its runs are spread over experiments."""
+        if self._ready is not None or follow.active() or not prefetch.wanted(len(run_dirs)):
+            yield
+            return
+        with prefetch.read_ahead(run_dirs, _small_files) as ready:
+            self._ready = ready
+            try:
+                yield
+            finally:
+                self._ready = None
 
     def read_experiment(self, folder: Path) -> list[RunRecord]:
         """Every active run of one experiment folder (none when the experiment is deleted)."""
@@ -109,15 +127,11 @@ class _FileStoreReader:
         runs = []
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
         note_folders(os.fspath(folder), entries)  # no lstat per run folder when its files are read
-        run_dirs = [entry.path for entry in entries
-                    if not (entry.name in _RESERVED_EXPERIMENT_FOLDERS
-                            or entry.name.startswith(".") or not entry.is_dir())]
-        ahead = (prefetch.read_ahead(run_dirs, _small_files)
-                 if not follow.active() and prefetch.wanted(len(run_dirs)) else nullcontext())
-        with ahead as ready:
-            for index, run_dir in enumerate(run_dirs):
-                if ready is not None:
-                    ready(index)  # this run's small files, read by the forked reader
+        run_dirs = _run_dirs(entries)
+        with self._reading_ahead(run_dirs):  # an experiment read alone; a store's is under way
+            for run_dir in run_dirs:
+                if self._ready is not None:
+                    self._ready(run_dir)  # this run's small files, read by the forked reader
                 run = self._read_run(run_dir, experiment_id, project, folder, logged)
                 if run is not None:
                     runs.append(run)
@@ -308,6 +322,26 @@ def _context(link: dict) -> str | None:
             if isinstance(tag, dict) and tag.get("key") == "mlflow.data.context":
                 return text_or_none(tag.get("value"))
     return None
+
+
+def _run_dirs(entries: list[os.DirEntry]) -> list[str]:
+    """The run folders among an experiment folder's (sorted) entries, as the reader reads them."""
+    return [entry.path for entry in entries
+            if not (entry.name in _RESERVED_EXPERIMENT_FOLDERS or entry.name.startswith(".")
+                    or not entry.is_dir())]
+
+
+def _store_run_dirs(experiments: list[os.DirEntry]) -> list[str]:
+    """Every run folder of a store's experiment folders, in the order the reader reads them
+    (what one forked reader reads ahead; a folder it cannot list is the reader's to report)."""
+    found: list[str] = []
+    for experiment in experiments:
+        try:
+            with os.scandir(experiment.path) as scan:
+                found.extend(_run_dirs(sorted(scan, key=lambda e: e.name)))
+        except OSError:
+            continue
+    return found
 
 
 def _small_files(run_dir: str, listings: dict[str, list]) -> list[str]:
