@@ -81,6 +81,22 @@ def taken(monkeypatch) -> list[bool]:
     return served
 
 
+@pytest.fixture
+def forks(monkeypatch) -> list[int]:
+    """The pids of the processes forked while the test runs."""
+    forked: list[int] = []
+    fork = os.fork
+
+    def recording() -> int:
+        pid = fork()
+        if pid:
+            forked.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", recording)
+    return forked
+
+
 def read_both(path: Path, monkeypatch, taken: list[bool]) -> tuple[tuple, tuple]:
     monkeypatch.setenv(prefetch.ENV, "never")
     direct = records(path)
@@ -153,18 +169,10 @@ def test_a_reader_that_dies_half_way_leaves_the_rest_to_the_parser(tmp_path, mon
     assert not all(taken)
 
 
-def test_the_child_is_reaped_and_the_import_is_identical(tmp_path, monkeypatch) -> None:
+def test_the_child_is_reaped_and_the_import_is_identical(tmp_path, monkeypatch,
+                                                         forks) -> None:
     store = write_store(tmp_path / "s")
-    forked = []
-    fork = os.fork
-
-    def recording() -> int:
-        pid = fork()
-        if pid:
-            forked.append(pid)
-        return pid
-
-    monkeypatch.setattr(os, "fork", recording)
+    forked = forks
     summaries = {}
     for mode in ("never", "always"):
         monkeypatch.setenv(prefetch.ENV, mode)
@@ -270,18 +278,10 @@ def write_experiments(root: Path, experiments: int, runs: int) -> Path:
     return root
 
 
-def test_one_reader_for_a_store_of_many_small_experiments(tmp_path, monkeypatch, taken) -> None:
+def test_one_reader_for_a_store_of_many_small_experiments(tmp_path, monkeypatch, taken,
+                                                          forks) -> None:
     store = write_experiments(tmp_path / "s", experiments=5, runs=16)  # 80 runs, 16 apiece
-    forked = []
-    fork = os.fork
-
-    def recording() -> int:
-        pid = fork()
-        if pid:
-            forked.append(pid)
-        return pid
-
-    monkeypatch.setattr(os, "fork", recording)
+    forked = forks
     served = []
     take = prefetch.take
     monkeypatch.setattr(prefetch, "take", lambda path: (
