@@ -98,27 +98,23 @@ class ProjectConfig:
         return self.path.parent.parent if self.path else None
 
 
-def load_config(catalog_path: Path, *, sections: tuple[str, ...] = ()) -> ProjectConfig:
+def load_config(catalog_path: Path) -> ProjectConfig:
     """Read and validate the project config of a catalog (an empty config when absent).
 
-    A caller that needs only some top-level ``sections`` (the app's start: ``columns``,
-    ``watch``) gets the empty config without a parse when the file cannot hold any of them —
-    the YAML parser's import alone was ~25 ms of a start on the demo catalog, whose config
-    holds hooks only.  The rest of the file is then validated where it is used
-    (``check_unread``, ``promote``'s hooks).
+    The app's start reads only the sections it needs, through ``config_file.load_sections``
+    (no parse, no YAML import, when the file cannot hold them); what it passed over is
+    validated by :func:`check_unread`.
     """
     path = config_path(catalog_path)
     text = read_config_text(path)
     if text is None:
         return ProjectConfig()
-    if sections and not may_hold(text, sections):
-        return ProjectConfig(path=path)
     return parse_config(text, path)
 
 
 def check_unread(catalog_path: Path, read: tuple[str, ...]) -> None:
-    """Validate the config (``InvalidInput`` when it is bad) if ``load_config(...,
-    sections=read)`` passed it over unparsed; nothing when it was parsed then or is absent."""
+    """Validate the config (``InvalidInput`` when it is bad) if ``config_file.load_sections(...,
+    read)`` passed it over unparsed; nothing when it was parsed then or is absent."""
     path = config_path(catalog_path)
     text = read_config_text(path)
     if text is not None and not may_hold(text, read):

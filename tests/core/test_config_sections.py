@@ -1,5 +1,6 @@
-"""The app's start reads only the config sections it needs: a file that cannot hold them is
-not parsed (no YAML import on the start path), and is validated later by ``check_unread``."""
+"""The app's start reads only the config sections it needs (``config_file.load_sections``): a
+file that cannot hold them is not parsed (no YAML import on the start path), and is validated
+later by ``check_unread``."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import pytest
 
 import mltui.core.config as config_module
 from mltui.core.config import check_unread, load_config, may_hold
+from mltui.core.config_file import load_sections
 from mltui.core.errors import InvalidInput
 
 # The demo's config: a quoted command whose escapes (\" \t) make no letter.
@@ -30,10 +32,8 @@ def parses(monkeypatch) -> list[str]:
 
 def test_a_config_without_the_sections_is_not_parsed(tmp_path, parses) -> None:
     (tmp_path / "config.yaml").write_text(HOOKS_ONLY)
-    config = load_config(tmp_path / "catalog.db", sections=("columns", "watch"))
+    assert load_sections(tmp_path / "catalog.db", ("columns", "watch")) is None
     assert parses == []
-    assert config.columns == {} and config.watch is None
-    assert config.path == tmp_path / "config.yaml"
     assert load_config(tmp_path / "catalog.db").hooks_for("production", "after")  # in full
 
 
@@ -47,13 +47,13 @@ def test_a_config_without_the_sections_is_not_parsed(tmp_path, parses) -> None:
 ])
 def test_a_config_that_may_hold_them_is_parsed(tmp_path, parses, text) -> None:
     (tmp_path / "config.yaml").write_text(text)
-    load_config(tmp_path / "catalog.db", sections=("columns", "watch"))
+    load_sections(tmp_path / "catalog.db", ("columns", "watch"))
     assert parses == [text]
 
 
 def test_an_escaped_key_is_read_as_the_section(tmp_path) -> None:
     (tmp_path / "config.yaml").write_text('"\\x63olumns": {fraud: {metrics: [f1]}}\n')
-    assert load_config(tmp_path / "catalog.db", sections=("columns",)).columns == {
+    assert load_sections(tmp_path / "catalog.db", ("columns",)).columns == {
         "fraud": ("f1",)}
 
 
@@ -61,7 +61,7 @@ def test_check_unread_validates_what_the_start_passed_over(tmp_path) -> None:
     catalog = tmp_path / "catalog.db"
     check_unread(catalog, ("columns",))  # no file: nothing to say
     (tmp_path / "config.yaml").write_text("hooks:\n  timeout: -1\n")
-    load_config(catalog, sections=("columns",))  # passed over at start
+    assert load_sections(catalog, ("columns",)) is None  # passed over at start
     with pytest.raises(InvalidInput, match="hooks.timeout"):
         check_unread(catalog, ("columns",))
     (tmp_path / "config.yaml").write_text("columns: [f1]\n")  # read (and said) at start
