@@ -120,9 +120,12 @@ class ArtifactResolver:
         if os.path.basename(os.path.dirname(folder)) in self.anchors:
             return None  # another run of that id was found first: resolve() picks its anchor
         real = self._real.get(folder)
-        if real is None or not (real == self._root_text or real.startswith(self._root_prefix)):
-            return None
-        return Path(real)
+        return Path(real) if real is not None and self._in_root(real) else None
+
+    def _in_root(self, real: str) -> bool:
+        # Both are real, normalised paths: containment is a prefix test (once per run: no
+        # Path built for each of the ancestors).
+        return real == self._root_text or real.startswith(self._root_prefix)
 
     def _existing(self, candidate: Path | str) -> Path | None:
         # Strings, not Paths, on the way: one call per run; real_path normalises as Path would.
@@ -135,11 +138,7 @@ class ArtifactResolver:
             resolved = real_path(text, self._real)
         except (OSError, RuntimeError, ValueError):
             return None
-        # Both are real, normalised paths: containment is a prefix test (once per run: no
-        # Path built for each of the ancestors).
-        if resolved == self._root_text or resolved.startswith(self._root_prefix):
-            return Path(resolved)
-        return None
+        return Path(resolved) if self._in_root(resolved) else None
 
     def record(self, raw: str, *, name: str | None, near: Path | None = None,
                local: Path | None = None) -> ArtifactRecord:
