@@ -22,7 +22,7 @@ from textual.strip import Strip
 from plotext._dict import themes as plotext_themes
 from textual_plotext import PlotextPlot
 
-from .lineplot import Run, Series, Theme, draw_rows, rows_to_text
+from .lineplot import Run, Series, Theme, draw_rows
 
 # Okabe–Ito colours (distinguishable with the common colour-vision deficiencies) plus a grey:
 # one per compared version, the baseline first.
@@ -164,17 +164,11 @@ class CurveChart(PlotextPlot):
         return strips[y] if y < len(strips) else Strip.blank(width, self.visual_style.rich_style)
 
     def render(self) -> RenderResult:
-        """Plot the curves thinned to this width; records how long it took.
-
-        Curves are drawn by :mod:`.lineplot` (Plotext's picture, several times faster); empty
-        axes (no curve) by Plotext itself."""
+        """Empty axes, by Plotext itself: reached only through :meth:`render_line` when there
+        is no curve to draw (curves are drawn there, as strips); records how long it took."""
         started = time.perf_counter()
         width, height = self.size.width, self.size.height
-        curves = [curve for curve in self.curves if curve.points]
-        if curves and width and height:
-            result: RenderResult = self._draw(curves, width, height)
-        else:
-            result = self._plotext_axes() if width and height else Text("")
+        result = self._plotext_axes() if width and height else Text("")
         self.last_render_ms = (time.perf_counter() - started) * 1000
         if self.curves:
             self.rendered_at = time.perf_counter()
@@ -193,9 +187,6 @@ class CurveChart(PlotextPlot):
     def _x_ticks(self, curves: list[Curve], width: int) -> list[int]:
         xs = [x for curve in curves for x in (curve.points[0][0], curve.points[-1][0])]
         return step_ticks(min(xs), max(xs), max(2, width // 16))
-
-    def _draw(self, curves: list[Curve], width: int, height: int) -> Text:
-        return rows_to_text(self._draw_rows(curves, width, height))
 
     def _draw_rows(self, curves: list[Curve], width: int, height: int) -> list[list[Run]]:
         limit = max(8, width * POINTS_PER_COLUMN)
