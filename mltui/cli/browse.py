@@ -81,7 +81,7 @@ def ls(ctx: click.Context, what: str, model: str | None, filter_: str | None, so
         if as_json:
             rows = cat.versions(ids, metric_keys=keys or "all")
             return emit_json([_public_row(row) for row in rows])
-        keys = keys or (cat.key_metrics(model) if model else cat.recent_metric_keys(limit=3))
+        keys = keys or cat.listing_metric_keys(model)
         rows = cat.versions(ids, metric_keys=keys)
         table = Table(box=None, pad_edge=False)
         for column in ("version", "name", "age", "stages", *keys, "data", "commit"):

@@ -246,6 +246,11 @@ class ListingMixin:
             "ON t.run_id = s.run_id GROUP BY t.key ORDER BY n DESC, t.key LIMIT ?",
             (*params, limit))]
 
+    def listing_metric_keys(self, model: str | None) -> list[str]:
+        """The metric columns a versions listing shows when none are chosen: the model's key
+        metrics, or for every model the keys its newest runs log most (the app and ``ls``)."""
+        return self.key_metrics(model) if model else self.recent_metric_keys(limit=3)
+
     def key_metrics(self, model: str, count: int = 3) -> list[str]:
         """The metrics a model's table shows: its gates' metrics first, then the most common."""
         keys: list[str] = []

@@ -58,7 +58,7 @@ def version_page(catalog: "Catalog", model: str | None, filter_text: str | None 
                                       lambda _report, exc: errors.append(exc),
                                       None) if model else (None, [])  # type: ignore[arg-type]
     if keys is None:
-        keys = catalog.key_metrics(model) if model else catalog.recent_metric_keys(limit=3)
+        keys = catalog.listing_metric_keys(model)
     first = catalog.version_ids(model=model, filter=filter_text or None, sort=sort_text or None,
                                 limit=FIRST_PAGE)
     rows = catalog.versions(first[:ROWS_AHEAD], metric_keys=keys, param_keys=params) \
